@@ -1,0 +1,148 @@
+# The health-code platform: one non-recursive Makefile.
+#
+#   make            build every binary (build/bin) and the unit tests
+#   make run        install what is missing, start PostgreSQL, Kafka and every service
+#   make stop       stop everything `make run` started
+#   make test       set up the same way and run every test (unit + integration)
+#   make lint       clang-format check and cppcheck
+#   make bench      benchmarks (docs/BENCHMARKS.md)
+#   make SAN=1 ...  build with AddressSanitizer and UndefinedBehaviorSanitizer
+#   make V=1 ...    show full commands
+
+SERVICES := intake review
+PKGS     := rdkafka libpq jansson libmicrohttpd openssl
+
+CC      ?= cc
+V       ?= 0
+SAN     ?= 0
+Q       := $(if $(filter 1,$(V)),,@)
+
+ifeq ($(SAN),1)
+BUILD    := build/san
+OPTFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+SANLD    := -fsanitize=address,undefined
+else
+BUILD    := build/release
+OPTFLAGS := -O2 -g -D_FORTIFY_SOURCE=2
+SANLD    :=
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wformat=2 -Wvla -Wpointer-arith -Wundef -Wcast-qual -Wno-cast-qual \
+            -Wimplicit-fallthrough -Wnull-dereference
+HARDEN   := -fstack-protector-strong -fPIE -fno-strict-aliasing
+CFLAGS   := -std=c11 -D_GNU_SOURCE -I. $(OPTFLAGS) $(WARNINGS) $(HARDEN) $(PKG_CFLAGS) -MMD -MP
+LDFLAGS  := -pie -Wl,-z,relro,-z,now $(SANLD)
+LDLIBS   := $(PKG_LIBS) -lpthread
+
+# ---- sources ----
+COMMON_SRC := $(sort $(wildcard common/*/*.c))
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/bus_migrations.o
+LIBHC      := $(BUILD)/libhc.a
+
+define service_vars
+$(1)_SRC := $$(sort $$(wildcard services/$(1)/*.c services/$(1)/*/*.c))
+$(1)_OBJ := $$($(1)_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/$(1)_migrations.o
+$(1)_SQL := $$(sort $$(wildcard services/$(1)/migrations/*.sql))
+$(1)_DOMAIN_OBJ := $$(patsubst %.c,$(BUILD)/obj/%.o,$$(sort $$(wildcard services/$(1)/domain/*.c)))
+endef
+$(foreach s,$(SERVICES),$(eval $(call service_vars,$(s))))
+
+SERVICE_BINS := $(SERVICES:%=$(BUILD)/bin/hc-%)
+TOOL_BINS    := $(BUILD)/bin/hc-topics
+EMBED        := $(BUILD)/bin/embed_sql
+
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+DOMAIN_OBJ := $(foreach s,$(SERVICES),$($(s)_DOMAIN_OBJ))
+
+.PHONY: all run stop test lint format bench clean install
+all: $(SERVICE_BINS) $(TOOL_BINS) $(UNIT_BINS)
+
+# ---- compile ----
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(EMBED): deploy/build/embed_sql.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  HOSTCC  $<")
+	$(Q)$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
+
+$(BUILD)/gen/bus_migrations.c: $(EMBED) $(sort $(wildcard common/bus/migrations/*.sql))
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  EMBED   $@")
+	$(Q)$(EMBED) bus_migrations $(sort $(wildcard common/bus/migrations/*.sql)) > $@.tmp && mv $@.tmp $@
+
+define service_rules
+$(BUILD)/gen/$(1)_migrations.c: $(EMBED) $$($(1)_SQL)
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo "  EMBED   $$@")
+	$$(Q)$(EMBED) $(1)_migrations $$($(1)_SQL) > $$@.tmp && mv $$@.tmp $$@
+
+$(BUILD)/bin/hc-$(1): $$($(1)_OBJ) $(LIBHC)
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$(CC) $(LDFLAGS) -o $$@ $$($(1)_OBJ) $(LIBHC) $(LDLIBS)
+endef
+$(foreach s,$(SERVICES),$(eval $(call service_rules,$(s))))
+
+$(LIBHC): $(COMMON_OBJ)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/hc-topics: $(BUILD)/obj/services/admin/topics.o $(LIBHC)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(DOMAIN_OBJ) $(LIBHC)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(DOMAIN_OBJ) $(LIBHC) $(LDLIBS)
+
+# ---- the local stack ----
+install:
+	deploy/local/install.sh
+
+run: install
+	$(MAKE) all
+	deploy/local/stack.sh up
+
+stop:
+	deploy/local/stack.sh down
+
+test: install
+	$(MAKE) all
+	tests/run.sh
+
+lint:
+	deploy/local/install.sh lint
+	clang-format --dry-run --Werror $(COMMON_SRC) $(wildcard common/*/*.h) \
+	    $(foreach s,$(SERVICES),$($(s)_SRC)) $(wildcard services/*/*.h services/*/*/*.h) \
+	    $(UNIT_SRC) $(wildcard tests/unit/*.h)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
+	    --suppress=missingIncludeSystem --inline-suppr -I. common services tests/unit
+
+format:
+	clang-format -i $(COMMON_SRC) $(wildcard common/*/*.h) $(foreach s,$(SERVICES),$($(s)_SRC)) \
+	    $(wildcard services/*/*.h services/*/*/*.h) $(UNIT_SRC) $(wildcard tests/unit/*.h)
+
+bench: install
+	$(MAKE) all
+	tests/bench/run.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,30 @@
+/*
+ * Identifiers and random bytes from the operating system's CSPRNG (OpenSSL's
+ * RAND_bytes): event ids, application ids, W3C trace ids.
+ */
+#ifndef HC_BASE_RAND_H
+#define HC_BASE_RAND_H
+
+#include <stddef.h>
+
+#define HC_UUID_LEN 36 /* without the terminating NUL */
+
+/* Fills buf with n random bytes; aborts if the CSPRNG fails (it cannot recover). */
+void hc_rand_bytes(unsigned char *buf, size_t n);
+
+/* Writes a random (version 4) UUID in lower-case text into out[37]. */
+void hc_uuid_v4(char out[HC_UUID_LEN + 1]);
+
+/* Returns 1 when s is a UUID in canonical text form (any case), else 0. */
+int hc_uuid_valid(const char *s);
+
+/* Writes n bytes as lower-case hex into out, which holds 2n+1 chars. */
+void hc_hex_encode(const unsigned char *in, size_t n, char *out);
+
+/*
+ * Decodes exactly 2n hex characters of in into out[n].  Returns 0, or -1 when
+ * in is not 2n hex characters long.
+ */
+int hc_hex_decode(const char *in, unsigned char *out, size_t n);
+
+#endif

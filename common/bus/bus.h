@@ -1,0 +1,118 @@
+/*
+ * Kafka for the services: an idempotent producer, the transactional outbox
+ * and its relay, and the one consumer loop every service uses.  This is the
+ * only module that includes rdkafka.h.
+ *
+ * Producing side: a handler writes its state change and bus_outbox_add() in
+ * one database transaction.  The relay (one thread per service, one active
+ * relay per schema by advisory lock) is woken by NOTIFY, publishes unpublished
+ * rows in id order, and marks a row published only on a PERSISTED delivery
+ * report.  A crash anywhere re-publishes at most a few rows, with the same
+ * event ids.
+ *
+ * Consuming side: bus_consumer_run() polls, decodes the CloudEvent, and in one
+ * database transaction records (consumer, event id) in processed_events and
+ * applies the handler's effect; the offset is stored only after COMMIT.  A
+ * record that cannot be processed goes to <topic>.dlq with headers naming
+ * the original topic, partition, offset, consumer and error.
+ */
+#ifndef HC_BUS_BUS_H
+#define HC_BUS_BUS_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "common/base/err.h"
+#include "common/db/db.h"
+#include "common/event/cloudevent.h"
+
+typedef struct bus bus;
+
+typedef struct bus_config {
+	const char *brokers;      /* bootstrap servers, "host:port,..." */
+	const char *topic_prefix; /* prepended to every topic name; "" in production */
+	const char *client_id;    /* the service name */
+} bus_config;
+
+/* Creates the idempotent producer.  Returns 0 or HC_ERR_FATAL. */
+int bus_new(bus **out, const bus_config *cfg, hc_err *err);
+
+/* Flushes outstanding messages (up to 10 s) and frees; NULL does nothing. */
+void bus_free(bus *bus);
+
+/* Asks the cluster for metadata.  Returns 0 or HC_ERR_TRANSIENT. */
+int bus_ping(bus *bus, int timeout_ms, hc_err *err);
+
+/* The bus's migrations (outbox, processed_events), applied as component "bus". */
+extern const db_migration bus_migrations[];
+extern const size_t bus_migrations_count;
+
+/* Statements the outbox needs on a service's connections; add to its tables. */
+extern const db_stmt bus_statements[];
+
+/*
+ * Writes ev to the outbox inside the caller's open transaction tx.  topic is
+ * the unprefixed name; key is the aggregate id.  county (may be NULL) is
+ * copied into a `county` record header so county systems can filter without
+ * decoding.  Returns 0 or the db error kind.
+ */
+int bus_outbox_add(db_conn *tx, const char *topic, const char *key, const cloudevent *ev,
+                   const char *county, hc_err *err);
+
+typedef struct bus_relay bus_relay;
+
+typedef struct bus_relay_config {
+	const char *db_url;
+	const char *schema;
+	long start_delay_ms; /* wait before the first publish; fault tests only */
+} bus_relay_config;
+
+/* Starts the relay thread with its own connection.  Returns 0 or an error kind. */
+int bus_relay_start(bus_relay **out, bus *bus, const bus_relay_config *cfg, hc_err *err);
+
+/* Stops and joins the relay; NULL does nothing. */
+void bus_relay_stop(bus_relay *relay);
+
+/*
+ * A consumer handler: apply the effect of ev inside the open transaction tx.
+ * Return 0 to commit; HC_ERR_TRANSIENT to roll back and retry the event;
+ * HC_ERR_PERMANENT (or any other kind) to roll back and dead-letter it.
+ */
+typedef int (*bus_handler_fn)(void *ctx, db_conn *tx, const cloudevent *ev, hc_err *err);
+
+typedef struct bus_route {
+	const char *topic; /* unprefixed */
+	const char *type;  /* CloudEvents type */
+	bus_handler_fn fn;
+} bus_route;
+
+typedef struct bus_consumer_config {
+	const char *name;        /* consumer name in processed_events and dead letters */
+	const char *group_id;
+	const char *instance_id; /* static membership when non-empty */
+	long session_timeout_ms;
+	const bus_route *routes;
+	size_t nroutes;
+} bus_consumer_config;
+
+/*
+ * Runs the consumer loop on conn until *stop becomes non-zero, then closes
+ * the consumer (committing stored offsets).  Events of a type no route names
+ * are skipped.  Returns 0 after a clean stop, HC_ERR_FATAL when Kafka reports
+ * a fatal error.
+ */
+int bus_consumer_run(bus *bus, db_conn *conn, const bus_consumer_config *cfg, void *ctx,
+                     volatile sig_atomic_t *stop, hc_err *err);
+
+/*
+ * Creates topics names[0..n) with their partition counts and the given
+ * replication factor; topics that exist already are left alone.  Prints one
+ * line per topic.  Returns 0, or an error kind when any topic failed.
+ */
+int bus_topics_create(const char *brokers, const char *const *names, const int *partitions,
+                      size_t n, int replication, hc_err *err);
+
+/* Deletes topics names[0..n); absent topics are not an error. */
+int bus_topics_delete(const char *brokers, const char *const *names, size_t n, hc_err *err);
+
+#endif

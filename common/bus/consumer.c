@@ -1,0 +1,322 @@
+/*
+ * The one consumer loop of the platform; see bus.h.
+ *
+ * Offsets are committed automatically from the offset store, and an offset
+ * is stored only after the effect of its record has committed (or after the
+ * record went to the dead-letter topic), so a crash at any point redelivers
+ * the record and processed_events turns the redelivery into a no-op.
+ *
+ * Failures are classified as librdkafka's examples teach: a transient one
+ * (database down, broker unreachable for the dead-letter write) rolls back,
+ * waits with backoff and seeks back to the record; a permanent one
+ * dead-letters the record and moves on; a fatal Kafka error stops the loop.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/bus/bus_internal.h"
+#include "common/log/log.h"
+#include "common/metrics/metrics.h"
+
+typedef struct consumer {
+	bus *bus;
+	rd_kafka_t *rk;
+	db_conn *conn;
+	const bus_consumer_config *cfg;
+	void *ctx;
+	volatile sig_atomic_t *stop;
+	metric *processed, *duplicates, *dead, *retries, *skipped;
+} consumer;
+
+static int consumer_conf(rd_kafka_conf_t *conf, const char *name, const char *value, hc_err *err)
+{
+	char errstr[256];
+
+	if (rd_kafka_conf_set(conf, name, value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
+		return hc_err_set(err, HC_ERR_FATAL, "could not set kafka %s: %s", name, errstr);
+	return 0;
+}
+
+static int consumer_open(consumer *c, hc_err *err)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_topic_partition_list_t *topics;
+	char session[24], errstr[512];
+	size_t i;
+	int rc = 0;
+
+	snprintf(session, sizeof(session), "%ld", c->cfg->session_timeout_ms);
+	rc = consumer_conf(conf, "bootstrap.servers", c->bus->brokers, err);
+	if (rc == 0)
+		rc = consumer_conf(conf, "group.id", c->cfg->group_id, err);
+	if (rc == 0)
+		rc = consumer_conf(conf, "client.id", c->bus->client_id, err);
+	if (rc == 0 && c->cfg->instance_id != NULL && c->cfg->instance_id[0] != '\0')
+		rc = consumer_conf(conf, "group.instance.id", c->cfg->instance_id, err);
+	if (rc == 0)
+		rc = consumer_conf(conf, "session.timeout.ms", session, err);
+	if (rc == 0)
+		rc = consumer_conf(conf, "enable.auto.offset.store", "false", err);
+	if (rc == 0)
+		rc = consumer_conf(conf, "enable.auto.commit", "true", err);
+	if (rc == 0)
+		rc = consumer_conf(conf, "auto.commit.interval.ms", "1000", err);
+	if (rc == 0)
+		rc = consumer_conf(conf, "auto.offset.reset", "earliest", err);
+	if (rc == 0)
+		rc = consumer_conf(conf, "max.poll.interval.ms", "600000", err);
+	if (rc != 0) {
+		rd_kafka_conf_destroy(conf);
+		return rc;
+	}
+	c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+	if (c->rk == NULL) {
+		rd_kafka_conf_destroy(conf);
+		return hc_err_set(err, HC_ERR_FATAL, "could not create kafka consumer: %s", errstr);
+	}
+	conf = NULL; /* owned by rk */
+	rd_kafka_poll_set_consumer(c->rk);
+	topics = rd_kafka_topic_partition_list_new((int)c->cfg->nroutes);
+	for (i = 0; i < c->cfg->nroutes; i++) {
+		char full[256];
+
+		bus_topic_full(c->bus, c->cfg->routes[i].topic, full, sizeof(full));
+		if (rd_kafka_topic_partition_list_find(topics, full, RD_KAFKA_PARTITION_UA) == NULL)
+			rd_kafka_topic_partition_list_add(topics, full, RD_KAFKA_PARTITION_UA);
+	}
+	{
+		rd_kafka_resp_err_t e = rd_kafka_subscribe(c->rk, topics);
+
+		if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
+			rc = hc_err_set(err, HC_ERR_FATAL, "could not subscribe: %s", rd_kafka_err2str(e));
+	}
+	rd_kafka_topic_partition_list_destroy(topics);
+	return rc;
+}
+
+/* Marks the record consumed: its offset + 1 is committed with the next auto-commit. */
+static void consumer_store(consumer *c, const rd_kafka_message_t *m)
+{
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+
+	rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt), m->partition)->offset =
+		m->offset + 1;
+	rd_kafka_offsets_store(c->rk, l);
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Rewinds the partition to the record, so the next poll delivers it again. */
+static void consumer_seek_back(consumer *c, const rd_kafka_message_t *m)
+{
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_error_t *e;
+
+	rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt), m->partition)->offset =
+		m->offset;
+	e = rd_kafka_seek_partitions(c->rk, l, 5000);
+	if (e != NULL) {
+		log_warn("could not seek back to %s[%d]@%lld: %s", rd_kafka_topic_name(m->rkt),
+		         (int)m->partition, (long long)m->offset, rd_kafka_error_string(e));
+		rd_kafka_error_destroy(e);
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+/*
+ * Writes the record, unchanged, to <topic>.dlq with headers saying where it
+ * came from and why.  Returns 0 once the dead letter is PERSISTED.
+ */
+static int consumer_dead_letter(consumer *c, const rd_kafka_message_t *m, const char *why,
+                                hc_err *err)
+{
+	rd_kafka_headers_t *orig = NULL, *hdrs;
+	bus_delivery d;
+	char dlq[300], num[32];
+
+	snprintf(dlq, sizeof(dlq), "%s.dlq", rd_kafka_topic_name(m->rkt));
+	if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR)
+		hdrs = rd_kafka_headers_copy(orig);
+	else
+		hdrs = rd_kafka_headers_new(6);
+	rd_kafka_header_add(hdrs, "dlq_topic", -1, rd_kafka_topic_name(m->rkt), -1);
+	snprintf(num, sizeof(num), "%d", (int)m->partition);
+	rd_kafka_header_add(hdrs, "dlq_partition", -1, num, -1);
+	snprintf(num, sizeof(num), "%lld", (long long)m->offset);
+	rd_kafka_header_add(hdrs, "dlq_offset", -1, num, -1);
+	rd_kafka_header_add(hdrs, "dlq_consumer", -1, c->cfg->name, -1);
+	rd_kafka_header_add(hdrs, "dlq_error", -1, why, -1);
+	if (bus_produce(c->bus, dlq, m->key, m->key_len, m->payload, m->len, hdrs, &d, err) != 0)
+		return HC_ERR_TRANSIENT;
+	bus_delivery_wait(c->bus, &d, 1, NULL);
+	if (!d.persisted)
+		return hc_err_set(err, HC_ERR_TRANSIENT, "could not write dead letter to %s: %s", dlq,
+		                  d.error);
+	metrics_add(c->dead, 1);
+	log_warn("dead-lettered %s[%d]@%lld to %s: %s", rd_kafka_topic_name(m->rkt), (int)m->partition,
+	         (long long)m->offset, dlq, why);
+	return 0;
+}
+
+static const bus_route *consumer_route(const consumer *c, const char *topic, const char *type)
+{
+	size_t i;
+
+	for (i = 0; i < c->cfg->nroutes; i++) {
+		char full[256];
+
+		bus_topic_full(c->bus, c->cfg->routes[i].topic, full, sizeof(full));
+		if (strcmp(full, topic) == 0 && strcmp(c->cfg->routes[i].type, type) == 0)
+			return &c->cfg->routes[i];
+	}
+	return NULL;
+}
+
+/*
+ * Applies one decoded event in one transaction.  Returns 0 when committed or
+ * found to be a duplicate, else the failure kind with err set.
+ */
+static int consumer_apply(consumer *c, const rd_kafka_message_t *m, const bus_route *route,
+                          const cloudevent *ev, hc_err *err)
+{
+	char part[16], off[24];
+	const char *params[5] = {c->cfg->name, ev->id, rd_kafka_topic_name(m->rkt), part, off};
+	db_res *res = NULL;
+	int rc;
+
+	snprintf(part, sizeof(part), "%d", (int)m->partition);
+	snprintf(off, sizeof(off), "%lld", (long long)m->offset);
+	rc = db_ensure(c->conn, err);
+	if (rc != 0)
+		return rc;
+	rc = db_tx_begin(c->conn, err);
+	if (rc != 0)
+		return rc;
+	rc = db_run(c->conn, "bus_processed_insert", 5, params, &res, err);
+	if (rc != 0)
+		goto fail;
+	if (db_res_affected(res) == 0) {
+		db_res_free(res);
+		db_tx_rollback(c->conn);
+		metrics_add(c->duplicates, 1);
+		log_debug("event %s already processed by %s", ev->id, c->cfg->name);
+		return 0;
+	}
+	db_res_free(res);
+	rc = route->fn(c->ctx, c->conn, ev, err);
+	if (rc != 0)
+		goto fail;
+	rc = db_tx_commit(c->conn, err);
+	if (rc != 0)
+		goto fail;
+	metrics_add(c->processed, 1);
+	return 0;
+fail:
+	db_tx_rollback(c->conn);
+	return rc;
+}
+
+/* Handles one record to the end.  Returns 0, or HC_ERR_TRANSIENT to retry it. */
+static int consumer_handle(consumer *c, const rd_kafka_message_t *m)
+{
+	const bus_route *route;
+	cloudevent ev;
+	hc_err err;
+	int rc;
+
+	hc_err_clear(&err);
+	if (cloudevent_decode(&ev, m->payload, m->len, &err) != 0) {
+		rc = consumer_dead_letter(c, m, err.msg, &err);
+		goto done;
+	}
+	if (ev.traceparent[0] != '\0') {
+		char trace[33];
+
+		traceparent_trace_id(ev.traceparent, trace);
+		log_trace_set(trace);
+	}
+	route = consumer_route(c, rd_kafka_topic_name(m->rkt), ev.type);
+	if (route == NULL) {
+		/* A type this consumer does not handle (yet): forward compatible. */
+		metrics_add(c->skipped, 1);
+		cloudevent_cleanup(&ev);
+		rc = 0;
+		goto done;
+	}
+	rc = consumer_apply(c, m, route, &ev, &err);
+	cloudevent_cleanup(&ev);
+	if (rc != 0 && rc != HC_ERR_TRANSIENT) {
+		char why[400];
+
+		snprintf(why, sizeof(why), "%s%s%s", err.msg, err.field[0] ? "; field " : "", err.field);
+		rc = consumer_dead_letter(c, m, why, &err);
+	}
+done:
+	if (rc == 0)
+		consumer_store(c, m);
+	else
+		log_warn("will retry %s[%d]@%lld: %s", rd_kafka_topic_name(m->rkt), (int)m->partition,
+		         (long long)m->offset, err.msg);
+	log_trace_set(NULL);
+	return rc;
+}
+
+int bus_consumer_run(bus *b, db_conn *conn, const bus_consumer_config *cfg, void *ctx,
+                     volatile sig_atomic_t *stop, hc_err *err)
+{
+	consumer c = {.bus = b, .conn = conn, .cfg = cfg, .ctx = ctx, .stop = stop};
+	char labels[96];
+	long backoff = 100;
+	int rc;
+
+	snprintf(labels, sizeof(labels), "consumer=\"%s\"", cfg->name);
+	c.processed = metrics_counter("hc_consumer_processed_total", labels, "Events applied and committed");
+	c.duplicates = metrics_counter("hc_consumer_duplicates_total", labels,
+	                               "Redelivered events skipped by processed_events");
+	c.dead = metrics_counter("hc_consumer_dead_letters_total", labels, "Records sent to a .dlq topic");
+	c.retries = metrics_counter("hc_consumer_retries_total", labels, "Transient failures retried");
+	c.skipped = metrics_counter("hc_consumer_skipped_total", labels, "Events of types not handled");
+	rc = consumer_open(&c, err);
+	if (rc != 0) {
+		if (c.rk != NULL)
+			rd_kafka_destroy(c.rk);
+		return rc;
+	}
+	log_info("consumer %s running in group %s", cfg->name, cfg->group_id);
+	while (!*stop) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(c.rk, 200);
+
+		if (m == NULL)
+			continue;
+		if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+			if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+				char buf[256];
+
+				rd_kafka_fatal_error(c.rk, buf, sizeof(buf));
+				rd_kafka_message_destroy(m);
+				rc = hc_err_set(err, HC_ERR_FATAL, "kafka consumer fatal error: %s", buf);
+				break;
+			}
+			if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+				log_warn("kafka consumer: %s", rd_kafka_message_errstr(m));
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		if (consumer_handle(&c, m) != 0) {
+			metrics_add(c.retries, 1);
+			consumer_seek_back(&c, m);
+			rd_kafka_message_destroy(m);
+			for (long slept = 0; slept < backoff && !*stop; slept += 50)
+				usleep(50 * 1000);
+			backoff = backoff < 5000 ? backoff * 2 : 5000;
+			continue;
+		}
+		backoff = 100;
+		rd_kafka_message_destroy(m);
+	}
+	rd_kafka_consumer_close(c.rk);
+	rd_kafka_destroy(c.rk);
+	log_info("consumer %s stopped", cfg->name);
+	return rc;
+}

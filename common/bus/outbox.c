@@ -1,0 +1,308 @@
+/*
+ * The transactional outbox and its relay; see bus.h.
+ *
+ * The relay owns one database connection.  It takes a session advisory lock
+ * so that only one relay per schema publishes (more than one would break
+ * per-key order), LISTENs for the outbox trigger's NOTIFY, and publishes the
+ * oldest unpublished rows in batches.  Rows are marked published only when
+ * their delivery report says PERSISTED; any failure sends the relay back to
+ * the oldest unpublished row, so the log may hold a duplicate (same event id)
+ * but never a gap.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "common/bus/bus_internal.h"
+#include "common/log/log.h"
+#include "common/metrics/metrics.h"
+
+#define RELAY_BATCH 500
+
+const db_stmt bus_statements[] = {
+	{"bus_outbox_insert",
+	 "INSERT INTO outbox (event_id, topic, key, ce_type, payload, headers)"
+	 " VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
+	 6},
+	{"bus_outbox_pending",
+	 "SELECT id, topic, key, payload, headers::text FROM outbox"
+	 " WHERE published_at IS NULL ORDER BY id LIMIT $1",
+	 1},
+	{"bus_outbox_mark", "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", 1},
+	{"bus_outbox_prune",
+	 "DELETE FROM outbox WHERE published_at < now() - interval '1 day'", 0},
+	{"bus_relay_lock", "SELECT pg_try_advisory_lock(hashtext(current_schema() || ':relay'))", 0},
+	{"bus_processed_insert",
+	 "INSERT INTO processed_events (consumer, event_id, topic, partition, \"offset\")"
+	 " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+	 5},
+	{NULL, NULL, 0},
+};
+
+int bus_outbox_add(db_conn *tx, const char *topic, const char *key, const cloudevent *ev,
+                   const char *county, hc_err *err)
+{
+	json_t *h = json_object();
+	char *payload = cloudevent_encode(ev);
+	char *headers;
+	int rc;
+
+	json_object_set_new(h, "content-type", json_string(CLOUDEVENT_CONTENT_TYPE));
+	json_object_set_new(h, "ce_specversion", json_string("1.0"));
+	json_object_set_new(h, "ce_id", json_string(ev->id));
+	json_object_set_new(h, "ce_type", json_string(ev->type));
+	json_object_set_new(h, "ce_source", json_string(ev->source));
+	json_object_set_new(h, "ce_time", json_string(ev->time));
+	if (ev->traceparent[0] != '\0')
+		json_object_set_new(h, "traceparent", json_string(ev->traceparent));
+	if (county != NULL)
+		json_object_set_new(h, "county", json_string(county));
+	headers = json_dumps(h, JSON_COMPACT);
+	json_decref(h);
+	if (headers == NULL)
+		abort();
+	{
+		const char *params[6] = {ev->id, topic, key, ev->type, payload, headers};
+
+		rc = db_run(tx, "bus_outbox_insert", 6, params, NULL, err);
+	}
+	free(payload);
+	free(headers);
+	return rc;
+}
+
+struct bus_relay {
+	bus *bus;
+	char *db_url;
+	char *schema;
+	long start_delay_ms;
+	pthread_t thread;
+	atomic_int stop;
+	metric *published;
+	metric *failed;
+	metric *batches;
+};
+
+/* Sleeps up to ms, waking early when the relay is told to stop. */
+static void relay_sleep(bus_relay *relay, long ms)
+{
+	while (ms > 0 && !atomic_load(&relay->stop)) {
+		long step = ms < 100 ? ms : 100;
+
+		usleep((useconds_t)step * 1000);
+		ms -= step;
+	}
+}
+
+static rd_kafka_headers_t *relay_headers(const char *text)
+{
+	rd_kafka_headers_t *hdrs = rd_kafka_headers_new(8);
+	json_t *h = json_loads(text, 0, NULL);
+	const char *name;
+	json_t *v;
+
+	json_object_foreach(h, name, v)
+	{
+		if (json_is_string(v))
+			rd_kafka_header_add(hdrs, name, -1, json_string_value(v), -1);
+	}
+	json_decref(h);
+	return hdrs;
+}
+
+/*
+ * Publishes one batch of unpublished rows.  Returns the number of rows
+ * published, or a negative error kind (the connection is then suspect).
+ */
+static int relay_batch(bus_relay *relay, db_conn *conn, hc_err *err)
+{
+	static const char *const limit[1] = {"500"};
+	bus_delivery *d = NULL;
+	db_res *res = NULL;
+	char *ids = NULL;
+	size_t cap, len = 0;
+	int i, n, ok = 0, rc;
+
+	rc = db_run(conn, "bus_outbox_pending", 1, limit, &res, err);
+	if (rc != 0)
+		return rc;
+	n = db_res_rows(res);
+	if (n == 0)
+		goto out;
+	d = calloc((size_t)n, sizeof(*d));
+	cap = (size_t)n * 21 + 3;
+	ids = malloc(cap);
+	if (d == NULL || ids == NULL)
+		abort();
+	for (i = 0; i < n; i++) {
+		char topic[256];
+		const char *key = db_res_get(res, i, 2);
+		const char *payload = db_res_get(res, i, 3);
+
+		bus_topic_full(relay->bus, db_res_get(res, i, 1), topic, sizeof(topic));
+		if (bus_produce(relay->bus, topic, key, strlen(key), payload, strlen(payload),
+		                relay_headers(db_res_get(res, i, 4)), &d[i], err) != 0) {
+			/* Refused outright: mark it done so the wait below skips it. */
+			snprintf(d[i].error, sizeof(d[i].error), "%.150s", err->msg);
+			atomic_store(&d[i].done, 1);
+		}
+	}
+	bus_delivery_wait(relay->bus, d, (size_t)n, &relay->stop);
+	ids[len++] = '{';
+	for (i = 0; i < n; i++) {
+		if (!d[i].persisted) {
+			log_warn("could not publish outbox row %s: %s", db_res_get(res, i, 0), d[i].error);
+			continue;
+		}
+		len += (size_t)snprintf(ids + len, cap - len, "%s%s", ok ? "," : "", db_res_get(res, i, 0));
+		ok++;
+	}
+	ids[len++] = '}';
+	ids[len] = '\0';
+	if (ok > 0) {
+		const char *params[1] = {ids};
+
+		rc = db_run(conn, "bus_outbox_mark", 1, params, NULL, err);
+		if (rc != 0)
+			goto out;
+	}
+	metrics_add(relay->published, ok);
+	metrics_add(relay->failed, n - ok);
+	metrics_add(relay->batches, 1);
+	rc = ok < n ? HC_ERR_TRANSIENT : n;
+	if (ok < n)
+		hc_err_set(err, HC_ERR_TRANSIENT, "could not publish %d of %d outbox rows", n - ok, n);
+out:
+	db_res_free(res);
+	free(d);
+	free(ids);
+	return rc;
+}
+
+/* Connects, listens and takes the relay lock.  Returns 0 when this relay may publish. */
+static int relay_attach(bus_relay *relay, db_conn **conn, hc_err *err)
+{
+	static const db_stmt_table tables[] = {bus_statements, NULL};
+	db_res *res = NULL;
+	int rc, locked;
+
+	if (*conn == NULL) {
+		rc = db_connect(conn, relay->db_url, relay->schema, tables, err);
+		if (rc != 0)
+			return rc;
+		rc = db_exec(*conn,
+		             "DO $$ BEGIN EXECUTE format('LISTEN %I', 'hc_outbox_' || current_schema()); END $$",
+		             err);
+		if (rc != 0)
+			return rc;
+	}
+	rc = db_run(*conn, "bus_relay_lock", 0, NULL, &res, err);
+	if (rc != 0)
+		return rc;
+	locked = strcmp(db_res_get(res, 0, 0), "t") == 0;
+	db_res_free(res);
+	if (!locked)
+		return hc_err_set(err, HC_ERR_CONFLICT, "another relay holds the outbox of %s",
+		                  relay->schema);
+	return 0;
+}
+
+static void *relay_main(void *arg)
+{
+	bus_relay *relay = arg;
+	db_conn *conn = NULL;
+	time_t last_prune = 0;
+	long backoff = 100;
+	int attached = 0;
+	hc_err err;
+
+	relay_sleep(relay, relay->start_delay_ms);
+	while (!atomic_load(&relay->stop)) {
+		int rc;
+
+		if (!attached) {
+			rc = relay_attach(relay, &conn, &err);
+			if (rc != 0) {
+				if (rc != HC_ERR_CONFLICT) {
+					log_warn("outbox relay: %s", err.msg);
+					db_close(conn);
+					conn = NULL;
+				}
+				relay_sleep(relay, 1000);
+				continue;
+			}
+			attached = 1;
+			log_info("outbox relay publishing for schema %s", relay->schema);
+		}
+		rc = relay_batch(relay, conn, &err);
+		if (rc < 0) {
+			log_warn("outbox relay: %s", err.msg);
+			if (db_ensure(conn, &err) != 0 || rc != HC_ERR_TRANSIENT) {
+				db_close(conn);
+				conn = NULL;
+				attached = 0;
+			}
+			relay_sleep(relay, backoff);
+			backoff = backoff < 5000 ? backoff * 2 : 5000;
+			continue;
+		}
+		backoff = 100;
+		if (rc == RELAY_BATCH)
+			continue; /* more are waiting */
+		if (time(NULL) - last_prune > 600) {
+			db_run(conn, "bus_outbox_prune", 0, NULL, NULL, NULL);
+			last_prune = time(NULL);
+		}
+		/* Idle: sleep until NOTIFY, with a timeout as a safety net. */
+		if (db_wait_notify(conn, 1000, &err) < 0) {
+			db_close(conn);
+			conn = NULL;
+			attached = 0;
+		}
+	}
+	db_close(conn);
+	return NULL;
+}
+
+int bus_relay_start(bus_relay **out, bus *b, const bus_relay_config *cfg, hc_err *err)
+{
+	bus_relay *relay = calloc(1, sizeof(*relay));
+
+	if (relay == NULL)
+		abort();
+	relay->bus = b;
+	relay->db_url = strdup(cfg->db_url);
+	relay->schema = strdup(cfg->schema);
+	if (relay->db_url == NULL || relay->schema == NULL)
+		abort();
+	relay->start_delay_ms = cfg->start_delay_ms;
+	relay->published = metrics_counter("hc_outbox_published_total", "",
+	                                   "Outbox rows published with a PERSISTED delivery report");
+	relay->failed = metrics_counter("hc_outbox_publish_failures_total", "",
+	                                "Outbox rows whose delivery failed; they are retried");
+	relay->batches = metrics_counter("hc_outbox_batches_total", "", "Outbox batches published");
+	if (pthread_create(&relay->thread, NULL, relay_main, relay) != 0) {
+		free(relay->db_url);
+		free(relay->schema);
+		free(relay);
+		return hc_err_set(err, HC_ERR_FATAL, "could not start outbox relay thread");
+	}
+	*out = relay;
+	return 0;
+}
+
+void bus_relay_stop(bus_relay *relay)
+{
+	if (relay == NULL)
+		return;
+	atomic_store(&relay->stop, 1);
+	pthread_join(relay->thread, NULL);
+	free(relay->db_url);
+	free(relay->schema);
+	free(relay);
+}

@@ -1,0 +1,283 @@
+/*
+ * PostgreSQL connections, statements and transactions over libpq; see db.h.
+ */
+#include "common/db/db.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "common/log/log.h"
+
+struct db_conn {
+	PGconn *pg;
+	char *url;
+	char *schema;
+	const db_stmt_table *tables;
+};
+
+struct db_res {
+	PGresult *pg;
+};
+
+/* Classifies a failed result or connection into an hc_err kind. */
+static int db_fail(db_conn *conn, PGresult *r, const char *what, hc_err *err)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	int kind = HC_ERR_PERMANENT;
+
+	if (msg == NULL)
+		msg = PQerrorMessage(conn->pg);
+	if (PQstatus(conn->pg) != CONNECTION_OK || state == NULL)
+		kind = HC_ERR_TRANSIENT;
+	else if (strcmp(state, "23505") == 0)
+		kind = HC_ERR_CONFLICT;
+	else if (strncmp(state, "08", 2) == 0 || strncmp(state, "57", 2) == 0 ||
+	         strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+	         strncmp(state, "53", 2) == 0)
+		kind = HC_ERR_TRANSIENT;
+	hc_err_set(err, kind, "could not %s: %.180s", what, msg);
+	if (err != NULL) {
+		char *nl = strchr(err->msg, '\n');
+
+		if (nl != NULL)
+			*nl = '\0';
+		if (state != NULL)
+			memcpy(err->sqlstate, state, 5);
+	}
+	return kind;
+}
+
+/* Sets the search path and prepares every statement; used after (re)connecting. */
+static int db_session_setup(db_conn *conn, hc_err *err)
+{
+	const char *params[1] = {conn->schema};
+	const db_stmt_table *t;
+	PGresult *r;
+
+	r = PQexecParams(conn->pg, "SELECT set_config('search_path', $1, false)", 1, NULL, params,
+	                 NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		int rc = db_fail(conn, r, "set search_path", err);
+
+		PQclear(r);
+		return rc;
+	}
+	PQclear(r);
+	for (t = conn->tables; t != NULL && *t != NULL; t++) {
+		const db_stmt *s;
+
+		for (s = *t; s->name != NULL; s++) {
+			r = PQprepare(conn->pg, s->name, s->sql, s->nparams, NULL);
+			if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+				char what[96];
+				int rc;
+
+				snprintf(what, sizeof(what), "prepare %s", s->name);
+				rc = db_fail(conn, r, what, err);
+				PQclear(r);
+				return rc;
+			}
+			PQclear(r);
+		}
+	}
+	return 0;
+}
+
+int db_connect(db_conn **out, const char *url, const char *schema, const db_stmt_table *tables,
+               hc_err *err)
+{
+	db_conn *conn = calloc(1, sizeof(*conn));
+	int rc;
+
+	if (conn == NULL)
+		abort();
+	conn->url = strdup(url);
+	conn->schema = strdup(schema);
+	conn->tables = tables;
+	if (conn->url == NULL || conn->schema == NULL)
+		abort();
+	conn->pg = PQconnectdb(url);
+	if (PQstatus(conn->pg) != CONNECTION_OK) {
+		rc = hc_err_set(err, HC_ERR_TRANSIENT, "could not connect to database: %.200s",
+		                PQerrorMessage(conn->pg));
+		db_close(conn);
+		return rc;
+	}
+	rc = db_session_setup(conn, err);
+	if (rc != 0) {
+		db_close(conn);
+		return rc;
+	}
+	*out = conn;
+	return 0;
+}
+
+void db_close(db_conn *conn)
+{
+	if (conn == NULL)
+		return;
+	PQfinish(conn->pg);
+	free(conn->url);
+	free(conn->schema);
+	free(conn);
+}
+
+int db_ensure(db_conn *conn, hc_err *err)
+{
+	if (PQstatus(conn->pg) == CONNECTION_OK && PQtransactionStatus(conn->pg) == PQTRANS_IDLE)
+		return 0;
+	if (PQstatus(conn->pg) == CONNECTION_OK) {
+		/* A caller left a transaction open or failed: roll it back. */
+		db_tx_rollback(conn);
+		if (PQtransactionStatus(conn->pg) == PQTRANS_IDLE)
+			return 0;
+	}
+	PQreset(conn->pg);
+	if (PQstatus(conn->pg) != CONNECTION_OK)
+		return hc_err_set(err, HC_ERR_TRANSIENT, "could not reconnect to database: %.200s",
+		                  PQerrorMessage(conn->pg));
+	log_info("reconnected to database");
+	return db_session_setup(conn, err);
+}
+
+int db_run(db_conn *conn, const char *name, int nparams, const char *const *params, db_res **res,
+           hc_err *err)
+{
+	PGresult *r = PQexecPrepared(conn->pg, name, nparams, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(r);
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		char what[96];
+		int rc;
+
+		snprintf(what, sizeof(what), "run %s", name);
+		rc = db_fail(conn, r, what, err);
+		PQclear(r);
+		return rc;
+	}
+	if (res == NULL) {
+		PQclear(r);
+		return 0;
+	}
+	*res = malloc(sizeof(**res));
+	if (*res == NULL)
+		abort();
+	(*res)->pg = r;
+	return 0;
+}
+
+int db_exec(db_conn *conn, const char *sql, hc_err *err)
+{
+	PGresult *r = PQexec(conn->pg, sql);
+	ExecStatusType st = PQresultStatus(r);
+	int rc = 0;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		rc = db_fail(conn, r, "run statement", err);
+	PQclear(r);
+	return rc;
+}
+
+int db_tx_begin(db_conn *conn, hc_err *err)
+{
+	return db_exec(conn, "BEGIN", err);
+}
+
+int db_tx_commit(db_conn *conn, hc_err *err)
+{
+	PGresult *r = PQexec(conn->pg, "COMMIT");
+	int rc = 0;
+
+	/*
+	 * COMMIT of a failed transaction answers COMMAND_OK with tag ROLLBACK;
+	 * treat that as the failure it is.
+	 */
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = db_fail(conn, r, "commit", err);
+	else if (strcmp(PQcmdStatus(r), "ROLLBACK") == 0)
+		rc = hc_err_set(err, HC_ERR_PERMANENT, "could not commit: transaction was aborted");
+	PQclear(r);
+	return rc;
+}
+
+void db_tx_rollback(db_conn *conn)
+{
+	if (PQstatus(conn->pg) == CONNECTION_OK && PQtransactionStatus(conn->pg) != PQTRANS_IDLE)
+		PQclear(PQexec(conn->pg, "ROLLBACK"));
+}
+
+int db_ping(db_conn *conn, hc_err *err)
+{
+	int rc = db_ensure(conn, err);
+
+	if (rc != 0)
+		return rc;
+	rc = db_exec(conn, "SELECT 1", err);
+	return rc == 0 ? 0 : HC_ERR_TRANSIENT;
+}
+
+int db_wait_notify(db_conn *conn, int timeout_ms, hc_err *err)
+{
+	struct pollfd pfd;
+	PGnotify *n;
+	int got = 0;
+
+	if (PQconsumeInput(conn->pg) == 0)
+		return hc_err_set(err, HC_ERR_TRANSIENT, "could not read notifications: %.200s",
+		                  PQerrorMessage(conn->pg));
+	while ((n = PQnotifies(conn->pg)) != NULL) {
+		got = 1;
+		PQfreemem(n);
+	}
+	if (got)
+		return 1;
+	pfd.fd = PQsocket(conn->pg);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (pfd.fd < 0)
+		return hc_err_set(err, HC_ERR_TRANSIENT, "could not wait for notifications: no socket");
+	if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR)
+		return hc_err_set(err, HC_ERR_TRANSIENT, "could not wait for notifications: poll failed");
+	if (PQconsumeInput(conn->pg) == 0)
+		return hc_err_set(err, HC_ERR_TRANSIENT, "could not read notifications: %.200s",
+		                  PQerrorMessage(conn->pg));
+	while ((n = PQnotifies(conn->pg)) != NULL) {
+		got = 1;
+		PQfreemem(n);
+	}
+	return got;
+}
+
+int db_res_rows(const db_res *res)
+{
+	return PQntuples(res->pg);
+}
+
+const char *db_res_get(const db_res *res, int row, int col)
+{
+	assert(row < PQntuples(res->pg) && col < PQnfields(res->pg));
+	if (PQgetisnull(res->pg, row, col))
+		return NULL;
+	return PQgetvalue(res->pg, row, col);
+}
+
+long db_res_affected(const db_res *res)
+{
+	const char *n = PQcmdTuples(res->pg);
+
+	return n[0] ? strtol(n, NULL, 10) : 0;
+}
+
+void db_res_free(db_res *res)
+{
+	if (res == NULL)
+		return;
+	PQclear(res->pg);
+	free(res);
+}

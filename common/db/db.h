@@ -1,0 +1,109 @@
+/*
+ * PostgreSQL access: connections, transactions, named prepared statements,
+ * LISTEN/NOTIFY and migrations.  This is the only module that includes
+ * libpq-fe.h; services see db_conn and db_res and nothing of libpq.
+ *
+ * Every SQL statement of a service lives in one table of db_stmt rows (its
+ * store.c), prepared when a connection opens and run by name with text
+ * parameters.  SQL is never assembled with sprintf.
+ */
+#ifndef HC_DB_DB_H
+#define HC_DB_DB_H
+
+#include <stddef.h>
+
+#include "common/base/err.h"
+
+typedef struct db_stmt {
+	const char *name; /* e.g. "intake_application_insert" */
+	const char *sql;  /* with $1..$n placeholders */
+	int nparams;
+} db_stmt;
+
+/* A NULL-name-terminated statement table. */
+typedef const db_stmt *db_stmt_table;
+
+typedef struct db_conn db_conn;
+typedef struct db_res db_res;
+
+typedef struct db_migration {
+	int version;       /* 1, 2, 3 ... applied in order, each once */
+	const char *name;  /* file name, for the record */
+	const char *sql;   /* the whole file */
+} db_migration;
+
+/*
+ * Opens a connection to url (libpq conninfo or URI), sets search_path to
+ * schema, and prepares every statement of the NULL-terminated list of tables.
+ * Returns 0 and a new connection in *out (free with db_close), or
+ * HC_ERR_TRANSIENT when the server cannot be reached.
+ */
+int db_connect(db_conn **out, const char *url, const char *schema, const db_stmt_table *tables,
+               hc_err *err);
+
+/* Closes the connection; db_close(NULL) does nothing. */
+void db_close(db_conn *conn);
+
+/*
+ * Makes sure the connection is usable, reconnecting (and re-preparing) when
+ * it was lost.  Returns 0 or HC_ERR_TRANSIENT.
+ */
+int db_ensure(db_conn *conn, hc_err *err);
+
+/*
+ * Runs the prepared statement `name` with nparams text parameters (NULL
+ * entries are SQL NULL).  When res is not NULL it receives a new result to
+ * free with db_res_free.  Errors: HC_ERR_TRANSIENT (connection or
+ * serialization trouble), HC_ERR_CONFLICT (unique violation),
+ * HC_ERR_PERMANENT (any other refusal); err->sqlstate holds the code.
+ */
+int db_run(db_conn *conn, const char *name, int nparams, const char *const *params, db_res **res,
+           hc_err *err);
+
+/* Runs literal SQL without parameters (migrations, BEGIN, LISTEN). */
+int db_exec(db_conn *conn, const char *sql, hc_err *err);
+
+int db_tx_begin(db_conn *conn, hc_err *err);
+int db_tx_commit(db_conn *conn, hc_err *err);
+/* Rolls back; never fails visibly (a lost connection has rolled back anyway). */
+void db_tx_rollback(db_conn *conn);
+
+/* Runs `SELECT 1` with the connection.  Returns 0 or HC_ERR_TRANSIENT. */
+int db_ping(db_conn *conn, hc_err *err);
+
+/*
+ * Waits up to timeout_ms for a NOTIFY on a channel this connection LISTENs
+ * to.  Returns 1 when one (or more) arrived, 0 on timeout, or
+ * HC_ERR_TRANSIENT when the connection broke.
+ */
+int db_wait_notify(db_conn *conn, int timeout_ms, hc_err *err);
+
+/*
+ * Applies every migration of list[0..n) not yet recorded for component in
+ * the schema's schema_migrations table, each in its own transaction, under an
+ * advisory lock so that concurrent starts apply each exactly once.
+ */
+int db_migrate(db_conn *conn, const char *component, const db_migration *list, size_t n,
+               hc_err *err);
+
+int db_res_rows(const db_res *res);
+/* The text of a cell; NULL for SQL NULL.  Borrowed from res. */
+const char *db_res_get(const db_res *res, int row, int col);
+/* Rows touched by an INSERT/UPDATE/DELETE. */
+long db_res_affected(const db_res *res);
+void db_res_free(db_res *res);
+
+/*
+ * A fixed set of connections shared by the HTTP worker threads: a thread
+ * takes one for one request and gives it back.
+ */
+typedef struct db_pool db_pool;
+
+int db_pool_new(db_pool **out, size_t size, const char *url, const char *schema,
+                const db_stmt_table *tables, hc_err *err);
+void db_pool_free(db_pool *pool);
+/* Blocks until a connection is free; it has been checked with db_ensure. */
+db_conn *db_pool_take(db_pool *pool);
+void db_pool_give(db_pool *pool, db_conn *conn);
+
+#endif

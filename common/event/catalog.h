@@ -1,0 +1,15 @@
+/*
+ * Every topic and event type of the platform, in one place.  Topics follow
+ * hc.<domain>.<entity>.v<major> and are created by deploy/local/topics.sh
+ * (docs/EVENTS.md has the table); each has a dead-letter twin <topic>.dlq.
+ * Event types carry the same major version; their JSON Schemas are under
+ * proto/events/<type>.schema.json.
+ */
+#ifndef HC_EVENT_CATALOG_H
+#define HC_EVENT_CATALOG_H
+
+#define TOPIC_EMPLOYER_APPLICATION "hc.intake.employer-application.v1"
+
+#define TYPE_EMPLOYER_APPLICATION_SUBMITTED "hc.intake.employer-application.submitted.v1"
+
+#endif

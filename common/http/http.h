@@ -1,0 +1,94 @@
+/*
+ * The HTTP server every service uses, on libmicrohttpd; this is the only
+ * module that includes microhttpd.h.
+ *
+ * A service gives a table of routes (method, pattern with {param} segments,
+ * handler).  The server adds /livez, /readyz and /metrics, caps request
+ * bodies (413 beyond the cap), answers unknown routes with 404 and wrong
+ * methods with 405, counts requests per route and status class, and makes
+ * sure every request gets exactly one response: a handler that forgets to
+ * reply yields a 500.  Errors are RFC 9457 problem+json (see problem.h).
+ *
+ * Handlers run on the server's worker threads and may block (database).  A
+ * handler is called once per request, after the whole body has arrived.
+ */
+#ifndef HC_HTTP_HTTP_H
+#define HC_HTTP_HTTP_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "common/base/err.h"
+#include "common/http/problem.h"
+
+typedef struct http_server http_server;
+typedef struct http_req http_req;
+
+typedef void (*http_handler_fn)(void *app, http_req *req);
+/* /readyz: 0 when the service's dependencies answer, else an error kind. */
+typedef int (*http_ready_fn)(void *app, hc_err *err);
+
+typedef struct http_route {
+	const char *method;  /* "GET", "POST", ... */
+	const char *pattern; /* "/v1/counties/{county}/queue" */
+	http_handler_fn fn;
+} http_route;
+
+typedef struct http_config {
+	const char *addr;    /* listen address, "127.0.0.1" */
+	long port;           /* 0 picks a free port; see http_server_port */
+	long threads;        /* worker threads */
+	long max_body;       /* bytes */
+	http_ready_fn ready; /* may be NULL: always ready */
+} http_config;
+
+/*
+ * Starts serving routes[0..n) for app.  routes must outlive the server.
+ * Returns 0, or HC_ERR_FATAL when the address cannot be bound.
+ */
+int http_server_start(http_server **out, const http_config *cfg, const http_route *routes,
+                      size_t n, void *app, hc_err *err);
+
+/* Stops accepting, finishes in-flight requests and frees; NULL does nothing. */
+void http_server_stop(http_server *srv);
+
+/* The port actually bound. */
+int http_server_port(const http_server *srv);
+
+/* Request accessors; returned strings are borrowed from req. */
+const char *http_req_method(const http_req *req);
+const char *http_req_path(const http_req *req);
+const char *http_req_param(const http_req *req, const char *name);  /* {param} of the route */
+const char *http_req_query(const http_req *req, const char *name);  /* NULL when absent */
+const char *http_req_header(const http_req *req, const char *name); /* NULL when absent */
+const char *http_req_body(const http_req *req, size_t *len);
+/* The request's W3C traceparent: a child of the caller's, or a new trace. */
+const char *http_req_traceparent(const http_req *req);
+
+/*
+ * Parses the body as a JSON object.  On failure replies 415 or 400
+ * problem+json and returns NULL; the handler then just returns.  Returns a
+ * new reference.
+ */
+json_t *http_req_json(http_req *req);
+
+/* Adds a response header; call before the reply. */
+void http_reply_header(http_req *req, const char *name, const char *value);
+
+/* Replies with body as application/json; body is stolen (may be NULL: no body). */
+void http_reply_json(http_req *req, int status, json_t *body);
+
+/* Replies with problem+json; field (may be NULL) names the input at fault. */
+void http_reply_problem(http_req *req, enum problem_code code, const char *field, const char *fmt,
+                        ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * Replies with the problem that matches err's kind: PERMANENT -> 400
+ * validation-failed (naming err->field), NOT_FOUND -> 404, CONFLICT -> 409,
+ * TRANSIENT -> 503 with Retry-After, anything else -> 500 (logged, the
+ * detail withheld).
+ */
+void http_reply_err(http_req *req, const hc_err *err);
+
+#endif

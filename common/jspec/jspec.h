@@ -1,0 +1,40 @@
+/*
+ * Declarative checks of JSON request bodies.  A handler describes the fields
+ * it accepts as a table of jspec_field rows; jspec_check walks the object and
+ * fails on the first missing, mistyped, out-of-range or unknown field with an
+ * error that names it (as a JSON path, e.g. "workers[3].resident_id").
+ */
+#ifndef HC_JSPEC_JSPEC_H
+#define HC_JSPEC_JSPEC_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "common/base/err.h"
+
+enum jspec_type { JSPEC_STRING, JSPEC_INTEGER, JSPEC_NUMBER, JSPEC_BOOLEAN, JSPEC_ARRAY, JSPEC_OBJECT };
+
+typedef struct jspec_field jspec_field;
+
+/* Extra check of a string value; return 0 or fill err (its field is set for you). */
+typedef int (*jspec_check_fn)(const char *value, hc_err *err);
+
+struct jspec_field {
+	const char *name;
+	enum jspec_type type;
+	int required;
+	long min, max;                  /* string length in characters / number range / array items */
+	jspec_check_fn check;           /* strings only; may be NULL */
+	const char *const *one_of;      /* strings only: NULL-terminated allowed values, or NULL */
+	const jspec_field *items;       /* arrays of objects: spec of each item */
+	size_t nitems;
+};
+
+/*
+ * Checks obj against spec[0..n).  prefix names obj in error paths ("" for the
+ * body).  Returns 0, or HC_ERR_PERMANENT with err->field set.
+ */
+int jspec_check(json_t *obj, const jspec_field *spec, size_t n, const char *prefix, hc_err *err);
+
+#endif

@@ -1,0 +1,257 @@
+/* The shared service runtime; see svc.h. */
+#include "common/svc/svc.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log/log.h"
+
+/* The stop flag: the one global of a service, set by the signal handler. */
+static volatile sig_atomic_t svc_stop_flag;
+
+#define SVC_NVARS 14
+
+static const config_var svc_config_vars[SVC_NVARS] = {
+	{"HC_DATABASE_URL", CONFIG_STRING, NULL, offsetof(svc_config, database_url), 1, 1024,
+	 "libpq connection string of the service's own role"},
+	{"HC_DB_SCHEMA", CONFIG_STRING, "", offsetof(svc_config, db_schema), 0, 63,
+	 "schema the service owns (default: the service name)"},
+	{"HC_KAFKA_BROKERS", CONFIG_STRING, NULL, offsetof(svc_config, kafka_brokers), 1, 1024,
+	 "Kafka bootstrap servers, host:port[,host:port]"},
+	{"HC_KAFKA_TOPIC_PREFIX", CONFIG_STRING, "", offsetof(svc_config, topic_prefix), 0, 64,
+	 "prefix of every topic name (isolates test runs)"},
+	{"HC_KAFKA_GROUP_ID", CONFIG_STRING, "", offsetof(svc_config, group_id), 0, 128,
+	 "consumer group (default: the service name)"},
+	{"HC_KAFKA_INSTANCE_ID", CONFIG_STRING, "", offsetof(svc_config, instance_id), 0, 128,
+	 "static group membership id; a restart gets its partitions back at once"},
+	{"HC_KAFKA_SESSION_TIMEOUT_MS", CONFIG_INT, "10000", offsetof(svc_config, session_timeout_ms),
+	 6000, 300000, "consumer session timeout"},
+	{"HC_HTTP_ADDR", CONFIG_STRING, "127.0.0.1", offsetof(svc_config, http_addr), 7, 64,
+	 "HTTP listen address"},
+	{"HC_HTTP_PORT", CONFIG_INT, "0", offsetof(svc_config, http_port), 0, 65535,
+	 "HTTP listen port"},
+	{"HC_HTTP_THREADS", CONFIG_INT, "4", offsetof(svc_config, http_threads), 1, 256,
+	 "HTTP worker threads (and database connections)"},
+	{"HC_HTTP_MAX_BODY", CONFIG_INT, "1048576", offsetof(svc_config, max_body), 1024, 67108864,
+	 "largest accepted request body in bytes (413 beyond)"},
+	{"HC_LOG_LEVEL", CONFIG_STRING, "info", offsetof(svc_config, log_level), 4, 5,
+	 "debug, info, warn or error"},
+	{"HC_OUTBOX_RELAY_DELAY_MS", CONFIG_INT, "0", offsetof(svc_config, relay_delay_ms), 0, 3600000,
+	 "delay before the outbox relay starts publishing (fault tests only)"},
+	{"HC_STARTUP_TIMEOUT_S", CONFIG_INT, "60", offsetof(svc_config, startup_timeout_s), 1, 3600,
+	 "how long to wait for the database at start"},
+};
+
+static void svc_on_signal(int sig)
+{
+	(void)sig;
+	svc_stop_flag = 1;
+}
+
+static int svc_ready(void *app, hc_err *err)
+{
+	svc *s = app; /* the app struct begins with its svc */
+	db_conn *conn = db_pool_take(s->pool);
+	int rc = db_ping(conn, err);
+
+	db_pool_give(s->pool, conn);
+	if (rc == 0)
+		rc = bus_ping(s->bus, 1000, err);
+	return rc;
+}
+
+static void *svc_consumer_main(void *arg)
+{
+	svc *s = arg;
+	bus_consumer_config cc = {
+		.name = s->spec->name,
+		.group_id = s->cfg.group_id,
+		.instance_id = s->cfg.instance_id,
+		.session_timeout_ms = s->cfg.session_timeout_ms,
+		.routes = s->spec->consumes,
+		.nroutes = s->spec->nconsumes,
+	};
+	hc_err err;
+
+	hc_err_clear(&err);
+	if (bus_consumer_run(s->bus, s->consumer_conn, &cc, s->app, &svc_stop_flag, &err) != 0) {
+		log_error("%s", err.msg);
+		s->exit_code = 1;
+		svc_stop_flag = 1;
+	}
+	return NULL;
+}
+
+/* Connects for migrations, retrying until the startup timeout. */
+static int svc_migrate(svc *s, hc_err *err)
+{
+	time_t deadline = time(NULL) + s->cfg.startup_timeout_s;
+	db_conn *conn = NULL;
+	int rc;
+
+	for (;;) {
+		rc = db_connect(&conn, s->cfg.database_url, s->cfg.db_schema, NULL, err);
+		if (rc == 0 || rc != HC_ERR_TRANSIENT || time(NULL) >= deadline || svc_stop_flag)
+			break;
+		log_warn("waiting for the database: %s", err->msg);
+		sleep(1);
+	}
+	if (rc != 0)
+		return hc_err_set(err, HC_ERR_FATAL, "%s", err->msg);
+	rc = db_migrate(conn, "bus", bus_migrations, bus_migrations_count, err);
+	if (rc == 0)
+		rc = db_migrate(conn, s->spec->name, s->spec->migrations, s->spec->nmigrations, err);
+	db_close(conn);
+	return rc == 0 ? 0 : hc_err_set(err, HC_ERR_FATAL, "%s", err->msg);
+}
+
+static int svc_load_config(svc *s, const svc_spec *spec, void *own_cfg, hc_err *err)
+{
+	config_var vars[SVC_NVARS];
+	enum log_level level;
+	size_t i;
+
+	memcpy(vars, svc_config_vars, sizeof(vars));
+	for (i = 0; i < SVC_NVARS; i++)
+		if (strcmp(vars[i].name, "HC_HTTP_PORT") == 0)
+			vars[i].default_value = spec->default_port;
+	if (config_load(&s->cfg, vars, SVC_NVARS, err) != 0)
+		return HC_ERR_FATAL;
+	if (spec->nvars > 0 && config_load(own_cfg, spec->vars, spec->nvars, err) != 0)
+		return HC_ERR_FATAL;
+	if (s->cfg.db_schema[0] == '\0')
+		s->cfg.db_schema = spec->name;
+	if (s->cfg.group_id[0] == '\0')
+		s->cfg.group_id = spec->name;
+	if (log_level_parse(s->cfg.log_level, &level) != 0)
+		return hc_err_field(err, HC_ERR_FATAL, "HC_LOG_LEVEL",
+		                    "invalid value for HC_LOG_LEVEL: use debug, info, warn or error");
+	log_init(spec->name, level);
+	return 0;
+}
+
+int svc_start(svc *s, const svc_spec *spec, void *app, void *own_cfg, hc_err *err)
+{
+	const db_stmt_table tables[] = {bus_statements, spec->statements, NULL};
+	static db_stmt_table tables_kept[3];
+	struct sigaction sa;
+	bus_config bc;
+	http_config hc;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->spec = spec;
+	s->app = app;
+	memcpy(tables_kept, tables, sizeof(tables));
+	log_init(spec->name, HC_LOG_INFO);
+	rc = svc_load_config(s, spec, own_cfg, err);
+	if (rc != 0)
+		return rc;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = svc_on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = svc_migrate(s, err);
+	if (rc == 0)
+		rc = db_pool_new(&s->pool, (size_t)s->cfg.http_threads, s->cfg.database_url,
+		                 s->cfg.db_schema, tables_kept, err);
+	if (rc != 0)
+		goto fail;
+	bc.brokers = s->cfg.kafka_brokers;
+	bc.topic_prefix = s->cfg.topic_prefix;
+	bc.client_id = spec->name;
+	rc = bus_new(&s->bus, &bc, err);
+	if (rc == 0) {
+		bus_relay_config rc_cfg = {s->cfg.database_url, s->cfg.db_schema, s->cfg.relay_delay_ms};
+
+		rc = bus_relay_start(&s->relay, s->bus, &rc_cfg, err);
+	}
+	if (rc != 0)
+		goto fail;
+	if (spec->nconsumes > 0) {
+		rc = db_connect(&s->consumer_conn, s->cfg.database_url, s->cfg.db_schema, tables_kept, err);
+		if (rc != 0)
+			goto fail;
+		if (pthread_create(&s->consumer_thread, NULL, svc_consumer_main, s) != 0) {
+			rc = hc_err_set(err, HC_ERR_FATAL, "could not start the consumer thread");
+			goto fail;
+		}
+		s->consumer_running = 1;
+	}
+	hc.addr = s->cfg.http_addr;
+	hc.port = s->cfg.http_port;
+	hc.threads = s->cfg.http_threads;
+	hc.max_body = s->cfg.max_body;
+	hc.ready = svc_ready;
+	rc = http_server_start(&s->http, &hc, spec->routes, spec->nroutes, app, err);
+	if (rc != 0)
+		goto fail;
+	log_info("%s listening on http://%s:%d", spec->name, s->cfg.http_addr, http_server_port(s->http));
+	return 0;
+fail:
+	svc_stop_flag = 1;
+	svc_stop(s);
+	return HC_ERR_FATAL;
+}
+
+void svc_wait(svc *s)
+{
+	(void)s;
+	while (!svc_stop_flag)
+		usleep(100 * 1000);
+	log_info("stopping");
+}
+
+int svc_stop(svc *s)
+{
+	svc_stop_flag = 1;
+	http_server_stop(s->http);
+	s->http = NULL;
+	if (s->consumer_running)
+		pthread_join(s->consumer_thread, NULL);
+	s->consumer_running = 0;
+	db_close(s->consumer_conn);
+	s->consumer_conn = NULL;
+	bus_relay_stop(s->relay);
+	s->relay = NULL;
+	bus_free(s->bus);
+	s->bus = NULL;
+	db_pool_free(s->pool);
+	s->pool = NULL;
+	return s->exit_code;
+}
+
+int svc_main(int argc, char **argv, const svc_spec *spec, void *app, void *own_cfg)
+{
+	svc *s = app; /* every app struct begins with its svc */
+	hc_err err;
+
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		config_var vars[SVC_NVARS];
+		size_t i;
+
+		memcpy(vars, svc_config_vars, sizeof(vars));
+		for (i = 0; i < SVC_NVARS; i++)
+			if (strcmp(vars[i].name, "HC_HTTP_PORT") == 0)
+				vars[i].default_value = spec->default_port;
+		printf("usage: hc-%s\nsettings (environment):\n", spec->name);
+		config_print_help(vars, SVC_NVARS);
+		if (spec->nvars > 0)
+			config_print_help(spec->vars, spec->nvars);
+		return 0;
+	}
+	hc_err_clear(&err);
+	if (svc_start(s, spec, app, own_cfg, &err) != 0) {
+		log_error("could not start: %s", err.msg);
+		return 1;
+	}
+	svc_wait(s);
+	return svc_stop(s);
+}

@@ -1,0 +1,87 @@
+/*
+ * The shape every service shares, written once: configuration, logging,
+ * migrations, the database pool, the Kafka producer and outbox relay, the
+ * consumer thread, the HTTP server with its probes, signal handling and an
+ * orderly shutdown.  A service's main.c fills an svc_spec and calls
+ * svc_start / svc_wait / svc_stop; its handlers receive the service's own
+ * app struct, which embeds the svc.
+ */
+#ifndef HC_SVC_SVC_H
+#define HC_SVC_SVC_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "common/base/err.h"
+#include "common/bus/bus.h"
+#include "common/config/config.h"
+#include "common/db/db.h"
+#include "common/http/http.h"
+
+/* Settings every service reads; see svc_config_vars in svc.c for names. */
+typedef struct svc_config {
+	const char *database_url;
+	const char *db_schema;
+	const char *kafka_brokers;
+	const char *topic_prefix;
+	const char *group_id;
+	const char *instance_id;
+	long session_timeout_ms;
+	const char *http_addr;
+	long http_port;
+	long http_threads;
+	long max_body;
+	const char *log_level;
+	long relay_delay_ms;
+	long startup_timeout_s;
+} svc_config;
+
+typedef struct svc_spec {
+	const char *name;                 /* "intake": schema, group and log name */
+	const char *default_port;         /* HC_HTTP_PORT default */
+	const db_migration *migrations;   /* the service's own, embedded */
+	size_t nmigrations;
+	const db_stmt *statements;        /* the service's store table */
+	const http_route *routes;
+	size_t nroutes;
+	const bus_route *consumes;        /* may be NULL */
+	size_t nconsumes;
+	const config_var *vars;           /* the service's own settings; may be NULL */
+	size_t nvars;
+} svc_spec;
+
+typedef struct svc {
+	const svc_spec *spec;
+	svc_config cfg;
+	db_pool *pool;        /* HTTP handlers' connections */
+	bus *bus;
+	bus_relay *relay;
+	http_server *http;
+	db_conn *consumer_conn;
+	pthread_t consumer_thread;
+	int consumer_running;
+	int exit_code;
+	void *app;            /* passed to handlers and consumers */
+} svc;
+
+/*
+ * Loads the common settings and the spec's own into svc->cfg and own_cfg,
+ * applies migrations (waiting for the database up to the startup timeout),
+ * and starts every part.  Returns 0, or HC_ERR_FATAL with err set; on
+ * failure everything started is stopped again.
+ */
+int svc_start(svc *s, const svc_spec *spec, void *app, void *own_cfg, hc_err *err);
+
+/* Blocks until SIGTERM or SIGINT (or a fatal consumer error). */
+void svc_wait(svc *s);
+
+/*
+ * Stops in order: HTTP (finish requests), consumer (commit stored offsets),
+ * relay, producer (flush), database.  Returns the process exit code.
+ */
+int svc_stop(svc *s);
+
+/* Runs the whole life of a service: start, wait, stop; the body of main(). */
+int svc_main(int argc, char **argv, const svc_spec *spec, void *app, void *own_cfg);
+
+#endif

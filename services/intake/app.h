@@ -1,0 +1,29 @@
+/*
+ * intake: accepts employers' return-to-work applications (and, later,
+ * personal declarations, check-ins and corrections), seals personal data,
+ * and publishes events through its outbox.  The app struct every handler
+ * receives.
+ */
+#ifndef HC_INTAKE_APP_H
+#define HC_INTAKE_APP_H
+
+#include "common/svc/svc.h"
+
+typedef struct intake_config {
+	unsigned char pii_key[32];           /* HC_PII_KEY: seals names, IDs, phones */
+	unsigned char person_key_secret[32]; /* HC_PERSON_KEY_SECRET: derives person keys */
+} intake_config;
+
+typedef struct intake_app {
+	svc svc; /* first: the runtime casts the app to its svc */
+	intake_config cfg;
+} intake_app;
+
+/* The CloudEvents source of every event intake publishes. */
+#define INTAKE_EVENT_SOURCE "/hc/intake"
+
+/* Routes, one file each under routes/. */
+void intake_post_employer_applications(void *app, http_req *req);
+void intake_get_employer_application(void *app, http_req *req);
+
+#endif

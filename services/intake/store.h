@@ -1,0 +1,30 @@
+/*
+ * Every SQL statement of intake, in one place (store.c), and the functions
+ * that run them.
+ */
+#ifndef HC_INTAKE_STORE_H
+#define HC_INTAKE_STORE_H
+
+#include <jansson.h>
+
+#include "common/db/db.h"
+#include "services/intake/domain/employer_application.h"
+
+extern const db_stmt intake_statements[];
+
+/*
+ * Inserts the application and its workers (personal data sealed under
+ * pii_key) inside the open transaction tx, and writes the RFC 3339
+ * submission time into submitted_at[40].
+ */
+int intake_store_application_insert(db_conn *tx, const employer_application *app, const char *id,
+                                    const unsigned char pii_key[32], char submitted_at[40],
+                                    hc_err *err);
+
+/*
+ * Reads an application as its public JSON (masked names only).  Returns 0
+ * and a new reference in *out, HC_ERR_NOT_FOUND, or a db error kind.
+ */
+int intake_store_application_get(db_conn *conn, const char *id, json_t **out, hc_err *err);
+
+#endif

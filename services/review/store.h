@@ -1,0 +1,32 @@
+/* Every SQL statement of review, in one place (store.c), and the functions that run them. */
+#ifndef HC_REVIEW_STORE_H
+#define HC_REVIEW_STORE_H
+
+#include <jansson.h>
+
+#include "common/db/db.h"
+
+extern const db_stmt review_statements[];
+
+/*
+ * Enters a submitted application into its county's queue inside tx.  An
+ * application already queued is left as it is (returns 0).
+ */
+int review_store_enqueue(db_conn *tx, const char *event_id, json_t *data, long deadline_hours,
+                         hc_err *err);
+
+typedef struct review_queue_query {
+	const char *county;
+	const char *status;   /* NULL: any */
+	int overdue_only;
+	const char *after;    /* application id cursor, or NULL */
+	int limit;
+} review_queue_query;
+
+/* Lists a county's queue in submission order; *out is a new JSON array. */
+int review_store_queue_list(db_conn *conn, const review_queue_query *q, json_t **out, hc_err *err);
+
+/* One queue item; HC_ERR_NOT_FOUND when absent. */
+int review_store_item_get(db_conn *conn, const char *application_id, json_t **out, hc_err *err);
+
+#endif
