@@ -373,8 +373,6 @@ static http_req *http_req_new(http_server *srv, struct MHD_Connection *conn, con
                               const char *method)
 {
 	http_req *req = calloc(1, sizeof(*req));
-	char trace[33];
-
 	if (req == NULL)
 		abort();
 	req->srv = srv;
@@ -384,8 +382,6 @@ static http_req *http_req_new(http_server *srv, struct MHD_Connection *conn, con
 	clock_gettime(CLOCK_MONOTONIC, &req->started);
 	traceparent_child(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "traceparent"),
 	                  req->traceparent);
-	traceparent_trace_id(req->traceparent, trace);
-	(void)trace;
 	return req;
 }
 
@@ -540,11 +536,11 @@ int http_server_start(http_server **out, const http_config *cfg, const http_rout
 	}
 	srv->daemon = MHD_start_daemon(
 		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, (uint16_t)cfg->port, NULL, NULL,
-		http_on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+		http_on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, http_on_mhd_log, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads, MHD_OPTION_NOTIFY_COMPLETED,
 		http_on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096, MHD_OPTION_EXTERNAL_LOGGER,
-		http_on_mhd_log, NULL, MHD_OPTION_END);
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096, MHD_OPTION_END);
 	if (srv->daemon == NULL) {
 		free(srv->metrics);
 		free(srv);

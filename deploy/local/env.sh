@@ -1,0 +1,95 @@
+# Settings of the one-machine stack, sourced by every script in deploy/local
+# and by the tests.  Every value can be overridden from the environment.
+# Defaults keep all state inside the repository's ignored var/ directory.
+
+HC_ROOT=${HC_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+HC_VAR=${HC_VAR:-$HC_ROOT/var}
+HC_BUILD=${HC_BUILD:-$HC_ROOT/build/release}
+HC_RUN_DIR=${HC_RUN_DIR:-$HC_VAR/run}
+HC_LOG_DIR=${HC_LOG_DIR:-$HC_VAR/log}
+
+# PostgreSQL: a private cluster on its own port, run as the postgres user.
+HC_PG_PORT=${HC_PG_PORT:-55432}
+HC_PG_HOST=${HC_PG_HOST:-127.0.0.1}
+HC_PG_DATABASE=${HC_PG_DATABASE:-hc}
+HC_PG_BIN=${HC_PG_BIN:-/usr/lib/postgresql/15/bin}
+if [ -z "${HC_PG_DIR:-}" ]; then
+	# The postgres user must be able to reach its data directory; a checkout
+	# under a private home directory is not reachable, so fall back to /var/tmp.
+	if id postgres >/dev/null 2>&1 && runuser -u postgres -- test -x "$HC_ROOT" 2>/dev/null; then
+		HC_PG_DIR=$HC_VAR/pg
+	else
+		HC_PG_DIR=/var/tmp/hc-pg-$(printf '%s' "$HC_ROOT" | md5sum | cut -c1-8)
+	fi
+fi
+HC_PG_DATA=$HC_PG_DIR/data
+HC_PG_SOCKET_DIR=$HC_PG_DIR/socket
+
+# Kafka: the Apache broker from Maven Central, single-node KRaft.
+HC_KAFKA_PORT=${HC_KAFKA_PORT:-59092}
+HC_KAFKA_CONTROLLER_PORT=${HC_KAFKA_CONTROLLER_PORT:-59093}
+HC_KAFKA_DIR=${HC_KAFKA_DIR:-$HC_VAR/kafka}
+HC_KAFKA_LIBS=${HC_KAFKA_LIBS:-$HC_VAR/kafka-libs}
+HC_KAFKA_HEAP=${HC_KAFKA_HEAP:-768m}
+HC_KAFKA_BROKERS=${HC_KAFKA_BROKERS:-127.0.0.1:$HC_KAFKA_PORT}
+
+# Services: name and HTTP port.
+HC_SERVICES=${HC_SERVICES:-"intake review"}
+HC_INTAKE_PORT=${HC_INTAKE_PORT:-8081}
+HC_REVIEW_PORT=${HC_REVIEW_PORT:-8082}
+
+# Secrets for the local stack, generated once into var/secrets.env.
+HC_SECRETS_FILE=${HC_SECRETS_FILE:-$HC_VAR/secrets.env}
+
+mkdir -p "$HC_RUN_DIR" "$HC_LOG_DIR"
+
+hc_log() { printf '%s %s\n' "[$(date +%H:%M:%S)]" "$*" >&2; }
+hc_die() { hc_log "error: $*"; exit 1; }
+
+# hc_pid_alive FILE: true when FILE names a running process.
+hc_pid_alive() {
+	[ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+}
+
+# hc_stop_pid FILE NAME [SECONDS]: TERM the process in FILE, KILL it after SECONDS.
+hc_stop_pid() {
+	local file=$1 name=$2 wait=${3:-30} pid i
+	hc_pid_alive "$file" || { rm -f "$file"; return 0; }
+	pid=$(cat "$file")
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < wait * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		hc_log "$name did not stop in ${wait}s; killing $pid"
+		kill -KILL "$pid" 2>/dev/null || true
+		sleep 0.5
+	fi
+	rm -f "$file"
+	hc_log "$name stopped"
+}
+
+hc_load_secrets() {
+	if [ ! -s "$HC_SECRETS_FILE" ]; then
+		mkdir -p "$(dirname "$HC_SECRETS_FILE")"
+		umask 077
+		{
+			echo "HC_PII_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
+			echo "HC_PERSON_KEY_SECRET=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
+			for s in intake review gateway matching certificate codegen; do
+				echo "HC_PG_PASSWORD_${s^^}=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
+			done
+		} >"$HC_SECRETS_FILE"
+	fi
+	set -a
+	# shellcheck disable=SC1090
+	. "$HC_SECRETS_FILE"
+	set +a
+}
+
+# hc_db_url SERVICE [DATABASE]: the libpq URL of the service's own role.
+hc_db_url() {
+	local pw_var="HC_PG_PASSWORD_${1^^}"
+	echo "postgresql://$1:${!pw_var}@$HC_PG_HOST:$HC_PG_PORT/${2:-$HC_PG_DATABASE}?application_name=hc-$1"
+}

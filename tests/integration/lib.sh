@@ -1,0 +1,131 @@
+# Helpers for the integration tests, sourced by each tests/integration/*.sh.
+#
+# A test starts the real service binaries against the real PostgreSQL and
+# Kafka that tests/run.sh prepared (database hc_test, topic prefix and
+# consumer groups of this run), talks to them over HTTP, reads Kafka with
+# kcat (an independent client) and the database with psql, and fails with a
+# message on the first broken expectation.  Services a test started are
+# stopped when it exits.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+. deploy/local/env.sh
+hc_load_secrets
+
+: "${HC_TEST_TMP:?run integration tests through tests/run.sh}"
+TEST_NAME=$(basename "$0" .sh)
+TEST_INTAKE_PORT=${TEST_INTAKE_PORT:-18081}
+TEST_REVIEW_PORT=${TEST_REVIEW_PORT:-18082}
+INTAKE=http://127.0.0.1:$TEST_INTAKE_PORT
+REVIEW=http://127.0.0.1:$TEST_REVIEW_PORT
+TOPIC_APPLICATIONS=${HC_KAFKA_TOPIC_PREFIX}hc.intake.employer-application.v1
+
+_test_pids=()
+_test_cleanup() {
+	local s
+	for s in "${_test_pids[@]}"; do
+		hc_stop_pid "$HC_TEST_TMP/$s.pid" "$s" 10 2>/dev/null || true
+	done
+}
+trap _test_cleanup EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+note() { echo "-- $*"; }
+
+assert_eq() {
+	[ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"
+}
+
+# svc_start NAME [VAR=value ...]: starts a service with this run's settings.
+svc_start() {
+	local s=$1 port_var="TEST_${1^^}_PORT" i
+	shift
+	local pidfile=$HC_TEST_TMP/$s.pid
+	env HC_DATABASE_URL="$(hc_db_url "$s" hc_test)" HC_KAFKA_BROKERS="$HC_KAFKA_BROKERS" \
+		HC_KAFKA_TOPIC_PREFIX="$HC_KAFKA_TOPIC_PREFIX" HC_HTTP_PORT="${!port_var}" \
+		HC_KAFKA_GROUP_ID="$s-test-$HC_TEST_RUN" HC_KAFKA_INSTANCE_ID="$s-test-1" \
+		HC_LOG_LEVEL=info "$@" \
+		setsid "$HC_BUILD/bin/hc-$s" </dev/null >>"$HC_TEST_TMP/$s.log" 2>&1 &
+	echo $! >"$pidfile"
+	_test_pids+=("$s")
+	for ((i = 0; i < 300; i++)); do
+		curl -fsS -o /dev/null "http://127.0.0.1:${!port_var}/readyz" 2>/dev/null && return 0
+		hc_pid_alive "$pidfile" || { tail -20 "$HC_TEST_TMP/$s.log" >&2; fail "$s exited during start"; }
+		sleep 0.2
+	done
+	fail "$s did not become ready"
+}
+
+svc_stop() { hc_stop_pid "$HC_TEST_TMP/$1.pid" "$1" 30; }
+
+svc_kill9() {
+	local pid
+	pid=$(cat "$HC_TEST_TMP/$1.pid")
+	kill -KILL "$pid"
+	while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+	rm -f "$HC_TEST_TMP/$1.pid"
+	note "killed $1 (pid $pid) with SIGKILL"
+}
+
+# http METHOD URL [BODY [CONTENT-TYPE]]: sets STATUS and BODY.
+http() {
+	local out
+	if [ $# -ge 3 ]; then
+		out=$(curl -sS -X "$1" "$2" -H "Content-Type: ${4:-application/json}" --data-binary "$3" -w '\n%{http_code}')
+	else
+		out=$(curl -sS -X "$1" "$2" -w '\n%{http_code}')
+	fi
+	STATUS=${out##*$'\n'}
+	BODY=${out%$'\n'*}
+}
+
+# sql QUERY: runs QUERY as the superuser on the test database; prints rows.
+sql() { deploy/local/pg.sh psql hc_test -tA -c "$1"; }
+
+# resident_id BODY17: the 18-character ID with its GB 11643 check character.
+resident_id() {
+	local b=$1 w=(7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2) c=10X98765432 s=0 i
+	for ((i = 0; i < 17; i++)); do s=$((s + ${b:i:1} * w[i])); done
+	echo "$b${c:s % 11:1}"
+}
+
+# credit_code BODY17: the 18-character code with its GB 32100 check character.
+credit_code() {
+	local b=$1 a=0123456789ABCDEFGHJKLMNPQRTUWXY w=(1 3 9 27 19 26 16 17 20 29 25 13 8 24 10 30 28) s=0 i v
+	for ((i = 0; i < 17; i++)); do
+		v=${a%%"${b:i:1}"*}
+		s=$((s + ${#v} * w[i]))
+	done
+	v=$((31 - s % 31))
+	[ $v = 31 ] && v=0
+	echo "$b${a:v:1}"
+}
+
+# application_json EMPLOYER COUNTY N [SEED]: a valid application with N workers.
+application_json() {
+	local name=$1 county=$2 n=$3 seed=${4:-$RANDOM} i ws=""
+	for ((i = 0; i < n; i++)); do
+		local body
+		body=$(printf '420102198%01d%02d%02d%03d' $(((seed + i) % 10)) $((1 + (seed + i) % 12)) $((1 + (seed * 7 + i) % 28)) $(((seed * 31 + i) % 1000)))
+		ws+="${ws:+,}{\"name\":\"测试员$i\",\"resident_id\":\"$(resident_id "$body")\",\"phone\":\"139$(printf '%08d' $(((seed * 97 + i) % 100000000)))\"}"
+	done
+	printf '{"employer_name":"%s","credit_code":"%s","county_code":"%s","category":"public_utilities","workers":[%s]}' \
+		"$name" "$(credit_code 91420100MA4K3W5T0)" "$county" "$ws"
+}
+
+# wait_for DESCRIPTION SECONDS COMMAND...: polls COMMAND until it succeeds.
+wait_for() {
+	local what=$1 secs=$2 i
+	shift 2
+	for ((i = 0; i < secs * 5; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	fail "timed out after ${secs}s waiting for $what"
+}
+
+# kafka_records TOPIC: every record of TOPIC as one JSON object per line (kcat -J).
+kafka_records() { kcat -b "$HC_KAFKA_BROKERS" -C -t "$1" -o beginning -e -q -J 2>/dev/null; }

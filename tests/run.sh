@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The test command behind `make test` (and .ci/run).
+#
+# Starts the real PostgreSQL cluster and Kafka broker when they are not
+# running (and stops again only what it started), gives this run its own
+# database (hc_test), topic prefix and consumer groups, then runs every unit
+# test binary and every integration script, each in its own process with a
+# timeout.  The last line is "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. deploy/local/env.sh
+
+run_id=$(date +%s)-$$
+export HC_TEST_RUN=$run_id
+export HC_TEST_TMP=$HC_VAR/test/$run_id
+export HC_PG_DATABASE=hc_test
+export HC_KAFKA_TOPIC_PREFIX="test.$run_id."
+mkdir -p "$HC_TEST_TMP"
+
+started=()
+cleanup() {
+	local f
+	for f in "$HC_TEST_TMP"/*.pid; do
+		[ -e "$f" ] && hc_stop_pid "$f" "$(basename "$f" .pid)" 10
+	done
+	if [ -x "$HC_BUILD/bin/hc-topics" ] && deploy/local/kafka.sh status >/dev/null 2>&1; then
+		deploy/local/topics.sh delete >/dev/null 2>&1 || true
+	fi
+	for s in "${started[@]}"; do deploy/local/$s.sh stop; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+deploy/local/pg.sh status >/dev/null 2>&1 || { deploy/local/pg.sh start && started=(pg "${started[@]}"); } || exit 1
+deploy/local/kafka.sh status >/dev/null 2>&1 || { deploy/local/kafka.sh start && started=(kafka "${started[@]}"); } || exit 1
+deploy/local/pg.sh psql postgres -c "DROP DATABASE IF EXISTS hc_test WITH (FORCE)" || exit 1
+deploy/local/pg.sh provision hc_test || exit 1
+deploy/local/topics.sh create || exit 1
+
+passed=0
+failed=0
+failures=()
+
+echo "== unit tests"
+for t in "$HC_BUILD"/tests/test_*; do
+	out=$(timeout 300 "$t" 2>&1)
+	echo "$out" | grep -v '^ok ' || true
+	p=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' | tail -1)
+	f=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' | tail -1)
+	if [ -z "$p" ]; then
+		failed=$((failed + 1))
+		failures+=("$(basename "$t") (crashed)")
+		continue
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	[ "$f" = 0 ] || failures+=("$(basename "$t")")
+done
+
+echo "== integration tests"
+for t in tests/integration/[0-9]*.sh; do
+	[ -n "${HC_TEST_ONLY:-}" ] && [[ "$t" != *"$HC_TEST_ONLY"* ]] && continue
+	name=$(basename "$t" .sh)
+	log=$HC_TEST_TMP/$name.log
+	start=$(date +%s)
+	if timeout -k 10 600 bash "$t" >"$log" 2>&1; then
+		echo "ok   $name ($(($(date +%s) - start)) s)"
+		passed=$((passed + 1))
+	else
+		echo "FAIL $name ($(($(date +%s) - start)) s); last lines of $log:"
+		tail -25 "$log" | sed 's/^/    /'
+		failed=$((failed + 1))
+		failures+=("$name")
+	fi
+done
+
+[ ${#failures[@]} -eq 0 ] || echo "failed: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
