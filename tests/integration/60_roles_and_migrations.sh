@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Each service's role can touch only its own schema; migrations are recorded
+# and applied exactly once, also when two instances start at the same time.
+. "$(dirname "$0")/lib.sh"
+
+svc_start intake
+svc_start review
+
+as_role() { PGPASSWORD=$(sed -n "s/^HC_PG_PASSWORD_${1^^}=//p" "$HC_SECRETS_FILE") \
+	psql -X -q -h "$HC_PG_HOST" -p "$HC_PG_PORT" -U "$1" -d hc_test -tA -c "$2" 2>&1 || true; }
+
+note "own schema: allowed"
+assert_eq "$(as_role review 'SELECT count(*) >= 0 FROM queue_items')" t "review reads its queue"
+assert_eq "$(as_role intake 'SELECT count(*) >= 0 FROM employer_applications')" t "intake reads its applications"
+
+note "other schemas: refused"
+as_role review 'SELECT * FROM intake.application_workers' | grep -q 'permission denied' || fail "review could read intake"
+as_role intake 'SELECT * FROM review.queue_items' | grep -q 'permission denied' || fail "intake could read review"
+as_role review 'CREATE TABLE public.x (a int)' | grep -q 'permission denied' || fail "review could create in public"
+as_role intake 'CREATE SCHEMA sneaky' | grep -q 'permission denied' || fail "intake could create a schema"
+
+note "migrations recorded once"
+assert_eq "$(sql "SELECT string_agg(component || ':' || version, ',' ORDER BY component, version) FROM intake.schema_migrations")" "bus:1,intake:1" "intake migrations"
+assert_eq "$(sql "SELECT string_agg(component || ':' || version, ',' ORDER BY component, version) FROM review.schema_migrations")" "bus:1,review:1" "review migrations"
+
+note "two concurrent starts on a fresh schema apply each migration once"
+sql "DROP SCHEMA IF EXISTS review_twin CASCADE; CREATE SCHEMA review_twin AUTHORIZATION review"
+for n in 1 2; do
+	env HC_DATABASE_URL="$(hc_db_url review hc_test)" HC_DB_SCHEMA=review_twin HC_KAFKA_BROKERS="$HC_KAFKA_BROKERS" \
+		HC_KAFKA_TOPIC_PREFIX="$HC_KAFKA_TOPIC_PREFIX" HC_KAFKA_GROUP_ID="twin-$HC_TEST_RUN-$n" HC_HTTP_PORT=$((18090 + n)) \
+		setsid "$HC_BUILD/bin/hc-review" </dev/null >>"$HC_TEST_TMP/twin$n.log" 2>&1 &
+	echo $! >"$HC_TEST_TMP/twin$n.pid"
+	_test_pids+=("twin$n")
+done
+wait_for "twin 1 ready" 60 curl -fsS http://127.0.0.1:18091/readyz
+wait_for "twin 2 ready" 60 curl -fsS http://127.0.0.1:18092/readyz
+assert_eq "$(sql "SELECT count(*) FROM review_twin.schema_migrations")" 2 "twin migrations"
+assert_eq "$(cat "$HC_TEST_TMP"/twin*.log | grep -c 'applied migration review 1')" 1 "review migration applied once"
+note "only one relay publishes per schema"
+wait_for "one relay" 10 bash -c "[ \$(cat $HC_TEST_TMP/twin*.log | grep -c 'outbox relay publishing for schema review_twin') = 1 ]"
+sleep 2
+assert_eq "$(cat "$HC_TEST_TMP"/twin*.log | grep -c 'outbox relay publishing for schema review_twin')" 1 "relays holding the lock"
+hc_stop_pid "$HC_TEST_TMP/twin1.pid" twin1 10
+hc_stop_pid "$HC_TEST_TMP/twin2.pid" twin2 10
+sql "DROP SCHEMA review_twin CASCADE"
+
+note "a restart applies nothing again"
+svc_stop review
+svc_start review
+assert_eq "$(grep -c 'applied migration' "$HC_TEST_TMP/review.log")" 2 "migration lines in review's log"
+echo passed
