@@ -126,17 +126,17 @@ test: install
 	$(MAKE) all
 	tests/run.sh
 
+ALL_C := $(sort $(wildcard common/*/*.c common/*/*.h services/*/*.c services/*/*.h \
+           services/*/*/*.c services/*/*/*.h tests/unit/*.c tests/unit/*.h deploy/build/*.c))
+
 lint:
 	deploy/local/install.sh lint
-	clang-format --dry-run --Werror $(COMMON_SRC) $(wildcard common/*/*.h) \
-	    $(foreach s,$(SERVICES),$($(s)_SRC)) $(wildcard services/*/*.h services/*/*/*.h) \
-	    $(UNIT_SRC) $(wildcard tests/unit/*.h)
+	clang-format --dry-run --Werror $(ALL_C)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
-	    --suppress=missingIncludeSystem --inline-suppr -I. common services tests/unit
+	    --suppress=missingIncludeSystem --inline-suppr -I. common services tests/unit deploy/build
 
 format:
-	clang-format -i $(COMMON_SRC) $(wildcard common/*/*.h) $(foreach s,$(SERVICES),$($(s)_SRC)) \
-	    $(wildcard services/*/*.h services/*/*/*.h) $(UNIT_SRC) $(wildcard tests/unit/*.h)
+	clang-format -i $(ALL_C)
 
 bench: install
 	$(MAKE) all

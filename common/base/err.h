@@ -21,10 +21,10 @@ enum hc_err_kind {
 };
 
 typedef struct hc_err {
-	int kind;          /* one of enum hc_err_kind */
-	char msg[256];     /* "could not X: reason", lower case, no period */
-	char field[64];    /* the offending input field, or "" */
-	char sqlstate[6];  /* PostgreSQL SQLSTATE when the database refused */
+	int kind;         /* one of enum hc_err_kind */
+	char msg[256];    /* "could not X: reason", lower case, no period */
+	char field[64];   /* the offending input field, or "" */
+	char sqlstate[6]; /* PostgreSQL SQLSTATE when the database refused */
 } hc_err;
 
 /* Clears err (may be NULL). */
@@ -35,11 +35,10 @@ void hc_err_clear(hc_err *err);
  * kind, so that callers can write `return hc_err_set(err, ...)`.  err may be
  * NULL, in which case only the kind is returned.
  */
-int hc_err_set(hc_err *err, int kind, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int hc_err_set(hc_err *err, int kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Like hc_err_set, and also names the input field at fault. */
 int hc_err_field(hc_err *err, int kind, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 #endif

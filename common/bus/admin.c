@@ -32,7 +32,8 @@ static int admin_run(const char *brokers, admin_op op, const char *const *names,
 		rd_kafka_conf_destroy(conf);
 		free(nt);
 		free(dt);
-		return hc_err_set(err, HC_ERR_FATAL, "could not configure admin client: %s", errstr);
+		return hc_err_set(err, HC_ERR_FATAL, "could not configure admin client: %s",
+		                  errstr);
 	}
 	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
 	if (rk == NULL) {
@@ -67,9 +68,10 @@ static int admin_run(const char *brokers, admin_op op, const char *const *names,
 	}
 	{
 		const rd_kafka_topic_result_t **res =
-			op == ADMIN_CREATE
-				? rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &nres)
-				: rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &nres);
+		    op == ADMIN_CREATE ? rd_kafka_CreateTopics_result_topics(
+		                             rd_kafka_event_CreateTopics_result(ev), &nres)
+		                       : rd_kafka_DeleteTopics_result_topics(
+		                             rd_kafka_event_DeleteTopics_result(ev), &nres);
 
 		for (i = 0; i < nres; i++) {
 			rd_kafka_resp_err_t e = rd_kafka_topic_result_error(res[i]);
@@ -84,7 +86,8 @@ static int admin_run(const char *brokers, admin_op op, const char *const *names,
 			else
 				rc = hc_err_set(err, HC_ERR_PERMANENT, "could not %s topic %s: %s",
 				                op == ADMIN_CREATE ? "create" : "delete",
-				                rd_kafka_topic_result_name(res[i]), rd_kafka_err2str(e));
+				                rd_kafka_topic_result_name(res[i]),
+				                rd_kafka_err2str(e));
 		}
 	}
 out:

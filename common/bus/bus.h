@@ -87,7 +87,7 @@ typedef struct bus_route {
 } bus_route;
 
 typedef struct bus_consumer_config {
-	const char *name;        /* consumer name in processed_events and dead letters */
+	const char *name; /* consumer name in processed_events and dead letters */
 	const char *group_id;
 	const char *instance_id; /* static membership when non-empty */
 	long session_timeout_ms;

@@ -21,7 +21,7 @@ struct bus {
 /* The outcome of one produced message, filled in by the delivery report. */
 typedef struct bus_delivery {
 	atomic_int done;
-	int persisted;   /* 1 only for RD_KAFKA_MSG_STATUS_PERSISTED without error */
+	int persisted; /* 1 only for RD_KAFKA_MSG_STATUS_PERSISTED without error */
 	char error[160];
 } bus_delivery;
 

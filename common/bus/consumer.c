@@ -90,7 +90,8 @@ static int consumer_open(consumer *c, hc_err *err)
 		rd_kafka_resp_err_t e = rd_kafka_subscribe(c->rk, topics);
 
 		if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
-			rc = hc_err_set(err, HC_ERR_FATAL, "could not subscribe: %s", rd_kafka_err2str(e));
+			rc = hc_err_set(err, HC_ERR_FATAL, "could not subscribe: %s",
+			                rd_kafka_err2str(e));
 	}
 	rd_kafka_topic_partition_list_destroy(topics);
 	return rc;
@@ -102,7 +103,7 @@ static void consumer_store(consumer *c, const rd_kafka_message_t *m)
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
 
 	rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt), m->partition)->offset =
-		m->offset + 1;
+	    m->offset + 1;
 	rd_kafka_offsets_store(c->rk, l);
 	rd_kafka_topic_partition_list_destroy(l);
 }
@@ -114,7 +115,7 @@ static void consumer_seek_back(consumer *c, const rd_kafka_message_t *m)
 	rd_kafka_error_t *e;
 
 	rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt), m->partition)->offset =
-		m->offset;
+	    m->offset;
 	e = rd_kafka_seek_partitions(c->rk, l, 5000);
 	if (e != NULL) {
 		log_warn("could not seek back to %s[%d]@%lld: %s", rd_kafka_topic_name(m->rkt),
@@ -151,11 +152,11 @@ static int consumer_dead_letter(consumer *c, const rd_kafka_message_t *m, const 
 		return HC_ERR_TRANSIENT;
 	bus_delivery_wait(c->bus, &d, 1, NULL);
 	if (!d.persisted)
-		return hc_err_set(err, HC_ERR_TRANSIENT, "could not write dead letter to %s: %s", dlq,
-		                  d.error);
+		return hc_err_set(err, HC_ERR_TRANSIENT, "could not write dead letter to %s: %s",
+		                  dlq, d.error);
 	metrics_add(c->dead, 1);
-	log_warn("dead-lettered %s[%d]@%lld to %s: %s", rd_kafka_topic_name(m->rkt), (int)m->partition,
-	         (long long)m->offset, dlq, why);
+	log_warn("dead-lettered %s[%d]@%lld to %s: %s", rd_kafka_topic_name(m->rkt),
+	         (int)m->partition, (long long)m->offset, dlq, why);
 	return 0;
 }
 
@@ -249,15 +250,16 @@ static int consumer_handle(consumer *c, const rd_kafka_message_t *m)
 	if (rc != 0 && rc != HC_ERR_TRANSIENT) {
 		char why[400];
 
-		snprintf(why, sizeof(why), "%s%s%s", err.msg, err.field[0] ? "; field " : "", err.field);
+		snprintf(why, sizeof(why), "%s%s%s", err.msg, err.field[0] ? "; field " : "",
+		         err.field);
 		rc = consumer_dead_letter(c, m, why, &err);
 	}
 done:
 	if (rc == 0)
 		consumer_store(c, m);
 	else
-		log_warn("will retry %s[%d]@%lld: %s", rd_kafka_topic_name(m->rkt), (int)m->partition,
-		         (long long)m->offset, err.msg);
+		log_warn("will retry %s[%d]@%lld: %s", rd_kafka_topic_name(m->rkt),
+		         (int)m->partition, (long long)m->offset, err.msg);
 	log_trace_set(NULL);
 	return rc;
 }
@@ -271,12 +273,16 @@ int bus_consumer_run(bus *b, db_conn *conn, const bus_consumer_config *cfg, void
 	int rc;
 
 	snprintf(labels, sizeof(labels), "consumer=\"%s\"", cfg->name);
-	c.processed = metrics_counter("hc_consumer_processed_total", labels, "Events applied and committed");
+	c.processed =
+	    metrics_counter("hc_consumer_processed_total", labels, "Events applied and committed");
 	c.duplicates = metrics_counter("hc_consumer_duplicates_total", labels,
 	                               "Redelivered events skipped by processed_events");
-	c.dead = metrics_counter("hc_consumer_dead_letters_total", labels, "Records sent to a .dlq topic");
-	c.retries = metrics_counter("hc_consumer_retries_total", labels, "Transient failures retried");
-	c.skipped = metrics_counter("hc_consumer_skipped_total", labels, "Events of types not handled");
+	c.dead = metrics_counter("hc_consumer_dead_letters_total", labels,
+	                         "Records sent to a .dlq topic");
+	c.retries =
+	    metrics_counter("hc_consumer_retries_total", labels, "Transient failures retried");
+	c.skipped =
+	    metrics_counter("hc_consumer_skipped_total", labels, "Events of types not handled");
 	rc = consumer_open(&c, err);
 	if (rc != 0) {
 		if (c.rk != NULL)
@@ -295,7 +301,8 @@ int bus_consumer_run(bus *b, db_conn *conn, const bus_consumer_config *cfg, void
 
 				rd_kafka_fatal_error(c.rk, buf, sizeof(buf));
 				rd_kafka_message_destroy(m);
-				rc = hc_err_set(err, HC_ERR_FATAL, "kafka consumer fatal error: %s", buf);
+				rc = hc_err_set(err, HC_ERR_FATAL, "kafka consumer fatal error: %s",
+				                buf);
 				break;
 			}
 			if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)

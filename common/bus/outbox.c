@@ -25,23 +25,22 @@
 #define RELAY_BATCH 500
 
 const db_stmt bus_statements[] = {
-	{"bus_outbox_insert",
-	 "INSERT INTO outbox (event_id, topic, key, ce_type, payload, headers)"
-	 " VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
-	 6},
-	{"bus_outbox_pending",
-	 "SELECT id, topic, key, payload, headers::text FROM outbox"
-	 " WHERE published_at IS NULL ORDER BY id LIMIT $1",
-	 1},
-	{"bus_outbox_mark", "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", 1},
-	{"bus_outbox_prune",
-	 "DELETE FROM outbox WHERE published_at < now() - interval '1 day'", 0},
-	{"bus_relay_lock", "SELECT pg_try_advisory_lock(hashtext(current_schema() || ':relay'))", 0},
-	{"bus_processed_insert",
-	 "INSERT INTO processed_events (consumer, event_id, topic, partition, \"offset\")"
-	 " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-	 5},
-	{NULL, NULL, 0},
+    {"bus_outbox_insert",
+     "INSERT INTO outbox (event_id, topic, key, ce_type, payload, headers)"
+     " VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
+     6},
+    {"bus_outbox_pending",
+     "SELECT id, topic, key, payload, headers::text FROM outbox"
+     " WHERE published_at IS NULL ORDER BY id LIMIT $1",
+     1},
+    {"bus_outbox_mark", "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", 1},
+    {"bus_outbox_prune", "DELETE FROM outbox WHERE published_at < now() - interval '1 day'", 0},
+    {"bus_relay_lock", "SELECT pg_try_advisory_lock(hashtext(current_schema() || ':relay'))", 0},
+    {"bus_processed_insert",
+     "INSERT INTO processed_events (consumer, event_id, topic, partition, \"offset\")"
+     " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+     5},
+    {NULL, NULL, 0},
 };
 
 int bus_outbox_add(db_conn *tx, const char *topic, const char *key, const cloudevent *ev,
@@ -106,8 +105,7 @@ static rd_kafka_headers_t *relay_headers(const char *text)
 	const char *name;
 	json_t *v;
 
-	json_object_foreach(h, name, v)
-	{
+	json_object_foreach (h, name, v) {
 		if (json_is_string(v))
 			rd_kafka_header_add(hdrs, name, -1, json_string_value(v), -1);
 	}
@@ -156,10 +154,12 @@ static int relay_batch(bus_relay *relay, db_conn *conn, hc_err *err)
 	ids[len++] = '{';
 	for (i = 0; i < n; i++) {
 		if (!d[i].persisted) {
-			log_warn("could not publish outbox row %s: %s", db_res_get(res, i, 0), d[i].error);
+			log_warn("could not publish outbox row %s: %s", db_res_get(res, i, 0),
+			         d[i].error);
 			continue;
 		}
-		len += (size_t)snprintf(ids + len, cap - len, "%s%s", ok ? "," : "", db_res_get(res, i, 0));
+		len += (size_t)snprintf(ids + len, cap - len, "%s%s", ok ? "," : "",
+		                        db_res_get(res, i, 0));
 		ok++;
 	}
 	ids[len++] = '}';
@@ -176,7 +176,8 @@ static int relay_batch(bus_relay *relay, db_conn *conn, hc_err *err)
 	metrics_add(relay->batches, 1);
 	rc = ok < n ? HC_ERR_TRANSIENT : n;
 	if (ok < n)
-		hc_err_set(err, HC_ERR_TRANSIENT, "could not publish %d of %d outbox rows", n - ok, n);
+		hc_err_set(err, HC_ERR_TRANSIENT, "could not publish %d of %d outbox rows", n - ok,
+		           n);
 out:
 	db_res_free(res);
 	free(d);
@@ -196,7 +197,8 @@ static int relay_attach(bus_relay *relay, db_conn **conn, hc_err *err)
 		if (rc != 0)
 			return rc;
 		rc = db_exec(*conn,
-		             "DO $$ BEGIN EXECUTE format('LISTEN %I', 'hc_outbox_' || current_schema()); END $$",
+		             "DO $$ BEGIN EXECUTE format('LISTEN %I', 'hc_outbox_' || "
+		             "current_schema()); END $$",
 		             err);
 		if (rc != 0)
 			return rc;
@@ -281,8 +283,9 @@ int bus_relay_start(bus_relay **out, bus *b, const bus_relay_config *cfg, hc_err
 	if (relay->db_url == NULL || relay->schema == NULL)
 		abort();
 	relay->start_delay_ms = cfg->start_delay_ms;
-	relay->published = metrics_counter("hc_outbox_published_total", "",
-	                                   "Outbox rows published with a PERSISTED delivery report");
+	relay->published =
+	    metrics_counter("hc_outbox_published_total", "",
+	                    "Outbox rows published with a PERSISTED delivery report");
 	relay->failed = metrics_counter("hc_outbox_publish_failures_total", "",
 	                                "Outbox rows whose delivery failed; they are retried");
 	relay->batches = metrics_counter("hc_outbox_batches_total", "", "Outbox batches published");

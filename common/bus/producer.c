@@ -51,12 +51,9 @@ static int bus_conf_set(rd_kafka_conf_t *conf, const char *name, const char *val
 int bus_new(bus **out, const bus_config *cfg, hc_err *err)
 {
 	static const char *const settings[][2] = {
-		{"enable.idempotence", "true"},
-		{"acks", "all"},
-		{"partitioner", "murmur2_random"},
-		{"linger.ms", "5"},
-		{"message.timeout.ms", "120000"},
-		{"socket.keepalive.enable", "true"},
+	    {"enable.idempotence", "true"},    {"acks", "all"},
+	    {"partitioner", "murmur2_random"}, {"linger.ms", "5"},
+	    {"message.timeout.ms", "120000"},  {"socket.keepalive.enable", "true"},
 	};
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	char errstr[512];
@@ -99,8 +96,9 @@ void bus_free(bus *b)
 	if (b == NULL)
 		return;
 	if (rd_kafka_flush(b->rk, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR)
-		log_warn("kafka producer closed with %d messages undelivered; the outbox keeps them",
-		         rd_kafka_outq_len(b->rk));
+		log_warn(
+		    "kafka producer closed with %d messages undelivered; the outbox keeps them",
+		    rd_kafka_outq_len(b->rk));
 	rd_kafka_destroy(b->rk);
 	free(b->brokers);
 	free(b->prefix);
@@ -114,7 +112,8 @@ int bus_ping(bus *b, int timeout_ms, hc_err *err)
 	rd_kafka_resp_err_t e = rd_kafka_metadata(b->rk, 0, NULL, &md, timeout_ms);
 
 	if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
-		return hc_err_set(err, HC_ERR_TRANSIENT, "could not reach kafka: %s", rd_kafka_err2str(e));
+		return hc_err_set(err, HC_ERR_TRANSIENT, "could not reach kafka: %s",
+		                  rd_kafka_err2str(e));
 	rd_kafka_metadata_destroy(md);
 	return 0;
 }
@@ -134,11 +133,10 @@ int bus_produce(bus *b, const char *full_topic, const char *key, size_t keylen, 
 	d->persisted = 0;
 	d->error[0] = '\0';
 	for (;;) {
-		e = rd_kafka_producev(b->rk, RD_KAFKA_V_TOPIC(full_topic),
-		                      RD_KAFKA_V_KEY((void *)key, keylen),
-		                      RD_KAFKA_V_VALUE((void *)val, len),
-		                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		                      RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(d), RD_KAFKA_V_END);
+		e = rd_kafka_producev(
+		    b->rk, RD_KAFKA_V_TOPIC(full_topic), RD_KAFKA_V_KEY((void *)key, keylen),
+		    RD_KAFKA_V_VALUE((void *)val, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		    RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(d), RD_KAFKA_V_END);
 		if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL || ++tries > 100)
 			break;
 		rd_kafka_poll(b->rk, 100); /* make room: serve delivery reports */
@@ -170,7 +168,8 @@ void bus_delivery_wait(bus *b, bus_delivery *d, size_t n, atomic_int *stop)
 			if (deadline == 0)
 				deadline = time(NULL) + 10;
 			else if (time(NULL) > deadline) {
-				rd_kafka_purge(b->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+				rd_kafka_purge(b->rk,
+				               RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
 				deadline = time(NULL) + 3600;
 			}
 		}

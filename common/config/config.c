@@ -16,9 +16,10 @@ static int config_parse_one(void *target, const config_var *var, const char *tex
 	switch (var->type) {
 	case CONFIG_STRING:
 		if ((long)len < var->min || (var->max > 0 && (long)len > var->max))
-			return hc_err_field(err, HC_ERR_FATAL, var->name,
-			                    "invalid value for %s: length must be between %ld and %ld",
-			                    var->name, var->min, var->max);
+			return hc_err_field(
+			    err, HC_ERR_FATAL, var->name,
+			    "invalid value for %s: length must be between %ld and %ld", var->name,
+			    var->min, var->max);
 		*(const char **)(void *)field = text;
 		return 0;
 	case CONFIG_INT: {
@@ -40,9 +41,10 @@ static int config_parse_one(void *target, const config_var *var, const char *tex
 	}
 	case CONFIG_KEY32:
 		if (hc_hex_decode(text, (unsigned char *)field, 32) != 0)
-			return hc_err_field(err, HC_ERR_FATAL, var->name,
-			                    "invalid value for %s: expected 64 hex characters (32 bytes)",
-			                    var->name);
+			return hc_err_field(
+			    err, HC_ERR_FATAL, var->name,
+			    "invalid value for %s: expected 64 hex characters (32 bytes)",
+			    var->name);
 		return 0;
 	}
 	return hc_err_field(err, HC_ERR_FATAL, var->name, "unknown type for %s", var->name);
@@ -73,7 +75,8 @@ void config_print_help(const config_var *vars, size_t n)
 
 	for (i = 0; i < n; i++)
 		printf("  %-28s %-12s %s\n", vars[i].name,
-		       vars[i].default_value ? (vars[i].default_value[0] ? vars[i].default_value : "\"\"")
-		                             : "(required)",
+		       vars[i].default_value
+		           ? (vars[i].default_value[0] ? vars[i].default_value : "\"\"")
+		           : "(required)",
 		       vars[i].help);
 }

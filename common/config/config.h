@@ -21,7 +21,7 @@ enum config_type {
 };
 
 typedef struct config_var {
-	const char *name;          /* environment variable, e.g. "HC_HTTP_PORT" */
+	const char *name; /* environment variable, e.g. "HC_HTTP_PORT" */
 	enum config_type type;
 	const char *default_value; /* NULL: the variable is required */
 	size_t offset;             /* offsetof() the field in the target struct */

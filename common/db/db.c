@@ -241,9 +241,11 @@ int db_wait_notify(db_conn *conn, int timeout_ms, hc_err *err)
 	pfd.events = POLLIN;
 	pfd.revents = 0;
 	if (pfd.fd < 0)
-		return hc_err_set(err, HC_ERR_TRANSIENT, "could not wait for notifications: no socket");
+		return hc_err_set(err, HC_ERR_TRANSIENT,
+		                  "could not wait for notifications: no socket");
 	if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR)
-		return hc_err_set(err, HC_ERR_TRANSIENT, "could not wait for notifications: poll failed");
+		return hc_err_set(err, HC_ERR_TRANSIENT,
+		                  "could not wait for notifications: poll failed");
 	if (PQconsumeInput(conn->pg) == 0)
 		return hc_err_set(err, HC_ERR_TRANSIENT, "could not read notifications: %.200s",
 		                  PQerrorMessage(conn->pg));

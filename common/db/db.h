@@ -27,9 +27,9 @@ typedef struct db_conn db_conn;
 typedef struct db_res db_res;
 
 typedef struct db_migration {
-	int version;       /* 1, 2, 3 ... applied in order, each once */
-	const char *name;  /* file name, for the record */
-	const char *sql;   /* the whole file */
+	int version;      /* 1, 2, 3 ... applied in order, each once */
+	const char *name; /* file name, for the record */
+	const char *sql;  /* the whole file */
 } db_migration;
 
 /*

@@ -13,13 +13,12 @@
 #include "common/db/db.h"
 #include "common/log/log.h"
 
-static const char migrate_table_sql[] =
-	"CREATE TABLE IF NOT EXISTS schema_migrations ("
-	" component text NOT NULL,"
-	" version integer NOT NULL,"
-	" name text NOT NULL,"
-	" applied_at timestamptz NOT NULL DEFAULT now(),"
-	" PRIMARY KEY (component, version))";
+static const char migrate_table_sql[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                        " component text NOT NULL,"
+                                        " version integer NOT NULL,"
+                                        " name text NOT NULL,"
+                                        " applied_at timestamptz NOT NULL DEFAULT now(),"
+                                        " PRIMARY KEY (component, version))";
 
 /* Returns 1 when (component, version) is recorded, 0 when not, <0 on error. */
 static int migrate_is_applied(db_conn *conn, const char *component, int version, hc_err *err)
@@ -67,19 +66,21 @@ int db_migrate(db_conn *conn, const char *component, const db_migration *list, s
 	size_t i;
 	int rc;
 
-	rc = db_exec(conn, "SELECT pg_advisory_lock(hashtext(current_schema() || ':migrate'))", err);
+	rc =
+	    db_exec(conn, "SELECT pg_advisory_lock(hashtext(current_schema() || ':migrate'))", err);
 	if (rc != 0)
 		return rc;
 	rc = db_exec(conn, migrate_table_sql, err);
 	/* Prepared here, not at connect: the table may not have existed then. */
 	if (rc == 0)
-		rc = db_exec(conn,
-		             "DEALLOCATE ALL; "
-		             "PREPARE db_migration_applied (text, integer) AS "
-		             " SELECT 1 FROM schema_migrations WHERE component = $1 AND version = $2; "
-		             "PREPARE db_migration_record (text, integer, text) AS "
-		             " INSERT INTO schema_migrations (component, version, name) VALUES ($1, $2, $3)",
-		             err);
+		rc = db_exec(
+		    conn,
+		    "DEALLOCATE ALL; "
+		    "PREPARE db_migration_applied (text, integer) AS "
+		    " SELECT 1 FROM schema_migrations WHERE component = $1 AND version = $2; "
+		    "PREPARE db_migration_record (text, integer, text) AS "
+		    " INSERT INTO schema_migrations (component, version, name) VALUES ($1, $2, $3)",
+		    err);
 	for (i = 0; rc == 0 && i < n; i++) {
 		rc = migrate_is_applied(conn, component, list[i].version, err);
 		if (rc == 1)

@@ -118,7 +118,8 @@ static int ce_attr(json_t *o, const char *name, int required, char *out, size_t 
 	if (v == NULL) {
 		if (required)
 			return hc_err_field(err, HC_ERR_PERMANENT, name,
-			                    "could not decode event: attribute %s is missing", name);
+			                    "could not decode event: attribute %s is missing",
+			                    name);
 		out[0] = '\0';
 		return 0;
 	}
@@ -127,9 +128,10 @@ static int ce_attr(json_t *o, const char *name, int required, char *out, size_t 
 		                    "could not decode event: attribute %s is not a string", name);
 	s = json_string_value(v);
 	if ((required && s[0] == '\0') || strlen(s) >= cap)
-		return hc_err_field(err, HC_ERR_PERMANENT, name,
-		                    "could not decode event: attribute %s is empty or longer than %zu",
-		                    name, cap - 1);
+		return hc_err_field(
+		    err, HC_ERR_PERMANENT, name,
+		    "could not decode event: attribute %s is empty or longer than %zu", name,
+		    cap - 1);
 	memcpy(out, s, strlen(s) + 1);
 	return 0;
 }
@@ -144,12 +146,13 @@ int cloudevent_decode(cloudevent *ev, const char *buf, size_t len, hc_err *err)
 	if (buf == NULL || len == 0)
 		return hc_err_set(err, HC_ERR_PERMANENT, "could not decode event: empty record");
 	if (len > CLOUDEVENT_MAX_BYTES)
-		return hc_err_set(err, HC_ERR_PERMANENT, "could not decode event: %zu bytes exceeds %d",
-		                  len, CLOUDEVENT_MAX_BYTES);
+		return hc_err_set(err, HC_ERR_PERMANENT,
+		                  "could not decode event: %zu bytes exceeds %d", len,
+		                  CLOUDEVENT_MAX_BYTES);
 	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (o == NULL) {
-		hc_err_set(err, HC_ERR_PERMANENT, "could not decode event: %s at byte %d", jerr.text,
-		           jerr.position);
+		hc_err_set(err, HC_ERR_PERMANENT, "could not decode event: %s at byte %d",
+		           jerr.text, jerr.position);
 		goto out;
 	}
 	if (!json_is_object(o)) {

@@ -16,18 +16,18 @@
 
 #include "common/base/err.h"
 
-#define CLOUDEVENT_MAX_BYTES (1024 * 1024) /* larger records are refused */
+#define CLOUDEVENT_MAX_BYTES    (1024 * 1024) /* larger records are refused */
 #define CLOUDEVENT_CONTENT_TYPE "application/cloudevents+json"
-#define TRACEPARENT_LEN 55
+#define TRACEPARENT_LEN         55
 
 typedef struct cloudevent {
 	char id[128];
 	char type[128];
 	char source[128];
-	char subject[128];   /* optional; "" when absent */
-	char time[40];       /* RFC 3339, UTC */
+	char subject[128];                     /* optional; "" when absent */
+	char time[40];                         /* RFC 3339, UTC */
 	char traceparent[TRACEPARENT_LEN + 1]; /* "" when absent */
-	json_t *data;        /* owned: an object */
+	json_t *data;                          /* owned: an object */
 } cloudevent;
 
 /*

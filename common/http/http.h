@@ -47,8 +47,8 @@ typedef struct http_config {
  * Starts serving routes[0..n) for app.  routes must outlive the server.
  * Returns 0, or HC_ERR_FATAL when the address cannot be bound.
  */
-int http_server_start(http_server **out, const http_config *cfg, const http_route *routes,
-                      size_t n, void *app, hc_err *err);
+int http_server_start(http_server **out, const http_config *cfg, const http_route *routes, size_t n,
+                      void *app, hc_err *err);
 
 /* Stops accepting, finishes in-flight requests and frees; NULL does nothing. */
 void http_server_stop(http_server *srv);

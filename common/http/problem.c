@@ -4,17 +4,19 @@
 #include <assert.h>
 
 static const problem_def problems[PROBLEM_COUNT] = {
-	[PROBLEM_MALFORMED_JSON] = {"malformed-json", 400, "Request body is not valid JSON"},
-	[PROBLEM_VALIDATION_FAILED] = {"validation-failed", 400, "Request body failed validation"},
-	[PROBLEM_INVALID_PARAMETER] = {"invalid-parameter", 400, "A path or query parameter is invalid"},
-	[PROBLEM_NOT_FOUND] = {"not-found", 404, "No such resource"},
-	[PROBLEM_METHOD_NOT_ALLOWED] = {"method-not-allowed", 405, "Method not allowed on this resource"},
-	[PROBLEM_CONFLICT] = {"conflict", 409, "The request conflicts with the current state"},
-	[PROBLEM_BODY_TOO_LARGE] = {"body-too-large", 413, "Request body is too large"},
-	[PROBLEM_UNSUPPORTED_MEDIA_TYPE] = {"unsupported-media-type", 415,
-	                                    "Request body must be application/json"},
-	[PROBLEM_INTERNAL] = {"internal-error", 500, "Internal error"},
-	[PROBLEM_UNAVAILABLE] = {"service-unavailable", 503, "Service temporarily unavailable"},
+    [PROBLEM_MALFORMED_JSON] = {"malformed-json", 400, "Request body is not valid JSON"},
+    [PROBLEM_VALIDATION_FAILED] = {"validation-failed", 400, "Request body failed validation"},
+    [PROBLEM_INVALID_PARAMETER] = {"invalid-parameter", 400,
+                                   "A path or query parameter is invalid"},
+    [PROBLEM_NOT_FOUND] = {"not-found", 404, "No such resource"},
+    [PROBLEM_METHOD_NOT_ALLOWED] = {"method-not-allowed", 405,
+                                    "Method not allowed on this resource"},
+    [PROBLEM_CONFLICT] = {"conflict", 409, "The request conflicts with the current state"},
+    [PROBLEM_BODY_TOO_LARGE] = {"body-too-large", 413, "Request body is too large"},
+    [PROBLEM_UNSUPPORTED_MEDIA_TYPE] = {"unsupported-media-type", 415,
+                                        "Request body must be application/json"},
+    [PROBLEM_INTERNAL] = {"internal-error", 500, "Internal error"},
+    [PROBLEM_UNAVAILABLE] = {"service-unavailable", 503, "Service temporarily unavailable"},
 };
 
 const problem_def *problem_get(enum problem_code code)

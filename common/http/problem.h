@@ -8,21 +8,21 @@
 #define HC_HTTP_PROBLEM_H
 
 enum problem_code {
-	PROBLEM_MALFORMED_JSON,          /* 400 the body is not JSON */
-	PROBLEM_VALIDATION_FAILED,       /* 400 a field is missing or wrong; `field` names it */
-	PROBLEM_INVALID_PARAMETER,       /* 400 a path or query parameter is wrong */
-	PROBLEM_NOT_FOUND,               /* 404 no such resource or route */
-	PROBLEM_METHOD_NOT_ALLOWED,      /* 405 the route exists, not with this method */
-	PROBLEM_CONFLICT,                /* 409 the change conflicts with the current state */
-	PROBLEM_BODY_TOO_LARGE,          /* 413 the body exceeds the configured cap */
-	PROBLEM_UNSUPPORTED_MEDIA_TYPE,  /* 415 the body is not application/json */
-	PROBLEM_INTERNAL,                /* 500 a bug; the trace id finds the log line */
-	PROBLEM_UNAVAILABLE,             /* 503 a dependency is down; retry later */
+	PROBLEM_MALFORMED_JSON,         /* 400 the body is not JSON */
+	PROBLEM_VALIDATION_FAILED,      /* 400 a field is missing or wrong; `field` names it */
+	PROBLEM_INVALID_PARAMETER,      /* 400 a path or query parameter is wrong */
+	PROBLEM_NOT_FOUND,              /* 404 no such resource or route */
+	PROBLEM_METHOD_NOT_ALLOWED,     /* 405 the route exists, not with this method */
+	PROBLEM_CONFLICT,               /* 409 the change conflicts with the current state */
+	PROBLEM_BODY_TOO_LARGE,         /* 413 the body exceeds the configured cap */
+	PROBLEM_UNSUPPORTED_MEDIA_TYPE, /* 415 the body is not application/json */
+	PROBLEM_INTERNAL,               /* 500 a bug; the trace id finds the log line */
+	PROBLEM_UNAVAILABLE,            /* 503 a dependency is down; retry later */
 	PROBLEM_COUNT
 };
 
 typedef struct problem_def {
-	const char *code;  /* stable, kebab-case */
+	const char *code; /* stable, kebab-case */
 	int status;
 	const char *title; /* fixed per code */
 } problem_def;

@@ -27,8 +27,8 @@
 #include "common/log/log.h"
 #include "common/metrics/metrics.h"
 
-#define HTTP_MAX_PARAMS 8
-#define HTTP_MAX_HEADERS 8
+#define HTTP_MAX_PARAMS     8
+#define HTTP_MAX_HEADERS    8
 #define HTTP_STATUS_CLASSES 5
 
 typedef struct route_metrics {
@@ -41,7 +41,7 @@ struct http_server {
 	http_config cfg;
 	const http_route *routes;
 	size_t nroutes;
-	route_metrics *metrics;      /* one per route, then one for unmatched */
+	route_metrics *metrics; /* one per route, then one for unmatched */
 	void *app;
 	int port;
 };
@@ -208,11 +208,13 @@ void http_reply_err(http_req *req, const hc_err *err)
 	case HC_ERR_TRANSIENT:
 		log_warn("%s %s: %s", req->method, req->path, err->msg);
 		http_reply_header(req, "Retry-After", "1");
-		http_reply_problem(req, PROBLEM_UNAVAILABLE, NULL, "a dependency is unavailable; retry");
+		http_reply_problem(req, PROBLEM_UNAVAILABLE, NULL,
+		                   "a dependency is unavailable; retry");
 		return;
 	default:
 		log_error("%s %s: %s", req->method, req->path, err->msg);
-		http_reply_problem(req, PROBLEM_INTERNAL, NULL, "internal error; quote the trace id");
+		http_reply_problem(req, PROBLEM_INTERNAL, NULL,
+		                   "internal error; quote the trace id");
 		return;
 	}
 }
@@ -237,7 +239,8 @@ json_t *http_req_json(http_req *req)
 	}
 	if (!json_is_object(body)) {
 		json_decref(body);
-		http_reply_problem(req, PROBLEM_VALIDATION_FAILED, NULL, "the body must be a JSON object");
+		http_reply_problem(req, PROBLEM_VALIDATION_FAILED, NULL,
+		                   "the body must be a JSON object");
 		return NULL;
 	}
 	return body;
@@ -295,7 +298,8 @@ static void http_builtin(http_req *req)
 		if (req->srv->cfg.ready == NULL || req->srv->cfg.ready(req->srv->app, &err) == 0)
 			http_reply_json(req, 200, json_pack("{s:s}", "status", "ready"));
 		else
-			http_reply_problem(req, PROBLEM_UNAVAILABLE, NULL, "not ready: %s", err.msg);
+			http_reply_problem(req, PROBLEM_UNAVAILABLE, NULL, "not ready: %s",
+			                   err.msg);
 	} else {
 		size_t len;
 		char *text = metrics_render(&len);
@@ -338,10 +342,11 @@ static void http_dispatch(http_req *req)
 		req_clear_params(req);
 		if (allow[0] != '\0') {
 			http_reply_header(req, "Allow", allow);
-			http_reply_problem(req, PROBLEM_METHOD_NOT_ALLOWED, NULL, "%s is not allowed here",
-			                   req->method);
+			http_reply_problem(req, PROBLEM_METHOD_NOT_ALLOWED, NULL,
+			                   "%s is not allowed here", req->method);
 		} else {
-			http_reply_problem(req, PROBLEM_NOT_FOUND, NULL, "no route for %s", req->path);
+			http_reply_problem(req, PROBLEM_NOT_FOUND, NULL, "no route for %s",
+			                   req->path);
 		}
 		return;
 	}
@@ -354,7 +359,8 @@ static void http_dispatch(http_req *req)
 	req->route->fn(srv->app, req);
 	if (req->response == NULL) {
 		log_error("handler for %s %s did not reply", req->method, req->route->pattern);
-		http_reply_problem(req, PROBLEM_INTERNAL, NULL, "internal error; quote the trace id");
+		http_reply_problem(req, PROBLEM_INTERNAL, NULL,
+		                   "internal error; quote the trace id");
 	}
 }
 
@@ -403,8 +409,8 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, c
 		if (cl != NULL && strtoll(cl, NULL, 10) > srv->cfg.max_body) {
 			req->too_large = 1;
 			req->route_index = srv->nroutes;
-			http_reply_problem(req, PROBLEM_BODY_TOO_LARGE, NULL, "the body exceeds %ld bytes",
-			                   srv->cfg.max_body);
+			http_reply_problem(req, PROBLEM_BODY_TOO_LARGE, NULL,
+			                   "the body exceeds %ld bytes", srv->cfg.max_body);
 			return http_queue(req);
 		}
 		return MHD_YES;
@@ -495,25 +501,28 @@ static void http_metrics_init(http_server *srv)
 
 		for (c = 0; c < HTTP_STATUS_CLASSES; c++) {
 			if (i < srv->nroutes)
-				snprintf(labels, sizeof(labels), "method=\"%s\",route=\"%s\",code=\"%dxx\"",
+				snprintf(labels, sizeof(labels),
+				         "method=\"%s\",route=\"%s\",code=\"%dxx\"",
 				         srv->routes[i].method, srv->routes[i].pattern, c + 1);
 			else
-				snprintf(labels, sizeof(labels), "method=\"\",route=\"other\",code=\"%dxx\"", c + 1);
+				snprintf(labels, sizeof(labels),
+				         "method=\"\",route=\"other\",code=\"%dxx\"", c + 1);
 			srv->metrics[i].by_class[c] =
-				metrics_counter("hc_http_requests_total", labels, "HTTP requests by route and status class");
+			    metrics_counter("hc_http_requests_total", labels,
+			                    "HTTP requests by route and status class");
 		}
 		if (i < srv->nroutes)
-			snprintf(labels, sizeof(labels), "method=\"%s\",route=\"%s\"", srv->routes[i].method,
-			         srv->routes[i].pattern);
+			snprintf(labels, sizeof(labels), "method=\"%s\",route=\"%s\"",
+			         srv->routes[i].method, srv->routes[i].pattern);
 		else
 			snprintf(labels, sizeof(labels), "method=\"\",route=\"other\"");
-		srv->metrics[i].duration =
-			metrics_histogram("hc_http_request_duration_seconds", labels, "HTTP request latency");
+		srv->metrics[i].duration = metrics_histogram("hc_http_request_duration_seconds",
+		                                             labels, "HTTP request latency");
 	}
 }
 
-int http_server_start(http_server **out, const http_config *cfg, const http_route *routes,
-                      size_t n, void *app, hc_err *err)
+int http_server_start(http_server **out, const http_config *cfg, const http_route *routes, size_t n,
+                      void *app, hc_err *err)
 {
 	http_server *srv = calloc(1, sizeof(*srv));
 	struct sockaddr_in sin;
@@ -532,19 +541,21 @@ int http_server_start(http_server **out, const http_config *cfg, const http_rout
 	if (inet_pton(AF_INET, cfg->addr, &sin.sin_addr) != 1) {
 		free(srv->metrics);
 		free(srv);
-		return hc_err_set(err, HC_ERR_FATAL, "could not parse listen address %s", cfg->addr);
+		return hc_err_set(err, HC_ERR_FATAL, "could not parse listen address %s",
+		                  cfg->addr);
 	}
 	srv->daemon = MHD_start_daemon(
-		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, (uint16_t)cfg->port, NULL, NULL,
-		http_on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, http_on_mhd_log, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads, MHD_OPTION_NOTIFY_COMPLETED,
-		http_on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096, MHD_OPTION_END);
+	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, (uint16_t)cfg->port, NULL, NULL,
+	    http_on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, http_on_mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin, MHD_OPTION_THREAD_POOL_SIZE,
+	    (unsigned int)cfg->threads, MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, srv,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned int)4096, MHD_OPTION_END);
 	if (srv->daemon == NULL) {
 		free(srv->metrics);
 		free(srv);
-		return hc_err_set(err, HC_ERR_FATAL, "could not listen on %s:%ld", cfg->addr, cfg->port);
+		return hc_err_set(err, HC_ERR_FATAL, "could not listen on %s:%ld", cfg->addr,
+		                  cfg->port);
 	}
 	info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	srv->port = info ? info->port : (int)cfg->port;

@@ -14,7 +14,8 @@ static int credit_value(char c)
 
 char credit_code_check_char(const char *first17)
 {
-	static const int weights[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+	static const int weights[17] = {1,  3,  9,  27, 19, 26, 16, 17, 20,
+	                                29, 25, 13, 8,  24, 10, 30, 28};
 	int i, sum = 0, c;
 
 	for (i = 0; i < 17; i++) {
@@ -36,8 +37,9 @@ int credit_code_validate(const char *text, hc_err *err)
 		return hc_err_set(err, HC_ERR_PERMANENT, "credit code must be 18 characters");
 	for (i = 0; i < CREDIT_CODE_LEN; i++)
 		if (credit_value(text[i]) < 0)
-			return hc_err_set(err, HC_ERR_PERMANENT,
-			                  "credit code character %d is not in the GB 32100 alphabet", i + 1);
+			return hc_err_set(
+			    err, HC_ERR_PERMANENT,
+			    "credit code character %d is not in the GB 32100 alphabet", i + 1);
 	for (i = 2; i < 8; i++)
 		if (text[i] < '0' || text[i] > '9')
 			return hc_err_set(err, HC_ERR_PERMANENT,

@@ -21,7 +21,7 @@
 
 #define RESIDENT_ID_LEN 18
 #define CREDIT_CODE_LEN 18
-#define PERSON_KEY_LEN 64
+#define PERSON_KEY_LEN  64
 
 /*
  * Validates text as a resident ID number and writes its normalised form

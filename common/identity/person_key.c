@@ -15,7 +15,8 @@ void person_key_derive(const unsigned char secret[32], const char *normalised_id
 	unsigned int len = 0;
 
 	if (HMAC(EVP_sha256(), secret, 32, (const unsigned char *)normalised_id,
-	         strlen(normalised_id), mac, &len) == NULL || len != 32)
+	         strlen(normalised_id), mac, &len) == NULL ||
+	    len != 32)
 		abort();
 	hc_hex_encode(mac, 32, out);
 }
@@ -60,7 +61,7 @@ void name_mask(const char *name, char *out, size_t cap)
 }
 
 #define SEAL_NONCE 12
-#define SEAL_TAG 16
+#define SEAL_TAG   16
 
 char *pii_seal(const unsigned char key[32], const char *context, const char *plaintext)
 {
@@ -75,7 +76,8 @@ char *pii_seal(const unsigned char key[32], const char *context, const char *pla
 		abort();
 	hc_rand_bytes(nonce, sizeof(nonce));
 	if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) != 1 ||
-	    EVP_EncryptUpdate(ctx, NULL, &n, (const unsigned char *)context, (int)strlen(context)) != 1 ||
+	    EVP_EncryptUpdate(ctx, NULL, &n, (const unsigned char *)context,
+	                      (int)strlen(context)) != 1 ||
 	    EVP_EncryptUpdate(ctx, ct, &n, (const unsigned char *)plaintext, (int)len) != 1 ||
 	    EVP_EncryptFinal_ex(ctx, ct + n, &fin) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SEAL_TAG, tag) != 1)
@@ -110,7 +112,8 @@ char *pii_open(const unsigned char key[32], const char *context, const char *sea
 	plain = malloc(len + 1);
 	if (hex == NULL || ct == NULL || plain == NULL)
 		abort();
-	if (hc_hex_decode(hex, nonce, SEAL_NONCE) != 0 || hc_hex_decode(bar2 + 1, tag, SEAL_TAG) != 0)
+	if (hc_hex_decode(hex, nonce, SEAL_NONCE) != 0 ||
+	    hc_hex_decode(bar2 + 1, tag, SEAL_TAG) != 0)
 		goto fail;
 	free(hex);
 	hex = strndup(bar1 + 1, 2 * len);
@@ -120,7 +123,8 @@ char *pii_open(const unsigned char key[32], const char *context, const char *sea
 	if (ctx == NULL)
 		abort();
 	if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) != 1 ||
-	    EVP_DecryptUpdate(ctx, NULL, &n, (const unsigned char *)context, (int)strlen(context)) != 1 ||
+	    EVP_DecryptUpdate(ctx, NULL, &n, (const unsigned char *)context,
+	                      (int)strlen(context)) != 1 ||
 	    EVP_DecryptUpdate(ctx, (unsigned char *)plain, &n, ct, (int)len) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SEAL_TAG, tag) != 1 ||
 	    EVP_DecryptFinal_ex(ctx, (unsigned char *)plain + n, &fin) != 1)

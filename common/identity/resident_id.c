@@ -41,7 +41,8 @@ int resident_id_normalise(const char *text, char out[RESIDENT_ID_LEN + 1], hc_er
 		return hc_err_set(err, HC_ERR_PERMANENT, "resident ID must be 18 characters");
 	for (i = 0; i < 17; i++)
 		if (!isdigit((unsigned char)text[i]))
-			return hc_err_set(err, HC_ERR_PERMANENT, "resident ID must start with 17 digits");
+			return hc_err_set(err, HC_ERR_PERMANENT,
+			                  "resident ID must start with 17 digits");
 	memcpy(out, text, RESIDENT_ID_LEN + 1);
 	if (out[17] == 'x')
 		out[17] = 'X';
@@ -54,12 +55,15 @@ int resident_id_normalise(const char *text, char out[RESIDENT_ID_LEN + 1], hc_er
 	d = digits(out + 12, 2);
 	gmtime_r(&now, &tm);
 	if (y < 1900 || y > tm.tm_year + 1900 || m < 1 || m > 12)
-		return hc_err_set(err, HC_ERR_PERMANENT, "resident ID has an impossible birth date");
+		return hc_err_set(err, HC_ERR_PERMANENT,
+		                  "resident ID has an impossible birth date");
 	maxd = mdays[m - 1] + (m == 2 && is_leap(y));
 	if (d < 1 || d > maxd)
-		return hc_err_set(err, HC_ERR_PERMANENT, "resident ID has an impossible birth date");
+		return hc_err_set(err, HC_ERR_PERMANENT,
+		                  "resident ID has an impossible birth date");
 	if (y == tm.tm_year + 1900 && (m > tm.tm_mon + 1 || (m == tm.tm_mon + 1 && d > tm.tm_mday)))
-		return hc_err_set(err, HC_ERR_PERMANENT, "resident ID has a birth date in the future");
+		return hc_err_set(err, HC_ERR_PERMANENT,
+		                  "resident ID has a birth date in the future");
 	if (resident_id_check_char(out) != out[17])
 		return hc_err_set(err, HC_ERR_PERMANENT, "resident ID check character is wrong");
 	return 0;

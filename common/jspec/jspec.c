@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const jspec_type_names[] = {"a string", "an integer", "a number",
-                                               "a boolean", "an array", "an object"};
+static const char *const jspec_type_names[] = {"a string",  "an integer", "a number",
+                                               "a boolean", "an array",   "an object"};
 
 /* Number of UTF-8 characters in s. */
 static long utf8_chars(const char *s)
@@ -36,10 +36,12 @@ static int jspec_string(json_t *v, const jspec_field *f, const char *path, hc_er
 	long len = utf8_chars(s);
 
 	if (strlen(s) != json_string_length(v))
-		return hc_err_field(err, HC_ERR_PERMANENT, path, "%s must not contain NUL characters", path);
+		return hc_err_field(err, HC_ERR_PERMANENT, path,
+		                    "%s must not contain NUL characters", path);
 	if (len < f->min || (f->max > 0 && len > f->max))
 		return hc_err_field(err, HC_ERR_PERMANENT, path,
-		                    "%s must be between %ld and %ld characters long", path, f->min, f->max);
+		                    "%s must be between %ld and %ld characters long", path, f->min,
+		                    f->max);
 	if (f->one_of != NULL) {
 		const char *const *o;
 
@@ -47,8 +49,8 @@ static int jspec_string(json_t *v, const jspec_field *f, const char *path, hc_er
 			if (strcmp(*o, s) == 0)
 				break;
 		if (*o == NULL)
-			return hc_err_field(err, HC_ERR_PERMANENT, path, "%s is not one of the allowed values",
-			                    path);
+			return hc_err_field(err, HC_ERR_PERMANENT, path,
+			                    "%s is not one of the allowed values", path);
 	}
 	if (f->check != NULL && f->check(s, err) != 0) {
 		char msg[sizeof(err->msg)];
@@ -65,15 +67,14 @@ static int jspec_value(json_t *v, const jspec_field *f, const char *path, hc_err
 		return hc_err_field(err, HC_ERR_PERMANENT, path, "%s must be %s", path,
 		                    jspec_type_names[f->type]);
 	switch (f->type) {
-	case JSPEC_STRING:
-		return jspec_string(v, f, path, err);
+	case JSPEC_STRING: return jspec_string(v, f, path, err);
 	case JSPEC_INTEGER:
 	case JSPEC_NUMBER: {
 		double d = json_number_value(v);
 
 		if (d < (double)f->min || d > (double)f->max)
-			return hc_err_field(err, HC_ERR_PERMANENT, path, "%s must be between %ld and %ld",
-			                    path, f->min, f->max);
+			return hc_err_field(err, HC_ERR_PERMANENT, path,
+			                    "%s must be between %ld and %ld", path, f->min, f->max);
 		return 0;
 	}
 	case JSPEC_ARRAY: {
@@ -81,24 +82,24 @@ static int jspec_value(json_t *v, const jspec_field *f, const char *path, hc_err
 		size_t i;
 
 		if (n < f->min || n > f->max)
-			return hc_err_field(err, HC_ERR_PERMANENT, path, "%s must have between %ld and %ld items",
-			                    path, f->min, f->max);
+			return hc_err_field(err, HC_ERR_PERMANENT, path,
+			                    "%s must have between %ld and %ld items", path, f->min,
+			                    f->max);
 		for (i = 0; f->items != NULL && i < (size_t)n; i++) {
 			char sub[64];
 			json_t *item = json_array_get(v, i);
 
 			snprintf(sub, sizeof(sub), "%.40s[%zu]", path, i);
 			if (!json_is_object(item))
-				return hc_err_field(err, HC_ERR_PERMANENT, sub, "%s must be an object", sub);
+				return hc_err_field(err, HC_ERR_PERMANENT, sub,
+				                    "%s must be an object", sub);
 			if (jspec_check(item, f->items, f->nitems, sub, err) != 0)
 				return HC_ERR_PERMANENT;
 		}
 		return 0;
 	}
-	case JSPEC_OBJECT:
-		return f->items ? jspec_check(v, f->items, f->nitems, path, err) : 0;
-	default:
-		return 0;
+	case JSPEC_OBJECT: return f->items ? jspec_check(v, f->items, f->nitems, path, err) : 0;
+	default: return 0;
 	}
 }
 
@@ -108,26 +109,29 @@ int jspec_check(json_t *obj, const jspec_field *spec, size_t n, const char *pref
 	json_t *v;
 	size_t i;
 
-	json_object_foreach(obj, key, v)
-	{
+	json_object_foreach (obj, key, v) {
 		for (i = 0; i < n; i++)
 			if (strcmp(spec[i].name, key) == 0)
 				break;
 		if (i == n) {
 			char path[64];
 
-			snprintf(path, sizeof(path), "%.40s%s%.20s", prefix, prefix[0] ? "." : "", key);
-			return hc_err_field(err, HC_ERR_PERMANENT, path, "%s is not a known field", path);
+			snprintf(path, sizeof(path), "%.40s%s%.20s", prefix, prefix[0] ? "." : "",
+			         key);
+			return hc_err_field(err, HC_ERR_PERMANENT, path, "%s is not a known field",
+			                    path);
 		}
 	}
 	for (i = 0; i < n; i++) {
 		char path[64];
 
-		snprintf(path, sizeof(path), "%.40s%s%.20s", prefix, prefix[0] ? "." : "", spec[i].name);
+		snprintf(path, sizeof(path), "%.40s%s%.20s", prefix, prefix[0] ? "." : "",
+		         spec[i].name);
 		v = json_object_get(obj, spec[i].name);
 		if (v == NULL || json_is_null(v)) {
 			if (spec[i].required)
-				return hc_err_field(err, HC_ERR_PERMANENT, path, "%s is required", path);
+				return hc_err_field(err, HC_ERR_PERMANENT, path, "%s is required",
+				                    path);
 			continue;
 		}
 		if (jspec_value(v, &spec[i], path, err) != 0)

@@ -13,7 +13,14 @@
 
 #include "common/base/err.h"
 
-enum jspec_type { JSPEC_STRING, JSPEC_INTEGER, JSPEC_NUMBER, JSPEC_BOOLEAN, JSPEC_ARRAY, JSPEC_OBJECT };
+enum jspec_type {
+	JSPEC_STRING,
+	JSPEC_INTEGER,
+	JSPEC_NUMBER,
+	JSPEC_BOOLEAN,
+	JSPEC_ARRAY,
+	JSPEC_OBJECT
+};
 
 typedef struct jspec_field jspec_field;
 
@@ -24,10 +31,10 @@ struct jspec_field {
 	const char *name;
 	enum jspec_type type;
 	int required;
-	long min, max;                  /* string length in characters / number range / array items */
-	jspec_check_fn check;           /* strings only; may be NULL */
-	const char *const *one_of;      /* strings only: NULL-terminated allowed values, or NULL */
-	const jspec_field *items;       /* arrays of objects: spec of each item */
+	long min, max;             /* string length in characters / number range / array items */
+	jspec_check_fn check;      /* strings only; may be NULL */
+	const char *const *one_of; /* strings only: NULL-terminated allowed values, or NULL */
+	const jspec_field *items;  /* arrays of objects: spec of each item */
 	size_t nitems;
 };
 

@@ -75,8 +75,10 @@ void log_write(enum log_level level, const char *fmt, ...)
 	gmtime_r(&tv.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 
-	len = (size_t)snprintf(line, sizeof(line), "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"service\":\"%s\",\"msg\":\"",
-	                       stamp, (long)(tv.tv_usec / 1000), log_level_names[level], log_service);
+	len = (size_t)snprintf(
+	    line, sizeof(line),
+	    "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"service\":\"%s\",\"msg\":\"", stamp,
+	    (long)(tv.tv_usec / 1000), log_level_names[level], log_service);
 	log_escape(line, &len, sizeof(line) - 64, msg);
 	if (log_trace[0] != '\0') {
 		len += (size_t)snprintf(line + len, sizeof(line) - len, "\",\"trace_id\":\"");

@@ -25,8 +25,8 @@ void log_trace_set(const char *trace_id);
 void log_write(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_debug(...) log_write(HC_LOG_DEBUG, __VA_ARGS__)
-#define log_info(...) log_write(HC_LOG_INFO, __VA_ARGS__)
-#define log_warn(...) log_write(HC_LOG_WARN, __VA_ARGS__)
+#define log_info(...)  log_write(HC_LOG_INFO, __VA_ARGS__)
+#define log_warn(...)  log_write(HC_LOG_WARN, __VA_ARGS__)
 #define log_error(...) log_write(HC_LOG_ERROR, __VA_ARGS__)
 
 #endif

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define METRICS_MAX 512
+#define METRICS_MAX     512
 #define METRICS_BUCKETS 12
 
 enum metric_kind { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM };
@@ -21,9 +21,9 @@ struct metric {
 	char name[64];
 	char labels[128];
 	const char *help;
-	atomic_long value;                      /* counter, gauge; histogram count */
-	atomic_long sum_us;                     /* histogram: sum in microseconds */
-	atomic_long buckets[METRICS_BUCKETS];   /* histogram: non-cumulative counts */
+	atomic_long value;                    /* counter, gauge; histogram count */
+	atomic_long sum_us;                   /* histogram: sum in microseconds */
+	atomic_long buckets[METRICS_BUCKETS]; /* histogram: non-cumulative counts */
 };
 
 static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -39,7 +39,8 @@ static metric *metrics_get(enum metric_kind kind, const char *name, const char *
 	pthread_mutex_lock(&metrics_lock);
 	n = atomic_load(&metrics_count);
 	for (i = 0; i < n; i++) {
-		if (strcmp(metrics_all[i].name, name) == 0 && strcmp(metrics_all[i].labels, labels) == 0) {
+		if (strcmp(metrics_all[i].name, name) == 0 &&
+		    strcmp(metrics_all[i].labels, labels) == 0) {
 			m = &metrics_all[i];
 			break;
 		}
@@ -135,7 +136,8 @@ static void metrics_render_histogram(mbuf *b, metric *m)
 	}
 	mbuf_printf(b, "%s_bucket{%s%sle=\"+Inf\"} %ld\n", m->name, m->labels, sep,
 	            atomic_load(&m->value));
-	mbuf_printf(b, "%s_sum{%s} %.6f\n", m->name, m->labels, (double)atomic_load(&m->sum_us) / 1e6);
+	mbuf_printf(b, "%s_sum{%s} %.6f\n", m->name, m->labels,
+	            (double)atomic_load(&m->sum_us) / 1e6);
 	mbuf_printf(b, "%s_count{%s} %ld\n", m->name, m->labels, atomic_load(&m->value));
 }
 
@@ -155,8 +157,8 @@ char *metrics_render(size_t *len)
 			seen = strcmp(metrics_all[j].name, metrics_all[i].name) == 0;
 		if (seen)
 			continue; /* rendered with the first series of that name */
-		mbuf_printf(&b, "# HELP %s %s\n# TYPE %s %s\n", metrics_all[i].name, metrics_all[i].help,
-		            metrics_all[i].name, kinds[metrics_all[i].kind]);
+		mbuf_printf(&b, "# HELP %s %s\n# TYPE %s %s\n", metrics_all[i].name,
+		            metrics_all[i].help, metrics_all[i].name, kinds[metrics_all[i].kind]);
 		for (j = i; j < n; j++) {
 			metric *m = &metrics_all[j];
 
@@ -165,7 +167,8 @@ char *metrics_render(size_t *len)
 			if (m->kind == METRIC_HISTOGRAM)
 				metrics_render_histogram(&b, m);
 			else if (m->labels[0])
-				mbuf_printf(&b, "%s{%s} %ld\n", m->name, m->labels, atomic_load(&m->value));
+				mbuf_printf(&b, "%s{%s} %ld\n", m->name, m->labels,
+				            atomic_load(&m->value));
 			else
 				mbuf_printf(&b, "%s %ld\n", m->name, atomic_load(&m->value));
 		}

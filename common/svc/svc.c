@@ -16,34 +16,34 @@ static volatile sig_atomic_t svc_stop_flag;
 #define SVC_NVARS 14
 
 static const config_var svc_config_vars[SVC_NVARS] = {
-	{"HC_DATABASE_URL", CONFIG_STRING, NULL, offsetof(svc_config, database_url), 1, 1024,
-	 "libpq connection string of the service's own role"},
-	{"HC_DB_SCHEMA", CONFIG_STRING, "", offsetof(svc_config, db_schema), 0, 63,
-	 "schema the service owns (default: the service name)"},
-	{"HC_KAFKA_BROKERS", CONFIG_STRING, NULL, offsetof(svc_config, kafka_brokers), 1, 1024,
-	 "Kafka bootstrap servers, host:port[,host:port]"},
-	{"HC_KAFKA_TOPIC_PREFIX", CONFIG_STRING, "", offsetof(svc_config, topic_prefix), 0, 64,
-	 "prefix of every topic name (isolates test runs)"},
-	{"HC_KAFKA_GROUP_ID", CONFIG_STRING, "", offsetof(svc_config, group_id), 0, 128,
-	 "consumer group (default: the service name)"},
-	{"HC_KAFKA_INSTANCE_ID", CONFIG_STRING, "", offsetof(svc_config, instance_id), 0, 128,
-	 "static group membership id; a restart gets its partitions back at once"},
-	{"HC_KAFKA_SESSION_TIMEOUT_MS", CONFIG_INT, "10000", offsetof(svc_config, session_timeout_ms),
-	 6000, 300000, "consumer session timeout"},
-	{"HC_HTTP_ADDR", CONFIG_STRING, "127.0.0.1", offsetof(svc_config, http_addr), 7, 64,
-	 "HTTP listen address"},
-	{"HC_HTTP_PORT", CONFIG_INT, "0", offsetof(svc_config, http_port), 0, 65535,
-	 "HTTP listen port"},
-	{"HC_HTTP_THREADS", CONFIG_INT, "4", offsetof(svc_config, http_threads), 1, 256,
-	 "HTTP worker threads (and database connections)"},
-	{"HC_HTTP_MAX_BODY", CONFIG_INT, "1048576", offsetof(svc_config, max_body), 1024, 67108864,
-	 "largest accepted request body in bytes (413 beyond)"},
-	{"HC_LOG_LEVEL", CONFIG_STRING, "info", offsetof(svc_config, log_level), 4, 5,
-	 "debug, info, warn or error"},
-	{"HC_OUTBOX_RELAY_DELAY_MS", CONFIG_INT, "0", offsetof(svc_config, relay_delay_ms), 0, 3600000,
-	 "delay before the outbox relay starts publishing (fault tests only)"},
-	{"HC_STARTUP_TIMEOUT_S", CONFIG_INT, "60", offsetof(svc_config, startup_timeout_s), 1, 3600,
-	 "how long to wait for the database at start"},
+    {"HC_DATABASE_URL", CONFIG_STRING, NULL, offsetof(svc_config, database_url), 1, 1024,
+     "libpq connection string of the service's own role"},
+    {"HC_DB_SCHEMA", CONFIG_STRING, "", offsetof(svc_config, db_schema), 0, 63,
+     "schema the service owns (default: the service name)"},
+    {"HC_KAFKA_BROKERS", CONFIG_STRING, NULL, offsetof(svc_config, kafka_brokers), 1, 1024,
+     "Kafka bootstrap servers, host:port[,host:port]"},
+    {"HC_KAFKA_TOPIC_PREFIX", CONFIG_STRING, "", offsetof(svc_config, topic_prefix), 0, 64,
+     "prefix of every topic name (isolates test runs)"},
+    {"HC_KAFKA_GROUP_ID", CONFIG_STRING, "", offsetof(svc_config, group_id), 0, 128,
+     "consumer group (default: the service name)"},
+    {"HC_KAFKA_INSTANCE_ID", CONFIG_STRING, "", offsetof(svc_config, instance_id), 0, 128,
+     "static group membership id; a restart gets its partitions back at once"},
+    {"HC_KAFKA_SESSION_TIMEOUT_MS", CONFIG_INT, "10000", offsetof(svc_config, session_timeout_ms),
+     6000, 300000, "consumer session timeout"},
+    {"HC_HTTP_ADDR", CONFIG_STRING, "127.0.0.1", offsetof(svc_config, http_addr), 7, 64,
+     "HTTP listen address"},
+    {"HC_HTTP_PORT", CONFIG_INT, "0", offsetof(svc_config, http_port), 0, 65535,
+     "HTTP listen port"},
+    {"HC_HTTP_THREADS", CONFIG_INT, "4", offsetof(svc_config, http_threads), 1, 256,
+     "HTTP worker threads (and database connections)"},
+    {"HC_HTTP_MAX_BODY", CONFIG_INT, "1048576", offsetof(svc_config, max_body), 1024, 67108864,
+     "largest accepted request body in bytes (413 beyond)"},
+    {"HC_LOG_LEVEL", CONFIG_STRING, "info", offsetof(svc_config, log_level), 4, 5,
+     "debug, info, warn or error"},
+    {"HC_OUTBOX_RELAY_DELAY_MS", CONFIG_INT, "0", offsetof(svc_config, relay_delay_ms), 0, 3600000,
+     "delay before the outbox relay starts publishing (fault tests only)"},
+    {"HC_STARTUP_TIMEOUT_S", CONFIG_INT, "60", offsetof(svc_config, startup_timeout_s), 1, 3600,
+     "how long to wait for the database at start"},
 };
 
 static void svc_on_signal(int sig)
@@ -68,12 +68,12 @@ static void *svc_consumer_main(void *arg)
 {
 	svc *s = arg;
 	bus_consumer_config cc = {
-		.name = s->spec->name,
-		.group_id = s->cfg.group_id,
-		.instance_id = s->cfg.instance_id,
-		.session_timeout_ms = s->cfg.session_timeout_ms,
-		.routes = s->spec->consumes,
-		.nroutes = s->spec->nconsumes,
+	    .name = s->spec->name,
+	    .group_id = s->cfg.group_id,
+	    .instance_id = s->cfg.instance_id,
+	    .session_timeout_ms = s->cfg.session_timeout_ms,
+	    .routes = s->spec->consumes,
+	    .nroutes = s->spec->nconsumes,
 	};
 	hc_err err;
 
@@ -104,7 +104,8 @@ static int svc_migrate(svc *s, hc_err *err)
 		return hc_err_set(err, HC_ERR_FATAL, "%s", err->msg);
 	rc = db_migrate(conn, "bus", bus_migrations, bus_migrations_count, err);
 	if (rc == 0)
-		rc = db_migrate(conn, s->spec->name, s->spec->migrations, s->spec->nmigrations, err);
+		rc =
+		    db_migrate(conn, s->spec->name, s->spec->migrations, s->spec->nmigrations, err);
 	db_close(conn);
 	return rc == 0 ? 0 : hc_err_set(err, HC_ERR_FATAL, "%s", err->msg);
 }
@@ -128,8 +129,9 @@ static int svc_load_config(svc *s, const svc_spec *spec, void *own_cfg, hc_err *
 	if (s->cfg.group_id[0] == '\0')
 		s->cfg.group_id = spec->name;
 	if (log_level_parse(s->cfg.log_level, &level) != 0)
-		return hc_err_field(err, HC_ERR_FATAL, "HC_LOG_LEVEL",
-		                    "invalid value for HC_LOG_LEVEL: use debug, info, warn or error");
+		return hc_err_field(
+		    err, HC_ERR_FATAL, "HC_LOG_LEVEL",
+		    "invalid value for HC_LOG_LEVEL: use debug, info, warn or error");
 	log_init(spec->name, level);
 	return 0;
 }
@@ -169,14 +171,16 @@ int svc_start(svc *s, const svc_spec *spec, void *app, void *own_cfg, hc_err *er
 	bc.client_id = spec->name;
 	rc = bus_new(&s->bus, &bc, err);
 	if (rc == 0) {
-		bus_relay_config rc_cfg = {s->cfg.database_url, s->cfg.db_schema, s->cfg.relay_delay_ms};
+		bus_relay_config rc_cfg = {s->cfg.database_url, s->cfg.db_schema,
+		                           s->cfg.relay_delay_ms};
 
 		rc = bus_relay_start(&s->relay, s->bus, &rc_cfg, err);
 	}
 	if (rc != 0)
 		goto fail;
 	if (spec->nconsumes > 0) {
-		rc = db_connect(&s->consumer_conn, s->cfg.database_url, s->cfg.db_schema, tables_kept, err);
+		rc = db_connect(&s->consumer_conn, s->cfg.database_url, s->cfg.db_schema,
+		                tables_kept, err);
 		if (rc != 0)
 			goto fail;
 		if (pthread_create(&s->consumer_thread, NULL, svc_consumer_main, s) != 0) {
@@ -193,7 +197,8 @@ int svc_start(svc *s, const svc_spec *spec, void *app, void *own_cfg, hc_err *er
 	rc = http_server_start(&s->http, &hc, spec->routes, spec->nroutes, app, err);
 	if (rc != 0)
 		goto fail;
-	log_info("%s listening on http://%s:%d", spec->name, s->cfg.http_addr, http_server_port(s->http));
+	log_info("%s listening on http://%s:%d", spec->name, s->cfg.http_addr,
+	         http_server_port(s->http));
 	return 0;
 fail:
 	svc_stop_flag = 1;

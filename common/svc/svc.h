@@ -37,23 +37,23 @@ typedef struct svc_config {
 } svc_config;
 
 typedef struct svc_spec {
-	const char *name;                 /* "intake": schema, group and log name */
-	const char *default_port;         /* HC_HTTP_PORT default */
-	const db_migration *migrations;   /* the service's own, embedded */
+	const char *name;               /* "intake": schema, group and log name */
+	const char *default_port;       /* HC_HTTP_PORT default */
+	const db_migration *migrations; /* the service's own, embedded */
 	size_t nmigrations;
-	const db_stmt *statements;        /* the service's store table */
+	const db_stmt *statements; /* the service's store table */
 	const http_route *routes;
 	size_t nroutes;
-	const bus_route *consumes;        /* may be NULL */
+	const bus_route *consumes; /* may be NULL */
 	size_t nconsumes;
-	const config_var *vars;           /* the service's own settings; may be NULL */
+	const config_var *vars; /* the service's own settings; may be NULL */
 	size_t nvars;
 } svc_spec;
 
 typedef struct svc {
 	const svc_spec *spec;
 	svc_config cfg;
-	db_pool *pool;        /* HTTP handlers' connections */
+	db_pool *pool; /* HTTP handlers' connections */
 	bus *bus;
 	bus_relay *relay;
 	http_server *http;
@@ -61,7 +61,7 @@ typedef struct svc {
 	pthread_t consumer_thread;
 	int consumer_running;
 	int exit_code;
-	void *app;            /* passed to handlers and consumers */
+	void *app; /* passed to handlers and consumers */
 } svc;
 
 /*

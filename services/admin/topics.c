@@ -28,7 +28,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	if (argc < 4 || (strcmp(argv[1], "create") != 0 && strcmp(argv[1], "delete") != 0)) {
-		fprintf(stderr, "usage: hc-topics create|delete BROKERS FILE [PREFIX] [REPLICATION]\n");
+		fprintf(stderr,
+		        "usage: hc-topics create|delete BROKERS FILE [PREFIX] [REPLICATION]\n");
 		return 2;
 	}
 	f = fopen(argv[3], "r");

@@ -8,30 +8,30 @@ extern const db_migration intake_migrations[];
 extern const size_t intake_migrations_count;
 
 static const http_route intake_routes[] = {
-	{"POST", "/v1/employer-applications", intake_post_employer_applications},
-	{"GET", "/v1/employer-applications/{id}", intake_get_employer_application},
+    {"POST", "/v1/employer-applications", intake_post_employer_applications},
+    {"GET", "/v1/employer-applications/{id}", intake_get_employer_application},
 };
 
 static const config_var intake_vars[] = {
-	{"HC_PII_KEY", CONFIG_KEY32, NULL, offsetof(intake_config, pii_key), 0, 0,
-	 "AES-256-GCM key sealing personal data, 64 hex characters"},
-	{"HC_PERSON_KEY_SECRET", CONFIG_KEY32, NULL, offsetof(intake_config, person_key_secret), 0, 0,
-	 "HMAC-SHA256 secret deriving person keys, 64 hex characters"},
+    {"HC_PII_KEY", CONFIG_KEY32, NULL, offsetof(intake_config, pii_key), 0, 0,
+     "AES-256-GCM key sealing personal data, 64 hex characters"},
+    {"HC_PERSON_KEY_SECRET", CONFIG_KEY32, NULL, offsetof(intake_config, person_key_secret), 0, 0,
+     "HMAC-SHA256 secret deriving person keys, 64 hex characters"},
 };
 
 int main(int argc, char **argv)
 {
 	static intake_app app;
 	svc_spec spec = {
-		.name = "intake",
-		.default_port = "8081",
-		.migrations = intake_migrations,
-		.nmigrations = intake_migrations_count,
-		.statements = intake_statements,
-		.routes = intake_routes,
-		.nroutes = sizeof(intake_routes) / sizeof(intake_routes[0]),
-		.vars = intake_vars,
-		.nvars = sizeof(intake_vars) / sizeof(intake_vars[0]),
+	    .name = "intake",
+	    .default_port = "8081",
+	    .migrations = intake_migrations,
+	    .nmigrations = intake_migrations_count,
+	    .statements = intake_statements,
+	    .routes = intake_routes,
+	    .nroutes = sizeof(intake_routes) / sizeof(intake_routes[0]),
+	    .vars = intake_vars,
+	    .nvars = sizeof(intake_vars) / sizeof(intake_vars[0]),
 	};
 
 	return svc_main(argc, argv, &spec, &app, &app.cfg);

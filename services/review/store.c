@@ -6,31 +6,33 @@
 
 #define RFC3339(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
-#define ITEM_JSON                                                                              \
+#define ITEM_JSON                                                                                  \
 	"json_build_object('application_id', q.application_id, 'county_code', q.county_code,"      \
 	" 'employer_name', q.employer_name, 'credit_code', q.credit_code, 'category', q.category," \
 	" 'worker_count', q.worker_count, 'workers', q.workers, 'status', q.status,"               \
-	" 'submitted_at', " RFC3339("q.submitted_at") ", 'received_at', " RFC3339("q.received_at") \
-	", 'due_at', " RFC3339("q.due_at") ", 'overdue', q.status = 'pending' AND q.due_at < now())"
+	" 'submitted_at', " RFC3339("q.submitted_at") ", 'received_at', " RFC3339(                 \
+	    "q.received_at") ", 'due_at', " RFC3339("q.due_at") ", 'overdue', q.status = "         \
+	                                                        "'pending' AND q.due_at < now())"
 
 const db_stmt review_statements[] = {
-	{"review_enqueue",
-	 "INSERT INTO queue_items (application_id, event_id, county_code, employer_name, credit_code,"
-	 " category, worker_count, workers, submitted_at, due_at)"
-	 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::timestamptz,"
-	 " $9::timestamptz + make_interval(hours => $10::integer))"
-	 " ON CONFLICT (application_id) DO NOTHING",
-	 10},
-	{"review_queue_list",
-	 "SELECT " ITEM_JSON " FROM queue_items q"
-	 " WHERE q.county_code = $1 AND ($2::text IS NULL OR q.status = $2)"
-	 " AND (NOT $3::boolean OR (q.status = 'pending' AND q.due_at < now()))"
-	 " AND ($4::uuid IS NULL OR (q.submitted_at, q.application_id) >"
-	 "      (SELECT c.submitted_at, c.application_id FROM queue_items c WHERE c.application_id = $4))"
-	 " ORDER BY q.submitted_at, q.application_id LIMIT $5",
-	 5},
-	{"review_item_get", "SELECT " ITEM_JSON " FROM queue_items q WHERE q.application_id = $1", 1},
-	{NULL, NULL, 0},
+    {"review_enqueue",
+     "INSERT INTO queue_items (application_id, event_id, county_code, employer_name, credit_code,"
+     " category, worker_count, workers, submitted_at, due_at)"
+     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::timestamptz,"
+     " $9::timestamptz + make_interval(hours => $10::integer))"
+     " ON CONFLICT (application_id) DO NOTHING",
+     10},
+    {"review_queue_list",
+     "SELECT " ITEM_JSON " FROM queue_items q"
+     " WHERE q.county_code = $1 AND ($2::text IS NULL OR q.status = $2)"
+     " AND (NOT $3::boolean OR (q.status = 'pending' AND q.due_at < now()))"
+     " AND ($4::uuid IS NULL OR (q.submitted_at, q.application_id) >"
+     "      (SELECT c.submitted_at, c.application_id FROM queue_items c WHERE c.application_id = "
+     "$4))"
+     " ORDER BY q.submitted_at, q.application_id LIMIT $5",
+     5},
+    {"review_item_get", "SELECT " ITEM_JSON " FROM queue_items q WHERE q.application_id = $1", 1},
+    {NULL, NULL, 0},
 };
 
 int review_store_enqueue(db_conn *tx, const char *event_id, json_t *data, long deadline_hours,
@@ -39,16 +41,16 @@ int review_store_enqueue(db_conn *tx, const char *event_id, json_t *data, long d
 	char count[24], hours[24];
 	char *workers = json_dumps(json_object_get(data, "workers"), JSON_COMPACT);
 	const char *params[10] = {
-		json_string_value(json_object_get(data, "application_id")),
-		event_id,
-		json_string_value(json_object_get(data, "county_code")),
-		json_string_value(json_object_get(data, "employer_name")),
-		json_string_value(json_object_get(data, "credit_code")),
-		json_string_value(json_object_get(data, "category")),
-		count,
-		workers,
-		json_string_value(json_object_get(data, "submitted_at")),
-		hours,
+	    json_string_value(json_object_get(data, "application_id")),
+	    event_id,
+	    json_string_value(json_object_get(data, "county_code")),
+	    json_string_value(json_object_get(data, "employer_name")),
+	    json_string_value(json_object_get(data, "credit_code")),
+	    json_string_value(json_object_get(data, "category")),
+	    count,
+	    workers,
+	    json_string_value(json_object_get(data, "submitted_at")),
+	    hours,
 	};
 	int rc;
 

@@ -17,9 +17,9 @@ int review_store_enqueue(db_conn *tx, const char *event_id, json_t *data, long d
 
 typedef struct review_queue_query {
 	const char *county;
-	const char *status;   /* NULL: any */
+	const char *status; /* NULL: any */
 	int overdue_only;
-	const char *after;    /* application id cursor, or NULL */
+	const char *after; /* application id cursor, or NULL */
 	int limit;
 } review_queue_query;
 

@@ -16,7 +16,8 @@ TEST(resident_id_valid_examples)
 	{
 		char id[19];
 
-		snprintf(id, sizeof(id), "42010219900307123%c", resident_id_check_char("42010219900307123"));
+		snprintf(id, sizeof(id), "42010219900307123%c",
+		         resident_id_check_char("42010219900307123"));
 		CHECK_EQ_INT(resident_id_normalise(id, out, &err), 0);
 		CHECK_EQ_STR(out, id);
 	}
@@ -50,11 +51,11 @@ TEST(resident_id_every_check_character_position)
 
 TEST(resident_id_impossible_dates)
 {
-	static const char *bodies[] = {"42010219810229001", /* not a leap year */
-	                               "42010219901301001", /* month 13 */
-	                               "42010219900431001", /* 31 April */
-	                               "42010218991231001", /* before 1900 */
-	                               "42010229991231001"};/* future */
+	static const char *bodies[] = {"42010219810229001",  /* not a leap year */
+	                               "42010219901301001",  /* month 13 */
+	                               "42010219900431001",  /* 31 April */
+	                               "42010218991231001",  /* before 1900 */
+	                               "42010229991231001"}; /* future */
 	char id[19], out[19];
 	size_t i;
 	hc_err err;

@@ -25,33 +25,37 @@ typedef struct unit_test {
 } unit_test;
 
 #define TEST(name) static void test_##name(void)
-#define T(name) {#name, test_##name}
+#define T(name)                    \
+	{                          \
+#name, test_##name \
+	}
 
-#define CHECK(cond)                                                                        \
-	do {                                                                                   \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "    %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			exit(1);                                                                       \
-		}                                                                                  \
+#define CHECK(cond)                                                                          \
+	do {                                                                                 \
+		if (!(cond)) {                                                               \
+			fprintf(stderr, "    %s:%d: check failed: %s\n", __FILE__, __LINE__, \
+			        #cond);                                                      \
+			exit(1);                                                             \
+		}                                                                            \
 	} while (0)
 
-#define CHECK_EQ_STR(a, b)                                                                 \
-	do {                                                                                   \
-		const char *a_ = (a), *b_ = (b);                                                   \
-		if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0) {                             \
-			fprintf(stderr, "    %s:%d: %s == %s: \"%s\" != \"%s\"\n", __FILE__, __LINE__, \
-			        #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");                       \
-			exit(1);                                                                       \
-		}                                                                                  \
+#define CHECK_EQ_STR(a, b)                                                                   \
+	do {                                                                                 \
+		const char *a_ = (a), *b_ = (b);                                             \
+		if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0) {                       \
+			fprintf(stderr, "    %s:%d: %s == %s: \"%s\" != \"%s\"\n", __FILE__, \
+			        __LINE__, #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");   \
+			exit(1);                                                             \
+		}                                                                            \
 	} while (0)
 
-#define CHECK_EQ_INT(a, b)                                                                 \
-	do {                                                                                   \
+#define CHECK_EQ_INT(a, b)                                                                         \
+	do {                                                                                       \
 		long long a_ = (long long)(a), b_ = (long long)(b);                                \
 		if (a_ != b_) {                                                                    \
-			fprintf(stderr, "    %s:%d: %s == %s: %lld != %lld\n", __FILE__, __LINE__, #a, \
-			        #b, a_, b_);                                                           \
-			exit(1);                                                                       \
+			fprintf(stderr, "    %s:%d: %s == %s: %lld != %lld\n", __FILE__, __LINE__, \
+			        #a, #b, a_, b_);                                                   \
+			exit(1);                                                                   \
 		}                                                                                  \
 	} while (0)
 
@@ -88,9 +92,9 @@ static inline int unit_run(const char *file, const unit_test *tests, size_t n, i
 	return failed == 0 ? 0 : 1;
 }
 
-#define UNIT_MAIN(...)                                                                     \
-	int main(int argc, char **argv)                                                        \
-	{                                                                                      \
+#define UNIT_MAIN(...)                                                                             \
+	int main(int argc, char **argv)                                                            \
+	{                                                                                          \
 		static const unit_test tests_[] = {__VA_ARGS__};                                   \
 		return unit_run(__FILE__, tests_, sizeof(tests_) / sizeof(tests_[0]), argc, argv); \
 	}

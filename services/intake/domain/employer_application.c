@@ -14,7 +14,8 @@ static const char *const categories[] = {"epidemic_prevention", "public_utilitie
 static int check_county(const char *s, hc_err *err)
 {
 	if (region_county_name(s) == NULL)
-		return hc_err_set(err, HC_ERR_PERMANENT, "not a county-level division of Hubei (GB/T 2260)");
+		return hc_err_set(err, HC_ERR_PERMANENT,
+		                  "not a county-level division of Hubei (GB/T 2260)");
 	return 0;
 }
 
@@ -38,34 +39,35 @@ static int check_phone(const char *s, hc_err *err)
 		return hc_err_set(err, HC_ERR_PERMANENT, "must be an 11-digit mobile number");
 	for (i = 0; i < 11; i++)
 		if (s[i] < '0' || s[i] > '9')
-			return hc_err_set(err, HC_ERR_PERMANENT, "must be an 11-digit mobile number");
+			return hc_err_set(err, HC_ERR_PERMANENT,
+			                  "must be an 11-digit mobile number");
 	return 0;
 }
 
 static const jspec_field worker_spec[] = {
-	{"name", JSPEC_STRING, 1, 1, 64, NULL, NULL, NULL, 0},
-	{"resident_id", JSPEC_STRING, 1, 18, 18, check_resident_id, NULL, NULL, 0},
-	{"phone", JSPEC_STRING, 1, 11, 11, check_phone, NULL, NULL, 0},
+    {"name", JSPEC_STRING, 1, 1, 64, NULL, NULL, NULL, 0},
+    {"resident_id", JSPEC_STRING, 1, 18, 18, check_resident_id, NULL, NULL, 0},
+    {"phone", JSPEC_STRING, 1, 11, 11, check_phone, NULL, NULL, 0},
 };
 
 static const jspec_field application_spec[] = {
-	{"employer_name", JSPEC_STRING, 1, 2, 200, NULL, NULL, NULL, 0},
-	{"credit_code", JSPEC_STRING, 1, 18, 18, check_credit_code, NULL, NULL, 0},
-	{"county_code", JSPEC_STRING, 1, 6, 6, check_county, NULL, NULL, 0},
-	{"category", JSPEC_STRING, 1, 1, 64, NULL, categories, NULL, 0},
-	{"workers", JSPEC_ARRAY, 1, 1, EMPLOYER_APPLICATION_MAX_WORKERS, NULL, NULL, worker_spec,
-	 sizeof(worker_spec) / sizeof(worker_spec[0])},
+    {"employer_name", JSPEC_STRING, 1, 2, 200, NULL, NULL, NULL, 0},
+    {"credit_code", JSPEC_STRING, 1, 18, 18, check_credit_code, NULL, NULL, 0},
+    {"county_code", JSPEC_STRING, 1, 6, 6, check_county, NULL, NULL, 0},
+    {"category", JSPEC_STRING, 1, 1, 64, NULL, categories, NULL, 0},
+    {"workers", JSPEC_ARRAY, 1, 1, EMPLOYER_APPLICATION_MAX_WORKERS, NULL, NULL, worker_spec,
+     sizeof(worker_spec) / sizeof(worker_spec[0])},
 };
 
 int employer_application_parse(employer_application *app, json_t *body,
-                                const unsigned char secret[32], hc_err *err)
+                               const unsigned char secret[32], hc_err *err)
 {
 	json_t *workers;
 	size_t i, j;
 
 	memset(app, 0, sizeof(*app));
-	if (jspec_check(body, application_spec, sizeof(application_spec) / sizeof(application_spec[0]),
-	                "", err) != 0)
+	if (jspec_check(body, application_spec,
+	                sizeof(application_spec) / sizeof(application_spec[0]), "", err) != 0)
 		return HC_ERR_PERMANENT;
 	app->employer_name = json_string_value(json_object_get(body, "employer_name"));
 	app->credit_code = json_string_value(json_object_get(body, "credit_code"));
@@ -93,7 +95,8 @@ int employer_application_parse(employer_application *app, json_t *body,
 
 				snprintf(field, sizeof(field), "workers[%zu].resident_id", i);
 				return hc_err_field(err, HC_ERR_PERMANENT, field,
-				                    "%s: the same person is listed as workers[%zu]", field, j);
+				                    "%s: the same person is listed as workers[%zu]",
+				                    field, j);
 			}
 		}
 	}
@@ -120,5 +123,6 @@ json_t *employer_application_event_data(const employer_application *app, const c
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:o}", "application_id", id,
 	                 "employer_name", app->employer_name, "credit_code", app->credit_code,
 	                 "county_code", app->county_code, "category", app->category, "submitted_at",
-	                 submitted_at, "worker_count", (json_int_t)app->nworkers, "workers", workers);
+	                 submitted_at, "worker_count", (json_int_t)app->nworkers, "workers",
+	                 workers);
 }

@@ -39,7 +39,7 @@ typedef struct employer_application {
  * Clean up with employer_application_cleanup in both cases.
  */
 int employer_application_parse(employer_application *app, json_t *body,
-                                const unsigned char secret[32], hc_err *err);
+                               const unsigned char secret[32], hc_err *err);
 
 void employer_application_cleanup(employer_application *app);
 

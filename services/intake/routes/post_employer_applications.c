@@ -39,7 +39,8 @@ void intake_post_employer_applications(void *app_, http_req *req)
 	tx = db_pool_take(app->svc.pool);
 	rc = db_tx_begin(tx, &err);
 	if (rc == 0)
-		rc = intake_store_application_insert(tx, &ea, id, app->cfg.pii_key, submitted_at, &err);
+		rc = intake_store_application_insert(tx, &ea, id, app->cfg.pii_key, submitted_at,
+		                                     &err);
 	if (rc == 0) {
 		cloudevent_init(&ev, TYPE_EMPLOYER_APPLICATION_SUBMITTED, INTAKE_EVENT_SOURCE, id,
 		                employer_application_event_data(&ea, id, submitted_at),
@@ -51,7 +52,8 @@ void intake_post_employer_applications(void *app_, http_req *req)
 	if (rc != 0) {
 		db_tx_rollback(tx);
 		if (rc == HC_ERR_PERMANENT || rc == HC_ERR_CONFLICT)
-			err.kind = HC_ERR_FATAL; /* the input was checked: a refusal here is our bug */
+			err.kind =
+			    HC_ERR_FATAL; /* the input was checked: a refusal here is our bug */
 		http_reply_err(req, &err);
 		goto out;
 	}

@@ -26,8 +26,10 @@ static int check_person_key(const char *s, hc_err *err)
 
 	for (i = 0; s[i] != '\0'; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return hc_err_set(err, HC_ERR_PERMANENT, "must be 64 lower-case hex characters");
-	return i == 64 ? 0 : hc_err_set(err, HC_ERR_PERMANENT, "must be 64 lower-case hex characters");
+			return hc_err_set(err, HC_ERR_PERMANENT,
+			                  "must be 64 lower-case hex characters");
+	return i == 64 ? 0
+	               : hc_err_set(err, HC_ERR_PERMANENT, "must be 64 lower-case hex characters");
 }
 
 static int check_time(const char *s, hc_err *err)
@@ -40,26 +42,26 @@ static int check_time(const char *s, hc_err *err)
 }
 
 static const jspec_field worker_spec[] = {
-	{"person_key", JSPEC_STRING, 1, 64, 64, check_person_key, NULL, NULL, 0},
-	{"masked_name", JSPEC_STRING, 1, 1, 64, NULL, NULL, NULL, 0},
+    {"person_key", JSPEC_STRING, 1, 64, 64, check_person_key, NULL, NULL, 0},
+    {"masked_name", JSPEC_STRING, 1, 1, 64, NULL, NULL, NULL, 0},
 };
 
 static const jspec_field submitted_spec[] = {
-	{"application_id", JSPEC_STRING, 1, 36, 36, check_uuid, NULL, NULL, 0},
-	{"employer_name", JSPEC_STRING, 1, 1, 200, NULL, NULL, NULL, 0},
-	{"credit_code", JSPEC_STRING, 1, 18, 18, NULL, NULL, NULL, 0},
-	{"county_code", JSPEC_STRING, 1, 6, 6, check_county, NULL, NULL, 0},
-	{"category", JSPEC_STRING, 1, 1, 64, NULL, NULL, NULL, 0},
-	{"submitted_at", JSPEC_STRING, 1, 20, 40, check_time, NULL, NULL, 0},
-	{"worker_count", JSPEC_INTEGER, 1, 1, 100000, NULL, NULL, NULL, 0},
-	{"workers", JSPEC_ARRAY, 1, 1, 100000, NULL, NULL, worker_spec,
-	 sizeof(worker_spec) / sizeof(worker_spec[0])},
+    {"application_id", JSPEC_STRING, 1, 36, 36, check_uuid, NULL, NULL, 0},
+    {"employer_name", JSPEC_STRING, 1, 1, 200, NULL, NULL, NULL, 0},
+    {"credit_code", JSPEC_STRING, 1, 18, 18, NULL, NULL, NULL, 0},
+    {"county_code", JSPEC_STRING, 1, 6, 6, check_county, NULL, NULL, 0},
+    {"category", JSPEC_STRING, 1, 1, 64, NULL, NULL, NULL, 0},
+    {"submitted_at", JSPEC_STRING, 1, 20, 40, check_time, NULL, NULL, 0},
+    {"worker_count", JSPEC_INTEGER, 1, 1, 100000, NULL, NULL, NULL, 0},
+    {"workers", JSPEC_ARRAY, 1, 1, 100000, NULL, NULL, worker_spec,
+     sizeof(worker_spec) / sizeof(worker_spec[0])},
 };
 
 int queue_check_submitted(json_t *data, hc_err *err)
 {
-	if (jspec_check(data, submitted_spec, sizeof(submitted_spec) / sizeof(submitted_spec[0]), "data",
-	                err) != 0)
+	if (jspec_check(data, submitted_spec, sizeof(submitted_spec) / sizeof(submitted_spec[0]),
+	                "data", err) != 0)
 		return HC_ERR_PERMANENT;
 	if (json_integer_value(json_object_get(data, "worker_count")) !=
 	    (json_int_t)json_array_size(json_object_get(data, "workers")))

@@ -34,7 +34,8 @@ void review_get_county_queue(void *app_, http_req *req)
 		return;
 	}
 	if (q.status != NULL) {
-		for (i = 0; queue_statuses[i] != NULL && strcmp(queue_statuses[i], q.status) != 0; i++)
+		for (i = 0; queue_statuses[i] != NULL && strcmp(queue_statuses[i], q.status) != 0;
+		     i++)
 			;
 		if (queue_statuses[i] == NULL) {
 			http_reply_problem(req, PROBLEM_INVALID_PARAMETER, "status",
@@ -43,7 +44,8 @@ void review_get_county_queue(void *app_, http_req *req)
 		}
 	}
 	if (overdue != NULL && strcmp(overdue, "true") != 0 && strcmp(overdue, "false") != 0) {
-		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, "overdue", "overdue must be true or false");
+		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, "overdue",
+		                   "overdue must be true or false");
 		return;
 	}
 	q.overdue_only = overdue != NULL && strcmp(overdue, "true") == 0;
@@ -58,7 +60,8 @@ void review_get_county_queue(void *app_, http_req *req)
 		}
 	}
 	if (q.after != NULL && !hc_uuid_valid(q.after)) {
-		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, "after", "after must be an application id");
+		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, "after",
+		                   "after must be an application id");
 		return;
 	}
 	conn = db_pool_take(app->svc.pool);
