@@ -117,14 +117,14 @@ install:
 
 run: install
 	$(MAKE) all
-	deploy/local/stack.sh up
+	HC_BUILD=$(CURDIR)/$(BUILD) deploy/local/stack.sh up
 
 stop:
 	deploy/local/stack.sh down
 
 test: install
 	$(MAKE) all
-	tests/run.sh
+	HC_BUILD=$(CURDIR)/$(BUILD) tests/run.sh
 
 ALL_C := $(sort $(wildcard common/*/*.c common/*/*.h services/*/*.c services/*/*.h \
            services/*/*/*.c services/*/*/*.h tests/unit/*.c tests/unit/*.h deploy/build/*.c))

@@ -44,7 +44,7 @@ failures=()
 echo "== unit tests"
 for t in "$HC_BUILD"/tests/test_*; do
 	out=$(timeout 300 "$t" 2>&1)
-	echo "$out" | grep -v '^ok ' || true
+	echo "$out" | grep -v -e '^ok ' -e '^[0-9]* passed, [0-9]* failed$' || true
 	p=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' | tail -1)
 	f=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' | tail -1)
 	if [ -z "$p" ]; then
@@ -52,6 +52,7 @@ for t in "$HC_BUILD"/tests/test_*; do
 		failures+=("$(basename "$t") (crashed)")
 		continue
 	fi
+	echo "unit $(basename "$t"): $p passed, $f failed"
 	passed=$((passed + p))
 	failed=$((failed + f))
 	[ "$f" = 0 ] || failures+=("$(basename "$t")")
@@ -73,6 +74,13 @@ for t in tests/integration/[0-9]*.sh; do
 		failures+=("$name")
 	fi
 done
+
+# Sanitizer builds report into the services' logs; any report fails the run.
+if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$HC_TEST_TMP"/*.log >/dev/null 2>&1; then
+	echo "FAIL sanitizer reports in: $(grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$HC_TEST_TMP"/*.log | xargs)"
+	failed=$((failed + 1))
+	failures+=(sanitizers)
+fi
 
 [ ${#failures[@]} -eq 0 ] || echo "failed: ${failures[*]}"
 echo "$passed passed, $failed failed"

@@ -148,7 +148,40 @@ TEST(pii_seal_round_trip_and_tamper)
 	free(sealed);
 }
 
-UNIT_MAIN(T(resident_id_valid_examples), T(resident_id_wrong_check_character),
-          T(resident_id_every_check_character_position), T(resident_id_impossible_dates),
-          T(resident_id_shape), T(credit_code_examples), T(person_key_is_stable_and_keyed),
-          T(name_mask_keeps_one_character), T(pii_seal_round_trip_and_tamper))
+TEST(resident_id_fixtures)
+{
+	FILE *f = fopen("tests/fixtures/resident_ids.txt", "r");
+	char line[256];
+	int cases = 0;
+
+	CHECK(f != NULL);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char id[64], expect[128], out[19];
+		hc_err err;
+		int rc;
+
+		if (line[0] == '#' || sscanf(line, "%63s %127[^\n]", id, expect) != 2)
+			continue;
+		hc_err_clear(&err);
+		rc = resident_id_normalise(id, out, &err);
+		if (strcmp(expect, "ok") == 0) {
+			if (rc != 0)
+				fprintf(stderr, "    %s: %s\n", id, err.msg);
+			CHECK_EQ_INT(rc, 0);
+		} else {
+			if (rc == 0 || strstr(err.msg, expect) == NULL)
+				fprintf(stderr, "    %s: want \"%s\", got \"%s\"\n", id, expect,
+				        err.msg);
+			CHECK(rc == HC_ERR_PERMANENT && strstr(err.msg, expect) != NULL);
+		}
+		cases++;
+	}
+	fclose(f);
+	CHECK(cases >= 10);
+}
+
+UNIT_MAIN(T(resident_id_fixtures), T(resident_id_valid_examples),
+          T(resident_id_wrong_check_character), T(resident_id_every_check_character_position),
+          T(resident_id_impossible_dates), T(resident_id_shape), T(credit_code_examples),
+          T(person_key_is_stable_and_keyed), T(name_mask_keeps_one_character),
+          T(pii_seal_round_trip_and_tamper))

@@ -1,0 +1,137 @@
+/* Unit tests of common/event: CloudEvents structured mode and W3C traceparent. */
+#include "common/event/cloudevent.h"
+#include "tests/unit/unit.h"
+
+TEST(encode_decode_round_trip)
+{
+	cloudevent ev, back;
+	char *text;
+	hc_err err;
+
+	cloudevent_init(&ev, "hc.test.thing.happened.v1", "/hc/test", "subject-1",
+	                json_pack("{s:s, s:i}", "a", "b", "n", 7), NULL);
+	text = cloudevent_encode(&ev);
+	CHECK_EQ_INT(cloudevent_decode(&back, text, strlen(text), &err), 0);
+	CHECK_EQ_STR(back.id, ev.id);
+	CHECK_EQ_STR(back.type, "hc.test.thing.happened.v1");
+	CHECK_EQ_STR(back.source, "/hc/test");
+	CHECK_EQ_STR(back.subject, "subject-1");
+	CHECK_EQ_STR(back.time, ev.time);
+	CHECK_EQ_STR(back.traceparent, ev.traceparent);
+	CHECK(json_equal(back.data, ev.data));
+	CHECK(strstr(text, "\"specversion\":\"1.0\"") != NULL);
+	CHECK(strstr(text, "\"datacontenttype\":\"application/json\"") != NULL);
+	free(text);
+	cloudevent_cleanup(&ev);
+	cloudevent_cleanup(&back);
+}
+
+TEST(ids_are_unique_uuids)
+{
+	cloudevent a, b;
+
+	cloudevent_init(&a, "t", "/s", NULL, json_object(), NULL);
+	cloudevent_init(&b, "t", "/s", NULL, json_object(), NULL);
+	CHECK(strcmp(a.id, b.id) != 0);
+	CHECK_EQ_INT(strlen(a.id), 36);
+	CHECK_EQ_STR(a.subject, "");
+	cloudevent_cleanup(&a);
+	cloudevent_cleanup(&b);
+}
+
+TEST(trace_continues_from_parent)
+{
+	const char *parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+	cloudevent ev;
+
+	cloudevent_init(&ev, "t", "/s", NULL, json_object(), parent);
+	CHECK(traceparent_valid(ev.traceparent));
+	CHECK(strncmp(ev.traceparent, parent, 35) == 0);      /* same trace id */
+	CHECK(strcmp(ev.traceparent + 36, parent + 36) != 0); /* new span id */
+	cloudevent_cleanup(&ev);
+	cloudevent_init(&ev, "t", "/s", NULL, json_object(), "garbage");
+	CHECK(traceparent_valid(ev.traceparent));
+	cloudevent_cleanup(&ev);
+}
+
+TEST(traceparent_validation)
+{
+	CHECK(traceparent_valid("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+	CHECK(!traceparent_valid("00-00000000000000000000000000000000-00f067aa0ba902b7-01"));
+	CHECK(!traceparent_valid("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01"));
+	CHECK(!traceparent_valid("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"));
+	CHECK(!traceparent_valid("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7"));
+	CHECK(!traceparent_valid(""));
+	CHECK(!traceparent_valid(NULL));
+}
+
+static void expect_refused(const char *text, const char *needle)
+{
+	cloudevent ev;
+	hc_err err;
+
+	hc_err_clear(&err);
+	if (cloudevent_decode(&ev, text, strlen(text), &err) != HC_ERR_PERMANENT ||
+	    strstr(err.msg, needle) == NULL) {
+		fprintf(stderr, "    %s -> %s\n", text, err.msg);
+		exit(1);
+	}
+}
+
+TEST(decode_refuses_bad_events)
+{
+	expect_refused("", "empty");
+	expect_refused("nope", "could not decode");
+	expect_refused("[1]", "not a JSON object");
+	expect_refused("{\"id\":\"1\",\"source\":\"/s\",\"type\":\"t\",\"data\":{}}",
+	               "specversion");
+	expect_refused(
+	    "{\"specversion\":\"0.3\",\"id\":\"1\",\"source\":\"/s\",\"type\":\"t\",\"data\":{}}",
+	    "specversion");
+	expect_refused("{\"specversion\":\"1.0\",\"source\":\"/s\",\"type\":\"t\",\"data\":{}}",
+	               "id is missing");
+	expect_refused(
+	    "{\"specversion\":\"1.0\",\"id\":\"\",\"source\":\"/s\",\"type\":\"t\",\"data\":{}}",
+	    "id is empty");
+	expect_refused(
+	    "{\"specversion\":\"1.0\",\"id\":1,\"source\":\"/s\",\"type\":\"t\",\"data\":{}}",
+	    "not a string");
+	expect_refused(
+	    "{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/s\",\"type\":\"t\",\"data\":[]}",
+	    "data must be");
+	expect_refused("{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/s\",\"type\":\"t\"}",
+	               "data must be");
+	expect_refused("{\"specversion\":\"1.0\",\"id\":\"1\",\"id\":\"2\",\"source\":\"/"
+	               "s\",\"type\":\"t\",\"data\":{}}",
+	               "duplicate");
+}
+
+TEST(decode_refuses_oversized)
+{
+	size_t n = CLOUDEVENT_MAX_BYTES + 1;
+	char *big = malloc(n + 1);
+	cloudevent ev;
+	hc_err err;
+
+	memset(big, ' ', n);
+	big[n] = '\0';
+	CHECK_EQ_INT(cloudevent_decode(&ev, big, n, &err), HC_ERR_PERMANENT);
+	CHECK(strstr(err.msg, "exceeds") != NULL);
+	free(big);
+}
+
+TEST(decode_drops_invalid_traceparent_only)
+{
+	const char *text = "{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/s\",\"type\":\"t\","
+	                   "\"traceparent\":\"bogus\",\"data\":{}}";
+	cloudevent ev;
+	hc_err err;
+
+	CHECK_EQ_INT(cloudevent_decode(&ev, text, strlen(text), &err), 0);
+	CHECK_EQ_STR(ev.traceparent, "");
+	cloudevent_cleanup(&ev);
+}
+
+UNIT_MAIN(T(encode_decode_round_trip), T(ids_are_unique_uuids), T(trace_continues_from_parent),
+          T(traceparent_validation), T(decode_refuses_bad_events), T(decode_refuses_oversized),
+          T(decode_drops_invalid_traceparent_only))
