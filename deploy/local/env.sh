@@ -16,7 +16,7 @@ HC_PG_BIN=${HC_PG_BIN:-/usr/lib/postgresql/15/bin}
 if [ -z "${HC_PG_DIR:-}" ]; then
 	# The postgres user must be able to reach its data directory; a checkout
 	# under a private home directory is not reachable, so fall back to /var/tmp.
-	if id postgres >/dev/null 2>&1 && runuser -u postgres -- test -x "$HC_ROOT" 2>/dev/null; then
+	if id postgres >/dev/null 2>&1 && (cd / && runuser -u postgres -- test -x "$HC_ROOT") 2>/dev/null; then
 		HC_PG_DIR=$HC_VAR/pg
 	else
 		HC_PG_DIR=/var/tmp/hc-pg-$(printf '%s' "$HC_ROOT" | md5sum | cut -c1-8)

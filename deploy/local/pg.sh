@@ -9,7 +9,7 @@ set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
 pidfile=$HC_RUN_DIR/postgres.pid
-as_pg() { runuser -u postgres -- "$@"; }
+as_pg() { (cd / && runuser -u postgres -- "$@"); }
 
 pg_psql() {
 	local db=$1
