@@ -9,8 +9,8 @@
 #   make SAN=1 ...  build with AddressSanitizer and UndefinedBehaviorSanitizer
 #   make V=1 ...    show full commands
 
-SERVICES := intake review
-PKGS     := rdkafka libpq jansson libmicrohttpd openssl
+SERVICES := gateway intake review
+PKGS     := rdkafka libpq jansson libmicrohttpd libcurl openssl
 
 CC      ?= cc
 V       ?= 0

@@ -73,11 +73,21 @@ const char *http_req_traceparent(const http_req *req);
  */
 json_t *http_req_json(http_req *req);
 
+/*
+ * Writes the request's query string, re-encoded ("a=1&b=x%20y", without
+ * '?'), into out[cap].  Returns its length, or -1 when it does not fit.
+ */
+int http_req_query_string(const http_req *req, char *out, size_t cap);
+
 /* Adds a response header; call before the reply. */
 void http_reply_header(http_req *req, const char *name, const char *value);
 
 /* Replies with body as application/json; body is stolen (may be NULL: no body). */
 void http_reply_json(http_req *req, int status, json_t *body);
+
+/* Replies with a copy of body[0..len) as content_type (may be NULL). */
+void http_reply_bytes(http_req *req, int status, const char *content_type, const char *body,
+                      size_t len);
 
 /* Replies with problem+json; field (may be NULL) names the input at fault. */
 void http_reply_problem(http_req *req, enum problem_code code, const char *field, const char *fmt,

@@ -17,6 +17,8 @@ static const problem_def problems[PROBLEM_COUNT] = {
                                         "Request body must be application/json"},
     [PROBLEM_INTERNAL] = {"internal-error", 500, "Internal error"},
     [PROBLEM_UNAVAILABLE] = {"service-unavailable", 503, "Service temporarily unavailable"},
+    [PROBLEM_UPSTREAM_TIMEOUT] = {"upstream-timeout", 504,
+                                  "The owning service did not answer in time"},
 };
 
 const problem_def *problem_get(enum problem_code code)

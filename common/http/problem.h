@@ -18,6 +18,7 @@ enum problem_code {
 	PROBLEM_UNSUPPORTED_MEDIA_TYPE, /* 415 the body is not application/json */
 	PROBLEM_INTERNAL,               /* 500 a bug; the trace id finds the log line */
 	PROBLEM_UNAVAILABLE,            /* 503 a dependency is down; retry later */
+	PROBLEM_UPSTREAM_TIMEOUT,       /* 504 the owning service did not answer in time */
 	PROBLEM_COUNT
 };
 

@@ -111,6 +111,62 @@ const char *http_req_traceparent(const http_req *req)
 	return req->traceparent;
 }
 
+typedef struct query_buf {
+	char *out;
+	size_t cap, len;
+	int overflow;
+} query_buf;
+
+static void query_append(query_buf *q, const char *s, int encode)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		int plain = !encode || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		            (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~';
+
+		if (q->len + 4 > q->cap) {
+			q->overflow = 1;
+			return;
+		}
+		if (plain) {
+			q->out[q->len++] = (char)c;
+		} else {
+			q->out[q->len++] = '%';
+			q->out[q->len++] = hex[c >> 4];
+			q->out[q->len++] = hex[c & 15];
+		}
+	}
+}
+
+static enum MHD_Result query_each(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+	query_buf *q = cls;
+
+	(void)kind;
+	if (q->len > 0)
+		query_append(q, "&", 0);
+	query_append(q, key, 1);
+	if (value != NULL) {
+		query_append(q, "=", 0);
+		query_append(q, value, 1);
+	}
+	return MHD_YES;
+}
+
+int http_req_query_string(const http_req *req, char *out, size_t cap)
+{
+	query_buf q = {out, cap, 0, 0};
+
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, query_each, &q);
+	if (q.overflow)
+		return -1;
+	out[q.len] = '\0';
+	return (int)q.len;
+}
+
 /* ---- replies ---- */
 
 void http_reply_header(http_req *req, const char *name, const char *value)
@@ -140,6 +196,17 @@ static void http_reply_raw(http_req *req, int status, const char *content_type, 
 		MHD_add_response_header(req->response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
 	for (i = 0; i < req->nheaders; i++)
 		MHD_add_response_header(req->response, req->header_names[i], req->header_values[i]);
+}
+
+void http_reply_bytes(http_req *req, int status, const char *content_type, const char *body,
+                      size_t len)
+{
+	char *copy = malloc(len + 1);
+
+	if (copy == NULL)
+		abort();
+	memcpy(copy, body, len);
+	http_reply_raw(req, status, content_type, copy, len);
 }
 
 void http_reply_json(http_req *req, int status, json_t *body)

@@ -19,7 +19,8 @@ start_one() {
 		return 0
 	fi
 	[ -x "$HC_BUILD/bin/hc-$s" ] || hc_die "hc-$s is not built; run make"
-	HC_DATABASE_URL=$(hc_db_url "$s") HC_KAFKA_BROKERS=$HC_KAFKA_BROKERS HC_HTTP_PORT=$port \
+	HC_INTAKE_URL=http://127.0.0.1:$HC_INTAKE_PORT HC_REVIEW_URL=http://127.0.0.1:$HC_REVIEW_PORT \
+		HC_DATABASE_URL=$(hc_db_url "$s") HC_KAFKA_BROKERS=$HC_KAFKA_BROKERS HC_HTTP_PORT=$port \
 		HC_KAFKA_INSTANCE_ID=${HC_KAFKA_INSTANCE_ID:-$s-1} \
 		setsid "$HC_BUILD/bin/hc-$s" </dev/null >>"$HC_LOG_DIR/$s.log" 2>&1 &
 	echo $! >"$pidfile"
@@ -41,7 +42,8 @@ start)
 	for s in "${names[@]}"; do start_one "$s"; done
 	;;
 stop)
-	for s in "${names[@]}"; do hc_stop_pid "$HC_RUN_DIR/$s.pid" "$s" 30; done
+	# Stop in reverse order: the gateway first, so no request reaches a stopped service.
+	for ((i = ${#names[@]} - 1; i >= 0; i--)); do hc_stop_pid "$HC_RUN_DIR/${names[i]}.pid" "${names[i]}" 30; done
 	;;
 status)
 	for s in "${names[@]}"; do

@@ -18,8 +18,9 @@ up)
 	cat <<MSG
 
 The platform is running.
-  intake  http://127.0.0.1:$HC_INTAKE_PORT   (employer applications)
-  review  http://127.0.0.1:$HC_REVIEW_PORT   (county review queues)
+  gateway http://127.0.0.1:$HC_GATEWAY_PORT   <- the public API: start here
+  intake  http://127.0.0.1:$HC_INTAKE_PORT   (internal: employer applications)
+  review  http://127.0.0.1:$HC_REVIEW_PORT   (internal: county review queues)
   Kafka   $HC_KAFKA_BROKERS     PostgreSQL  $HC_PG_HOST:$HC_PG_PORT
   logs    $HC_LOG_DIR
 Stop it with: make stop

@@ -15,6 +15,8 @@ hc_load_secrets
 TEST_NAME=$(basename "$0" .sh)
 TEST_INTAKE_PORT=${TEST_INTAKE_PORT:-18081}
 TEST_REVIEW_PORT=${TEST_REVIEW_PORT:-18082}
+TEST_GATEWAY_PORT=${TEST_GATEWAY_PORT:-18080}
+GATEWAY=http://127.0.0.1:$TEST_GATEWAY_PORT
 INTAKE=http://127.0.0.1:$TEST_INTAKE_PORT
 REVIEW=http://127.0.0.1:$TEST_REVIEW_PORT
 TOPIC_APPLICATIONS=${HC_KAFKA_TOPIC_PREFIX}hc.intake.employer-application.v1
@@ -47,7 +49,7 @@ svc_start() {
 	env HC_DATABASE_URL="$(hc_db_url "$s" hc_test)" HC_KAFKA_BROKERS="$HC_KAFKA_BROKERS" \
 		HC_KAFKA_TOPIC_PREFIX="$HC_KAFKA_TOPIC_PREFIX" HC_HTTP_PORT="${!port_var}" \
 		HC_KAFKA_GROUP_ID="$s-test-$HC_TEST_RUN" HC_KAFKA_INSTANCE_ID="$s-test-1" \
-		HC_LOG_LEVEL=info "$@" \
+		HC_INTAKE_URL="$INTAKE" HC_REVIEW_URL="$REVIEW" HC_LOG_LEVEL=info "$@" \
 		setsid "$HC_BUILD/bin/hc-$s" </dev/null >>"$HC_TEST_TMP/$s.log" 2>&1 &
 	echo $! >"$pidfile"
 	_test_pids+=("$s")

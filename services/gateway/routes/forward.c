@@ -1,0 +1,100 @@
+/*
+ * Forwarding of public routes to the owning service's internal API.
+ *
+ * The request's method, path, query string, body, Content-Type and trace
+ * context go to the service; its status, body, Content-Type, Location and
+ * Retry-After come back unchanged.  A service that cannot be reached gives
+ * 503 (retry), one that does not answer in time 504; neither is ever
+ * retried here, since a POST may have taken effect.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log/log.h"
+#include "common/upstream/upstream.h"
+#include "services/gateway/app.h"
+
+/* Percent-encodes path for the upstream URL, keeping '/' and unreserved characters. */
+static int forward_path(const char *path, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+
+	for (; *path != '\0'; path++) {
+		unsigned char c = (unsigned char)*path;
+
+		if (n + 4 > cap)
+			return -1;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
+			out[n++] = (char)c;
+		} else {
+			out[n++] = '%';
+			out[n++] = hex[c >> 4];
+			out[n++] = hex[c & 15];
+		}
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+static void gateway_forward(gateway_app *app, http_req *req, const char *base)
+{
+	char path[1024], query[2048], url[3200];
+	upstream_request u = {0};
+	upstream_response resp;
+	size_t len = 0;
+	hc_err err;
+	int qlen;
+
+	hc_err_clear(&err);
+	qlen = http_req_query_string(req, query, sizeof(query));
+	if (qlen < 0 || forward_path(http_req_path(req), path, sizeof(path)) != 0) {
+		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, NULL, "the URL is too long");
+		return;
+	}
+	snprintf(url, sizeof(url), "%s%s%s%s", base, path, qlen > 0 ? "?" : "", query);
+	u.method = http_req_method(req);
+	u.url = url;
+	u.content_type = http_req_header(req, "Content-Type");
+	u.traceparent = http_req_traceparent(req);
+	u.body = http_req_body(req, &len);
+	u.body_len = len;
+	if (len == 0 && strcmp(u.method, "GET") == 0)
+		u.body = NULL;
+	u.timeout_ms = app->cfg.timeout_ms;
+	if (upstream_call(&u, &resp, &err) != 0) {
+		log_warn("%s %s: %s", u.method, path, err.msg);
+		if (strcmp(err.field, "timeout") == 0) {
+			http_reply_problem(req, PROBLEM_UPSTREAM_TIMEOUT, NULL,
+			                   "the owning service did not answer within %ld ms",
+			                   app->cfg.timeout_ms);
+		} else {
+			http_reply_header(req, "Retry-After", "1");
+			http_reply_problem(req, PROBLEM_UNAVAILABLE, NULL,
+			                   "the owning service is unavailable; retry");
+		}
+		return;
+	}
+	if (resp.location[0] != '\0')
+		http_reply_header(req, "Location", resp.location);
+	if (resp.retry_after[0] != '\0')
+		http_reply_header(req, "Retry-After", resp.retry_after);
+	http_reply_bytes(req, (int)resp.status, resp.content_type[0] ? resp.content_type : NULL,
+	                 resp.body, resp.body_len);
+	upstream_response_cleanup(&resp);
+}
+
+void gateway_to_intake(void *app_, http_req *req)
+{
+	gateway_app *app = app_;
+
+	gateway_forward(app, req, app->cfg.intake_url);
+}
+
+void gateway_to_review(void *app_, http_req *req)
+{
+	gateway_app *app = app_;
+
+	gateway_forward(app, req, app->cfg.review_url);
+}
