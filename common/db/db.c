@@ -222,9 +222,9 @@ int db_ping(db_conn *conn, hc_err *err)
 	return rc == 0 ? 0 : HC_ERR_TRANSIENT;
 }
 
-int db_wait_notify(db_conn *conn, int timeout_ms, hc_err *err)
+/* Reads what arrived; returns 1 when notifications were among it, 0 if not, or an error. */
+static int db_drain_notifies(db_conn *conn, hc_err *err)
 {
-	struct pollfd pfd;
 	PGnotify *n;
 	int got = 0;
 
@@ -235,8 +235,16 @@ int db_wait_notify(db_conn *conn, int timeout_ms, hc_err *err)
 		got = 1;
 		PQfreemem(n);
 	}
-	if (got)
-		return 1;
+	return got;
+}
+
+int db_wait_notify(db_conn *conn, int timeout_ms, hc_err *err)
+{
+	struct pollfd pfd;
+	int got = db_drain_notifies(conn, err);
+
+	if (got != 0)
+		return got;
 	pfd.fd = PQsocket(conn->pg);
 	pfd.events = POLLIN;
 	pfd.revents = 0;
@@ -246,14 +254,7 @@ int db_wait_notify(db_conn *conn, int timeout_ms, hc_err *err)
 	if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR)
 		return hc_err_set(err, HC_ERR_TRANSIENT,
 		                  "could not wait for notifications: poll failed");
-	if (PQconsumeInput(conn->pg) == 0)
-		return hc_err_set(err, HC_ERR_TRANSIENT, "could not read notifications: %.200s",
-		                  PQerrorMessage(conn->pg));
-	while ((n = PQnotifies(conn->pg)) != NULL) {
-		got = 1;
-		PQfreemem(n);
-	}
-	return got;
+	return db_drain_notifies(conn, err);
 }
 
 int db_res_rows(const db_res *res)

@@ -14,6 +14,9 @@
 
 #include "common/base/err.h"
 
+/* SQL text rendering a timestamptz column as RFC 3339 UTC with microseconds. */
+#define DB_RFC3339(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
 typedef struct db_stmt {
 	const char *name; /* e.g. "intake_application_insert" */
 	const char *sql;  /* with $1..$n placeholders */

@@ -59,6 +59,14 @@ const char *region_county_name(const char *code)
 	return NULL;
 }
 
+int region_check_county(const char *code, hc_err *err)
+{
+	if (region_county_name(code) == NULL)
+		return hc_err_set(err, HC_ERR_PERMANENT,
+		                  "not a county-level division of Hubei (GB/T 2260)");
+	return 0;
+}
+
 void region_city_of(const char *county, char out[7])
 {
 	snprintf(out, 7, "%.4s00", county);

@@ -7,8 +7,16 @@
 #ifndef HC_REGION_REGION_H
 #define HC_REGION_REGION_H
 
+#include "common/base/err.h"
+
 /* The county's name, or NULL when code is not a county-level division we serve. */
 const char *region_county_name(const char *code);
+
+/*
+ * A jspec-style check: 0 when code is a county we serve, else
+ * HC_ERR_PERMANENT with err saying so.
+ */
+int region_check_county(const char *code, hc_err *err);
 
 /* Writes the 6-digit code of the county's prefecture-level city into out[7]. */
 void region_city_of(const char *county, char out[7]);

@@ -71,6 +71,23 @@ hc_stop_pid() {
 	hc_log "$name stopped"
 }
 
+# hc_wait_ready NAME PIDFILE LOG SECONDS CHECK...: waits until CHECK succeeds;
+# fails early, showing the log, if the process in PIDFILE exits.
+hc_wait_ready() {
+	local name=$1 pidfile=$2 log=$3 secs=$4 i
+	shift 4
+	for ((i = 0; i < secs * 5; i++)); do
+		if "$@" >/dev/null 2>&1; then
+			hc_log "$name ready (pid $(cat "$pidfile"))"
+			return 0
+		fi
+		hc_pid_alive "$pidfile" || { tail -30 "$log" >&2; hc_die "$name exited during start"; }
+		sleep 0.2
+	done
+	tail -30 "$log" >&2
+	hc_die "$name did not become ready in ${secs}s"
+}
+
 hc_load_secrets() {
 	if [ ! -s "$HC_SECRETS_FILE" ]; then
 		mkdir -p "$(dirname "$HC_SECRETS_FILE")"

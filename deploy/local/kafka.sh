@@ -68,16 +68,7 @@ start() {
 		-Djava.awt.headless=true -Dlog4j2.configurationFile="$HC_ROOT/deploy/kafka/log4j2.properties" \
 		-cp "$HC_KAFKA_LIBS/*" kafka.Kafka "$props" </dev/null >>"$HC_LOG_DIR/kafka.log" 2>&1 &
 	echo $! >"$pidfile"
-	for ((i = 0; i < 240; i++)); do
-		if healthy; then
-			hc_log "Kafka listening on $HC_KAFKA_BROKERS (pid $(cat "$pidfile"))"
-			return 0
-		fi
-		hc_pid_alive "$pidfile" || { tail -30 "$HC_LOG_DIR/kafka.log" >&2; hc_die "Kafka exited during start"; }
-		sleep 0.5
-	done
-	tail -30 "$HC_LOG_DIR/kafka.log" >&2
-	hc_die "Kafka did not become healthy in 120 s"
+	hc_wait_ready "Kafka on $HC_KAFKA_BROKERS" "$pidfile" "$HC_LOG_DIR/kafka.log" 120 healthy
 }
 
 stop() {

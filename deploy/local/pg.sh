@@ -58,15 +58,7 @@ provision() {
 	pg_psql "$db" -c "REVOKE ALL ON SCHEMA public FROM PUBLIC; REVOKE ALL ON DATABASE \"$db\" FROM PUBLIC;"
 	for s in intake review gateway matching certificate codegen; do
 		pw_var="HC_PG_PASSWORD_${s^^}"
-		pg_psql "$db" -v role="$s" -v pw="${!pw_var}" -v db="$db" <<'SQL'
-SELECT format('CREATE ROLE %I LOGIN', :'role')
- WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec
-ALTER ROLE :"role" WITH LOGIN PASSWORD :'pw' NOSUPERUSER NOCREATEDB NOCREATEROLE;
-GRANT CONNECT ON DATABASE :"db" TO :"role";
-CREATE SCHEMA IF NOT EXISTS :"role" AUTHORIZATION :"role";
-REVOKE ALL ON SCHEMA :"role" FROM PUBLIC;
-ALTER ROLE :"role" IN DATABASE :"db" SET search_path = :"role";
-SQL
+		pg_psql "$db" -v role="$s" -v pw="${!pw_var}" -v db="$db" <"$HC_ROOT/deploy/sql/provision_role.sql"
 	done
 }
 

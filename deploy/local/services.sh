@@ -13,7 +13,7 @@ names=("${@:2}")
 port_of() { local v="HC_${1^^}_PORT"; echo "${!v}"; }
 
 start_one() {
-	local s=$1 pidfile=$HC_RUN_DIR/$1.pid port i
+	local s=$1 pidfile=$HC_RUN_DIR/$1.pid port
 	port=$(port_of "$s")
 	if hc_pid_alive "$pidfile"; then
 		return 0
@@ -24,16 +24,8 @@ start_one() {
 		HC_KAFKA_INSTANCE_ID=${HC_KAFKA_INSTANCE_ID:-$s-1} \
 		setsid "$HC_BUILD/bin/hc-$s" </dev/null >>"$HC_LOG_DIR/$s.log" 2>&1 &
 	echo $! >"$pidfile"
-	for ((i = 0; i < 300; i++)); do
-		if curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" 2>/dev/null; then
-			hc_log "$s ready on http://127.0.0.1:$port (pid $(cat "$pidfile"))"
-			return 0
-		fi
-		hc_pid_alive "$pidfile" || { tail -20 "$HC_LOG_DIR/$s.log" >&2; hc_die "$s exited during start"; }
-		sleep 0.2
-	done
-	tail -20 "$HC_LOG_DIR/$s.log" >&2
-	hc_die "$s did not become ready in 60 s"
+	hc_wait_ready "$s on http://127.0.0.1:$port" "$pidfile" "$HC_LOG_DIR/$s.log" 60 \
+		curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz"
 }
 
 case "${1:-}" in

@@ -5,13 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RFC3339(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-
 const db_stmt intake_statements[] = {
     {"intake_application_insert",
      "INSERT INTO employer_applications"
      " (id, employer_name, credit_code, county_code, category, worker_count)"
-     " VALUES ($1, $2, $3, $4, $5, $6) RETURNING " RFC3339("submitted_at"),
+     " VALUES ($1, $2, $3, $4, $5, $6) RETURNING " DB_RFC3339("submitted_at"),
      6},
     {"intake_workers_insert",
      "INSERT INTO application_workers (application_id, position, person_key, masked_name,"
@@ -22,12 +20,12 @@ const db_stmt intake_statements[] = {
      2},
     {"intake_application_get",
      "SELECT a.id, a.employer_name, a.credit_code, a.county_code, a.category, a.status,"
-     " " RFC3339("a.submitted_at") ", a.worker_count,"
-                                   " (SELECT json_agg(json_build_object('person_key', "
-                                   "w.person_key, 'masked_name', w.masked_name)"
-                                   "  ORDER BY w.position) FROM application_workers w WHERE "
-                                   "w.application_id = a.id)"
-                                   " FROM employer_applications a WHERE a.id = $1",
+     " " DB_RFC3339("a.submitted_at") ", a.worker_count,"
+                                      " (SELECT json_agg(json_build_object('person_key', "
+                                      "w.person_key, 'masked_name', w.masked_name)"
+                                      "  ORDER BY w.position) FROM application_workers w WHERE "
+                                      "w.application_id = a.id)"
+                                      " FROM employer_applications a WHERE a.id = $1",
      1},
     {NULL, NULL, 0},
 };

@@ -4,15 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define RFC3339(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-
 #define ITEM_JSON                                                                                  \
 	"json_build_object('application_id', q.application_id, 'county_code', q.county_code,"      \
 	" 'employer_name', q.employer_name, 'credit_code', q.credit_code, 'category', q.category," \
 	" 'worker_count', q.worker_count, 'workers', q.workers, 'status', q.status,"               \
-	" 'submitted_at', " RFC3339("q.submitted_at") ", 'received_at', " RFC3339(                 \
-	    "q.received_at") ", 'due_at', " RFC3339("q.due_at") ", 'overdue', q.status = "         \
-	                                                        "'pending' AND q.due_at < now())"
+	" 'submitted_at', " DB_RFC3339("q.submitted_at") ", 'received_at', " DB_RFC3339(           \
+	    "q.received_at") ", 'due_at', " DB_RFC3339("q.due_at") ", 'overdue', q.status = "      \
+	                                                           "'pending' AND q.due_at < "     \
+	                                                           "now())"
 
 const db_stmt review_statements[] = {
     {"review_enqueue",

@@ -11,14 +11,6 @@
 static const char *const categories[] = {"epidemic_prevention", "public_utilities",
                                          "daily_necessities", "key_enterprise", NULL};
 
-static int check_county(const char *s, hc_err *err)
-{
-	if (region_county_name(s) == NULL)
-		return hc_err_set(err, HC_ERR_PERMANENT,
-		                  "not a county-level division of Hubei (GB/T 2260)");
-	return 0;
-}
-
 static int check_credit_code(const char *s, hc_err *err)
 {
 	return credit_code_validate(s, err);
@@ -53,7 +45,7 @@ static const jspec_field worker_spec[] = {
 static const jspec_field application_spec[] = {
     {"employer_name", JSPEC_STRING, 1, 2, 200, NULL, NULL, NULL, 0},
     {"credit_code", JSPEC_STRING, 1, 18, 18, check_credit_code, NULL, NULL, 0},
-    {"county_code", JSPEC_STRING, 1, 6, 6, check_county, NULL, NULL, 0},
+    {"county_code", JSPEC_STRING, 1, 6, 6, region_check_county, NULL, NULL, 0},
     {"category", JSPEC_STRING, 1, 1, 64, NULL, categories, NULL, 0},
     {"workers", JSPEC_ARRAY, 1, 1, EMPLOYER_APPLICATION_MAX_WORKERS, NULL, NULL, worker_spec,
      sizeof(worker_spec) / sizeof(worker_spec[0])},

@@ -14,12 +14,6 @@ static int check_uuid(const char *s, hc_err *err)
 	return hc_uuid_valid(s) ? 0 : hc_err_set(err, HC_ERR_PERMANENT, "must be a UUID");
 }
 
-static int check_county(const char *s, hc_err *err)
-{
-	return region_county_name(s) ? 0
-	                             : hc_err_set(err, HC_ERR_PERMANENT, "not a county we serve");
-}
-
 static int check_person_key(const char *s, hc_err *err)
 {
 	size_t i;
@@ -50,7 +44,7 @@ static const jspec_field submitted_spec[] = {
     {"application_id", JSPEC_STRING, 1, 36, 36, check_uuid, NULL, NULL, 0},
     {"employer_name", JSPEC_STRING, 1, 1, 200, NULL, NULL, NULL, 0},
     {"credit_code", JSPEC_STRING, 1, 18, 18, NULL, NULL, NULL, 0},
-    {"county_code", JSPEC_STRING, 1, 6, 6, check_county, NULL, NULL, 0},
+    {"county_code", JSPEC_STRING, 1, 6, 6, region_check_county, NULL, NULL, 0},
     {"category", JSPEC_STRING, 1, 1, 64, NULL, NULL, NULL, 0},
     {"submitted_at", JSPEC_STRING, 1, 20, 40, check_time, NULL, NULL, 0},
     {"worker_count", JSPEC_INTEGER, 1, 1, 100000, NULL, NULL, NULL, 0},
