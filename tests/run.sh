@@ -8,34 +8,8 @@
 # timeout.  The last line is "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
-. deploy/local/env.sh
-
-run_id=$(date +%s)-$$
-export HC_TEST_RUN=$run_id
-export HC_TEST_TMP=$HC_VAR/test/$run_id
-export HC_PG_DATABASE=hc_test
-export HC_KAFKA_TOPIC_PREFIX="test.$run_id."
-mkdir -p "$HC_TEST_TMP"
-
-started=()
-cleanup() {
-	local f
-	for f in "$HC_TEST_TMP"/*.pid; do
-		[ -e "$f" ] && hc_stop_pid "$f" "$(basename "$f" .pid)" 10
-	done
-	if [ -x "$HC_BUILD/bin/hc-topics" ] && deploy/local/kafka.sh status >/dev/null 2>&1; then
-		deploy/local/topics.sh delete >/dev/null 2>&1 || true
-	fi
-	for s in "${started[@]}"; do deploy/local/$s.sh stop; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-deploy/local/pg.sh status >/dev/null 2>&1 || { deploy/local/pg.sh start && started=(pg "${started[@]}"); } || exit 1
-deploy/local/kafka.sh status >/dev/null 2>&1 || { deploy/local/kafka.sh start && started=(kafka "${started[@]}"); } || exit 1
-deploy/local/pg.sh psql postgres -c "DROP DATABASE IF EXISTS hc_test WITH (FORCE)" || exit 1
-deploy/local/pg.sh provision hc_test || exit 1
-deploy/local/topics.sh create || exit 1
+. tests/session.sh
+session_begin hc_test || exit 1
 
 passed=0
 failed=0

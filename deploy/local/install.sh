@@ -10,6 +10,7 @@ packages=(build-essential pkg-config librdkafka-dev libpq-dev libjansson-dev lib
 	libcurl4-openssl-dev libssl-dev libqrencode-dev libcbor-dev postgresql-15 postgresql-client-15
 	kcat curl jq procps openjdk-17-jre-headless maven python3-jsonschema)
 [ "${1:-}" = lint ] && packages+=(clang-format cppcheck)
+[ "${1:-}" = bench ] && packages+=(wrk)
 
 missing=()
 for p in "${packages[@]}"; do

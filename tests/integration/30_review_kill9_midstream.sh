@@ -45,7 +45,7 @@ assert_eq "$(grep -c '^201$' "$HC_TEST_TMP/k9/codes")" "$N" "accepted applicatio
 assert_eq "$(sql "SELECT count(*) FROM intake.employer_applications WHERE employer_name LIKE '$tag-%'")" "$N" "applications in intake"
 
 note "wait for the queue to drain"
-wait_for "$N queued" 120 bash -c "[ \"\$(deploy/local/pg.sh psql hc_test -tA -c \"SELECT count(*) FROM review.queue_items WHERE employer_name LIKE '$tag-%'\")\" -ge $N ]"
+wait_for "$N queued" 120 bash -c "[ \"\$(deploy/local/pg.sh psql $HC_PG_DATABASE -tA -c \"SELECT count(*) FROM review.queue_items WHERE employer_name LIKE '$tag-%'\")\" -ge $N ]"
 sleep 2 # anything still arriving would be a duplicate: give it time to show
 assert_eq "$(queued)" "$N" "queue items"
 assert_eq "$(sql "SELECT count(DISTINCT application_id) FROM review.queue_items WHERE employer_name LIKE '$tag-%'")" "$N" "distinct applications queued"

@@ -7,7 +7,7 @@ svc_start intake
 svc_start review
 
 as_role() { PGPASSWORD=$(sed -n "s/^HC_PG_PASSWORD_${1^^}=//p" "$HC_SECRETS_FILE") \
-	psql -X -q -h "$HC_PG_HOST" -p "$HC_PG_PORT" -U "$1" -d hc_test -tA -c "$2" 2>&1 || true; }
+	psql -X -q -h "$HC_PG_HOST" -p "$HC_PG_PORT" -U "$1" -d "$HC_PG_DATABASE" -tA -c "$2" 2>&1 || true; }
 
 note "own schema: allowed"
 assert_eq "$(as_role review 'SELECT count(*) >= 0 FROM queue_items')" t "review reads its queue"
@@ -26,7 +26,7 @@ assert_eq "$(sql "SELECT string_agg(component || ':' || version, ',' ORDER BY co
 note "two concurrent starts on a fresh schema apply each migration once"
 sql "DROP SCHEMA IF EXISTS review_twin CASCADE; CREATE SCHEMA review_twin AUTHORIZATION review"
 for n in 1 2; do
-	env HC_DATABASE_URL="$(hc_db_url review hc_test)" HC_DB_SCHEMA=review_twin HC_KAFKA_BROKERS="$HC_KAFKA_BROKERS" \
+	env HC_DATABASE_URL="$(hc_db_url review "$HC_PG_DATABASE")" HC_DB_SCHEMA=review_twin HC_KAFKA_BROKERS="$HC_KAFKA_BROKERS" \
 		HC_KAFKA_TOPIC_PREFIX="$HC_KAFKA_TOPIC_PREFIX" HC_KAFKA_GROUP_ID="twin-$HC_TEST_RUN-$n" HC_HTTP_PORT=$((18090 + n)) \
 		setsid "$HC_BUILD/bin/hc-review" </dev/null >>"$HC_TEST_TMP/twin$n.log" 2>&1 &
 	echo $! >"$HC_TEST_TMP/twin$n.pid"

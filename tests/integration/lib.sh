@@ -46,8 +46,8 @@ svc_start() {
 	local s=$1 port_var="TEST_${1^^}_PORT" i
 	shift
 	local pidfile=$HC_TEST_TMP/$s.pid
-	env HC_DATABASE_URL="$(hc_db_url "$s" hc_test)" HC_KAFKA_BROKERS="$HC_KAFKA_BROKERS" \
-		HC_KAFKA_TOPIC_PREFIX="$HC_KAFKA_TOPIC_PREFIX" HC_HTTP_PORT="${!port_var}" \
+	env HC_DATABASE_URL="$(hc_db_url "$s" "$HC_PG_DATABASE")" HC_KAFKA_BROKERS="$HC_KAFKA_BROKERS" \
+		HC_KAFKA_TOPIC_PREFIX="$HC_KAFKA_TOPIC_PREFIX" HC_HTTP_PORT="${!port_var}" HC_HTTP_THREADS="${TEST_HTTP_THREADS:-4}" \
 		HC_KAFKA_GROUP_ID="$s-test-$HC_TEST_RUN" HC_KAFKA_INSTANCE_ID="$s-test-1" \
 		HC_INTAKE_URL="$INTAKE" HC_REVIEW_URL="$REVIEW" HC_LOG_LEVEL=info "$@" \
 		setsid "$HC_BUILD/bin/hc-$s" </dev/null >>"$HC_TEST_TMP/$s.log" 2>&1 &
@@ -85,7 +85,7 @@ http() {
 }
 
 # sql QUERY: runs QUERY as the superuser on the test database; prints rows.
-sql() { deploy/local/pg.sh psql hc_test -tA -c "$1"; }
+sql() { deploy/local/pg.sh psql "$HC_PG_DATABASE" -tA -c "$1"; }
 
 # resident_id BODY17: the 18-character ID with its GB 11643 check character.
 resident_id() {

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# The HTTP benchmarks (run by tests/bench/run.sh inside a bench session).
+#
+# Closed-loop load with wrk (2 threads, 32 connections, 10 s each) on the
+# 2-core machine, shared with the servers: figures are ratios against a
+# baseline measured in the same run, never absolute claims.
+. "$(dirname "$0")/../integration/lib.sh"
+
+DUR=${BENCH_SECONDS:-10}
+CONNS=${BENCH_CONNECTIONS:-32}
+out=docs/BENCHMARKS.md
+results=$HC_TEST_TMP/results.tsv
+: >"$results"
+
+command -v wrk >/dev/null || deploy/local/install.sh bench
+
+svc_start intake
+svc_start review
+svc_start gateway
+
+# bench NAME URL [wrk args...]: records requests/s, p50 and p99 latency.
+bench() {
+	local name=$1 url=$2 log=$HC_TEST_TMP/wrk-$1.txt rps p50 p99 non2xx
+	shift 2
+	wrk -t2 -c"$CONNS" -d"${DUR}s" --latency "$@" "$url" >"$log" 2>&1 || fail "wrk failed for $name"
+	rps=$(awk '/^Requests\/sec:/ {print $2}' "$log")
+	p50=$(awk '$1 == "50%" {print $2}' "$log")
+	p99=$(awk '$1 == "99%" {print $2}' "$log")
+	non2xx=$(awk '/Non-2xx/ {print $NF}' "$log")
+	printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$p50" "$p99" "${non2xx:-0}" >>"$results"
+	note "$name: $rps req/s, p50 $p50, p99 $p99, non-2xx ${non2xx:-0}"
+}
+
+http POST "$INTAKE/v1/employer-applications" "$(application_json "bench-read" 420102 3 9)"
+id=$(jq -r .id <<<"$BODY")
+application_json "bench-write" 420103 3 12 >"$HC_TEST_TMP/body.json"
+export BENCH_BODY=$HC_TEST_TMP/body.json
+
+note "HTTP layer baseline: GET /livez on intake (no database)"
+bench livez "$INTAKE/livez"
+note "read: GET an application from intake directly, then through the gateway"
+bench read_direct "$INTAKE/v1/employer-applications/$id"
+bench read_gateway "$GATEWAY/v1/employer-applications/$id"
+
+note "write baseline: pgbench, one update + one insert per transaction, 8 clients"
+deploy/local/pg.sh psql hc_bench -q -c "CREATE TABLE bench_counter (id int PRIMARY KEY, n bigint NOT NULL DEFAULT 0);
+	INSERT INTO bench_counter (id) SELECT generate_series(1, 1000);
+	CREATE TABLE bench_log (id bigserial PRIMARY KEY, counter_id int, payload text, at timestamptz DEFAULT now());"
+chmod 644 tests/bench/pgbench.sql
+(cd / && runuser -u postgres -- "$HC_PG_BIN/pgbench" -h "$HC_PG_SOCKET_DIR" -p "$HC_PG_PORT" -n -c 8 -j 2 \
+	-T "$DUR" -f "$HC_ROOT/tests/bench/pgbench.sql" hc_bench) >"$HC_TEST_TMP/pgbench.txt" 2>&1 || fail "pgbench failed"
+tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$HC_TEST_TMP/pgbench.txt" | head -1)
+printf 'pgbench\t%s\t-\t-\t0\n' "$tps" >>"$results"
+note "pgbench: $tps tx/s"
+
+# cpu_ticks PID...: user+system clock ticks used so far by the processes.
+cpu_ticks() {
+	local p t=0
+	for p in "$@"; do
+		[ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+	done
+	echo $t
+}
+pg_pids() {
+	local pm
+	pm=$(head -1 "$HC_PG_DATA/postmaster.pid")
+	echo "$pm $(ps -o pid= --ppid "$pm" | xargs)"
+}
+cpu_snapshot() {
+	echo "$(cpu_ticks "$(cat "$HC_TEST_TMP/intake.pid")") $(cpu_ticks "$(cat "$HC_TEST_TMP/review.pid")")" \
+		"$(cpu_ticks "$(cat "$HC_TEST_TMP/gateway.pid")") $(cpu_ticks "$(cat "$HC_RUN_DIR/kafka.pid")")" \
+		"$(cpu_ticks $(pg_pids))"
+}
+
+note "write: POST an application (3 workers: validation, sealing, one transaction with its outbox row)"
+before=$(sql "SELECT count(*) FROM intake.employer_applications")
+cpu_before=$(cpu_snapshot)
+bench write_direct "$INTAKE/v1/employer-applications" -s tests/bench/post.lua
+bench write_gateway "$GATEWAY/v1/employer-applications" -s tests/bench/post.lua
+posted=$(( $(sql "SELECT count(*) FROM intake.employer_applications") - before ))
+
+note "drain: time until review has queued every posted application"
+t0=$(date +%s%N)
+while [ "$(sql "SELECT count(*) FROM review.queue_items WHERE employer_name = 'bench-write'")" -lt "$posted" ]; do
+	sleep 0.2
+	[ $(( ($(date +%s%N) - t0) / 1000000000 )) -lt 300 ] || fail "review did not drain in 300 s"
+done
+drain_s=$(awk -v ns=$(( $(date +%s%N) - t0 )) 'BEGIN {printf "%.1f", ns / 1e9}')
+cpu_after=$(cpu_snapshot)
+cpu_per_app=$(awk -v a="$cpu_before" -v b="$cpu_after" -v n="$posted" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+	split(a, x, " "); split(b, y, " "); split("intake review gateway Kafka PostgreSQL", name, " ")
+	for (i = 1; i <= 5; i++) { ms = (y[i] - x[i]) * 1000 / hz / n; total += ms
+		out = out sprintf("%s%s %.2f ms", i > 1 ? ", " : "", name[i], ms) }
+	printf "%s (total %.2f ms)", out, total }')
+first=$(sql "SELECT extract(epoch FROM min(submitted_at)) FROM intake.employer_applications WHERE employer_name = 'bench-write'")
+last=$(sql "SELECT extract(epoch FROM max(received_at)) FROM review.queue_items WHERE employer_name = 'bench-write'")
+e2e_rate=$(awk -v n="$posted" -v a="$first" -v b="$last" 'BEGIN {printf "%.0f", n / (b - a)}')
+note "$posted applications; queue complete ${drain_s}s after the load ended; end-to-end $e2e_rate/s"
+rss() { awk '/VmHWM/ {print $2}' "/proc/$(cat "$HC_TEST_TMP/$1.pid")/status"; }
+mem="gateway $(($(rss gateway) / 1024)) MiB, intake $(($(rss intake) / 1024)) MiB, review $(($(rss review) / 1024)) MiB"
+
+val() { awk -F'\t' -v n="$1" -v c="$2" '$1 == n {print $c}' "$results"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+{
+	cat <<HEAD
+# Benchmarks
+
+Produced by \`make bench\` (tests/bench/run.sh) on $(date -u +%Y-%m-%d); rewritten on every run.
+Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(free -g | awk '/Mem:/ {print $2}') GiB,
+shared by the load generator, PostgreSQL, Kafka and the services. Load: \`wrk -t2 -c$CONNS -d${DUR}s --latency\`
+(closed loop: latencies under saturation, not at a fixed rate). Each figure is a ratio to a baseline
+measured in the same run; absolute numbers move with the machine's other load.
+
+| what | baseline (same run) | requests/s | ratio | p50 | p99 |
+|---|---|---|---|---|---|
+| GET /livez on intake (HTTP layer only) | itself | $(val livez 2) | 1.00 | $(val livez 3) | $(val livez 4) |
+| GET application, intake direct (one SELECT) | /livez | $(val read_direct 2) | $(ratio "$(val read_direct 2)" "$(val livez 2)") | $(val read_direct 3) | $(val read_direct 4) |
+| GET application through the gateway | intake direct | $(val read_gateway 2) | $(ratio "$(val read_gateway 2)" "$(val read_direct 2)") | $(val read_gateway 3) | $(val read_gateway 4) |
+| pgbench: 1 update + 1 insert, 8 clients | itself | $(val pgbench 2) tx/s | 1.00 | - | - |
+| POST application, intake direct | pgbench | $(val write_direct 2) | $(ratio "$(val write_direct 2)" "$(val pgbench 2)") | $(val write_direct 3) | $(val write_direct 4) |
+| POST application through the gateway | intake direct | $(val write_gateway 2) | $(ratio "$(val write_gateway 2)" "$(val write_direct 2)") | $(val write_gateway 3) | $(val write_gateway 4) |
+
+End to end: $posted applications posted during the two write runs reached review's queue at
+$e2e_rate/s on average (first submission to last queue insert), and the queue was complete
+${drain_s} s after the load ended. Peak resident memory: $mem.
+CPU time per accepted application, from accept to queued (write runs and drain): $cpu_per_app.
+On 2 shared cores this total bounds the end-to-end rate; it, not any one service, is what the
+write-path ratios above reflect.
+Non-2xx answers during the runs: $(awk -F'\t' '{s += $5} END {print s}' "$results").
+
+Reproduce: \`make bench\` (BENCH_SECONDS and BENCH_CONNECTIONS change the duration and connections).
+HEAD
+} >"$out"
+cat "$out"
+echo passed

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# `make bench`: benchmarks on the real stack, each figure with a baseline
+# measured in the same run, written to docs/BENCHMARKS.md.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/session.sh
+session_begin hc_bench || exit 1
+export TEST_GATEWAY_PORT=28080 TEST_INTAKE_PORT=28081 TEST_REVIEW_PORT=28082
+bash tests/bench/http.sh
