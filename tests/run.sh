@@ -57,5 +57,5 @@ if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$HC_TEST_TMP"/*.log
 fi
 
 [ ${#failures[@]} -eq 0 ] || echo "failed: ${failures[*]}"
-echo "$passed passed, $failed failed"
+SESSION_SUMMARY="$passed passed, $failed failed" # printed by the EXIT trap, last
 [ "$failed" -eq 0 ]

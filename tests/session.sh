@@ -20,6 +20,8 @@ _session_end() {
 		deploy/local/topics.sh delete >/dev/null 2>&1 || true
 	fi
 	for s in "${_session_started[@]}"; do deploy/local/$s.sh stop; done
+	# The summary goes last, after the servers' stop messages.
+	[ -z "${SESSION_SUMMARY:-}" ] || echo "$SESSION_SUMMARY"
 }
 
 session_begin() {
