@@ -218,7 +218,10 @@ fail:
 	return rc;
 }
 
-/* Handles one record to the end.  Returns 0, or HC_ERR_TRANSIENT to retry it. */
+/*
+ * Handles one record to the end.  Returns 0, HC_ERR_TRANSIENT to retry it,
+ * or HC_ERR_FATAL when the consumer must stop (the record stays unconsumed).
+ */
 static int consumer_handle(consumer *c, const rd_kafka_message_t *m)
 {
 	const bus_route *route;
@@ -247,6 +250,13 @@ static int consumer_handle(consumer *c, const rd_kafka_message_t *m)
 	}
 	rc = consumer_apply(c, m, route, &ev, &err);
 	cloudevent_cleanup(&ev);
+	if (rc == HC_ERR_FATAL) {
+		/* Our bug, not the record's: keep it (offset not stored) and stop. */
+		log_error("could not apply %s[%d]@%lld: %s", rd_kafka_topic_name(m->rkt),
+		          (int)m->partition, (long long)m->offset, err.msg);
+		log_trace_set(NULL);
+		return HC_ERR_FATAL;
+	}
 	if (rc != 0 && rc != HC_ERR_TRANSIENT) {
 		char why[400];
 
@@ -310,7 +320,15 @@ int bus_consumer_run(bus *b, db_conn *conn, const bus_consumer_config *cfg, void
 			rd_kafka_message_destroy(m);
 			continue;
 		}
-		if (consumer_handle(&c, m) != 0) {
+		rc = consumer_handle(&c, m);
+		if (rc == HC_ERR_FATAL) {
+			rd_kafka_message_destroy(m);
+			hc_err_set(err, HC_ERR_FATAL, "consumer %s stopped on a fatal error",
+			           cfg->name);
+			break;
+		}
+		if (rc != 0) {
+			rc = 0;
 			metrics_add(c.retries, 1);
 			consumer_seek_back(&c, m);
 			rd_kafka_message_destroy(m);

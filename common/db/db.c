@@ -29,7 +29,7 @@ static int db_fail(db_conn *conn, PGresult *r, const char *what, hc_err *err)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	int kind = HC_ERR_PERMANENT;
+	int kind = HC_ERR_FATAL;
 
 	if (msg == NULL)
 		msg = PQerrorMessage(conn->pg);
@@ -37,10 +37,13 @@ static int db_fail(db_conn *conn, PGresult *r, const char *what, hc_err *err)
 		kind = HC_ERR_TRANSIENT;
 	else if (strcmp(state, "23505") == 0)
 		kind = HC_ERR_CONFLICT;
+	else if (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0)
+		kind = HC_ERR_PERMANENT; /* the data broke a rule: refuse or dead-letter it */
 	else if (strncmp(state, "08", 2) == 0 || strncmp(state, "57", 2) == 0 ||
 	         strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
-	         strncmp(state, "53", 2) == 0)
+	         strncmp(state, "53", 2) == 0 || strcmp(state, "55P03") == 0)
 		kind = HC_ERR_TRANSIENT;
+	/* Anything else (undefined statement, syntax, permissions) is our bug: fatal. */
 	hc_err_set(err, kind, "could not %s: %.180s", what, msg);
 	if (err != NULL) {
 		char *nl = strchr(err->msg, '\n');

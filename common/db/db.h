@@ -56,9 +56,11 @@ int db_ensure(db_conn *conn, hc_err *err);
 /*
  * Runs the prepared statement `name` with nparams text parameters (NULL
  * entries are SQL NULL).  When res is not NULL it receives a new result to
- * free with db_res_free.  Errors: HC_ERR_TRANSIENT (connection or
- * serialization trouble), HC_ERR_CONFLICT (unique violation),
- * HC_ERR_PERMANENT (any other refusal); err->sqlstate holds the code.
+ * free with db_res_free.  Errors: HC_ERR_TRANSIENT (connection lost,
+ * serialization failure, deadlock, server shutting down or out of
+ * resources), HC_ERR_CONFLICT (unique violation), HC_ERR_PERMANENT (the data
+ * broke a rule: SQLSTATE classes 22 and 23), HC_ERR_FATAL (anything else: a
+ * bug such as an unknown statement); err->sqlstate holds the code.
  */
 int db_run(db_conn *conn, const char *name, int nparams, const char *const *params, db_res **res,
            hc_err *err);

@@ -9,7 +9,9 @@
 #define HC_EVENT_CATALOG_H
 
 #define TOPIC_EMPLOYER_APPLICATION "hc.intake.employer-application.v1"
+#define TOPIC_REVIEW_DECISION      "hc.review.decision.v1"
 
 #define TYPE_EMPLOYER_APPLICATION_SUBMITTED "hc.intake.employer-application.submitted.v1"
+#define TYPE_EMPLOYER_APPLICATION_DECIDED   "hc.review.employer-application.decided.v1"
 
 #endif

@@ -97,7 +97,8 @@ void http_reply_problem(http_req *req, enum problem_code code, const char *field
  * Replies with the problem that matches err's kind: PERMANENT -> 400
  * validation-failed (naming err->field), NOT_FOUND -> 404, CONFLICT -> 409,
  * TRANSIENT -> 503 with Retry-After, anything else -> 500 (logged, the
- * detail withheld).
+ * detail withheld).  A refusal by the database (err->sqlstate set) is never
+ * a 400 or 409: it is answered 500, since input is checked before SQL.
  */
 void http_reply_err(http_req *req, const hc_err *err);
 

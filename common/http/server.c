@@ -262,7 +262,15 @@ void http_reply_problem(http_req *req, enum problem_code code, const char *field
 
 void http_reply_err(http_req *req, const hc_err *err)
 {
-	switch (err->kind) {
+	int kind = err->kind;
+
+	/*
+	 * Input is checked before it reaches SQL, so a database refusing our own
+	 * statement is our bug: never shown to the client, never a 400.
+	 */
+	if (err->sqlstate[0] != '\0' && (kind == HC_ERR_PERMANENT || kind == HC_ERR_CONFLICT))
+		kind = HC_ERR_FATAL;
+	switch (kind) {
 	case HC_ERR_PERMANENT:
 		http_reply_problem(req, PROBLEM_VALIDATION_FAILED, err->field, "%s", err->msg);
 		return;

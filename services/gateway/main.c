@@ -15,6 +15,7 @@ static const http_route gateway_routes[] = {
     {"GET", "/v1/employer-applications/{id}", gateway_to_intake},
     {"GET", "/v1/counties/{county}/queue", gateway_to_review},
     {"GET", "/v1/queue-items/{application_id}", gateway_to_review},
+    {"POST", "/v1/queue-items/{application_id}/decision", gateway_to_review},
 };
 
 static const db_stmt gateway_statements[] = {{NULL, NULL, 0}};

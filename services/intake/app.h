@@ -7,6 +7,7 @@
 #ifndef HC_INTAKE_APP_H
 #define HC_INTAKE_APP_H
 
+#include "common/event/cloudevent.h"
 #include "common/svc/svc.h"
 
 typedef struct intake_config {
@@ -21,6 +22,10 @@ typedef struct intake_app {
 
 /* The CloudEvents source of every event intake publishes. */
 #define INTAKE_EVENT_SOURCE "/hc/intake"
+
+/* Consumed events, one file each under events/. */
+int intake_on_employer_application_decided(void *app, db_conn *tx, const cloudevent *ev,
+                                           hc_err *err);
 
 /* Routes, one file each under routes/. */
 void intake_post_employer_applications(void *app, http_req *req);

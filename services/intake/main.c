@@ -1,6 +1,7 @@
 /* hc-intake: wiring only; see app.h for what the service does. */
 #include <stddef.h>
 
+#include "common/event/catalog.h"
 #include "services/intake/app.h"
 #include "services/intake/store.h"
 
@@ -10,6 +11,11 @@ extern const size_t intake_migrations_count;
 static const http_route intake_routes[] = {
     {"POST", "/v1/employer-applications", intake_post_employer_applications},
     {"GET", "/v1/employer-applications/{id}", intake_get_employer_application},
+};
+
+static const bus_route intake_consumes[] = {
+    {TOPIC_REVIEW_DECISION, TYPE_EMPLOYER_APPLICATION_DECIDED,
+     intake_on_employer_application_decided},
 };
 
 static const config_var intake_vars[] = {
@@ -30,6 +36,8 @@ int main(int argc, char **argv)
 	    .statements = intake_statements,
 	    .routes = intake_routes,
 	    .nroutes = sizeof(intake_routes) / sizeof(intake_routes[0]),
+	    .consumes = intake_consumes,
+	    .nconsumes = sizeof(intake_consumes) / sizeof(intake_consumes[0]),
 	    .vars = intake_vars,
 	    .nvars = sizeof(intake_vars) / sizeof(intake_vars[0]),
 	};

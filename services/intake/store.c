@@ -18,15 +18,25 @@ const db_stmt intake_statements[] = {
      " w.phone_sealed FROM jsonb_to_recordset($2::jsonb) AS w(position integer, person_key text,"
      " masked_name text, name_sealed text, resident_id_sealed text, phone_sealed text)",
      2},
+    {"intake_application_decide",
+     "UPDATE employer_applications SET status = $2, opinion = $3, decided_at = $4::timestamptz"
+     " WHERE id = $1 AND status = 'submitted'",
+     4},
+    {"intake_application_status", "SELECT status FROM employer_applications WHERE id = $1", 1},
+    /* clang-format off */
     {"intake_application_get",
-     "SELECT a.id, a.employer_name, a.credit_code, a.county_code, a.category, a.status,"
-     " " DB_RFC3339("a.submitted_at") ", a.worker_count,"
-                                      " (SELECT json_agg(json_build_object('person_key', "
-                                      "w.person_key, 'masked_name', w.masked_name)"
-                                      "  ORDER BY w.position) FROM application_workers w WHERE "
-                                      "w.application_id = a.id)"
-                                      " FROM employer_applications a WHERE a.id = $1",
+     "SELECT json_build_object('id', a.id, 'employer_name', a.employer_name,"
+     " 'credit_code', a.credit_code, 'county_code', a.county_code, 'category', a.category,"
+     " 'status', a.status, 'opinion', a.opinion,"
+     " 'submitted_at', " DB_RFC3339("a.submitted_at") ","
+     " 'decided_at', " DB_RFC3339("a.decided_at") ","
+     " 'worker_count', a.worker_count,"
+     " 'workers', (SELECT json_agg(json_build_object('person_key', w.person_key,"
+     "   'masked_name', w.masked_name) ORDER BY w.position)"
+     "   FROM application_workers w WHERE w.application_id = a.id))"
+     " FROM employer_applications a WHERE a.id = $1",
      1},
+    /* clang-format on */
     {NULL, NULL, 0},
 };
 
@@ -82,7 +92,6 @@ int intake_store_application_get(db_conn *conn, const char *id, json_t **out, hc
 {
 	const char *params[1] = {id};
 	db_res *res = NULL;
-	json_t *workers;
 	int rc;
 
 	rc = db_run(conn, "intake_application_get", 1, params, &res, err);
@@ -92,14 +101,37 @@ int intake_store_application_get(db_conn *conn, const char *id, json_t **out, hc
 		db_res_free(res);
 		return hc_err_set(err, HC_ERR_NOT_FOUND, "no employer application %s", id);
 	}
-	workers = json_loads(db_res_get(res, 0, 8) ? db_res_get(res, 0, 8) : "[]", 0, NULL);
-	*out =
-	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:o}", "id", db_res_get(res, 0, 0),
-	              "employer_name", db_res_get(res, 0, 1), "credit_code", db_res_get(res, 0, 2),
-	              "county_code", db_res_get(res, 0, 3), "category", db_res_get(res, 0, 4),
-	              "status", db_res_get(res, 0, 5), "submitted_at", db_res_get(res, 0, 6),
-	              "worker_count", (json_int_t)strtol(db_res_get(res, 0, 7), NULL, 10),
-	              "workers", workers ? workers : json_array());
+	*out = json_loads(db_res_get(res, 0, 0), 0, NULL);
 	db_res_free(res);
-	return 0;
+	return *out ? 0 : hc_err_set(err, HC_ERR_FATAL, "could not parse application %s", id);
+}
+
+int intake_store_application_decide(db_conn *tx, json_t *data, hc_err *err)
+{
+	const char *id = json_string_value(json_object_get(data, "application_id"));
+	const char *status = json_string_value(json_object_get(data, "status"));
+	const char *params[4] = {id, status, json_string_value(json_object_get(data, "opinion")),
+	                         json_string_value(json_object_get(data, "decided_at"))};
+	db_res *res = NULL;
+	int rc;
+
+	rc = db_run(tx, "intake_application_decide", 4, params, &res, err);
+	if (rc != 0)
+		return rc;
+	if (db_res_affected(res) == 1) {
+		db_res_free(res);
+		return 0;
+	}
+	db_res_free(res);
+	rc = db_run(tx, "intake_application_status", 1, params, &res, err);
+	if (rc != 0)
+		return rc;
+	if (db_res_rows(res) == 0)
+		rc = hc_err_field(err, HC_ERR_PERMANENT, "data.application_id",
+		                  "no employer application %s", id);
+	else if (strcmp(db_res_get(res, 0, 0), status) != 0)
+		rc = hc_err_field(err, HC_ERR_PERMANENT, "data.status",
+		                  "application %s is already %s", id, db_res_get(res, 0, 0));
+	db_res_free(res);
+	return rc; /* 0: the same decision again changes nothing */
 }

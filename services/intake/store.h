@@ -27,4 +27,11 @@ int intake_store_application_insert(db_conn *tx, const employer_application *app
  */
 int intake_store_application_get(db_conn *conn, const char *id, json_t **out, hc_err *err);
 
+/*
+ * Records the county's decision (the data of a decided event) on a submitted
+ * application inside tx.  The same decision twice is a no-op; a decision on
+ * an unknown or differently decided application is HC_ERR_PERMANENT.
+ */
+int intake_store_application_decide(db_conn *tx, json_t *data, hc_err *err);
+
 #endif

@@ -24,5 +24,9 @@ int review_on_employer_application_submitted(void *app, db_conn *tx, const cloud
 /* Routes, one file each under routes/. */
 void review_get_county_queue(void *app, http_req *req);
 void review_get_queue_item(void *app, http_req *req);
+void review_post_decision(void *app, http_req *req);
+
+/* The CloudEvents source of every event review publishes. */
+#define REVIEW_EVENT_SOURCE "/hc/review"
 
 #endif

@@ -11,6 +11,7 @@ extern const size_t review_migrations_count;
 static const http_route review_routes[] = {
     {"GET", "/v1/counties/{county}/queue", review_get_county_queue},
     {"GET", "/v1/queue-items/{application_id}", review_get_queue_item},
+    {"POST", "/v1/queue-items/{application_id}/decision", review_post_decision},
 };
 
 static const bus_route review_consumes[] = {

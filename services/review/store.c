@@ -4,14 +4,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define ITEM_JSON                                                                                  \
-	"json_build_object('application_id', q.application_id, 'county_code', q.county_code,"      \
-	" 'employer_name', q.employer_name, 'credit_code', q.credit_code, 'category', q.category," \
-	" 'worker_count', q.worker_count, 'workers', q.workers, 'status', q.status,"               \
-	" 'submitted_at', " DB_RFC3339("q.submitted_at") ", 'received_at', " DB_RFC3339(           \
-	    "q.received_at") ", 'due_at', " DB_RFC3339("q.due_at") ", 'overdue', q.status = "      \
-	                                                           "'pending' AND q.due_at < "     \
-	                                                           "now())"
+/* clang-format off */
+#define ITEM_JSON                                                                          \
+	"json_build_object('application_id', q.application_id, 'county_code', q.county_code," \
+	" 'employer_name', q.employer_name, 'credit_code', q.credit_code,"                    \
+	" 'category', q.category, 'worker_count', q.worker_count, 'workers', q.workers,"      \
+	" 'status', q.status, 'opinion', q.opinion, 'reviewer', q.reviewer,"                  \
+	" 'submitted_at', " DB_RFC3339("q.submitted_at") ","                                  \
+	" 'received_at', " DB_RFC3339("q.received_at") ","                                    \
+	" 'due_at', " DB_RFC3339("q.due_at") ","                                              \
+	" 'decided_at', " DB_RFC3339("q.decided_at") ","                                      \
+	" 'overdue', q.status = 'pending' AND q.due_at < now())"
+/* clang-format on */
 
 const db_stmt review_statements[] = {
     {"review_enqueue",
@@ -31,6 +35,10 @@ const db_stmt review_statements[] = {
      " ORDER BY q.submitted_at, q.application_id LIMIT $5",
      5},
     {"review_item_get", "SELECT " ITEM_JSON " FROM queue_items q WHERE q.application_id = $1", 1},
+    {"review_decide",
+     "UPDATE queue_items q SET status = $2, opinion = $3, reviewer = $4, decided_at = now()"
+     " WHERE q.application_id = $1 AND q.status = 'pending' RETURNING " ITEM_JSON,
+     4},
     {NULL, NULL, 0},
 };
 
@@ -99,4 +107,30 @@ int review_store_item_get(db_conn *conn, const char *application_id, json_t **ou
 	*out = json_loads(db_res_get(res, 0, 0), 0, NULL);
 	db_res_free(res);
 	return 0;
+}
+
+int review_store_decide(db_conn *tx, const char *application_id, const char *status,
+                        const char *opinion, const char *reviewer, json_t **item, hc_err *err)
+{
+	const char *params[4] = {application_id, status, opinion, reviewer};
+	db_res *res = NULL;
+	int rc;
+
+	rc = db_run(tx, "review_decide", 4, params, &res, err);
+	if (rc != 0)
+		return rc;
+	if (db_res_rows(res) == 1) {
+		*item = json_loads(db_res_get(res, 0, 0), 0, NULL);
+		db_res_free(res);
+		return 0;
+	}
+	db_res_free(res);
+	rc = review_store_item_get(tx, application_id, item, err);
+	if (rc != 0)
+		return rc;
+	hc_err_set(err, HC_ERR_CONFLICT, "application %s was already decided: %s", application_id,
+	           json_string_value(json_object_get(*item, "status")));
+	json_decref(*item);
+	*item = NULL;
+	return HC_ERR_CONFLICT;
 }

@@ -29,4 +29,12 @@ int review_store_queue_list(db_conn *conn, const review_queue_query *q, json_t *
 /* One queue item; HC_ERR_NOT_FOUND when absent. */
 int review_store_item_get(db_conn *conn, const char *application_id, json_t **out, hc_err *err);
 
+/*
+ * Records a decision on a pending item inside tx and returns the decided
+ * item in *item (new reference).  HC_ERR_NOT_FOUND when there is no such
+ * item, HC_ERR_CONFLICT when it was already decided.
+ */
+int review_store_decide(db_conn *tx, const char *application_id, const char *status,
+                        const char *opinion, const char *reviewer, json_t **item, hc_err *err);
+
 #endif

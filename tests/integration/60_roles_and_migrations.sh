@@ -20,8 +20,8 @@ as_role review 'CREATE TABLE public.x (a int)' | grep -q 'permission denied' || 
 as_role intake 'CREATE SCHEMA sneaky' | grep -q 'permission denied' || fail "intake could create a schema"
 
 note "migrations recorded once"
-assert_eq "$(sql "SELECT string_agg(component || ':' || version, ',' ORDER BY component, version) FROM intake.schema_migrations")" "bus:1,intake:1" "intake migrations"
-assert_eq "$(sql "SELECT string_agg(component || ':' || version, ',' ORDER BY component, version) FROM review.schema_migrations")" "bus:1,review:1" "review migrations"
+assert_eq "$(sql "SELECT string_agg(component || ':' || version, ',' ORDER BY component, version) FROM intake.schema_migrations")" "bus:1,intake:1,intake:2" "intake migrations"
+assert_eq "$(sql "SELECT string_agg(component || ':' || version, ',' ORDER BY component, version) FROM review.schema_migrations")" "bus:1,review:1,review:2" "review migrations"
 
 note "two concurrent starts on a fresh schema apply each migration once"
 sql "DROP SCHEMA IF EXISTS review_twin CASCADE; CREATE SCHEMA review_twin AUTHORIZATION review"
@@ -34,7 +34,7 @@ for n in 1 2; do
 done
 wait_for "twin 1 ready" 60 curl -fsS http://127.0.0.1:18091/readyz
 wait_for "twin 2 ready" 60 curl -fsS http://127.0.0.1:18092/readyz
-assert_eq "$(sql "SELECT count(*) FROM review_twin.schema_migrations")" 2 "twin migrations"
+assert_eq "$(sql "SELECT count(*) FROM review_twin.schema_migrations")" 3 "twin migrations"
 assert_eq "$(cat "$HC_TEST_TMP"/twin*.log | grep -c 'applied migration review 1')" 1 "review migration applied once"
 note "only one relay publishes per schema"
 wait_for "one relay" 10 bash -c "[ \$(cat $HC_TEST_TMP/twin*.log | grep -c 'outbox relay publishing for schema review_twin') = 1 ]"
@@ -47,5 +47,5 @@ sql "DROP SCHEMA review_twin CASCADE"
 note "a restart applies nothing again"
 svc_stop review
 svc_start review
-assert_eq "$(grep -c 'applied migration' "$HC_TEST_TMP/review.log")" 2 "migration lines in review's log"
+assert_eq "$(grep -c 'applied migration' "$HC_TEST_TMP/review.log")" 3 "migration lines in review's log"
 echo passed

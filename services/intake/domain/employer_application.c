@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/base/rand.h"
 #include "common/jspec/jspec.h"
 #include "common/region/region.h"
 
@@ -50,6 +51,30 @@ static const jspec_field application_spec[] = {
     {"workers", JSPEC_ARRAY, 1, 1, EMPLOYER_APPLICATION_MAX_WORKERS, NULL, NULL, worker_spec,
      sizeof(worker_spec) / sizeof(worker_spec[0])},
 };
+
+static int check_uuid(const char *s, hc_err *err)
+{
+	return hc_uuid_valid(s) ? 0 : hc_err_set(err, HC_ERR_PERMANENT, "must be a UUID");
+}
+
+static const char *const decided_statuses[] = {"approved", "rejected", NULL};
+
+static const jspec_field decided_spec[] = {
+    {"application_id", JSPEC_STRING, 1, 36, 36, check_uuid, NULL, NULL, 0},
+    {"county_code", JSPEC_STRING, 1, 6, 6, region_check_county, NULL, NULL, 0},
+    {"status", JSPEC_STRING, 1, 1, 16, NULL, decided_statuses, NULL, 0},
+    {"opinion", JSPEC_STRING, 1, 1, 2000, NULL, NULL, NULL, 0},
+    {"reviewer", JSPEC_STRING, 1, 1, 64, NULL, NULL, NULL, 0},
+    {"decided_at", JSPEC_STRING, 1, 20, 40, NULL, NULL, NULL, 0},
+};
+
+int employer_application_check_decided(json_t *data, hc_err *err)
+{
+	return jspec_check(data, decided_spec, sizeof(decided_spec) / sizeof(decided_spec[0]),
+	                   "data", err) == 0
+	           ? 0
+	           : HC_ERR_PERMANENT;
+}
 
 int employer_application_parse(employer_application *app, json_t *body,
                                const unsigned char secret[32], hc_err *err)

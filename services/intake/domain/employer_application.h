@@ -50,4 +50,10 @@ void employer_application_cleanup(employer_application *app);
 json_t *employer_application_event_data(const employer_application *app, const char *id,
                                         const char *submitted_at);
 
+/*
+ * Checks the data of a review decided event.  Returns 0, or
+ * HC_ERR_PERMANENT naming the field (the record is then dead-lettered).
+ */
+int employer_application_check_decided(json_t *data, hc_err *err);
+
 #endif

@@ -51,9 +51,6 @@ void intake_post_employer_applications(void *app_, http_req *req)
 		rc = db_tx_commit(tx, &err);
 	if (rc != 0) {
 		db_tx_rollback(tx);
-		if (rc == HC_ERR_PERMANENT || rc == HC_ERR_CONFLICT)
-			err.kind =
-			    HC_ERR_FATAL; /* the input was checked: a refusal here is our bug */
 		http_reply_err(req, &err);
 		goto out;
 	}
