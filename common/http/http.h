@@ -56,6 +56,29 @@ void http_server_stop(http_server *srv);
 /* The port actually bound. */
 int http_server_port(const http_server *srv);
 
+/*
+ * Who is calling, as the gateway vouches on the internal API (headers
+ * X-HC-Client, X-HC-Role, X-HC-County).  Services use it for object-level
+ * scope: a partner sees what it submitted, a county system its county.
+ * All NULL on a direct internal call, which is trusted with everything:
+ * internal ports must never be reachable from outside.
+ */
+typedef struct http_principal {
+	const char *client; /* client id */
+	const char *role;   /* provincial, partner, county, checkpoint, analyst */
+	const char *county; /* set for county systems */
+} http_principal;
+
+#define HTTP_HEADER_CLIENT "X-HC-Client"
+#define HTTP_HEADER_ROLE   "X-HC-Role"
+#define HTTP_HEADER_COUNTY "X-HC-County"
+
+/* The caller's principal; strings borrowed from req. */
+http_principal http_req_principal(const http_req *req);
+
+/* The route that matched (an element of the table given to the server). */
+const http_route *http_req_route(const http_req *req);
+
 /* Request accessors; returned strings are borrowed from req. */
 const char *http_req_method(const http_req *req);
 const char *http_req_path(const http_req *req);

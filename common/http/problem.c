@@ -8,6 +8,8 @@ static const problem_def problems[PROBLEM_COUNT] = {
     [PROBLEM_VALIDATION_FAILED] = {"validation-failed", 400, "Request body failed validation"},
     [PROBLEM_INVALID_PARAMETER] = {"invalid-parameter", 400,
                                    "A path or query parameter is invalid"},
+    [PROBLEM_UNAUTHENTICATED] = {"unauthenticated", 401, "Valid credentials are required"},
+    [PROBLEM_FORBIDDEN] = {"forbidden", 403, "The client may not do this"},
     [PROBLEM_NOT_FOUND] = {"not-found", 404, "No such resource"},
     [PROBLEM_METHOD_NOT_ALLOWED] = {"method-not-allowed", 405,
                                     "Method not allowed on this resource"},

@@ -11,6 +11,8 @@ enum problem_code {
 	PROBLEM_MALFORMED_JSON,         /* 400 the body is not JSON */
 	PROBLEM_VALIDATION_FAILED,      /* 400 a field is missing or wrong; `field` names it */
 	PROBLEM_INVALID_PARAMETER,      /* 400 a path or query parameter is wrong */
+	PROBLEM_UNAUTHENTICATED,        /* 401 no valid credentials */
+	PROBLEM_FORBIDDEN,              /* 403 the client's role may not do this */
 	PROBLEM_NOT_FOUND,              /* 404 no such resource or route */
 	PROBLEM_METHOD_NOT_ALLOWED,     /* 405 the route exists, not with this method */
 	PROBLEM_CONFLICT,               /* 409 the change conflicts with the current state */

@@ -106,6 +106,20 @@ const char *http_req_body(const http_req *req, size_t *len)
 	return req->body ? req->body : "";
 }
 
+http_principal http_req_principal(const http_req *req)
+{
+	http_principal p = {http_req_header(req, HTTP_HEADER_CLIENT),
+	                    http_req_header(req, HTTP_HEADER_ROLE),
+	                    http_req_header(req, HTTP_HEADER_COUNTY)};
+
+	return p;
+}
+
+const http_route *http_req_route(const http_req *req)
+{
+	return req->route;
+}
+
 const char *http_req_traceparent(const http_req *req)
 {
 	return req->traceparent;

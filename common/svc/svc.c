@@ -233,6 +233,24 @@ int svc_stop(svc *s)
 	return s->exit_code;
 }
 
+int svc_admin_open(const svc_spec *spec, void *own_cfg, db_conn **out, hc_err *err)
+{
+	static db_stmt_table tables[3];
+	svc s;
+
+	memset(&s, 0, sizeof(s));
+	s.spec = spec;
+	tables[0] = bus_statements;
+	tables[1] = spec->statements;
+	tables[2] = NULL;
+	log_init(spec->name, HC_LOG_WARN);
+	if (svc_load_config(&s, spec, own_cfg, err) != 0 || svc_migrate(&s, err) != 0)
+		return HC_ERR_FATAL;
+	if (db_connect(out, s.cfg.database_url, s.cfg.db_schema, tables, err) != 0)
+		return hc_err_set(err, HC_ERR_FATAL, "%s", err->msg);
+	return 0;
+}
+
 int svc_main(int argc, char **argv, const svc_spec *spec, void *app, void *own_cfg)
 {
 	svc *s = app; /* every app struct begins with its svc */

@@ -81,6 +81,13 @@ void svc_wait(svc *s);
  */
 int svc_stop(svc *s);
 
+/*
+ * For a service's administrative subcommands: loads the settings, applies
+ * migrations and opens one connection with the bus's and the spec's
+ * statements.  Returns 0 and a connection to db_close, or HC_ERR_FATAL.
+ */
+int svc_admin_open(const svc_spec *spec, void *own_cfg, db_conn **out, hc_err *err);
+
 /* Runs the whole life of a service: start, wait, stop; the body of main(). */
 int svc_main(int argc, char **argv, const svc_spec *spec, void *app, void *own_cfg);
 

@@ -120,6 +120,18 @@ int upstream_call(const upstream_request *req, upstream_response *resp, hc_err *
 		snprintf(line, sizeof(line), "traceparent: %.60s", req->traceparent);
 		headers = curl_slist_append(headers, line);
 	}
+	if (req->client != NULL) {
+		snprintf(line, sizeof(line), "X-HC-Client: %.60s", req->client);
+		headers = curl_slist_append(headers, line);
+	}
+	if (req->role != NULL) {
+		snprintf(line, sizeof(line), "X-HC-Role: %.30s", req->role);
+		headers = curl_slist_append(headers, line);
+	}
+	if (req->county != NULL) {
+		snprintf(line, sizeof(line), "X-HC-County: %.10s", req->county);
+		headers = curl_slist_append(headers, line);
+	}
 	headers = curl_slist_append(headers, "Expect:"); /* no 100-continue round trip */
 	curl_easy_setopt(h, CURLOPT_URL, req->url);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);

@@ -22,7 +22,10 @@ typedef struct upstream_request {
 	const char *url;          /* absolute, with query string */
 	const char *content_type; /* may be NULL */
 	const char *traceparent;  /* may be NULL */
-	const char *body;         /* may be NULL */
+	const char *client;       /* principal headers (X-HC-*); each may be NULL */
+	const char *role;
+	const char *county;
+	const char *body; /* may be NULL */
 	size_t body_len;
 	long timeout_ms;
 } upstream_request;

@@ -15,6 +15,7 @@ up)
 	"$dir/kafka.sh" start
 	"$dir/topics.sh" create
 	"$dir/services.sh" start
+	"$dir/dev-clients.sh"
 	cat <<MSG
 
 The platform is running.
@@ -23,6 +24,7 @@ The platform is running.
   review  http://127.0.0.1:$HC_REVIEW_PORT   (internal: county review queues)
   Kafka   $HC_KAFKA_BROKERS     PostgreSQL  $HC_PG_HOST:$HC_PG_PORT
   logs    $HC_LOG_DIR
+API keys of the development clients (one per role): . var/dev-keys.env
 Stop it with: make stop
 MSG
 	;;

@@ -1,8 +1,11 @@
 /*
- * gateway: the public HTTP API of the platform.  It owns no domain data; each
- * route is forwarded to the internal API of the service that owns it, over
- * kept-alive connections (common/upstream).  Clients, roles, request
- * signing, idempotency, quotas and callbacks live here as they arrive.
+ * gateway: the public HTTP API of the platform.  It owns no domain data: it
+ * authenticates the client (API key, role, county), checks that the route
+ * admits the role, and forwards the request with the client's principal to
+ * the internal API of the owning service over kept-alive connections
+ * (common/upstream).  Services enforce object-level scope from the
+ * principal.  Request signing, idempotency, quotas and callbacks come here
+ * as they arrive.
  */
 #ifndef HC_GATEWAY_APP_H
 #define HC_GATEWAY_APP_H
@@ -13,15 +16,44 @@ typedef struct gateway_config {
 	const char *intake_url; /* HC_INTAKE_URL */
 	const char *review_url; /* HC_REVIEW_URL */
 	long timeout_ms;        /* HC_UPSTREAM_TIMEOUT_MS */
+	long auth;              /* HC_GATEWAY_AUTH: 1 requires API keys */
 } gateway_config;
+
+/* One public route: who may call it and which service owns it. */
+typedef struct gateway_route {
+	const char *method;
+	const char *pattern;
+	const char *owner;        /* "intake" or "review" */
+	unsigned roles;           /* enum auth_role bits */
+	const char *county_param; /* path parameter a county system must own, or NULL */
+} gateway_route;
 
 typedef struct gateway_app {
 	svc svc; /* first: the runtime casts the app to its svc */
 	gateway_config cfg;
+	const gateway_route *routes; /* parallel to http_routes */
+	const http_route *http_routes;
 } gateway_app;
 
-/* Routes owned by intake and by review, forwarded (routes/forward.c). */
-void gateway_to_intake(void *app, http_req *req);
-void gateway_to_review(void *app, http_req *req);
+/* The one handler of every public route (routes/forward.c). */
+void gateway_handle(void *app, http_req *req);
+
+/* The principal of an authenticated call. */
+typedef struct gateway_principal {
+	char client[41];
+	char role[16];
+	char county[8]; /* "" unless a county system */
+} gateway_principal;
+
+/*
+ * Authenticates the request and checks route's roles and county scope
+ * (authenticate.c).  Returns 0 and fills p, or replies 401/403/503 itself
+ * and returns non-zero.
+ */
+int gateway_authenticate(gateway_app *app, http_req *req, const gateway_route *route,
+                         gateway_principal *p);
+
+/* `hc-gateway client add ID ROLE [COUNTY]` and `client revoke ID` (admin.c). */
+int gateway_admin(int argc, char **argv, const svc_spec *spec, gateway_config *cfg);
 
 #endif

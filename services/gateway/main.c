@@ -1,24 +1,35 @@
 /* hc-gateway: wiring only; see app.h for what the service does. */
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "common/log/log.h"
 #include "common/upstream/upstream.h"
 #include "services/gateway/app.h"
+#include "services/gateway/domain/auth.h"
+#include "services/gateway/store.h"
 
 extern const db_migration gateway_migrations[];
 extern const size_t gateway_migrations_count;
 
-/* The public API: every route and the service that owns it. */
-static const http_route gateway_routes[] = {
-    {"POST", "/v1/employer-applications", gateway_to_intake},
-    {"GET", "/v1/employer-applications/{id}", gateway_to_intake},
-    {"GET", "/v1/counties/{county}/queue", gateway_to_review},
-    {"GET", "/v1/queue-items/{application_id}", gateway_to_review},
-    {"POST", "/v1/queue-items/{application_id}/decision", gateway_to_review},
+/*
+ * The public API: every route, the roles it admits, the path parameter a
+ * county system must own, and the service that owns it.
+ */
+#define P ROLE_PROVINCIAL
+#define A ROLE_PARTNER
+#define C ROLE_COUNTY
+static const gateway_route gateway_routes[] = {
+    {"POST", "/v1/employer-applications", "intake", P | A, NULL},
+    {"GET", "/v1/employer-applications/{id}", "intake", P | A | C, NULL},
+    {"GET", "/v1/counties/{county}/queue", "review", P | C, "county"},
+    {"GET", "/v1/queue-items/{application_id}", "review", P | C, NULL},
+    {"POST", "/v1/queue-items/{application_id}/decision", "review", C, NULL},
 };
-
-static const db_stmt gateway_statements[] = {{NULL, NULL, 0}};
+#undef P
+#undef A
+#undef C
+#define NROUTES (sizeof(gateway_routes) / sizeof(gateway_routes[0]))
 
 static const config_var gateway_vars[] = {
     {"HC_INTAKE_URL", CONFIG_STRING, "http://127.0.0.1:8081", offsetof(gateway_config, intake_url),
@@ -27,25 +38,38 @@ static const config_var gateway_vars[] = {
      8, 256, "internal base URL of review"},
     {"HC_UPSTREAM_TIMEOUT_MS", CONFIG_INT, "5000", offsetof(gateway_config, timeout_ms), 100,
      120000, "how long the gateway waits for a service's answer"},
+    {"HC_GATEWAY_AUTH", CONFIG_INT, "1", offsetof(gateway_config, auth), 0, 1,
+     "1: every call needs an API key; 0: open, for local development only"},
 };
 
 int main(int argc, char **argv)
 {
 	static gateway_app app;
+	static http_route http_routes[NROUTES];
 	svc_spec spec = {
 	    .name = "gateway",
 	    .default_port = "8080",
 	    .migrations = gateway_migrations,
 	    .nmigrations = gateway_migrations_count,
 	    .statements = gateway_statements,
-	    .routes = gateway_routes,
-	    .nroutes = sizeof(gateway_routes) / sizeof(gateway_routes[0]),
+	    .routes = http_routes,
+	    .nroutes = NROUTES,
 	    .vars = gateway_vars,
 	    .nvars = sizeof(gateway_vars) / sizeof(gateway_vars[0]),
 	};
 	hc_err err;
+	size_t i;
 	int rc;
 
+	for (i = 0; i < NROUTES; i++) {
+		http_routes[i].method = gateway_routes[i].method;
+		http_routes[i].pattern = gateway_routes[i].pattern;
+		http_routes[i].fn = gateway_handle;
+	}
+	app.routes = gateway_routes;
+	app.http_routes = http_routes;
+	if (argc > 1 && strcmp(argv[1], "client") == 0)
+		return gateway_admin(argc, argv, &spec, &app.cfg);
 	if (upstream_global_init(&err) != 0) {
 		fprintf(stderr, "hc-gateway: %s\n", err.msg);
 		return 1;

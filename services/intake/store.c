@@ -8,9 +8,9 @@
 const db_stmt intake_statements[] = {
     {"intake_application_insert",
      "INSERT INTO employer_applications"
-     " (id, employer_name, credit_code, county_code, category, worker_count)"
-     " VALUES ($1, $2, $3, $4, $5, $6) RETURNING " DB_RFC3339("submitted_at"),
-     6},
+     " (id, employer_name, credit_code, county_code, category, worker_count, submitted_by)"
+     " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING " DB_RFC3339("submitted_at"),
+     7},
     {"intake_workers_insert",
      "INSERT INTO application_workers (application_id, position, person_key, masked_name,"
      " name_sealed, resident_id_sealed, phone_sealed)"
@@ -34,19 +34,21 @@ const db_stmt intake_statements[] = {
      " 'workers', (SELECT json_agg(json_build_object('person_key', w.person_key,"
      "   'masked_name', w.masked_name) ORDER BY w.position)"
      "   FROM application_workers w WHERE w.application_id = a.id))"
-     " FROM employer_applications a WHERE a.id = $1",
-     1},
+     " FROM employer_applications a WHERE a.id = $1"
+     " AND ($2::text IS NULL OR a.submitted_by = $2) AND ($3::text IS NULL OR a.county_code = $3)",
+     3},
     /* clang-format on */
     {NULL, NULL, 0},
 };
 
 int intake_store_application_insert(db_conn *tx, const employer_application *app, const char *id,
-                                    const unsigned char pii_key[32], char submitted_at[40],
-                                    hc_err *err)
+                                    const char *submitted_by, const unsigned char pii_key[32],
+                                    char submitted_at[40], hc_err *err)
 {
 	char count[16];
-	const char *params[6] = {
-	    id, app->employer_name, app->credit_code, app->county_code, app->category, count};
+	const char *params[7] = {
+	    id,    app->employer_name, app->credit_code, app->county_code, app->category,
+	    count, submitted_by};
 	json_t *rows = json_array();
 	db_res *res = NULL;
 	char *rows_text = NULL;
@@ -54,7 +56,7 @@ int intake_store_application_insert(db_conn *tx, const employer_application *app
 	int rc;
 
 	snprintf(count, sizeof(count), "%zu", app->nworkers);
-	rc = db_run(tx, "intake_application_insert", 6, params, &res, err);
+	rc = db_run(tx, "intake_application_insert", 7, params, &res, err);
 	if (rc != 0)
 		goto out;
 	snprintf(submitted_at, 40, "%s", db_res_get(res, 0, 0));
@@ -88,13 +90,14 @@ out:
 	return rc;
 }
 
-int intake_store_application_get(db_conn *conn, const char *id, json_t **out, hc_err *err)
+int intake_store_application_get(db_conn *conn, const char *id, const char *partner,
+                                 const char *county, json_t **out, hc_err *err)
 {
-	const char *params[1] = {id};
+	const char *params[3] = {id, partner, county};
 	db_res *res = NULL;
 	int rc;
 
-	rc = db_run(conn, "intake_application_get", 1, params, &res, err);
+	rc = db_run(conn, "intake_application_get", 3, params, &res, err);
 	if (rc != 0)
 		return rc;
 	if (db_res_rows(res) == 0) {

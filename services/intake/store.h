@@ -15,17 +15,21 @@ extern const db_stmt intake_statements[];
 /*
  * Inserts the application and its workers (personal data sealed under
  * pii_key) inside the open transaction tx, and writes the RFC 3339
- * submission time into submitted_at[40].
+ * submission time into submitted_at[40].  submitted_by is the API client it
+ * came through (NULL for an internal caller).
  */
 int intake_store_application_insert(db_conn *tx, const employer_application *app, const char *id,
-                                    const unsigned char pii_key[32], char submitted_at[40],
-                                    hc_err *err);
+                                    const char *submitted_by, const unsigned char pii_key[32],
+                                    char submitted_at[40], hc_err *err);
 
 /*
- * Reads an application as its public JSON (masked names only).  Returns 0
- * and a new reference in *out, HC_ERR_NOT_FOUND, or a db error kind.
+ * Reads an application as its public JSON (masked names only), within a
+ * scope: when partner is set, only if that client submitted it; when county
+ * is set, only if it belongs to that county.  Returns 0 and a new reference
+ * in *out, HC_ERR_NOT_FOUND (also when out of scope), or a db error kind.
  */
-int intake_store_application_get(db_conn *conn, const char *id, json_t **out, hc_err *err);
+int intake_store_application_get(db_conn *conn, const char *id, const char *partner,
+                                 const char *county, json_t **out, hc_err *err);
 
 /*
  * Records the county's decision (the data of a decided event) on a submitted

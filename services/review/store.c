@@ -34,11 +34,15 @@ const db_stmt review_statements[] = {
      "$4))"
      " ORDER BY q.submitted_at, q.application_id LIMIT $5",
      5},
-    {"review_item_get", "SELECT " ITEM_JSON " FROM queue_items q WHERE q.application_id = $1", 1},
+    {"review_item_get",
+     "SELECT " ITEM_JSON " FROM queue_items q WHERE q.application_id = $1"
+     " AND ($2::text IS NULL OR q.county_code = $2)",
+     2},
     {"review_decide",
      "UPDATE queue_items q SET status = $2, opinion = $3, reviewer = $4, decided_at = now()"
-     " WHERE q.application_id = $1 AND q.status = 'pending' RETURNING " ITEM_JSON,
-     4},
+     " WHERE q.application_id = $1 AND q.status = 'pending'"
+     " AND ($5::text IS NULL OR q.county_code = $5) RETURNING " ITEM_JSON,
+     5},
     {NULL, NULL, 0},
 };
 
@@ -90,13 +94,14 @@ int review_store_queue_list(db_conn *conn, const review_queue_query *q, json_t *
 	return 0;
 }
 
-int review_store_item_get(db_conn *conn, const char *application_id, json_t **out, hc_err *err)
+int review_store_item_get(db_conn *conn, const char *application_id, const char *county,
+                          json_t **out, hc_err *err)
 {
-	const char *params[1] = {application_id};
+	const char *params[2] = {application_id, county};
 	db_res *res = NULL;
 	int rc;
 
-	rc = db_run(conn, "review_item_get", 1, params, &res, err);
+	rc = db_run(conn, "review_item_get", 2, params, &res, err);
 	if (rc != 0)
 		return rc;
 	if (db_res_rows(res) == 0) {
@@ -109,14 +114,15 @@ int review_store_item_get(db_conn *conn, const char *application_id, json_t **ou
 	return 0;
 }
 
-int review_store_decide(db_conn *tx, const char *application_id, const char *status,
-                        const char *opinion, const char *reviewer, json_t **item, hc_err *err)
+int review_store_decide(db_conn *tx, const char *application_id, const char *county,
+                        const char *status, const char *opinion, const char *reviewer,
+                        json_t **item, hc_err *err)
 {
-	const char *params[4] = {application_id, status, opinion, reviewer};
+	const char *params[5] = {application_id, status, opinion, reviewer, county};
 	db_res *res = NULL;
 	int rc;
 
-	rc = db_run(tx, "review_decide", 4, params, &res, err);
+	rc = db_run(tx, "review_decide", 5, params, &res, err);
 	if (rc != 0)
 		return rc;
 	if (db_res_rows(res) == 1) {
@@ -125,7 +131,7 @@ int review_store_decide(db_conn *tx, const char *application_id, const char *sta
 		return 0;
 	}
 	db_res_free(res);
-	rc = review_store_item_get(tx, application_id, item, err);
+	rc = review_store_item_get(tx, application_id, county, item, err);
 	if (rc != 0)
 		return rc;
 	hc_err_set(err, HC_ERR_CONFLICT, "application %s was already decided: %s", application_id,

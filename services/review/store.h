@@ -26,15 +26,21 @@ typedef struct review_queue_query {
 /* Lists a county's queue in submission order; *out is a new JSON array. */
 int review_store_queue_list(db_conn *conn, const review_queue_query *q, json_t **out, hc_err *err);
 
-/* One queue item; HC_ERR_NOT_FOUND when absent. */
-int review_store_item_get(db_conn *conn, const char *application_id, json_t **out, hc_err *err);
+/*
+ * One queue item; when county is set, only an item of that county.
+ * HC_ERR_NOT_FOUND when absent or out of scope.
+ */
+int review_store_item_get(db_conn *conn, const char *application_id, const char *county,
+                          json_t **out, hc_err *err);
 
 /*
  * Records a decision on a pending item inside tx and returns the decided
- * item in *item (new reference).  HC_ERR_NOT_FOUND when there is no such
- * item, HC_ERR_CONFLICT when it was already decided.
+ * item in *item (new reference).  When county is set, only an item of that
+ * county.  HC_ERR_NOT_FOUND when there is no such item (in scope),
+ * HC_ERR_CONFLICT when it was already decided.
  */
-int review_store_decide(db_conn *tx, const char *application_id, const char *status,
-                        const char *opinion, const char *reviewer, json_t **item, hc_err *err);
+int review_store_decide(db_conn *tx, const char *application_id, const char *county,
+                        const char *status, const char *opinion, const char *reviewer,
+                        json_t **item, hc_err *err);
 
 #endif

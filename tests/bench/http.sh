@@ -17,6 +17,7 @@ command -v wrk >/dev/null || deploy/local/install.sh bench
 svc_start intake
 svc_start review
 svc_start gateway
+KEY=$(gw_client bench provincial)
 
 # bench NAME URL [wrk args...]: records requests/s, p50 and p99 latency.
 bench() {
@@ -40,7 +41,7 @@ note "HTTP layer baseline: GET /livez on intake (no database)"
 bench livez "$INTAKE/livez"
 note "read: GET an application from intake directly, then through the gateway"
 bench read_direct "$INTAKE/v1/employer-applications/$id"
-bench read_gateway "$GATEWAY/v1/employer-applications/$id"
+bench read_gateway "$GATEWAY/v1/employer-applications/$id" -H "Authorization: Bearer $KEY"
 
 note "write baseline: pgbench, one update + one insert per transaction, 8 clients"
 deploy/local/pg.sh psql hc_bench -q -c "CREATE TABLE bench_counter (id int PRIMARY KEY, n bigint NOT NULL DEFAULT 0);
@@ -76,7 +77,7 @@ note "write: POST an application (3 workers: validation, sealing, one transactio
 before=$(sql "SELECT count(*) FROM intake.employer_applications")
 cpu_before=$(cpu_snapshot)
 bench write_direct "$INTAKE/v1/employer-applications" -s tests/bench/post.lua
-bench write_gateway "$GATEWAY/v1/employer-applications" -s tests/bench/post.lua
+bench write_gateway "$GATEWAY/v1/employer-applications" -s tests/bench/post.lua -H "Authorization: Bearer $KEY"
 posted=$(( $(sql "SELECT count(*) FROM intake.employer_applications") - before ))
 
 note "drain: time until review has queued every posted application"
@@ -115,10 +116,10 @@ measured in the same run; absolute numbers move with the machine's other load.
 |---|---|---|---|---|---|
 | GET /livez on intake (HTTP layer only) | itself | $(val livez 2) | 1.00 | $(val livez 3) | $(val livez 4) |
 | GET application, intake direct (one SELECT) | /livez | $(val read_direct 2) | $(ratio "$(val read_direct 2)" "$(val livez 2)") | $(val read_direct 3) | $(val read_direct 4) |
-| GET application through the gateway | intake direct | $(val read_gateway 2) | $(ratio "$(val read_gateway 2)" "$(val read_direct 2)") | $(val read_gateway 3) | $(val read_gateway 4) |
+| GET application through the gateway (API key checked) | intake direct | $(val read_gateway 2) | $(ratio "$(val read_gateway 2)" "$(val read_direct 2)") | $(val read_gateway 3) | $(val read_gateway 4) |
 | pgbench: 1 update + 1 insert, 8 clients | itself | $(val pgbench 2) tx/s | 1.00 | - | - |
 | POST application, intake direct | pgbench | $(val write_direct 2) | $(ratio "$(val write_direct 2)" "$(val pgbench 2)") | $(val write_direct 3) | $(val write_direct 4) |
-| POST application through the gateway | intake direct | $(val write_gateway 2) | $(ratio "$(val write_gateway 2)" "$(val write_direct 2)") | $(val write_gateway 3) | $(val write_gateway 4) |
+| POST application through the gateway (API key checked) | intake direct | $(val write_gateway 2) | $(ratio "$(val write_gateway 2)" "$(val write_direct 2)") | $(val write_gateway 3) | $(val write_gateway 4) |
 
 End to end: $posted applications posted during the two write runs reached review's queue at
 $e2e_rate/s on average (first submission to last queue insert), and the queue was complete

@@ -8,10 +8,12 @@
 svc_start intake
 svc_start review
 svc_start gateway HC_UPSTREAM_TIMEOUT_MS=1000 HC_HTTP_THREADS=2
+AUTH=$(gw_client fwd provincial)
 
 note "the flow through the gateway, with the caller's trace"
 trace=4bf92f3577b34da6a3ce929d0e0e4736
 out=$(curl -sS -D "$HC_TEST_TMP/gw.headers" -X POST "$GATEWAY/v1/employer-applications" -H 'Content-Type: application/json' \
+	-H "Authorization: Bearer $AUTH" \
 	-H "traceparent: 00-$trace-00f067aa0ba902b7-01" --data-binary "$(application_json "gw-$HC_TEST_RUN" 420115 2 21)" -w '\n%{http_code}')
 assert_eq "${out##*$'\n'}" 201 "POST through the gateway"
 id=$(jq -r .id <<<"${out%$'\n'*}")
@@ -20,7 +22,7 @@ grep -qi '^Content-Type: application/json' "$HC_TEST_TMP/gw.headers" || fail "Co
 http GET "$GATEWAY/v1/employer-applications/$id"
 assert_eq "$STATUS" 200 "GET through the gateway"
 assert_eq "$(jq -r .worker_count <<<"$BODY")" 2 "worker_count"
-wait_for "queued" 30 curl -fsS "$GATEWAY/v1/queue-items/$id"
+wait_for "queued" 30 curl -fsS -H "Authorization: Bearer $AUTH" "$GATEWAY/v1/queue-items/$id"
 rec=$(kafka_records "$TOPIC_APPLICATIONS" | jq -c --arg id "$id" 'select(.key == $id) | .payload | fromjson')
 [[ "$(jq -r .traceparent <<<"$rec")" == "00-$trace-"* ]] || fail "trace not carried from the gateway to the event"
 
@@ -40,7 +42,7 @@ http GET "$GATEWAY/v1/not-a-route"
 assert_eq "$STATUS" 404 "unknown route at the gateway"
 
 note "connections to intake are reused"
-for i in $(seq 1 200); do echo "url = \"$GATEWAY/v1/employer-applications/$id\""; echo 'output = "/dev/null"'; [ $i -lt 200 ] && echo next; done >"$HC_TEST_TMP/gw.cfg"
+for i in $(seq 1 200); do echo "url = \"$GATEWAY/v1/employer-applications/$id\""; echo "header = \"Authorization: Bearer $AUTH\""; echo 'output = "/dev/null"'; [ $i -lt 200 ] && echo next; done >"$HC_TEST_TMP/gw.cfg"
 curl -sS --parallel --parallel-max 4 -K "$HC_TEST_TMP/gw.cfg"
 conns=$(ss -tn state established "( dport = :$TEST_INTAKE_PORT )" | tail -n +2 | wc -l)
 note "established connections gateway -> intake after 200 requests: $conns"
@@ -58,7 +60,7 @@ assert_eq "$(jq -r .code <<<"$BODY")" upstream-timeout "504 code"
 
 note "a stopped service: 503 with Retry-After"
 svc_stop intake
-out=$(curl -sS -D - -o /dev/null "$GATEWAY/v1/employer-applications/$id" | tr -d '\r')
+out=$(curl -sS -D - -o /dev/null -H "Authorization: Bearer $AUTH" "$GATEWAY/v1/employer-applications/$id" | tr -d '\r')
 grep -q '^HTTP/1.1 503' <<<"$out" || fail "expected 503, got: $(head -1 <<<"$out")"
 grep -qi '^Retry-After: 1' <<<"$out" || fail "Retry-After missing"
 note "review still answers through the gateway"

@@ -9,17 +9,21 @@ TOPIC_DECISIONS=${HC_KAFKA_TOPIC_PREFIX}hc.review.decision.v1
 svc_start intake
 svc_start review
 svc_start gateway
+PARTNER=$(gw_client dec-partner partner)
+COUNTY=$(gw_client dec-county county 420105)
+PROVINCE=$(gw_client dec-prov provincial)
 
 submit() {
-	http POST "$GATEWAY/v1/employer-applications" "$(application_json "$1" 420105 1 "$2")"
+	AUTH=$PARTNER http POST "$GATEWAY/v1/employer-applications" "$(application_json "$1" 420105 1 "$2")"
 	assert_eq "$STATUS" 201 "submit $1"
 	local id
 	id=$(jq -r .id <<<"$BODY")
-	wait_for "$1 queued" 30 curl -fsS "$GATEWAY/v1/queue-items/$id"
+	wait_for "$1 queued" 30 curl -fsS -H "Authorization: Bearer $PROVINCE" "$GATEWAY/v1/queue-items/$id"
 	echo "$id"
 }
 a=$(submit "approve-$HC_TEST_RUN" 81)
 r=$(submit "reject-$HC_TEST_RUN" 82)
+AUTH=$COUNTY
 
 note "bad decisions are refused and change nothing"
 http POST "$GATEWAY/v1/queue-items/$a/decision" '{"decision":"maybe","opinion":"ok","reviewer":"r1"}'
@@ -49,8 +53,8 @@ assert_eq "$(jq -r .status <<<"$BODY")" approved "the first decision stands"
 assert_eq "$(jq -r .opinion <<<"$BODY")" "供水保障企业，同意复工。" "the first opinion stands"
 
 note "the employer sees the decisions through intake"
-wait_for "intake shows approved" 30 bash -c "curl -fsS $GATEWAY/v1/employer-applications/$a | jq -e '.status == \"approved\"'"
-wait_for "intake shows rejected" 30 bash -c "curl -fsS $GATEWAY/v1/employer-applications/$r | jq -e '.status == \"rejected\"'"
+wait_for "intake shows approved" 30 bash -c "curl -fsS -H 'Authorization: Bearer $PARTNER' $GATEWAY/v1/employer-applications/$a | jq -e '.status == \"approved\"'"
+wait_for "intake shows rejected" 30 bash -c "curl -fsS -H 'Authorization: Bearer $PARTNER' $GATEWAY/v1/employer-applications/$r | jq -e '.status == \"rejected\"'"
 http GET "$GATEWAY/v1/employer-applications/$r"
 assert_eq "$(jq -r .opinion <<<"$BODY")" "不属于首批复工范围。" "opinion in intake"
 

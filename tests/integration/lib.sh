@@ -61,6 +61,12 @@ svc_start() {
 	fail "$s did not become ready"
 }
 
+# gw_client ID ROLE [COUNTY]: creates a gateway API client; prints its key.
+gw_client() {
+	HC_DATABASE_URL="$(hc_db_url gateway "$HC_PG_DATABASE")" HC_KAFKA_BROKERS="$HC_KAFKA_BROKERS" \
+		"$HC_BUILD/bin/hc-gateway" client add "$1-$HC_TEST_RUN" "${@:2}" 2>>"$HC_TEST_TMP/gateway-admin.log"
+}
+
 svc_stop() { hc_stop_pid "$HC_TEST_TMP/$1.pid" "$1" 30; }
 
 svc_kill9() {
@@ -72,13 +78,15 @@ svc_kill9() {
 	note "killed $1 (pid $pid) with SIGKILL"
 }
 
-# http METHOD URL [BODY [CONTENT-TYPE]]: sets STATUS and BODY.
+# http METHOD URL [BODY [CONTENT-TYPE]]: sets STATUS and BODY.  With AUTH
+# set to an API key, sends it as a Bearer token.
 http() {
-	local out
+	local out auth=()
+	[ -n "${AUTH:-}" ] && auth=(-H "Authorization: Bearer $AUTH")
 	if [ $# -ge 3 ]; then
-		out=$(curl -sS -X "$1" "$2" -H "Content-Type: ${4:-application/json}" --data-binary "$3" -w '\n%{http_code}')
+		out=$(curl -sS "${auth[@]}" -X "$1" "$2" -H "Content-Type: ${4:-application/json}" --data-binary "$3" -w '\n%{http_code}')
 	else
-		out=$(curl -sS -X "$1" "$2" -w '\n%{http_code}')
+		out=$(curl -sS "${auth[@]}" -X "$1" "$2" -w '\n%{http_code}')
 	fi
 	STATUS=${out##*$'\n'}
 	BODY=${out%$'\n'*}

@@ -1,11 +1,13 @@
 /*
- * Forwarding of public routes to the owning service's internal API.
+ * Forwarding of public routes to the owning service's internal API, after
+ * authentication (authenticate.c).
  *
- * The request's method, path, query string, body, Content-Type and trace
- * context go to the service; its status, body, Content-Type, Location and
- * Retry-After come back unchanged.  A service that cannot be reached gives
- * 503 (retry), one that does not answer in time 504; neither is ever
- * retried here, since a POST may have taken effect.
+ * The request's method, path, query string, body, Content-Type, trace
+ * context and the caller's principal (X-HC-Client, X-HC-Role, X-HC-County)
+ * go to the service; nothing else of the caller's headers does; its status, body, Content-Type,
+ * Location and Retry-After come back unchanged.  A service that cannot be reached gives 503
+ * (retry), one that does not answer in time 504; neither is ever retried here, since a POST may
+ * have taken effect.
  */
 #include <stdio.h>
 #include <string.h>
@@ -38,7 +40,8 @@ static int forward_path(const char *path, char *out, size_t cap)
 	return 0;
 }
 
-static void gateway_forward(gateway_app *app, http_req *req, const char *base)
+static void gateway_forward(gateway_app *app, http_req *req, const char *base,
+                            const gateway_principal *p)
 {
 	char path[1024], query[2048], url[3200];
 	upstream_request u = {0};
@@ -58,6 +61,11 @@ static void gateway_forward(gateway_app *app, http_req *req, const char *base)
 	u.url = url;
 	u.content_type = http_req_header(req, "Content-Type");
 	u.traceparent = http_req_traceparent(req);
+	if (p != NULL) {
+		u.client = p->client;
+		u.role = p->role;
+		u.county = p->county[0] ? p->county : NULL;
+	}
 	u.body = http_req_body(req, &len);
 	u.body_len = len;
 	if (len == 0 && strcmp(u.method, "GET") == 0)
@@ -85,16 +93,19 @@ static void gateway_forward(gateway_app *app, http_req *req, const char *base)
 	upstream_response_cleanup(&resp);
 }
 
-void gateway_to_intake(void *app_, http_req *req)
+void gateway_handle(void *app_, http_req *req)
 {
 	gateway_app *app = app_;
+	const gateway_route *route = &app->routes[http_req_route(req) - app->http_routes];
+	gateway_principal p;
+	const char *base =
+	    strcmp(route->owner, "intake") == 0 ? app->cfg.intake_url : app->cfg.review_url;
 
-	gateway_forward(app, req, app->cfg.intake_url);
-}
-
-void gateway_to_review(void *app_, http_req *req)
-{
-	gateway_app *app = app_;
-
-	gateway_forward(app, req, app->cfg.review_url);
+	if (!app->cfg.auth) {
+		gateway_forward(app, req, base, NULL); /* local development only */
+		return;
+	}
+	if (gateway_authenticate(app, req, route, &p) != 0)
+		return; /* replied */
+	gateway_forward(app, req, base, &p);
 }

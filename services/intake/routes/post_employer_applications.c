@@ -39,8 +39,8 @@ void intake_post_employer_applications(void *app_, http_req *req)
 	tx = db_pool_take(app->svc.pool);
 	rc = db_tx_begin(tx, &err);
 	if (rc == 0)
-		rc = intake_store_application_insert(tx, &ea, id, app->cfg.pii_key, submitted_at,
-		                                     &err);
+		rc = intake_store_application_insert(tx, &ea, id, http_req_principal(req).client,
+		                                     app->cfg.pii_key, submitted_at, &err);
 	if (rc == 0) {
 		cloudevent_init(&ev, TYPE_EMPLOYER_APPLICATION_SUBMITTED, INTAKE_EVENT_SOURCE, id,
 		                employer_application_event_data(&ea, id, submitted_at),

@@ -29,7 +29,9 @@ void review_get_county_queue(void *app_, http_req *req)
 	q.status = http_req_query(req, "status");
 	q.after = http_req_query(req, "after");
 	q.limit = 50;
-	if (region_county_name(q.county) == NULL) {
+	if (region_county_name(q.county) == NULL ||
+	    (http_req_principal(req).county != NULL &&
+	     strcmp(http_req_principal(req).county, q.county) != 0)) {
 		http_reply_problem(req, PROBLEM_NOT_FOUND, "county", "no county %.6s", q.county);
 		return;
 	}

@@ -1,4 +1,7 @@
-/* GET /v1/queue-items/{application_id}: one application in its county's queue. */
+/*
+ * GET /v1/queue-items/{application_id}: one application in its county's
+ * queue.  A county system sees only its own county's items (404 otherwise).
+ */
 #include "common/base/rand.h"
 #include "services/review/app.h"
 #include "services/review/store.h"
@@ -18,7 +21,7 @@ void review_get_queue_item(void *app_, http_req *req)
 		return;
 	}
 	conn = db_pool_take(app->svc.pool);
-	if (review_store_item_get(conn, id, &out, &err) == 0)
+	if (review_store_item_get(conn, id, http_req_principal(req).county, &out, &err) == 0)
 		http_reply_json(req, 200, out);
 	else
 		http_reply_err(req, &err);

@@ -4,7 +4,8 @@
  *
  * The decision and its event (hc.review.employer-application.decided.v1,
  * which county systems and intake consume) commit together.  A decision is
- * final: deciding again answers 409 and publishes nothing.
+ * final: deciding again answers 409 and publishes nothing.  A county system
+ * decides only for its own county (404 for another county's application).
  */
 #include "common/base/rand.h"
 #include "common/bus/bus.h"
@@ -41,7 +42,8 @@ void review_post_decision(void *app_, http_req *req)
 	tx = db_pool_take(app->svc.pool);
 	rc = db_tx_begin(tx, &err);
 	if (rc == 0)
-		rc = review_store_decide(tx, id, d.status, d.opinion, d.reviewer, &item, &err);
+		rc = review_store_decide(tx, id, http_req_principal(req).county, d.status,
+		                         d.opinion, d.reviewer, &item, &err);
 	if (rc == 0) {
 		cloudevent_init(&ev, TYPE_EMPLOYER_APPLICATION_DECIDED, REVIEW_EVENT_SOURCE, id,
 		                review_decision_event_data(item), http_req_traceparent(req));

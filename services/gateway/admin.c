@@ -1,0 +1,68 @@
+/*
+ * Administration of API clients from the command line:
+ *
+ *   hc-gateway client add ID ROLE [COUNTY]   prints the new key, once
+ *   hc-gateway client revoke ID              the key stops working at once
+ *
+ * It uses the gateway's own settings (HC_DATABASE_URL, ...) and schema.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/region/region.h"
+#include "services/gateway/app.h"
+#include "services/gateway/domain/auth.h"
+#include "services/gateway/store.h"
+
+static int admin_usage(void)
+{
+	fprintf(stderr, "usage: hc-gateway client add ID ROLE [COUNTY]\n"
+	                "       hc-gateway client revoke ID\n"
+	                "roles: provincial, partner, county (needs COUNTY), checkpoint, analyst\n");
+	return 2;
+}
+
+int gateway_admin(int argc, char **argv, const svc_spec *spec, gateway_config *cfg)
+{
+	char key[128], hash[65];
+	enum auth_role role;
+	db_conn *conn = NULL;
+	hc_err err;
+	int rc;
+
+	hc_err_clear(&err);
+	if (argc < 4)
+		return admin_usage();
+	if (strcmp(argv[2], "add") == 0) {
+		const char *county = argc > 5 ? argv[5] : NULL;
+
+		if (argc < 5 || auth_role_parse(argv[4], &role) != 0)
+			return admin_usage();
+		if ((role == ROLE_COUNTY) != (county != NULL) ||
+		    (county != NULL && region_county_name(county) == NULL)) {
+			fprintf(stderr, "hc-gateway: a county client needs a Hubei county code; "
+			                "other roles take none\n");
+			return 2;
+		}
+		if (svc_admin_open(spec, cfg, &conn, &err) != 0)
+			goto fail;
+		auth_key_new(argv[3], key, sizeof(key), hash);
+		if (gateway_store_client_add(conn, argv[3], argv[4], county, hash, &err) != 0)
+			goto fail;
+		printf("%s\n", key);
+	} else if (strcmp(argv[2], "revoke") == 0) {
+		if (svc_admin_open(spec, cfg, &conn, &err) != 0 ||
+		    gateway_store_client_revoke(conn, argv[3], &err) != 0)
+			goto fail;
+		printf("revoked %s\n", argv[3]);
+	} else {
+		return admin_usage();
+	}
+	db_close(conn);
+	return 0;
+fail:
+	fprintf(stderr, "hc-gateway: %s\n", err.msg);
+	db_close(conn);
+	rc = err.kind == HC_ERR_CONFLICT ? 3 : 1;
+	return rc;
+}

@@ -1,0 +1,62 @@
+/* Every SQL statement of the gateway; see store.h. */
+#include "services/gateway/store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const db_stmt gateway_statements[] = {
+    {"gateway_client_get",
+     "SELECT role, coalesce(county_code, ''), key_hash, revoked_at IS NOT NULL"
+     " FROM api_clients WHERE id = $1",
+     1},
+    {"gateway_client_add",
+     "INSERT INTO api_clients (id, role, county_code, key_hash) VALUES ($1, $2, $3, $4)", 4},
+    {"gateway_client_revoke",
+     "UPDATE api_clients SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", 1},
+    {NULL, NULL, 0},
+};
+
+int gateway_store_client_get(db_conn *conn, const char *id, gateway_client *out, hc_err *err)
+{
+	const char *params[1] = {id};
+	db_res *res = NULL;
+	int rc;
+
+	rc = db_run(conn, "gateway_client_get", 1, params, &res, err);
+	if (rc != 0)
+		return rc;
+	if (db_res_rows(res) == 0) {
+		db_res_free(res);
+		return hc_err_set(err, HC_ERR_NOT_FOUND, "no client %s", id);
+	}
+	snprintf(out->role, sizeof(out->role), "%s", db_res_get(res, 0, 0));
+	snprintf(out->county, sizeof(out->county), "%s", db_res_get(res, 0, 1));
+	snprintf(out->key_hash, sizeof(out->key_hash), "%s", db_res_get(res, 0, 2));
+	out->revoked = strcmp(db_res_get(res, 0, 3), "t") == 0;
+	db_res_free(res);
+	return 0;
+}
+
+int gateway_store_client_add(db_conn *conn, const char *id, const char *role, const char *county,
+                             const char *key_hash, hc_err *err)
+{
+	const char *params[4] = {id, role, county, key_hash};
+
+	return db_run(conn, "gateway_client_add", 4, params, NULL, err);
+}
+
+int gateway_store_client_revoke(db_conn *conn, const char *id, hc_err *err)
+{
+	const char *params[1] = {id};
+	db_res *res = NULL;
+	int rc;
+
+	rc = db_run(conn, "gateway_client_revoke", 1, params, &res, err);
+	if (rc != 0)
+		return rc;
+	rc = db_res_affected(res) == 1
+	         ? 0
+	         : hc_err_set(err, HC_ERR_NOT_FOUND, "no active client %s", id);
+	db_res_free(res);
+	return rc;
+}
