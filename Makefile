@@ -59,7 +59,7 @@ UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DOMAIN_OBJ := $(foreach s,$(SERVICES),$($(s)_DOMAIN_OBJ))
 
-.PHONY: all run stop test lint format bench clean install
+.PHONY: all run stop test lint format bench clean install fuzz
 all: $(SERVICE_BINS) $(TOOL_BINS) $(UNIT_BINS)
 
 # ---- compile ----
@@ -111,6 +111,30 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(DOMAIN_OBJ) $(LIBHC)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(DOMAIN_OBJ) $(LIBHC) $(LDLIBS)
 
+# ---- libFuzzer targets (clang), one per parser; run by tests/run.sh ----
+FUZZ_CC     ?= clang-14
+FUZZ_SRC    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS   := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_LIBSRC := $(COMMON_SRC) $(sort $(wildcard services/*/domain/*.c))
+FUZZ_LIBOBJ := $(FUZZ_LIBSRC:%.c=build/fuzz/obj/%.o)
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -I. -g -O1 $(WARNINGS) $(PKG_CFLAGS) -MMD -MP \
+               -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+
+fuzz: $(FUZZ_BINS)
+
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+build/fuzz/libhc-fuzz.a: $(FUZZ_LIBOBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+build/fuzz/%: build/fuzz/obj/tests/fuzz/%.o build/fuzz/libhc-fuzz.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+
 # ---- the local stack ----
 install:
 	deploy/local/install.sh
@@ -123,11 +147,12 @@ stop:
 	deploy/local/stack.sh down
 
 test: install
-	$(MAKE) all
+	$(MAKE) all fuzz
 	HC_BUILD=$(CURDIR)/$(BUILD) tests/run.sh
 
 ALL_C := $(sort $(wildcard common/*/*.c common/*/*.h services/*/*.c services/*/*.h \
-           services/*/*/*.c services/*/*/*.h tests/unit/*.c tests/unit/*.h deploy/build/*.c))
+           services/*/*/*.c services/*/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c \
+           tests/fuzz/*.h deploy/build/*.c))
 
 lint:
 	deploy/local/install.sh lint

@@ -32,6 +32,24 @@ for t in "$HC_BUILD"/tests/test_*; do
 	[ "$f" = 0 ] || failures+=("$(basename "$t")")
 done
 
+echo "== fuzzing (${FUZZ_SECONDS:-10} s per target)"
+for f in build/fuzz/fuzz_*; do
+	[ -x "$f" ] || continue
+	name=$(basename "$f")
+	corpus=$HC_TEST_TMP/corpus-$name
+	mkdir -p "$corpus"
+	if "$f" -max_total_time="${FUZZ_SECONDS:-10}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+		"$corpus" "tests/fuzz/corpus/${name#fuzz_}" >"$HC_TEST_TMP/$name.fuzz" 2>&1; then
+		echo "ok   $name ($(sed -n 's/^stat::number_of_executed_units: *//p' "$HC_TEST_TMP/$name.fuzz") runs)"
+		passed=$((passed + 1))
+	else
+		echo "FAIL $name; last lines of $HC_TEST_TMP/$name.fuzz:"
+		tail -30 "$HC_TEST_TMP/$name.fuzz" | sed 's/^/    /'
+		failed=$((failed + 1))
+		failures+=("$name")
+	fi
+done
+
 echo "== integration tests"
 for t in tests/integration/[0-9]*.sh; do
 	[ -n "${HC_TEST_ONLY:-}" ] && [[ "$t" != *"$HC_TEST_ONLY"* ]] && continue

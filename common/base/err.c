@@ -13,6 +13,9 @@ void hc_err_clear(hc_err *err)
 }
 
 static void err_vset(hc_err *err, int kind, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void err_vset(hc_err *err, int kind, const char *fmt, va_list ap)
 {
 	err->kind = kind;
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);

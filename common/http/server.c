@@ -238,6 +238,9 @@ void http_reply_json(http_req *req, int status, json_t *body)
 }
 
 static void http_problem_v(http_req *req, enum problem_code code, const char *field,
+                           const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
+static void http_problem_v(http_req *req, enum problem_code code, const char *field,
                            const char *fmt, va_list ap)
 {
 	const problem_def *def = problem_get(code);
@@ -566,6 +569,9 @@ static void http_on_completed(void *cls, struct MHD_Connection *conn, void **con
 	free(req);
 	*con_cls = NULL;
 }
+
+static void http_on_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 static void http_on_mhd_log(void *cls, const char *fmt, va_list ap)
 {

@@ -42,6 +42,14 @@ int credit_code_validate(const char *text, hc_err *err);
 /* The check character for the first 17 characters of a credit code, or 0. */
 char credit_code_check_char(const char *first17);
 
+/*
+ * A check for free text that leaves intake (employer names, opinions): it
+ * refuses a run of 11 or more digits, spaces, hyphens and dots holding at
+ * least 11 digits, which is what a phone or resident ID number looks like
+ * however it is written.  Returns 0, or HC_ERR_PERMANENT.
+ */
+int pii_text_check(const char *text, hc_err *err);
+
 /* Writes hex(HMAC-SHA256(secret, normalised_id)) into out[65]. */
 void person_key_derive(const unsigned char secret[32], const char *normalised_id,
                        char out[PERSON_KEY_LEN + 1]);

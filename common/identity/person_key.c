@@ -21,6 +21,22 @@ void person_key_derive(const unsigned char secret[32], const char *normalised_id
 	hc_hex_encode(mac, 32, out);
 }
 
+int pii_text_check(const char *text, hc_err *err)
+{
+	int digits = 0;
+
+	for (; *text != '\0'; text++) {
+		if (*text >= '0' && *text <= '9') {
+			if (++digits >= 11)
+				return hc_err_set(err, HC_ERR_PERMANENT,
+				                  "must not contain a phone or ID number");
+		} else if (*text != ' ' && *text != '-' && *text != '.') {
+			digits = 0;
+		}
+	}
+	return 0;
+}
+
 /* Length of the UTF-8 sequence starting with byte c, or 0 when c cannot start one. */
 static size_t utf8_len(unsigned char c)
 {

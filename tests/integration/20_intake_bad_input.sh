@@ -54,6 +54,8 @@ expect 400 validation-failed county_code "$(with '.county_code = "110101"')"
 expect 400 validation-failed county_code "$(with '.county_code = "429999"')"
 expect 400 validation-failed category "$(with '.category = "entertainment"')"
 expect 400 validation-failed "workers[0].name" "$(with '.workers[0].name = ""')"
+# regression (found by fuzz_application_body): a phone in free text would reach the event
+expect 400 validation-failed employer_name "$(with '.employer_name = "自来水公司 138-0013-8000"')"
 
 note "the ID number is never echoed in an error"
 http POST "$INTAKE/v1/employer-applications" "$(with ".workers[0].resident_id = \"${bad_id:0:17}$swap\"")"

@@ -31,6 +31,8 @@ assert_eq "$STATUS" 400 "unknown decision"
 assert_eq "$(jq -r .field <<<"$BODY")" decision "field"
 http POST "$GATEWAY/v1/queue-items/$a/decision" '{"decision":"approve","reviewer":"r1"}'
 assert_eq "$(jq -r .field <<<"$BODY")" opinion "missing opinion"
+http POST "$GATEWAY/v1/queue-items/$a/decision" '{"decision":"approve","opinion":"联系人电话13800138000","reviewer":"r1"}'
+assert_eq "$(jq -r .field <<<"$BODY")" opinion "a phone in the opinion"
 http POST "$GATEWAY/v1/queue-items/00000000-0000-4000-8000-000000000000/decision" '{"decision":"approve","opinion":"同意","reviewer":"r1"}'
 assert_eq "$STATUS" 404 "unknown application"
 http GET "$GATEWAY/v1/queue-items/$a"

@@ -180,8 +180,22 @@ TEST(resident_id_fixtures)
 	CHECK(cases >= 10);
 }
 
-UNIT_MAIN(T(resident_id_fixtures), T(resident_id_valid_examples),
-          T(resident_id_wrong_check_character), T(resident_id_every_check_character_position),
-          T(resident_id_impossible_dates), T(resident_id_shape), T(credit_code_examples),
-          T(person_key_is_stable_and_keyed), T(name_mask_keeps_one_character),
-          T(pii_seal_round_trip_and_tamper))
+TEST(regression_free_text_carrying_a_phone_or_id)
+{
+	hc_err err;
+
+	CHECK_EQ_INT(pii_text_check("武汉市自来水有限公司", &err), 0);
+	CHECK_EQ_INT(pii_text_check("第3001厂 2020年", &err), 0);
+	CHECK_EQ_INT(pii_text_check("1234567890", &err), 0); /* 10 digits */
+	CHECK_EQ_INT(pii_text_check("公司13800134000", &err), HC_ERR_PERMANENT);
+	CHECK_EQ_INT(pii_text_check("联系 138-0013-4000", &err), HC_ERR_PERMANENT);
+	CHECK_EQ_INT(pii_text_check("138 0013 4000", &err), HC_ERR_PERMANENT);
+	CHECK_EQ_INT(pii_text_check("42010219850315123X", &err), HC_ERR_PERMANENT);
+	CHECK(strstr(err.msg, "phone or ID") != NULL);
+}
+
+UNIT_MAIN(T(regression_free_text_carrying_a_phone_or_id), T(resident_id_fixtures),
+          T(resident_id_valid_examples), T(resident_id_wrong_check_character),
+          T(resident_id_every_check_character_position), T(resident_id_impossible_dates),
+          T(resident_id_shape), T(credit_code_examples), T(person_key_is_stable_and_keyed),
+          T(name_mask_keeps_one_character), T(pii_seal_round_trip_and_tamper))

@@ -44,7 +44,7 @@ static const jspec_field worker_spec[] = {
 };
 
 static const jspec_field application_spec[] = {
-    {"employer_name", JSPEC_STRING, 1, 2, 200, NULL, NULL, NULL, 0},
+    {"employer_name", JSPEC_STRING, 1, 2, 200, pii_text_check, NULL, NULL, 0},
     {"credit_code", JSPEC_STRING, 1, 18, 18, check_credit_code, NULL, NULL, 0},
     {"county_code", JSPEC_STRING, 1, 6, 6, region_check_county, NULL, NULL, 0},
     {"category", JSPEC_STRING, 1, 1, 64, NULL, categories, NULL, 0},

@@ -3,13 +3,14 @@
 
 #include <string.h>
 
+#include "common/identity/identity.h"
 #include "common/jspec/jspec.h"
 
 static const char *const decisions[] = {"approve", "reject", NULL};
 
 static const jspec_field decision_spec[] = {
     {"decision", JSPEC_STRING, 1, 1, 16, NULL, decisions, NULL, 0},
-    {"opinion", JSPEC_STRING, 1, 2, 2000, NULL, NULL, NULL, 0},
+    {"opinion", JSPEC_STRING, 1, 2, 2000, pii_text_check, NULL, NULL, 0},
     {"reviewer", JSPEC_STRING, 1, 1, 64, NULL, NULL, NULL, 0},
 };
 
