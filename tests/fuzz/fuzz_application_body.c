@@ -1,8 +1,10 @@
 /*
  * Fuzzes intake's employer application rules on arbitrary JSON bodies, and
  * the contract between services: every application intake accepts yields
- * an event that review accepts, carrying none of the input's ID numbers or
- * phones.
+ * an event that review accepts, and no worker's ID number or phone flows
+ * into it.  (A submitter can still write the same digits into an
+ * organisation field such as a valid credit code; that is the employer's
+ * identifier, not the worker's data leaking, so such inputs are exempt.)
  */
 #include "services/intake/domain/employer_application.h"
 #include "services/review/domain/queue.h"
@@ -26,10 +28,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char *text = json_dumps(ev, 0);
 		size_t i;
 
+		char org[512];
+
+		snprintf(org, sizeof(org), "%s|%s|%s|%s", ea.employer_name, ea.credit_code,
+		         ea.county_code, ea.category);
 		FUZZ_ASSERT(queue_check_submitted(ev, &err) == 0);
 		for (i = 0; i < ea.nworkers; i++) {
-			FUZZ_ASSERT(strstr(text, ea.workers[i].resident_id) == NULL);
-			FUZZ_ASSERT(strstr(text, ea.workers[i].phone) == NULL);
+			if (strstr(org, ea.workers[i].resident_id) == NULL)
+				FUZZ_ASSERT(strstr(text, ea.workers[i].resident_id) == NULL);
+			if (strstr(org, ea.workers[i].phone) == NULL)
+				FUZZ_ASSERT(strstr(text, ea.workers[i].phone) == NULL);
 		}
 		free(text);
 		json_decref(ev);
