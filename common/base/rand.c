@@ -63,6 +63,11 @@ int hc_uuid_valid(const char *s)
 	return 1;
 }
 
+int hc_uuid_check(const char *s, hc_err *err)
+{
+	return hc_uuid_valid(s) ? 0 : hc_err_set(err, HC_ERR_PERMANENT, "must be a UUID");
+}
+
 void hc_hex_encode(const unsigned char *in, size_t n, char *out)
 {
 	static const char digits[] = "0123456789abcdef";

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "common/base/err.h"
+
 #define HC_UUID_LEN 36 /* without the terminating NUL */
 
 /* Fills buf with n random bytes; aborts if the CSPRNG fails (it cannot recover). */
@@ -17,6 +19,9 @@ void hc_uuid_v4(char out[HC_UUID_LEN + 1]);
 
 /* Returns 1 when s is a UUID in canonical text form (any case), else 0. */
 int hc_uuid_valid(const char *s);
+
+/* The same as a field check (see common/jspec): 0, or HC_ERR_PERMANENT. */
+int hc_uuid_check(const char *s, hc_err *err);
 
 /* Writes n bytes as lower-case hex into out, which holds 2n+1 chars. */
 void hc_hex_encode(const unsigned char *in, size_t n, char *out);

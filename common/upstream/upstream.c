@@ -112,25 +112,19 @@ int upstream_call(const upstream_request *req, upstream_response *resp, hc_err *
 	CURLcode rc;
 
 	memset(resp, 0, sizeof(*resp));
-	if (req->content_type != NULL) {
-		snprintf(line, sizeof(line), "Content-Type: %.130s", req->content_type);
-		headers = curl_slist_append(headers, line);
-	}
-	if (req->traceparent != NULL) {
-		snprintf(line, sizeof(line), "traceparent: %.60s", req->traceparent);
-		headers = curl_slist_append(headers, line);
-	}
-	if (req->client != NULL) {
-		snprintf(line, sizeof(line), "X-HC-Client: %.60s", req->client);
-		headers = curl_slist_append(headers, line);
-	}
-	if (req->role != NULL) {
-		snprintf(line, sizeof(line), "X-HC-Role: %.30s", req->role);
-		headers = curl_slist_append(headers, line);
-	}
-	if (req->county != NULL) {
-		snprintf(line, sizeof(line), "X-HC-County: %.10s", req->county);
-		headers = curl_slist_append(headers, line);
+	{
+		const char *const names[] = {"Content-Type", "traceparent", "X-HC-Client",
+		                             "X-HC-Role", "X-HC-County"};
+		const char *const values[] = {req->content_type, req->traceparent, req->client,
+		                              req->role, req->county};
+		size_t k;
+
+		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+			if (values[k] == NULL)
+				continue;
+			snprintf(line, sizeof(line), "%s: %.120s", names[k], values[k]);
+			headers = curl_slist_append(headers, line);
+		}
 	}
 	headers = curl_slist_append(headers, "Expect:"); /* no 100-continue round trip */
 	curl_easy_setopt(h, CURLOPT_URL, req->url);

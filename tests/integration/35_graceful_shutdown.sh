@@ -49,16 +49,9 @@ dups=$(curl -fsS "$REVIEW/metrics" | sed -n 's/^hc_consumer_duplicates_total{con
 assert_eq "${dups:-0}" 0 "redeliveries after a clean stop"
 
 note "SIGTERM intake: exit status 0, nothing left unpublished"
-pid=$(cat "$HC_TEST_TMP/intake.pid")
-kill -TERM "$pid"
-for ((i = 0; i < 150; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$pid" 2>/dev/null && fail "intake did not stop within 15 s"
-set +e
-wait "$pid"
-rc=$?
-set -e
-assert_eq "$rc" 0 "intake's exit status"
-rm -f "$HC_TEST_TMP/intake.pid"
+kill -TERM "$(cat "$HC_TEST_TMP/intake.pid")"
+wait_exit intake 15
+assert_eq "$EXIT_STATUS" 0 "intake's exit status"
 grep -q '"msg":"stopping"' "$HC_TEST_TMP/intake.log" || fail "intake did not log its stop"
 assert_eq "$(sql "SELECT count(*) FROM intake.outbox WHERE published_at IS NULL")" 0 "unpublished outbox rows"
 echo passed

@@ -31,18 +31,11 @@ assert_eq "$(jq -r .status <<<"$BODY")" pending "nothing decided"
 
 note "consumer: a refused INSERT stops review; the record is kept"
 revoke INSERT
-pid=$(cat "$HC_TEST_TMP/review.pid")
 http POST "$INTAKE/v1/employer-applications" "$(application_json "dbref-$HC_TEST_RUN-2" 420107 1 92)"
 b=$(jq -r .id <<<"$BODY")
-for ((i = 0; i < 150; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$pid" 2>/dev/null && fail "review kept running after a fatal database error"
-set +e
-wait "$pid"
-rc=$?
-set -e
-[ "$rc" -ne 0 ] || fail "review exited 0 after a fatal error"
-rm -f "$HC_TEST_TMP/review.pid"
-note "review exited with status $rc"
+wait_exit review 15
+[ "$EXIT_STATUS" -ne 0 ] || fail "review exited 0 after a fatal error"
+note "review exited with status $EXIT_STATUS"
 grant INSERT
 svc_start review
 wait_for "the kept record applied" 30 curl -fsS "$REVIEW/v1/queue-items/$b"

@@ -69,6 +69,23 @@ gw_client() {
 
 svc_stop() { hc_stop_pid "$HC_TEST_TMP/$1.pid" "$1" 30; }
 
+# wait_exit NAME SECONDS: waits for the service to exit by itself; sets
+# EXIT_STATUS to its exit status (it is this shell's child).
+wait_exit() {
+	local pid i
+	pid=$(cat "$HC_TEST_TMP/$1.pid")
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && fail "$1 did not exit within $2 s"
+	set +e
+	wait "$pid"
+	EXIT_STATUS=$?
+	set -e
+	rm -f "$HC_TEST_TMP/$1.pid"
+}
+
 svc_kill9() {
 	local pid
 	pid=$(cat "$HC_TEST_TMP/$1.pid")

@@ -52,15 +52,10 @@ static const jspec_field application_spec[] = {
      sizeof(worker_spec) / sizeof(worker_spec[0])},
 };
 
-static int check_uuid(const char *s, hc_err *err)
-{
-	return hc_uuid_valid(s) ? 0 : hc_err_set(err, HC_ERR_PERMANENT, "must be a UUID");
-}
-
 static const char *const decided_statuses[] = {"approved", "rejected", NULL};
 
 static const jspec_field decided_spec[] = {
-    {"application_id", JSPEC_STRING, 1, 36, 36, check_uuid, NULL, NULL, 0},
+    {"application_id", JSPEC_STRING, 1, 36, 36, hc_uuid_check, NULL, NULL, 0},
     {"county_code", JSPEC_STRING, 1, 6, 6, region_check_county, NULL, NULL, 0},
     {"status", JSPEC_STRING, 1, 1, 16, NULL, decided_statuses, NULL, 0},
     {"opinion", JSPEC_STRING, 1, 1, 2000, NULL, NULL, NULL, 0},

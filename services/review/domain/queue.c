@@ -9,11 +9,6 @@
 
 const char *const queue_statuses[] = {"pending", "approved", "rejected", NULL};
 
-static int check_uuid(const char *s, hc_err *err)
-{
-	return hc_uuid_valid(s) ? 0 : hc_err_set(err, HC_ERR_PERMANENT, "must be a UUID");
-}
-
 static int check_person_key(const char *s, hc_err *err)
 {
 	size_t i;
@@ -41,7 +36,7 @@ static const jspec_field worker_spec[] = {
 };
 
 static const jspec_field submitted_spec[] = {
-    {"application_id", JSPEC_STRING, 1, 36, 36, check_uuid, NULL, NULL, 0},
+    {"application_id", JSPEC_STRING, 1, 36, 36, hc_uuid_check, NULL, NULL, 0},
     {"employer_name", JSPEC_STRING, 1, 1, 200, NULL, NULL, NULL, 0},
     {"credit_code", JSPEC_STRING, 1, 18, 18, NULL, NULL, NULL, 0},
     {"county_code", JSPEC_STRING, 1, 6, 6, region_check_county, NULL, NULL, 0},
