@@ -10,8 +10,10 @@
 
 #define TOPIC_EMPLOYER_APPLICATION "hc.intake.employer-application.v1"
 #define TOPIC_REVIEW_DECISION      "hc.review.decision.v1"
+#define TOPIC_DECLARATION          "hc.intake.declaration.v1"
 
 #define TYPE_EMPLOYER_APPLICATION_SUBMITTED "hc.intake.employer-application.submitted.v1"
 #define TYPE_EMPLOYER_APPLICATION_DECIDED   "hc.review.employer-application.decided.v1"
+#define TYPE_DECLARATION_SUBMITTED          "hc.intake.declaration.submitted.v1"
 
 #endif

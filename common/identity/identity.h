@@ -30,6 +30,12 @@
  */
 int resident_id_normalise(const char *text, char out[RESIDENT_ID_LEN + 1], hc_err *err);
 
+/* resident_id_normalise as a field check (common/jspec): 0 or HC_ERR_PERMANENT. */
+int resident_id_check(const char *text, hc_err *err);
+
+/* A Chinese mobile number: 11 digits, "1" then 3-9.  0 or HC_ERR_PERMANENT. */
+int mobile_phone_check(const char *text, hc_err *err);
+
 /* The check character for the first 17 digits of a resident ID number. */
 char resident_id_check_char(const char *first17);
 

@@ -68,3 +68,21 @@ int resident_id_normalise(const char *text, char out[RESIDENT_ID_LEN + 1], hc_er
 		return hc_err_set(err, HC_ERR_PERMANENT, "resident ID check character is wrong");
 	return 0;
 }
+
+int resident_id_check(const char *text, hc_err *err)
+{
+	char normalised[RESIDENT_ID_LEN + 1];
+
+	return resident_id_normalise(text, normalised, err);
+}
+
+int mobile_phone_check(const char *text, hc_err *err)
+{
+	size_t i;
+
+	for (i = 0; text[i] >= '0' && text[i] <= '9'; i++)
+		;
+	if (i != 11 || text[i] != '\0' || text[0] != '1' || text[1] < '3')
+		return hc_err_set(err, HC_ERR_PERMANENT, "must be an 11-digit mobile number");
+	return 0;
+}

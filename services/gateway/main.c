@@ -22,6 +22,8 @@ extern const size_t gateway_migrations_count;
 static const gateway_route gateway_routes[] = {
     {"POST", "/v1/employer-applications", "intake", P | A, NULL},
     {"GET", "/v1/employer-applications/{id}", "intake", P | A | C, NULL},
+    {"POST", "/v1/declarations", "intake", P | A, NULL},
+    {"GET", "/v1/declarations/{id}", "intake", P | A | C, NULL},
     {"GET", "/v1/counties/{county}/queue", "review", P | C, "county"},
     {"GET", "/v1/queue-items/{application_id}", "review", P | C, NULL},
     {"POST", "/v1/queue-items/{application_id}/decision", "review", C, NULL},

@@ -1,7 +1,8 @@
 /*
- * intake: accepts employers' return-to-work applications (and, later,
- * personal declarations, check-ins and corrections), seals personal data,
- * and publishes events through its outbox.  The app struct every handler
+ * intake: accepts employers' return-to-work applications and workers'
+ * personal health-code applications (declarations; later check-ins and
+ * corrections), seals personal data, and publishes events through its
+ * outbox.  The app struct every handler
  * receives.
  */
 #ifndef HC_INTAKE_APP_H
@@ -30,5 +31,7 @@ int intake_on_employer_application_decided(void *app, db_conn *tx, const cloudev
 /* Routes, one file each under routes/. */
 void intake_post_employer_applications(void *app, http_req *req);
 void intake_get_employer_application(void *app, http_req *req);
+void intake_post_declarations(void *app, http_req *req);
+void intake_get_declaration(void *app, http_req *req);
 
 #endif

@@ -11,6 +11,8 @@ extern const size_t intake_migrations_count;
 static const http_route intake_routes[] = {
     {"POST", "/v1/employer-applications", intake_post_employer_applications},
     {"GET", "/v1/employer-applications/{id}", intake_get_employer_application},
+    {"POST", "/v1/declarations", intake_post_declarations},
+    {"GET", "/v1/declarations/{id}", intake_get_declaration},
 };
 
 static const bus_route intake_consumes[] = {

@@ -38,6 +38,26 @@ const db_stmt intake_statements[] = {
      " AND ($2::text IS NULL OR a.submitted_by = $2) AND ($3::text IS NULL OR a.county_code = $3)",
      3},
     /* clang-format on */
+    {"intake_declaration_employer",
+     "SELECT a.status, EXISTS (SELECT 1 FROM application_workers w"
+     " WHERE w.application_id = a.id AND w.person_key = $2)"
+     " FROM employer_applications a WHERE a.id = $1",
+     2},
+    {"intake_declaration_insert",
+     "INSERT INTO declarations (id, person_key, masked_name, name_sealed, resident_id_sealed,"
+     " phone_sealed, health_sealed, county_code, employer_application_id, submitted_by)"
+     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING " DB_RFC3339("submitted_at"),
+     10},
+    /* clang-format off */
+    {"intake_declaration_get",
+     "SELECT json_build_object('id', d.id, 'status', d.status, 'person_key', d.person_key,"
+     " 'masked_name', d.masked_name, 'county_code', d.county_code,"
+     " 'employer_application_id', d.employer_application_id,"
+     " 'submitted_at', " DB_RFC3339("d.submitted_at") ")"
+     " FROM declarations d WHERE d.id = $1"
+     " AND ($2::text IS NULL OR d.submitted_by = $2) AND ($3::text IS NULL OR d.county_code = $3)",
+     3},
+    /* clang-format on */
     {NULL, NULL, 0},
 };
 
@@ -137,4 +157,87 @@ int intake_store_application_decide(db_conn *tx, json_t *data, hc_err *err)
 		                  "application %s is already %s", id, db_res_get(res, 0, 0));
 	db_res_free(res);
 	return rc; /* 0: the same decision again changes nothing */
+}
+
+int intake_store_declaration_employer(db_conn *tx, const declaration *d, hc_err *err)
+{
+	const char *params[2] = {d->employer_application_id, d->person_key};
+	db_res *res = NULL;
+	int rc;
+
+	rc = db_run(tx, "intake_declaration_employer", 2, params, &res, err);
+	if (rc != 0)
+		return rc;
+	if (db_res_rows(res) == 0)
+		rc = hc_err_field(err, HC_ERR_PERMANENT, "employer_application_id",
+		                  "employer_application_id: no such employer application");
+	else if (strcmp(db_res_get(res, 0, 1), "t") != 0)
+		rc = hc_err_field(
+		    err, HC_ERR_PERMANENT, "employer_application_id",
+		    "employer_application_id: the application does not list this person");
+	else if (strcmp(db_res_get(res, 0, 0), "approved") != 0)
+		rc = hc_err_field(err, HC_ERR_CONFLICT, "employer_application_id",
+		                  "the employer application is %s, not approved",
+		                  db_res_get(res, 0, 0));
+	db_res_free(res);
+	return rc;
+}
+
+int intake_store_declaration_insert(db_conn *tx, const declaration *d, const char *id,
+                                    const char *submitted_by, const unsigned char pii_key[32],
+                                    char submitted_at[40], hc_err *err)
+{
+	char *health = json_dumps(d->health, JSON_COMPACT | JSON_SORT_KEYS);
+	char *name = pii_seal(pii_key, "declarations.name", d->name);
+	char *rid = pii_seal(pii_key, "declarations.resident_id", d->resident_id);
+	char *phone = pii_seal(pii_key, "declarations.phone", d->phone);
+	char *health_sealed = NULL;
+	db_res *res = NULL;
+	int rc;
+
+	if (health == NULL)
+		abort();
+	health_sealed = pii_seal(pii_key, "declarations.health", health);
+	{
+		const char *params[10] = {id,
+		                          d->person_key,
+		                          d->masked_name,
+		                          name,
+		                          rid,
+		                          phone,
+		                          health_sealed,
+		                          d->county_code,
+		                          d->employer_application_id,
+		                          submitted_by};
+
+		rc = db_run(tx, "intake_declaration_insert", 10, params, &res, err);
+	}
+	if (rc == 0)
+		snprintf(submitted_at, 40, "%s", db_res_get(res, 0, 0));
+	db_res_free(res);
+	free(health);
+	free(name);
+	free(rid);
+	free(phone);
+	free(health_sealed);
+	return rc;
+}
+
+int intake_store_declaration_get(db_conn *conn, const char *id, const char *partner,
+                                 const char *county, json_t **out, hc_err *err)
+{
+	const char *params[3] = {id, partner, county};
+	db_res *res = NULL;
+	int rc;
+
+	rc = db_run(conn, "intake_declaration_get", 3, params, &res, err);
+	if (rc != 0)
+		return rc;
+	if (db_res_rows(res) == 0) {
+		db_res_free(res);
+		return hc_err_set(err, HC_ERR_NOT_FOUND, "no declaration %s", id);
+	}
+	*out = json_loads(db_res_get(res, 0, 0), 0, NULL);
+	db_res_free(res);
+	return *out ? 0 : hc_err_set(err, HC_ERR_FATAL, "could not parse declaration %s", id);
 }

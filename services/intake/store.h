@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "common/db/db.h"
+#include "services/intake/domain/declaration.h"
 #include "services/intake/domain/employer_application.h"
 
 extern const db_stmt intake_statements[];
@@ -37,5 +38,25 @@ int intake_store_application_get(db_conn *conn, const char *id, const char *part
  * an unknown or differently decided application is HC_ERR_PERMANENT.
  */
 int intake_store_application_decide(db_conn *tx, json_t *data, hc_err *err);
+
+/*
+ * Checks, inside tx, that the declaration's employer application exists,
+ * lists this person and is approved: HC_ERR_PERMANENT (400) for the first
+ * two, HC_ERR_CONFLICT (409) when the county has not approved it.
+ */
+int intake_store_declaration_employer(db_conn *tx, const declaration *d, hc_err *err);
+
+/*
+ * Inserts a pending declaration inside tx, sealing the name, ID number,
+ * phone and health answers under pii_key; the RFC 3339 submission time goes
+ * to submitted_at[40].
+ */
+int intake_store_declaration_insert(db_conn *tx, const declaration *d, const char *id,
+                                    const char *submitted_by, const unsigned char pii_key[32],
+                                    char submitted_at[40], hc_err *err);
+
+/* A declaration's public JSON (no personal data), scoped as applications are. */
+int intake_store_declaration_get(db_conn *conn, const char *id, const char *partner,
+                                 const char *county, json_t **out, hc_err *err);
 
 #endif

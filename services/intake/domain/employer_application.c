@@ -17,30 +17,10 @@ static int check_credit_code(const char *s, hc_err *err)
 	return credit_code_validate(s, err);
 }
 
-static int check_resident_id(const char *s, hc_err *err)
-{
-	char normalised[RESIDENT_ID_LEN + 1];
-
-	return resident_id_normalise(s, normalised, err);
-}
-
-static int check_phone(const char *s, hc_err *err)
-{
-	size_t i;
-
-	if (strlen(s) != 11 || s[0] != '1' || s[1] < '3' || s[1] > '9')
-		return hc_err_set(err, HC_ERR_PERMANENT, "must be an 11-digit mobile number");
-	for (i = 0; i < 11; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return hc_err_set(err, HC_ERR_PERMANENT,
-			                  "must be an 11-digit mobile number");
-	return 0;
-}
-
 static const jspec_field worker_spec[] = {
     {"name", JSPEC_STRING, 1, 1, 64, NULL, NULL, NULL, 0},
-    {"resident_id", JSPEC_STRING, 1, 18, 18, check_resident_id, NULL, NULL, 0},
-    {"phone", JSPEC_STRING, 1, 11, 11, check_phone, NULL, NULL, 0},
+    {"resident_id", JSPEC_STRING, 1, 18, 18, resident_id_check, NULL, NULL, 0},
+    {"phone", JSPEC_STRING, 1, 11, 11, mobile_phone_check, NULL, NULL, 0},
 };
 
 static const jspec_field application_spec[] = {

@@ -1,0 +1,51 @@
+/*
+ * Fuzzes intake's declaration rules on arbitrary JSON bodies: an accepted
+ * declaration's person key is the HMAC of its normalised ID number, and its
+ * event holds exactly the allowed fields, with none of the name, ID number,
+ * phone or health answers.
+ */
+#include "services/intake/domain/declaration.h"
+#include "tests/fuzz/fuzz.h"
+
+static const unsigned char secret[32] = {5};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *const allowed[] = {
+	    "declaration_id",          "person_key",  "masked_name", "county_code",
+	    "employer_application_id", "submitted_at"};
+	json_t *body = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
+	char key[PERSON_KEY_LEN + 1];
+	declaration d;
+	hc_err err;
+
+	if (body == NULL || !json_is_object(body)) {
+		json_decref(body);
+		return 0;
+	}
+	if (declaration_parse(&d, body, secret, &err) == 0) {
+		json_t *ev = declaration_event_data(&d, "0b5e1f0e-9a4c-4b7e-8c1d-2f3a4b5c6d7e",
+		                                    "2026-02-01T08:00:00.000000Z");
+		const char *name;
+		json_t *v;
+		char *text = json_dumps(ev, 0);
+
+		person_key_derive(secret, d.resident_id, key);
+		FUZZ_ASSERT(strcmp(key, d.person_key) == 0);
+		json_object_foreach (ev, name, v) {
+			size_t i;
+
+			for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+				if (strcmp(allowed[i], name) == 0)
+					break;
+			FUZZ_ASSERT(i < sizeof(allowed) / sizeof(allowed[0]));
+		}
+		FUZZ_ASSERT(strstr(text, d.resident_id) == NULL);
+		FUZZ_ASSERT(strstr(text, d.phone) == NULL);
+		FUZZ_ASSERT(strstr(text, "health") == NULL);
+		free(text);
+		json_decref(ev);
+	}
+	json_decref(body);
+	return 0;
+}
