@@ -32,13 +32,22 @@ for t in "$HC_BUILD"/tests/test_*; do
 	[ "$f" = 0 ] || failures+=("$(basename "$t")")
 done
 
-echo "== fuzzing (${FUZZ_SECONDS:-10} s per target)"
+# By default each target replays its corpus and then makes a fixed number
+# of runs from a fixed seed: deterministic, so a green main stays green.
+# FUZZ_SECONDS=N explores for N seconds per target from a random seed.
+if [ -n "${FUZZ_SECONDS:-}" ]; then
+	fuzz_args=(-max_total_time="$FUZZ_SECONDS")
+	echo "== fuzzing ($FUZZ_SECONDS s per target, random seed)"
+else
+	fuzz_args=(-seed=1 -runs="${FUZZ_RUNS:-300000}")
+	echo "== fuzzing (${FUZZ_RUNS:-300000} runs per target, seed 1)"
+fi
 for f in build/fuzz/fuzz_*; do
 	[ -x "$f" ] || continue
 	name=$(basename "$f")
 	corpus=$HC_TEST_TMP/corpus-$name
 	mkdir -p "$corpus"
-	if "$f" -max_total_time="${FUZZ_SECONDS:-10}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	if "$f" "${fuzz_args[@]}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$HC_TEST_TMP/" \
 		"$corpus" "tests/fuzz/corpus/${name#fuzz_}" >"$HC_TEST_TMP/$name.fuzz" 2>&1; then
 		echo "ok   $name ($(sed -n 's/^stat::number_of_executed_units: *//p' "$HC_TEST_TMP/$name.fuzz") runs)"
 		passed=$((passed + 1))

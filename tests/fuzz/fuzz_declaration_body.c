@@ -2,7 +2,8 @@
  * Fuzzes intake's declaration rules on arbitrary JSON bodies: an accepted
  * declaration's person key is the HMAC of its normalised ID number, and its
  * event holds exactly the allowed fields, with none of the name, ID number,
- * phone or health answers.
+ * phone or health answers (digits the submitter itself wrote into a
+ * non-personal field, such as the employer application id, are exempt).
  */
 #include "services/intake/domain/declaration.h"
 #include "tests/fuzz/fuzz.h"
@@ -15,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    "declaration_id",          "person_key",  "masked_name", "county_code",
 	    "employer_application_id", "submitted_at"};
 	json_t *body = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
-	char key[PERSON_KEY_LEN + 1];
+	char key[PERSON_KEY_LEN + 1], chosen[128];
 	declaration d;
 	hc_err err;
 
@@ -40,8 +41,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					break;
 			FUZZ_ASSERT(i < sizeof(allowed) / sizeof(allowed[0]));
 		}
-		FUZZ_ASSERT(strstr(text, d.resident_id) == NULL);
-		FUZZ_ASSERT(strstr(text, d.phone) == NULL);
+		/* Digits the submitter chose for a non-personal field are not a leak. */
+		snprintf(chosen, sizeof(chosen), "%s|%s",
+		         d.employer_application_id ? d.employer_application_id : "", d.county_code);
+		if (strstr(chosen, d.resident_id) == NULL)
+			FUZZ_ASSERT(strstr(text, d.resident_id) == NULL);
+		if (strstr(chosen, d.phone) == NULL)
+			FUZZ_ASSERT(strstr(text, d.phone) == NULL);
 		FUZZ_ASSERT(strstr(text, "health") == NULL);
 		free(text);
 		json_decref(ev);
