@@ -76,6 +76,17 @@ for t in tests/integration/[0-9]*.sh; do
 	fi
 done
 
+# Personal data must not reach any service log or any record of the run.
+if out=$(tests/pii_scan.sh 2>&1); then
+	echo "ok   pii_scan ($(tail -1 <<<"$out"))"
+	passed=$((passed + 1))
+else
+	echo "FAIL pii_scan"
+	sed 's/^/    /' <<<"$out"
+	failed=$((failed + 1))
+	failures+=(pii_scan)
+fi
+
 # Sanitizer builds report into the services' logs; any report fails the run.
 if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$HC_TEST_TMP"/*.log >/dev/null 2>&1; then
 	echo "FAIL sanitizer reports in: $(grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$HC_TEST_TMP"/*.log | xargs)"
