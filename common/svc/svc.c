@@ -110,16 +110,32 @@ static int svc_migrate(svc *s, hc_err *err)
 	return rc == 0 ? 0 : hc_err_set(err, HC_ERR_FATAL, "%s", err->msg);
 }
 
+/* The common settings with the service's own default port, into vars[SVC_NVARS]. */
+static void svc_vars(const svc_spec *spec, config_var vars[SVC_NVARS])
+{
+	size_t i;
+
+	memcpy(vars, svc_config_vars, sizeof(svc_config_vars));
+	for (i = 0; i < SVC_NVARS; i++)
+		if (strcmp(vars[i].name, "HC_HTTP_PORT") == 0)
+			vars[i].default_value = spec->default_port;
+}
+
+/* Sets s->spec and the statement tables every connection of the service prepares. */
+static void svc_init_spec(svc *s, const svc_spec *spec)
+{
+	s->spec = spec;
+	s->tables[0] = bus_statements;
+	s->tables[1] = spec->statements;
+	s->tables[2] = NULL;
+}
+
 static int svc_load_config(svc *s, const svc_spec *spec, void *own_cfg, hc_err *err)
 {
 	config_var vars[SVC_NVARS];
 	enum log_level level;
-	size_t i;
 
-	memcpy(vars, svc_config_vars, sizeof(vars));
-	for (i = 0; i < SVC_NVARS; i++)
-		if (strcmp(vars[i].name, "HC_HTTP_PORT") == 0)
-			vars[i].default_value = spec->default_port;
+	svc_vars(spec, vars);
 	if (config_load(&s->cfg, vars, SVC_NVARS, err) != 0)
 		return HC_ERR_FATAL;
 	if (spec->nvars > 0 && config_load(own_cfg, spec->vars, spec->nvars, err) != 0)
@@ -138,17 +154,14 @@ static int svc_load_config(svc *s, const svc_spec *spec, void *own_cfg, hc_err *
 
 int svc_start(svc *s, const svc_spec *spec, void *app, void *own_cfg, hc_err *err)
 {
-	const db_stmt_table tables[] = {bus_statements, spec->statements, NULL};
-	static db_stmt_table tables_kept[3];
 	struct sigaction sa;
 	bus_config bc;
 	http_config hc;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	s->spec = spec;
+	svc_init_spec(s, spec);
 	s->app = app;
-	memcpy(tables_kept, tables, sizeof(tables));
 	log_init(spec->name, HC_LOG_INFO);
 	rc = svc_load_config(s, spec, own_cfg, err);
 	if (rc != 0)
@@ -163,7 +176,7 @@ int svc_start(svc *s, const svc_spec *spec, void *app, void *own_cfg, hc_err *er
 	rc = svc_migrate(s, err);
 	if (rc == 0)
 		rc = db_pool_new(&s->pool, (size_t)s->cfg.http_threads, s->cfg.database_url,
-		                 s->cfg.db_schema, tables_kept, err);
+		                 s->cfg.db_schema, s->tables, err);
 	if (rc != 0)
 		goto fail;
 	bc.brokers = s->cfg.kafka_brokers;
@@ -179,8 +192,8 @@ int svc_start(svc *s, const svc_spec *spec, void *app, void *own_cfg, hc_err *er
 	if (rc != 0)
 		goto fail;
 	if (spec->nconsumes > 0) {
-		rc = db_connect(&s->consumer_conn, s->cfg.database_url, s->cfg.db_schema,
-		                tables_kept, err);
+		rc = db_connect(&s->consumer_conn, s->cfg.database_url, s->cfg.db_schema, s->tables,
+		                err);
 		if (rc != 0)
 			goto fail;
 		if (pthread_create(&s->consumer_thread, NULL, svc_consumer_main, s) != 0) {
@@ -235,18 +248,14 @@ int svc_stop(svc *s)
 
 int svc_admin_open(const svc_spec *spec, void *own_cfg, db_conn **out, hc_err *err)
 {
-	static db_stmt_table tables[3];
 	svc s;
 
 	memset(&s, 0, sizeof(s));
-	s.spec = spec;
-	tables[0] = bus_statements;
-	tables[1] = spec->statements;
-	tables[2] = NULL;
+	svc_init_spec(&s, spec);
 	log_init(spec->name, HC_LOG_WARN);
 	if (svc_load_config(&s, spec, own_cfg, err) != 0 || svc_migrate(&s, err) != 0)
 		return HC_ERR_FATAL;
-	if (db_connect(out, s.cfg.database_url, s.cfg.db_schema, tables, err) != 0)
+	if (db_connect(out, s.cfg.database_url, s.cfg.db_schema, s.tables, err) != 0)
 		return hc_err_set(err, HC_ERR_FATAL, "%s", err->msg);
 	return 0;
 }
@@ -258,12 +267,8 @@ int svc_main(int argc, char **argv, const svc_spec *spec, void *app, void *own_c
 
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		config_var vars[SVC_NVARS];
-		size_t i;
 
-		memcpy(vars, svc_config_vars, sizeof(vars));
-		for (i = 0; i < SVC_NVARS; i++)
-			if (strcmp(vars[i].name, "HC_HTTP_PORT") == 0)
-				vars[i].default_value = spec->default_port;
+		svc_vars(spec, vars);
 		printf("usage: hc-%s\nsettings (environment):\n", spec->name);
 		config_print_help(vars, SVC_NVARS);
 		if (spec->nvars > 0)

@@ -53,7 +53,8 @@ typedef struct svc_spec {
 typedef struct svc {
 	const svc_spec *spec;
 	svc_config cfg;
-	db_pool *pool; /* HTTP handlers' connections */
+	db_stmt_table tables[3]; /* bus and service statements, NULL-terminated */
+	db_pool *pool;           /* HTTP handlers' connections */
 	bus *bus;
 	bus_relay *relay;
 	http_server *http;

@@ -3,9 +3,9 @@
  * libcurl; the only module that includes curl.h.
  *
  * Each calling thread keeps its own curl handle for the life of the thread,
- * so connections to a service stay alive across requests (a fresh TCP
- * connection per hop would cost 3-5x in throughput).  Handles are released
- * when their thread exits.
+ * so connections to a service stay alive across requests (test 70 checks:
+ * 200 requests through two gateway threads use at most two connections).
+ * Handles are released when their thread exits.
  */
 #ifndef HC_UPSTREAM_UPSTREAM_H
 #define HC_UPSTREAM_UPSTREAM_H

@@ -24,6 +24,12 @@ typedef struct intake_app {
 /* The CloudEvents source of every event intake publishes. */
 #define INTAKE_EVENT_SOURCE "/hc/intake"
 
+/*
+ * The client whose submissions a caller is confined to: a partner app sees
+ * only what it submitted (its client id); anyone else NULL (scope.c).
+ */
+const char *intake_partner_scope(const http_principal *p);
+
 /* Consumed events, one file each under events/. */
 int intake_on_employer_application_decided(void *app, db_conn *tx, const cloudevent *ev,
                                            hc_err *err);

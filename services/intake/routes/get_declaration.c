@@ -3,8 +3,6 @@
  * no personal data: status, person key, masked name, county.  Scoped like
  * employer applications (a partner its own, a county its county's).
  */
-#include <string.h>
-
 #include "common/base/rand.h"
 #include "services/intake/app.h"
 #include "services/intake/store.h"
@@ -14,7 +12,6 @@ void intake_get_declaration(void *app_, http_req *req)
 	intake_app *app = app_;
 	const char *id = http_req_param(req, "id");
 	http_principal p = http_req_principal(req);
-	const char *partner = p.role != NULL && strcmp(p.role, "partner") == 0 ? p.client : NULL;
 	json_t *out = NULL;
 	db_conn *conn;
 	hc_err err;
@@ -25,7 +22,8 @@ void intake_get_declaration(void *app_, http_req *req)
 		return;
 	}
 	conn = db_pool_take(app->svc.pool);
-	if (intake_store_declaration_get(conn, id, partner, p.county, &out, &err) == 0)
+	if (intake_store_declaration_get(conn, id, intake_partner_scope(&p), p.county, &out,
+	                                 &err) == 0)
 		http_reply_json(req, 200, out);
 	else
 		http_reply_err(req, &err);

@@ -4,8 +4,6 @@
  * partner app sees only applications it submitted, a county system only its
  * county's; anything else is 404, so existence is not revealed.
  */
-#include <string.h>
-
 #include "common/base/rand.h"
 #include "services/intake/app.h"
 #include "services/intake/store.h"
@@ -14,7 +12,6 @@ void intake_get_employer_application(void *app_, http_req *req)
 {
 	intake_app *app = app_;
 	const char *id = http_req_param(req, "id");
-	const char *partner;
 	json_t *out = NULL;
 	http_principal p;
 	db_conn *conn;
@@ -26,9 +23,9 @@ void intake_get_employer_application(void *app_, http_req *req)
 		return;
 	}
 	p = http_req_principal(req);
-	partner = p.role != NULL && strcmp(p.role, "partner") == 0 ? p.client : NULL;
 	conn = db_pool_take(app->svc.pool);
-	if (intake_store_application_get(conn, id, partner, p.county, &out, &err) == 0)
+	if (intake_store_application_get(conn, id, intake_partner_scope(&p), p.county, &out,
+	                                 &err) == 0)
 		http_reply_json(req, 200, out);
 	else
 		http_reply_err(req, &err);

@@ -19,6 +19,7 @@ void review_get_county_queue(void *app_, http_req *req)
 	review_queue_query q = {0};
 	const char *limit = http_req_query(req, "limit");
 	const char *overdue = http_req_query(req, "overdue");
+	const char *scope; /* a county system's own county, or NULL */
 	json_t *items = NULL, *next = json_null();
 	db_conn *conn;
 	hc_err err;
@@ -29,9 +30,9 @@ void review_get_county_queue(void *app_, http_req *req)
 	q.status = http_req_query(req, "status");
 	q.after = http_req_query(req, "after");
 	q.limit = 50;
+	scope = http_req_principal(req).county;
 	if (region_county_name(q.county) == NULL ||
-	    (http_req_principal(req).county != NULL &&
-	     strcmp(http_req_principal(req).county, q.county) != 0)) {
+	    (scope != NULL && strcmp(scope, q.county) != 0)) {
 		http_reply_problem(req, PROBLEM_NOT_FOUND, "county", "no county %.6s", q.county);
 		return;
 	}
