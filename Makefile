@@ -9,7 +9,7 @@
 #   make SAN=1 ...  build with AddressSanitizer and UndefinedBehaviorSanitizer
 #   make V=1 ...    show full commands
 
-SERVICES := gateway intake review
+SERVICES := gateway intake review matching certificate codegen
 PKGS     := rdkafka libpq jansson libmicrohttpd libcurl openssl
 
 CC      ?= cc

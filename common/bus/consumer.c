@@ -39,6 +39,27 @@ static int consumer_conf(rd_kafka_conf_t *conf, const char *name, const char *va
 	return 0;
 }
 
+/* FNV-1a of each distinct subscribed topic, combined so that route order does not matter. */
+static unsigned subscription_fingerprint(const consumer *c)
+{
+	unsigned h = 2166136261u, topic_h;
+	size_t i, j;
+
+	for (i = 0; i < c->cfg->nroutes; i++) {
+		const char *t = c->cfg->routes[i].topic;
+
+		for (j = 0; j < i && strcmp(c->cfg->routes[j].topic, t) != 0; j++)
+			;
+		if (j < i)
+			continue; /* listed already */
+		topic_h = 2166136261u;
+		for (; *t != '\0'; t++)
+			topic_h = (topic_h ^ (unsigned char)*t) * 16777619u;
+		h ^= topic_h; /* xor: the order of routes does not matter */
+	}
+	return h;
+}
+
 static int consumer_open(consumer *c, hc_err *err)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -53,8 +74,21 @@ static int consumer_open(consumer *c, hc_err *err)
 		rc = consumer_conf(conf, "group.id", c->cfg->group_id, err);
 	if (rc == 0)
 		rc = consumer_conf(conf, "client.id", c->bus->client_id, err);
-	if (rc == 0 && c->cfg->instance_id != NULL && c->cfg->instance_id[0] != '\0')
-		rc = consumer_conf(conf, "group.instance.id", c->cfg->instance_id, err);
+	if (rc == 0 && c->cfg->instance_id != NULL && c->cfg->instance_id[0] != '\0') {
+		/*
+		 * A static member that rejoins with other topics does not make
+		 * the group rebalance, so it would never be given the new
+		 * topics' partitions.  The instance id therefore carries a
+		 * fingerprint of the subscription: a release that consumes new
+		 * topics joins as a new member (the old one expires after the
+		 * session timeout).
+		 */
+		char id[300];
+
+		snprintf(id, sizeof(id), "%.200s-%08x", c->cfg->instance_id,
+		         subscription_fingerprint(c));
+		rc = consumer_conf(conf, "group.instance.id", id, err);
+	}
 	if (rc == 0)
 		rc = consumer_conf(conf, "session.timeout.ms", session, err);
 	if (rc == 0)

@@ -57,6 +57,12 @@ char credit_code_check_char(const char *first17);
 int pii_text_check(const char *text, hc_err *err);
 
 /* Writes hex(HMAC-SHA256(secret, normalised_id)) into out[65]. */
+/* 1 when s is a person key (64 lowercase hex characters), else 0. */
+int person_key_valid(const char *s);
+
+/* person_key_valid as a field check (common/jspec). */
+int person_key_check(const char *s, hc_err *err);
+
 void person_key_derive(const unsigned char secret[32], const char *normalised_id,
                        char out[PERSON_KEY_LEN + 1]);
 

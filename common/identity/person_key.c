@@ -157,3 +157,18 @@ fail:
 	free(plain);
 	return NULL;
 }
+
+int person_key_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < PERSON_KEY_LEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s != NULL && s[PERSON_KEY_LEN] == '\0';
+}
+
+int person_key_check(const char *s, hc_err *err)
+{
+	return person_key_valid(s) ? 0 : hc_err_set(err, HC_ERR_PERMANENT, "must be a person key");
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates the local stack's development API clients, one per role (and a
-# county system for 420102 and 420103), and keeps their keys in
+# county system for 420102 and 420103, the city headquarters 420100), and keeps their keys in
 # var/dev-keys.env as HC_KEY_<NAME>.  Keys are shown only when created, so a
 # client whose key was lost is re-created.
 set -euo pipefail
@@ -25,6 +25,7 @@ ensure dev-provincial HC_KEY_PROVINCIAL provincial
 ensure dev-partner HC_KEY_PARTNER partner
 ensure dev-county-420102 HC_KEY_COUNTY_420102 county 420102
 ensure dev-county-420103 HC_KEY_COUNTY_420103 county 420103
+ensure dev-city-420100 HC_KEY_CITY_420100 county 420100
 ensure dev-checkpoint HC_KEY_CHECKPOINT checkpoint
 ensure dev-analyst HC_KEY_ANALYST analyst
 hc_log "development API keys in $keys"

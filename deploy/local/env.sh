@@ -34,10 +34,14 @@ HC_KAFKA_HEAP=${HC_KAFKA_HEAP:-768m}
 HC_KAFKA_BROKERS=${HC_KAFKA_BROKERS:-127.0.0.1:$HC_KAFKA_PORT}
 
 # Services: name and HTTP port.
-HC_SERVICES=${HC_SERVICES:-"intake review gateway"}
+# Started in this order (the gateway last), stopped in reverse.
+HC_SERVICES=${HC_SERVICES:-"intake review matching certificate codegen gateway"}
 HC_GATEWAY_PORT=${HC_GATEWAY_PORT:-8080}
 HC_INTAKE_PORT=${HC_INTAKE_PORT:-8081}
 HC_REVIEW_PORT=${HC_REVIEW_PORT:-8082}
+HC_MATCHING_PORT=${HC_MATCHING_PORT:-8083}
+HC_CERTIFICATE_PORT=${HC_CERTIFICATE_PORT:-8084}
+HC_CODEGEN_PORT=${HC_CODEGEN_PORT:-8085}
 
 # Secrets for the local stack, generated once into var/secrets.env.
 HC_SECRETS_FILE=${HC_SECRETS_FILE:-$HC_VAR/secrets.env}

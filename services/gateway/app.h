@@ -15,6 +15,9 @@
 typedef struct gateway_config {
 	const char *intake_url; /* HC_INTAKE_URL */
 	const char *review_url; /* HC_REVIEW_URL */
+	const char *matching_url;    /* HC_MATCHING_URL */
+	const char *certificate_url; /* HC_CERTIFICATE_URL */
+	const char *codegen_url;     /* HC_CODEGEN_URL */
 	long timeout_ms;        /* HC_UPSTREAM_TIMEOUT_MS */
 	long auth;              /* HC_GATEWAY_AUTH: 1 requires API keys */
 } gateway_config;
@@ -23,7 +26,7 @@ typedef struct gateway_config {
 typedef struct gateway_route {
 	const char *method;
 	const char *pattern;
-	const char *owner;        /* "intake" or "review" */
+	const char *owner;        /* the owning service: intake, review, matching, certificate, codegen */
 	unsigned roles;           /* enum auth_role bits */
 	const char *county_param; /* path parameter a county system must own, or NULL */
 } gateway_route;
@@ -34,6 +37,9 @@ typedef struct gateway_app {
 	const gateway_route *routes; /* parallel to http_routes */
 	const http_route *http_routes;
 } gateway_app;
+
+/* The internal base URL of the owning service (routes/forward.c). */
+const char *gateway_owner_url(const gateway_config *cfg, const char *owner);
 
 /* The one handler of every public route (routes/forward.c). */
 void gateway_handle(void *app, http_req *req);

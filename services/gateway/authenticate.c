@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/log/log.h"
+#include "common/region/region.h"
 #include "services/gateway/app.h"
 #include "services/gateway/domain/auth.h"
 #include "services/gateway/store.h"
@@ -55,9 +56,10 @@ int gateway_authenticate(gateway_app *app, http_req *req, const gateway_route *r
 	if (role == ROLE_COUNTY && route->county_param != NULL) {
 		const char *county = http_req_param(req, route->county_param);
 
-		if (county == NULL || strcmp(county, c.county) != 0) {
+		if (!region_within(c.county, county)) {
 			http_reply_problem(req, PROBLEM_FORBIDDEN, route->county_param,
-			                   "a county system may act only for its own county");
+			                   "a county system may act only for its own county "
+			                   "(a city headquarters for its counties)");
 			return -1;
 		}
 	}

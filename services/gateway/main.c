@@ -19,18 +19,43 @@ extern const size_t gateway_migrations_count;
 #define P ROLE_PROVINCIAL
 #define A ROLE_PARTNER
 #define C ROLE_COUNTY
+#define K ROLE_CHECKPOINT
+#define N ROLE_ANALYST
 static const gateway_route gateway_routes[] = {
+    /* employers and workers (partner apps, the provincial platform) */
     {"POST", "/v1/employer-applications", "intake", P | A, NULL},
     {"GET", "/v1/employer-applications/{id}", "intake", P | A | C, NULL},
     {"POST", "/v1/declarations", "intake", P | A, NULL},
     {"GET", "/v1/declarations/{id}", "intake", P | A | C, NULL},
+    {"POST", "/v1/check-ins", "intake", P | A, NULL},
+    {"POST", "/v1/corrections", "intake", P | A, NULL},
+    {"GET", "/v1/corrections/{id}", "intake", P | A | C, NULL},
+    /* county (and city) headquarters */
     {"GET", "/v1/counties/{county}/queue", "review", P | C, "county"},
     {"GET", "/v1/queue-items/{application_id}", "review", P | C, NULL},
     {"POST", "/v1/queue-items/{application_id}/decision", "review", C, NULL},
+    {"GET", "/v1/counties/{county}/correction-reviews", "review", P | C, "county"},
+    {"GET", "/v1/correction-reviews/{id}", "review", P | C, NULL},
+    {"POST", "/v1/correction-reviews/{id}/county-decision", "review", C, NULL},
+    {"POST", "/v1/correction-reviews/{id}/city-decision", "review", C, NULL},
+    /* the big-data platform */
+    {"POST", "/v1/reference-records", "matching", P, NULL},
+    {"GET", "/v1/people/{person_key}/assessments", "matching", P | N, NULL},
+    {"GET", "/v1/rules", "matching", P | C | N, NULL},
+    /* certificates and vehicle passes */
+    {"GET", "/v1/people/{person_key}/certificates", "certificate", P | A | C, NULL},
+    {"POST", "/v1/vehicle-passes", "certificate", P | A, NULL},
+    {"GET", "/v1/vehicle-passes/{id}", "certificate", P | A | C | K, NULL},
+    /* codes and checkpoints */
+    {"GET", "/v1/codes/{person_key}", "codegen", P | A, NULL},
+    {"GET", "/v1/codes/{person_key}/history", "codegen", P | A, NULL},
+    {"POST", "/v1/scans", "codegen", K, NULL},
 };
 #undef P
 #undef A
 #undef C
+#undef K
+#undef N
 #define NROUTES (sizeof(gateway_routes) / sizeof(gateway_routes[0]))
 
 static const config_var gateway_vars[] = {
@@ -38,6 +63,12 @@ static const config_var gateway_vars[] = {
      8, 256, "internal base URL of intake"},
     {"HC_REVIEW_URL", CONFIG_STRING, "http://127.0.0.1:8082", offsetof(gateway_config, review_url),
      8, 256, "internal base URL of review"},
+    {"HC_MATCHING_URL", CONFIG_STRING, "http://127.0.0.1:8083",
+     offsetof(gateway_config, matching_url), 8, 256, "internal base URL of matching"},
+    {"HC_CERTIFICATE_URL", CONFIG_STRING, "http://127.0.0.1:8084",
+     offsetof(gateway_config, certificate_url), 8, 256, "internal base URL of certificate"},
+    {"HC_CODEGEN_URL", CONFIG_STRING, "http://127.0.0.1:8085",
+     offsetof(gateway_config, codegen_url), 8, 256, "internal base URL of codegen"},
     {"HC_UPSTREAM_TIMEOUT_MS", CONFIG_INT, "5000", offsetof(gateway_config, timeout_ms), 100,
      120000, "how long the gateway waits for a service's answer"},
     {"HC_GATEWAY_AUTH", CONFIG_INT, "1", offsetof(gateway_config, auth), 0, 1,

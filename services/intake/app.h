@@ -1,7 +1,7 @@
 /*
  * intake: accepts employers' return-to-work applications and workers'
- * personal health-code applications (declarations; later check-ins and
- * corrections), seals personal data, and publishes events through its
+ * personal health-code applications (declarations), daily check-ins and
+ * correction requests, seals personal data, and publishes events through its
  * outbox.  The app struct every handler
  * receives.
  */
@@ -34,10 +34,15 @@ const char *intake_partner_scope(const http_principal *p);
 int intake_on_employer_application_decided(void *app, db_conn *tx, const cloudevent *ev,
                                            hc_err *err);
 
-/* Routes, one file each under routes/. */
+int intake_on_correction_decided(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);
+
+/* Routes, under routes/. */
 void intake_post_employer_applications(void *app, http_req *req);
 void intake_get_employer_application(void *app, http_req *req);
 void intake_post_declarations(void *app, http_req *req);
 void intake_get_declaration(void *app, http_req *req);
+void intake_post_checkins(void *app, http_req *req);
+void intake_post_corrections(void *app, http_req *req);
+void intake_get_correction(void *app, http_req *req);
 
 #endif

@@ -13,11 +13,15 @@ static const http_route intake_routes[] = {
     {"GET", "/v1/employer-applications/{id}", intake_get_employer_application},
     {"POST", "/v1/declarations", intake_post_declarations},
     {"GET", "/v1/declarations/{id}", intake_get_declaration},
+    {"POST", "/v1/check-ins", intake_post_checkins},
+    {"POST", "/v1/corrections", intake_post_corrections},
+    {"GET", "/v1/corrections/{id}", intake_get_correction},
 };
 
 static const bus_route intake_consumes[] = {
     {TOPIC_REVIEW_DECISION, TYPE_EMPLOYER_APPLICATION_DECIDED,
      intake_on_employer_application_decided},
+    {TOPIC_REVIEW_DECISION, TYPE_CORRECTION_DECIDED, intake_on_correction_decided},
 };
 
 static const config_var intake_vars[] = {

@@ -58,6 +58,36 @@ const db_stmt intake_statements[] = {
      " AND ($2::text IS NULL OR d.submitted_by = $2) AND ($3::text IS NULL OR d.county_code = $3)",
      3},
     /* clang-format on */
+    {"intake_person_county",
+     "SELECT county_code FROM declarations WHERE person_key = $1"
+     " ORDER BY submitted_at DESC LIMIT 1",
+     1},
+    {"intake_checkin_insert",
+     "INSERT INTO checkins (id, person_key, county_code, health_sealed, submitted_by)"
+     " VALUES ($1, $2, $3, $4, $5) RETURNING " DB_RFC3339("submitted_at"),
+     5},
+    {"intake_correction_insert",
+     "INSERT INTO corrections (id, person_key, county_code, reason, submitted_by)"
+     " VALUES ($1, $2, $3, $4, $5) RETURNING " DB_RFC3339("filed_at"),
+     5},
+    /* clang-format off */
+    {"intake_correction_get",
+     "SELECT json_build_object('id', c.id, 'status', c.status, 'person_key', c.person_key,"
+     " 'county_code', c.county_code, 'reason', c.reason,"
+     " 'county_opinion', c.county_opinion, 'city_opinion', c.city_opinion,"
+     " 'filed_at', " DB_RFC3339("c.filed_at") ", 'decided_at', " DB_RFC3339("c.decided_at") ")"
+     " FROM corrections c WHERE c.id = $1"
+     " AND ($2::text IS NULL OR c.submitted_by = $2) AND ($3::text IS NULL OR c.county_code = $3)",
+     3},
+    /* clang-format on */
+    /* a stage's decision applies once, in order: county (filed), then city */
+    {"intake_correction_decide",
+     "UPDATE corrections SET status = $2,"
+     " county_opinion = CASE WHEN $3 = 'county' THEN $4 ELSE county_opinion END,"
+     " city_opinion = CASE WHEN $3 = 'city' THEN $4 ELSE city_opinion END,"
+     " decided_at = $5::timestamptz"
+     " WHERE id = $1 AND status = CASE WHEN $3 = 'county' THEN 'filed' ELSE 'county_approved' END",
+     5},
     {NULL, NULL, 0},
 };
 
@@ -240,4 +270,100 @@ int intake_store_declaration_get(db_conn *conn, const char *id, const char *part
 	*out = json_loads(db_res_get(res, 0, 0), 0, NULL);
 	db_res_free(res);
 	return *out ? 0 : hc_err_set(err, HC_ERR_FATAL, "could not parse declaration %s", id);
+}
+
+int intake_store_person_county(db_conn *tx, const char *person_key, char county[7], hc_err *err)
+{
+	const char *params[1] = {person_key};
+	db_res *res = NULL;
+	int rc;
+
+	rc = db_run(tx, "intake_person_county", 1, params, &res, err);
+	if (rc != 0)
+		return rc;
+	if (db_res_rows(res) == 0)
+		rc = hc_err_field(err, HC_ERR_CONFLICT, "resident_id",
+		                  "this person has not applied for a health code");
+	else
+		snprintf(county, 7, "%s", db_res_get(res, 0, 0));
+	db_res_free(res);
+	return rc;
+}
+
+int intake_store_checkin_insert(db_conn *tx, const checkin *c, const char *id, const char *county,
+                                const char *submitted_by, const unsigned char pii_key[32],
+                                char submitted_at[40], hc_err *err)
+{
+	char *health = json_dumps(c->health, JSON_COMPACT | JSON_SORT_KEYS);
+	char *sealed;
+	db_res *res = NULL;
+	int rc;
+
+	if (health == NULL)
+		abort();
+	sealed = pii_seal(pii_key, "checkins.health", health);
+	{
+		const char *params[5] = {id, c->person_key, county, sealed, submitted_by};
+
+		rc = db_run(tx, "intake_checkin_insert", 5, params, &res, err);
+	}
+	if (rc == 0)
+		snprintf(submitted_at, 40, "%s", db_res_get(res, 0, 0));
+	db_res_free(res);
+	free(health);
+	free(sealed);
+	return rc;
+}
+
+int intake_store_correction_insert(db_conn *tx, const correction *c, const char *id,
+                                   const char *county, const char *submitted_by,
+                                   char filed_at[40], hc_err *err)
+{
+	const char *params[5] = {id, c->person_key, county, c->reason, submitted_by};
+	db_res *res = NULL;
+	int rc;
+
+	rc = db_run(tx, "intake_correction_insert", 5, params, &res, err);
+	if (rc == 0)
+		snprintf(filed_at, 40, "%s", db_res_get(res, 0, 0));
+	db_res_free(res);
+	return rc;
+}
+
+int intake_store_correction_get(db_conn *conn, const char *id, const char *partner,
+                                const char *county, json_t **out, hc_err *err)
+{
+	const char *params[3] = {id, partner, county};
+	db_res *res = NULL;
+	int rc;
+
+	rc = db_run(conn, "intake_correction_get", 3, params, &res, err);
+	if (rc != 0)
+		return rc;
+	if (db_res_rows(res) == 0) {
+		db_res_free(res);
+		return hc_err_set(err, HC_ERR_NOT_FOUND, "no correction request %s", id);
+	}
+	*out = json_loads(db_res_get(res, 0, 0), 0, NULL);
+	db_res_free(res);
+	return *out ? 0 : hc_err_set(err, HC_ERR_FATAL, "could not parse correction %s", id);
+}
+
+int intake_store_correction_decide(db_conn *tx, json_t *data, hc_err *err)
+{
+	const char *params[5] = {json_string_value(json_object_get(data, "correction_id")),
+	                         json_string_value(json_object_get(data, "status")),
+	                         json_string_value(json_object_get(data, "stage")),
+	                         json_string_value(json_object_get(data, "opinion")),
+	                         json_string_value(json_object_get(data, "decided_at"))};
+	db_res *res = NULL;
+	int rc;
+
+	rc = db_run(tx, "intake_correction_decide", 5, params, &res, err);
+	if (rc == 0 && db_res_affected(res) != 1)
+		rc = hc_err_field(err, HC_ERR_PERMANENT, "data.correction_id",
+		                  "correction %s is unknown or not at the %s stage", params[0],
+		                  params[2]);
+	db_res_free(res);
+	return rc;
 }

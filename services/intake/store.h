@@ -59,4 +59,31 @@ int intake_store_declaration_insert(db_conn *tx, const declaration *d, const cha
 int intake_store_declaration_get(db_conn *conn, const char *id, const char *partner,
                                  const char *county, json_t **out, hc_err *err);
 
+/*
+ * The county of residence of a person's latest declaration, into county[7];
+ * HC_ERR_CONFLICT (naming resident_id) when the person never applied.
+ */
+int intake_store_person_county(db_conn *tx, const char *person_key, char county[7], hc_err *err);
+
+/* Inserts a check-in (health answers sealed) inside tx. */
+int intake_store_checkin_insert(db_conn *tx, const checkin *c, const char *id, const char *county,
+                                const char *submitted_by, const unsigned char pii_key[32],
+                                char submitted_at[40], hc_err *err);
+
+/* Inserts a filed correction request inside tx. */
+int intake_store_correction_insert(db_conn *tx, const correction *c, const char *id,
+                                   const char *county, const char *submitted_by,
+                                   char filed_at[40], hc_err *err);
+
+/* A correction request's public JSON and state, scoped as declarations are. */
+int intake_store_correction_get(db_conn *conn, const char *id, const char *partner,
+                                const char *county, json_t **out, hc_err *err);
+
+/*
+ * Records a county or city decision (the data of a correction decided
+ * event).  A decision out of order or on an unknown request is
+ * HC_ERR_PERMANENT.
+ */
+int intake_store_correction_decide(db_conn *tx, json_t *data, hc_err *err);
+
 #endif

@@ -12,11 +12,16 @@ static const http_route review_routes[] = {
     {"GET", "/v1/counties/{county}/queue", review_get_county_queue},
     {"GET", "/v1/queue-items/{application_id}", review_get_queue_item},
     {"POST", "/v1/queue-items/{application_id}/decision", review_post_decision},
+    {"GET", "/v1/counties/{county}/correction-reviews", review_get_county_corrections},
+    {"GET", "/v1/correction-reviews/{id}", review_get_correction},
+    {"POST", "/v1/correction-reviews/{id}/county-decision", review_post_correction_county},
+    {"POST", "/v1/correction-reviews/{id}/city-decision", review_post_correction_city},
 };
 
 static const bus_route review_consumes[] = {
     {TOPIC_EMPLOYER_APPLICATION, TYPE_EMPLOYER_APPLICATION_SUBMITTED,
      review_on_employer_application_submitted},
+    {TOPIC_CORRECTION, TYPE_CORRECTION_FILED, review_on_correction_filed},
 };
 
 static const config_var review_vars[] = {

@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "common/db/db.h"
+#include "services/review/domain/decision.h"
 
 extern const db_stmt review_statements[];
 
@@ -42,5 +43,29 @@ int review_store_item_get(db_conn *conn, const char *application_id, const char 
 int review_store_decide(db_conn *tx, const char *application_id, const char *county,
                         const char *status, const char *opinion, const char *reviewer,
                         json_t **item, hc_err *err);
+
+/* Enters a filed correction request (the data of its event) inside tx; once. */
+int review_store_correction_enqueue(db_conn *tx, const char *event_id, json_t *data, hc_err *err);
+
+/* A county's correction requests (status may be NULL: any), oldest first. */
+int review_store_correction_list(db_conn *conn, const char *county, const char *status,
+                                 json_t **out, hc_err *err);
+
+/*
+ * One correction request; when scope (a county or city code) is set, only
+ * one of that county or city.  HC_ERR_NOT_FOUND otherwise.
+ */
+int review_store_correction_get(db_conn *conn, const char *id, const char *scope, json_t **out,
+                                hc_err *err);
+
+/*
+ * Records the county's (stage "county") or the city's (stage "city")
+ * decision inside tx and returns the request in *out.  HC_ERR_NOT_FOUND out
+ * of scope; HC_ERR_CONFLICT when the stage is not due, was decided, or the
+ * city reviewer is the county's.
+ */
+int review_store_correction_decide(db_conn *tx, const char *id, const char *stage,
+                                   const char *scope, const review_decision *d, json_t **out,
+                                   hc_err *err);
 
 #endif

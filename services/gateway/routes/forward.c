@@ -10,6 +10,7 @@
  * have taken effect.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/log/log.h"
@@ -93,13 +94,25 @@ static void gateway_forward(gateway_app *app, http_req *req, const char *base,
 	upstream_response_cleanup(&resp);
 }
 
+const char *gateway_owner_url(const gateway_config *cfg, const char *owner)
+{
+	const char *const names[] = {"intake", "review", "matching", "certificate", "codegen"};
+	const char *const urls[] = {cfg->intake_url, cfg->review_url, cfg->matching_url,
+	                            cfg->certificate_url, cfg->codegen_url};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(names[i], owner) == 0)
+			return urls[i];
+	abort(); /* the route table names only these */
+}
+
 void gateway_handle(void *app_, http_req *req)
 {
 	gateway_app *app = app_;
 	const gateway_route *route = &app->routes[http_req_route(req) - app->http_routes];
 	gateway_principal p;
-	const char *base =
-	    strcmp(route->owner, "intake") == 0 ? app->cfg.intake_url : app->cfg.review_url;
+	const char *base = gateway_owner_url(&app->cfg, route->owner);
 
 	if (!app->cfg.auth) {
 		gateway_forward(app, req, base, NULL); /* local development only */

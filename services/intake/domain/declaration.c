@@ -29,7 +29,7 @@ static const jspec_field declaration_spec[] = {
     {"name", JSPEC_STRING, 1, 1, 64, NULL, NULL, NULL, 0},
     {"resident_id", JSPEC_STRING, 1, 18, 18, resident_id_check, NULL, NULL, 0},
     {"phone", JSPEC_STRING, 1, 11, 11, mobile_phone_check, NULL, NULL, 0},
-    {"county_code", JSPEC_STRING, 1, 6, 6, region_check_county, NULL, NULL, 0},
+    {"county_code", JSPEC_STRING, 1, 6, 6, region_check_residence, NULL, NULL, 0},
     {"employer_application_id", JSPEC_STRING, 0, 36, 36, hc_uuid_check, NULL, NULL, 0},
     {"health", JSPEC_OBJECT, 1, 0, 0, NULL, NULL, health_spec,
      sizeof(health_spec) / sizeof(health_spec[0])},
@@ -62,6 +62,26 @@ static int check_symptoms(json_t *list, hc_err *err)
 	return 0;
 }
 
+static const jspec_field checkin_spec[] = {
+    {"resident_id", JSPEC_STRING, 1, 18, 18, resident_id_check, NULL, NULL, 0},
+    {"health", JSPEC_OBJECT, 1, 0, 0, NULL, NULL, health_spec,
+     sizeof(health_spec) / sizeof(health_spec[0])},
+};
+
+static const jspec_field correction_spec[] = {
+    {"resident_id", JSPEC_STRING, 1, 18, 18, resident_id_check, NULL, NULL, 0},
+    {"reason", JSPEC_STRING, 1, 2, 1000, pii_text_check, NULL, NULL, 0},
+};
+
+/* Normalises the body's resident_id and derives its person key. */
+static void person_of(json_t *body, const unsigned char secret[32],
+                      char resident_id[RESIDENT_ID_LEN + 1], char person_key[PERSON_KEY_LEN + 1])
+{
+	resident_id_normalise(json_string_value(json_object_get(body, "resident_id")), resident_id,
+	                      NULL);
+	person_key_derive(secret, resident_id, person_key);
+}
+
 int declaration_parse(declaration *d, json_t *body, const unsigned char secret[32], hc_err *err)
 {
 	memset(d, 0, sizeof(*d));
@@ -76,17 +96,78 @@ int declaration_parse(declaration *d, json_t *body, const unsigned char secret[3
 	d->county_code = json_string_value(json_object_get(body, "county_code"));
 	d->employer_application_id =
 	    json_string_value(json_object_get(body, "employer_application_id"));
-	resident_id_normalise(json_string_value(json_object_get(body, "resident_id")),
-	                      d->resident_id, NULL);
-	person_key_derive(secret, d->resident_id, d->person_key);
+	person_of(body, secret, d->resident_id, d->person_key);
 	name_mask(d->name, d->masked_name, sizeof(d->masked_name));
 	return 0;
 }
 
+json_t *health_declared(json_t *health)
+{
+	json_t *out = json_array();
+
+	if (json_number_value(json_object_get(health, "temperature")) >= FEVER_CELSIUS)
+		json_array_append_new(out, json_string("fever"));
+	if (json_array_size(json_object_get(health, "symptoms")) > 0)
+		json_array_append_new(out, json_string("symptom"));
+	if (json_is_true(json_object_get(health, "contact_with_cases")))
+		json_array_append_new(out, json_string("contact"));
+	if (json_is_true(json_object_get(health, "risk_area_travel_14d")))
+		json_array_append_new(out, json_string("risk_travel"));
+	return out;
+}
+
 json_t *declaration_event_data(const declaration *d, const char *id, const char *submitted_at)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s}", "declaration_id", id, "person_key",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s?, s:o, s:s}", "declaration_id", id, "person_key",
 	                 d->person_key, "masked_name", d->masked_name, "county_code",
 	                 d->county_code, "employer_application_id", d->employer_application_id,
-	                 "submitted_at", submitted_at);
+	                 "declared", health_declared(d->health), "submitted_at", submitted_at);
+}
+
+int checkin_parse(checkin *c, json_t *body, const unsigned char secret[32], hc_err *err)
+{
+	memset(c, 0, sizeof(*c));
+	if (jspec_check(body, checkin_spec, sizeof(checkin_spec) / sizeof(checkin_spec[0]), "",
+	                err) != 0)
+		return HC_ERR_PERMANENT;
+	c->health = json_object_get(body, "health");
+	if (check_symptoms(json_object_get(c->health, "symptoms"), err) != 0)
+		return HC_ERR_PERMANENT;
+	person_of(body, secret, c->resident_id, c->person_key);
+	return 0;
+}
+
+int correction_parse(correction *c, json_t *body, const unsigned char secret[32], hc_err *err)
+{
+	memset(c, 0, sizeof(*c));
+	if (jspec_check(body, correction_spec,
+	                sizeof(correction_spec) / sizeof(correction_spec[0]), "", err) != 0)
+		return HC_ERR_PERMANENT;
+	c->reason = json_string_value(json_object_get(body, "reason"));
+	person_of(body, secret, c->resident_id, c->person_key);
+	return 0;
+}
+
+static const char *const correction_stages[] = {"county", "city", NULL};
+static const char *const correction_statuses[] = {"county_approved", "approved", "rejected",
+                                                  NULL};
+static const jspec_field correction_decided_spec[] = {
+    {"correction_id", JSPEC_STRING, 1, 36, 36, hc_uuid_check, NULL, NULL, 0},
+    {"person_key", JSPEC_STRING, 1, 64, 64, NULL, NULL, NULL, 0},
+    {"county_code", JSPEC_STRING, 1, 6, 6, NULL, NULL, NULL, 0},
+    {"stage", JSPEC_STRING, 1, 4, 6, NULL, correction_stages, NULL, 0},
+    {"status", JSPEC_STRING, 1, 1, 20, NULL, correction_statuses, NULL, 0},
+    {"opinion", JSPEC_STRING, 1, 1, 2000, NULL, NULL, NULL, 0},
+    {"reviewer", JSPEC_STRING, 1, 1, 64, NULL, NULL, NULL, 0},
+    {"county_reviewer", JSPEC_STRING, 0, 1, 64, NULL, NULL, NULL, 0},
+    {"decided_at", JSPEC_STRING, 1, 20, 40, NULL, NULL, NULL, 0},
+};
+
+int correction_check_decided(json_t *data, hc_err *err)
+{
+	return jspec_check(data, correction_decided_spec,
+	                   sizeof(correction_decided_spec) / sizeof(correction_decided_spec[0]),
+	                   "data", err) == 0
+	           ? 0
+	           : HC_ERR_PERMANENT;
 }

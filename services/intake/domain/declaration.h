@@ -34,4 +34,35 @@ int declaration_parse(declaration *d, json_t *body, const unsigned char secret[3
  */
 json_t *declaration_event_data(const declaration *d, const char *id, const char *submitted_at);
 
+/* A temperature at or above this is a fever (degrees Celsius). */
+#define FEVER_CELSIUS 37.3
+
+/*
+ * What the colour rules may read of health answers: the derived flags
+ * "fever", "symptom", "contact", "risk_travel" (a new array).  The answers
+ * themselves (temperature, which symptoms) stay sealed in intake.
+ */
+json_t *health_declared(json_t *health);
+
+/* A daily health check-in. */
+typedef struct checkin {
+	json_t *health; /* borrowed */
+	char resident_id[RESIDENT_ID_LEN + 1];
+	char person_key[PERSON_KEY_LEN + 1];
+} checkin;
+
+int checkin_parse(checkin *c, json_t *body, const unsigned char secret[32], hc_err *err);
+
+/* A correction request: the holder believes the colour is wrong. */
+typedef struct correction {
+	const char *reason; /* borrowed; free text checked for ID numbers and phones */
+	char resident_id[RESIDENT_ID_LEN + 1];
+	char person_key[PERSON_KEY_LEN + 1];
+} correction;
+
+int correction_parse(correction *c, json_t *body, const unsigned char secret[32], hc_err *err);
+
+/* Checks the data of a correction decided event (dead-lettered when bad). */
+int correction_check_decided(json_t *data, hc_err *err);
+
 #endif

@@ -32,7 +32,7 @@ void review_get_county_queue(void *app_, http_req *req)
 	q.limit = 50;
 	scope = http_req_principal(req).county;
 	if (region_county_name(q.county) == NULL ||
-	    (scope != NULL && strcmp(scope, q.county) != 0)) {
+	    (scope != NULL && !region_within(scope, q.county))) {
 		http_reply_problem(req, PROBLEM_NOT_FOUND, "county", "no county %.6s", q.county);
 		return;
 	}

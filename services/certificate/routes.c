@@ -1,0 +1,267 @@
+/*
+ * certificate's internal API:
+ *   POST /v1/vehicle-passes        {plate, from_county, to_county, travel_date,
+ *                                   driver: {resident_id}, passengers: [{resident_id}]}
+ *                                  issued only when every rider is green (409 naming
+ *                                  the first who is not); ID numbers become person
+ *                                  keys at once and are not stored
+ *   GET  /v1/vehicle-passes/{id}   a pass and its state (a partner: its own)
+ *   GET  /v1/people/{person_key}/certificates
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/base/rand.h"
+#include "common/bus/bus.h"
+#include "common/event/catalog.h"
+#include "common/identity/identity.h"
+#include "common/jspec/jspec.h"
+#include "common/log/log.h"
+#include "common/region/region.h"
+#include "services/certificate/app.h"
+
+/* A Chinese plate: a province character, then 6 or 7 of A-Z (no I, O) and 0-9. */
+static int plate_check(const char *s, hc_err *err)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = strlen(s), i;
+
+	if (n < 9 || n > 10 || u[0] < 0xE4 || u[0] > 0xE9 || (u[1] & 0xC0) != 0x80 ||
+	    (u[2] & 0xC0) != 0x80 || u[3] < 'A' || u[3] > 'Z')
+		return hc_err_set(err, HC_ERR_PERMANENT, "must be a licence plate such as 鄂A12345");
+	for (i = 4; i < n; i++)
+		if (!((u[i] >= 'A' && u[i] <= 'Z' && u[i] != 'I' && u[i] != 'O') ||
+		      (u[i] >= '0' && u[i] <= '9')))
+			return hc_err_set(err, HC_ERR_PERMANENT,
+			                  "must be a licence plate such as 鄂A12345");
+	return 0;
+}
+
+static int date_check(const char *s, hc_err *err)
+{
+	int y, m, d, n = 0;
+
+	if (sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 || m < 1 || m > 12 ||
+	    d < 1 || d > 31)
+		return hc_err_set(err, HC_ERR_PERMANENT, "must be a date YYYY-MM-DD");
+	return 0;
+}
+
+static const jspec_field rider_spec[] = {
+    {"resident_id", JSPEC_STRING, 1, 18, 18, resident_id_check, NULL, NULL, 0},
+};
+static const jspec_field pass_spec[] = {
+    {"plate", JSPEC_STRING, 1, 7, 8, plate_check, NULL, NULL, 0},
+    {"from_county", JSPEC_STRING, 1, 6, 6, region_check_county, NULL, NULL, 0},
+    {"to_county", JSPEC_STRING, 1, 6, 6, region_check_county, NULL, NULL, 0},
+    {"travel_date", JSPEC_STRING, 1, 10, 10, date_check, NULL, NULL, 0},
+    {"driver", JSPEC_OBJECT, 1, 0, 0, NULL, NULL, rider_spec, 1},
+    {"passengers", JSPEC_ARRAY, 1, 1, 60, NULL, NULL, rider_spec, 1},
+};
+
+static const char *field_of(json_t *body, const char *f)
+{
+	return json_string_value(json_object_get(body, f));
+}
+
+/* riders: [{person_key, role, position, field}] from the body. */
+static json_t *riders_of(json_t *body, const unsigned char secret[32], hc_err *err)
+{
+	json_t *riders = json_array(), *list = json_object_get(body, "passengers");
+	size_t i, j, n = json_array_size(list) + 1;
+
+	for (i = 0; i < n; i++) {
+		json_t *r = i == 0 ? json_object_get(body, "driver") : json_array_get(list, i - 1);
+		char rid[RESIDENT_ID_LEN + 1], key[PERSON_KEY_LEN + 1], field[48];
+
+		if (i == 0)
+			snprintf(field, sizeof(field), "driver.resident_id");
+		else
+			snprintf(field, sizeof(field), "passengers[%zu].resident_id", i - 1);
+		resident_id_normalise(field_of(r, "resident_id"), rid, NULL);
+		person_key_derive(secret, rid, key);
+		for (j = 0; j < i; j++)
+			if (strcmp(json_string_value(json_object_get(json_array_get(riders, j),
+			                                             "person_key")),
+			           key) == 0) {
+				json_decref(riders);
+				hc_err_field(err, HC_ERR_PERMANENT, field,
+				             "%s: the same person is listed twice", field);
+				return NULL;
+			}
+		json_array_append_new(riders,
+		                      json_pack("{s:s, s:s, s:I, s:s}", "person_key", key, "role",
+		                                i == 0 ? "driver" : "passenger", "position",
+		                                (json_int_t)i, "field", field));
+	}
+	return riders;
+}
+
+/* 0 when every rider is green; else HC_ERR_CONFLICT naming the first who is not. */
+static int all_green(db_conn *tx, json_t *riders, hc_err *err)
+{
+	char *arr = NULL;
+	size_t i, len = 2;
+	json_t *colours = NULL;
+	db_res *res = NULL;
+	int rc;
+
+	arr = malloc(json_array_size(riders) * 70 + 3);
+	if (arr == NULL)
+		abort();
+	arr[0] = '{';
+	arr[1] = '\0';
+	for (i = 0; i < json_array_size(riders); i++)
+		len += (size_t)sprintf(arr + len - 1, "%s%s", i ? "," : "",
+		                       json_string_value(json_object_get(json_array_get(riders, i),
+		                                                         "person_key")));
+	strcpy(arr + len - 1, "}");
+	{
+		const char *params[1] = {arr};
+
+		rc = db_run(tx, "pass_colours", 1, params, &res, err);
+	}
+	free(arr);
+	if (rc != 0)
+		return rc;
+	colours = json_loads(db_res_get(res, 0, 0), 0, NULL);
+	db_res_free(res);
+	for (i = 0; rc == 0 && i < json_array_size(riders); i++) {
+		json_t *r = json_array_get(riders, i);
+		const char *c = json_string_value(
+		    json_object_get(colours, json_string_value(json_object_get(r, "person_key"))));
+
+		if (c == NULL || strcmp(c, "green") != 0)
+			rc = hc_err_field(err, HC_ERR_CONFLICT,
+			                  json_string_value(json_object_get(r, "field")),
+			                  "%s does not hold a green code",
+			                  json_string_value(json_object_get(r, "field")));
+	}
+	json_decref(colours);
+	return rc;
+}
+
+void certificate_post_vehicle_pass(void *app_, http_req *req)
+{
+	certificate_app *app = app_;
+	json_t *body = http_req_json(req), *riders = NULL, *data = NULL;
+	char id[HC_UUID_LEN + 1], *rtext = NULL;
+	cloudevent ev = {0};
+	db_conn *tx = NULL;
+	db_res *res = NULL;
+	hc_err err;
+	int rc;
+
+	hc_err_clear(&err);
+	if (body == NULL)
+		return;
+	if (jspec_check(body, pass_spec, sizeof(pass_spec) / sizeof(pass_spec[0]), "", &err) != 0 ||
+	    (riders = riders_of(body, app->cfg.person_key_secret, &err)) == NULL) {
+		http_reply_err(req, &err);
+		goto out;
+	}
+	hc_uuid_v4(id);
+	tx = db_pool_take(app->svc.pool);
+	rc = db_tx_begin(tx, &err);
+	if (rc == 0)
+		rc = all_green(tx, riders, &err);
+	if (rc == 0) {
+		const char *params[6] = {id,
+		                         field_of(body, "plate"),
+		                         field_of(body, "from_county"),
+		                         field_of(body, "to_county"),
+		                         field_of(body, "travel_date"),
+		                         http_req_principal(req).client};
+
+		rc = db_run(tx, "pass_insert", 6, params, NULL, &err);
+	}
+	if (rc == 0) {
+		rtext = json_dumps(riders, JSON_COMPACT);
+		if (rtext == NULL)
+			abort();
+		const char *params[2] = {id, rtext};
+
+		rc = db_run(tx, "pass_riders_insert", 2, params, NULL, &err);
+	}
+	if (rc == 0) {
+		const char *params[2] = {id, NULL};
+
+		rc = db_run(tx, "pass_get", 2, params, &res, &err);
+	}
+	if (rc == 0) {
+		data = json_loads(db_res_get(res, 0, 0), 0, NULL);
+		json_t *evdata = json_deep_copy(data);
+
+		json_object_del(evdata, "plate");
+		cloudevent_init(&ev, TYPE_VEHICLE_PASS_ISSUED, CERTIFICATE_EVENT_SOURCE, id, evdata,
+		                http_req_traceparent(req));
+		rc = bus_outbox_add(tx, TOPIC_VEHICLE_PASS, id, &ev, field_of(body, "from_county"),
+		                    &err);
+	}
+	if (rc == 0)
+		rc = db_tx_commit(tx, &err);
+	if (rc != 0) {
+		db_tx_rollback(tx);
+		http_reply_err(req, &err);
+		goto out;
+	}
+	log_info("vehicle pass %s issued for %zu riders", id, json_array_size(riders));
+	http_reply_json(req, 201, data);
+	data = NULL;
+out:
+	if (tx != NULL)
+		db_pool_give(app->svc.pool, tx);
+	db_res_free(res);
+	cloudevent_cleanup(&ev);
+	free(rtext);
+	json_decref(data);
+	json_decref(riders);
+	json_decref(body);
+}
+
+static void reply_stmt(certificate_app *app, http_req *req, const char *stmt, int n,
+                       const char *const *params, const char *what)
+{
+	db_conn *conn = db_pool_take(app->svc.pool);
+	db_res *res = NULL;
+	hc_err err;
+
+	hc_err_clear(&err);
+	if (db_run(conn, stmt, n, params, &res, &err) != 0)
+		http_reply_err(req, &err);
+	else if (db_res_rows(res) == 0)
+		http_reply_problem(req, PROBLEM_NOT_FOUND, NULL, "no %s", what);
+	else
+		http_reply_bytes(req, 200, "application/json", db_res_get(res, 0, 0),
+		                 strlen(db_res_get(res, 0, 0)));
+	db_res_free(res);
+	db_pool_give(app->svc.pool, conn);
+}
+
+void certificate_get_vehicle_pass(void *app, http_req *req)
+{
+	const char *id = http_req_param(req, "id");
+	http_principal p = http_req_principal(req);
+	const char *params[2] = {id,
+	                         p.role != NULL && strcmp(p.role, "partner") == 0 ? p.client : NULL};
+
+	if (!hc_uuid_valid(id)) {
+		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, "id", "id must be a UUID");
+		return;
+	}
+	reply_stmt(app, req, "pass_get", 2, params, "such vehicle pass");
+}
+
+void certificate_get_person_certificates(void *app, http_req *req)
+{
+	const char *key = http_req_param(req, "person_key");
+	const char *params[1] = {key};
+
+	if (!person_key_valid(key)) {
+		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, "person_key",
+		                   "person_key must be 64 lowercase hex characters");
+		return;
+	}
+	reply_stmt(app, req, "cert_person_list", 1, params, "certificates");
+}

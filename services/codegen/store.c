@@ -1,0 +1,62 @@
+/* Every SQL statement of codegen. */
+#include "common/db/db.h"
+
+/* clang-format off */
+#define VERSION_JSON                                                                           \
+	"json_build_object('version', v.version, 'colour', v.colour, 'pass', v.pass,"            \
+	" 'rule_id', v.rule_id, 'rule_version', v.rule_version, 'evidence', v.evidence,"         \
+	" 'decided_by', v.decided_by, 'assessment_id', v.assessment_id, 'cause', v.cause,"       \
+	" 'created_at', " DB_RFC3339("v.created_at") ")"
+#define CODE_JSON                                                                              \
+	"json_build_object('person_key', c.person_key, 'masked_name', c.masked_name,"            \
+	" 'county_code', c.county_code, 'version', v.version, 'colour', v.colour,"               \
+	" 'pass', v.pass, 'reason', json_build_object('rule_id', v.rule_id,"                     \
+	" 'rule_version', v.rule_version, 'evidence', v.evidence, 'decided_by', v.decided_by,"   \
+	" 'cause', v.cause, 'assessment_id', v.assessment_id), 'assessed_at', " DB_RFC3339("c.assessed_at") ","                    \
+	" 'updated_at', " DB_RFC3339("v.created_at") ")"
+/* clang-format on */
+
+const db_stmt codegen_statements[] = {
+    /* the current code, locked for the consumer that will change it */
+    {"codegen_current",
+     "SELECT " CODE_JSON ", c.assessed_at >= $2::timestamptz FROM codes c"
+     " JOIN code_versions v ON v.person_key = c.person_key AND v.version = c.version"
+     " WHERE c.person_key = $1 FOR UPDATE OF c",
+     2},
+    {"codegen_has_certificate",
+     "SELECT EXISTS (SELECT 1 FROM certificates WHERE person_key = $1 AND status = 'valid')", 1},
+    {"codegen_version_insert",
+     "INSERT INTO code_versions AS v (person_key, version, colour, pass, rule_id, rule_version,"
+     " evidence, decided_by, assessment_id, cause)"
+     " VALUES ($1, $2::integer, $3, $4::boolean, $5, $6::integer, $7::jsonb, $8, $9, $10)"
+     " RETURNING " VERSION_JSON,
+     10},
+    {"codegen_code_upsert",
+     "INSERT INTO codes (person_key, masked_name, county_code, version, assessed_at)"
+     " VALUES ($1, $2, $3, $4::integer, $5::timestamptz) ON CONFLICT (person_key) DO UPDATE"
+     " SET masked_name = EXCLUDED.masked_name, county_code = EXCLUDED.county_code,"
+     " version = EXCLUDED.version, assessed_at = EXCLUDED.assessed_at,"
+     " updated_at = clock_timestamp()",
+     5},
+    /* revoked is final: an issued event arriving after its revocation changes nothing */
+    {"codegen_certificate_upsert",
+     "INSERT INTO certificates (certificate_id, person_key, status) VALUES ($1, $2, $3)"
+     " ON CONFLICT (certificate_id) DO UPDATE SET status = CASE"
+     " WHEN certificates.status = 'revoked' THEN 'revoked' ELSE EXCLUDED.status END",
+     3},
+    {"codegen_code_get",
+     "SELECT " CODE_JSON " FROM codes c"
+     " JOIN code_versions v ON v.person_key = c.person_key AND v.version = c.version"
+     " WHERE c.person_key = $1",
+     1},
+    {"codegen_history",
+     "SELECT coalesce(json_agg(" VERSION_JSON " ORDER BY v.version DESC), '[]')"
+     " FROM code_versions v WHERE v.person_key = $1 HAVING count(*) > 0",
+     1},
+    {"codegen_scan_insert",
+     "INSERT INTO scans (id, checkpoint_id, person_key, temperature, result, reason,"
+     " code_version, scanned_by) VALUES ($1, $2, $3, $4::numeric, $5, $6, $7::integer, $8)"
+     " RETURNING " DB_RFC3339("scanned_at"),
+     8},
+    {NULL, NULL, 0},
+};

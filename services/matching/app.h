@@ -1,0 +1,69 @@
+/*
+ * matching: the big-data platform.  Holds reference records from the
+ * health data sources (imported by command or over HTTP; ID numbers become
+ * person keys at once and are never stored), the colour rules as versioned
+ * data, and an assessment for every declaration and check-in: colour, rule
+ * and version, evidence.  New records re-assess only the people they touch:
+ * the person a record names, or the residents and recent travellers of a
+ * county whose risk level changed.
+ */
+#ifndef HC_MATCHING_APP_H
+#define HC_MATCHING_APP_H
+
+#include "common/event/cloudevent.h"
+#include "common/svc/svc.h"
+
+typedef struct matching_config {
+	unsigned char person_key_secret[32]; /* HC_PERSON_KEY_SECRET */
+} matching_config;
+
+typedef struct matching_app {
+	svc svc; /* first: the runtime casts the app to its svc */
+	matching_config cfg;
+} matching_app;
+
+#define MATCHING_EVENT_SOURCE "/hc/matching"
+#define MATCHING_BATCH_MAX    1000 /* records per HTTP request and per import transaction */
+
+/* What caused an assessment. */
+typedef struct matching_trigger {
+	const char *kind;       /* declaration, checkin, import, checkpoint, correction */
+	const char *id;         /* its id */
+	const char *source;     /* data source of the trigger, for the evidence of a green */
+	const char *decided_by; /* "rules", or "correction:<county>,<city>" */
+	int always;             /* publish even when the outcome did not change */
+	const char *traceparent;
+} matching_trigger;
+
+/*
+ * Assesses one person inside tx (assess.c): evaluates the rules in force
+ * over the person's evidence, records the assessment and publishes
+ * hc.matching.assessment.completed.v1, unless the outcome equals the latest
+ * and the trigger does not ask for one always.  An unknown person (never
+ * declared) is skipped: *published is 0.
+ */
+int matching_assess(db_conn *tx, const char *person_key, const matching_trigger *t,
+                    int *published, hc_err *err);
+
+/*
+ * Stores rows (parsed records, see record_parse) inside tx and re-assesses
+ * everyone they touch (import.c).  Adds to *inserted and *reassessed.
+ */
+int matching_import_rows(db_conn *tx, json_t *rows, const char *traceparent, long *inserted,
+                         long *reassessed, hc_err *err);
+
+/* `hc-matching import [--format csv|ndjson] FILE...` (import.c). */
+int matching_import_command(int argc, char **argv, const svc_spec *spec, matching_config *cfg);
+
+/* Consumed events (events.c). */
+int matching_on_declaration(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);
+int matching_on_checkin(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);
+int matching_on_scan(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);
+int matching_on_correction_decided(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);
+
+/* Routes (routes.c). */
+void matching_post_records(void *app, http_req *req);
+void matching_get_assessments(void *app, http_req *req);
+void matching_get_rules(void *app, http_req *req);
+
+#endif

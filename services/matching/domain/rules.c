@@ -1,0 +1,190 @@
+/* Colour rules and reference records; see rules.h. */
+#include "services/matching/domain/rules.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/identity/identity.h"
+#include "common/jspec/jspec.h"
+#include "common/region/region.h"
+
+static int in_list(json_t *list, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < json_array_size(list); i++)
+		if (strcmp(json_string_value(json_array_get(list, i)), s) == 0)
+			return 1;
+	return 0;
+}
+
+static json_t *outcome(json_t *rule, json_t *matched)
+{
+	return json_pack("{s:O, s:O, s:O, s:o}", "colour", json_object_get(rule, "colour"),
+	                 "rule_id", json_object_get(rule, "rule_id"), "rule_version",
+	                 json_object_get(rule, "version"), "evidence", matched);
+}
+
+json_t *rules_evaluate(json_t *rules, json_t *evidence)
+{
+	json_t *fallback = NULL;
+	size_t i, j;
+
+	for (i = 0; i < json_array_size(rules); i++) {
+		json_t *rule = json_array_get(rules, i);
+		json_t *sources = json_object_get(rule, "sources");
+		json_t *kinds = json_object_get(rule, "kinds");
+		json_int_t window = json_integer_value(json_object_get(rule, "window_days"));
+		json_t *matched;
+
+		if (json_array_size(kinds) == 0) {
+			if (fallback == NULL)
+				fallback = rule;
+			continue;
+		}
+		matched = json_array();
+		for (j = 0; j < json_array_size(evidence); j++) {
+			json_t *e = json_array_get(evidence, j);
+
+			if (in_list(sources, json_string_value(json_object_get(e, "source"))) &&
+			    in_list(kinds, json_string_value(json_object_get(e, "kind"))) &&
+			    json_integer_value(json_object_get(e, "age_days")) < window)
+				json_array_append(matched, e);
+		}
+		if (json_array_size(matched) > 0)
+			return outcome(rule, matched);
+		json_decref(matched);
+	}
+	return fallback != NULL ? outcome(fallback, json_array()) : NULL;
+}
+
+/* What each importable source holds: its kinds and the fields it needs. */
+enum { NEED_PERSON = 1, NEED_COUNTY = 2, NEED_UNTIL = 4, NEED_LEVEL = 8 };
+static const struct {
+	const char *source;
+	const char *const kinds[4];
+	unsigned need;
+} sources[] = {
+    {"case_registry", {"confirmed", "suspected", "asymptomatic", NULL}, NEED_PERSON},
+    {"fever_clinic", {"fever", NULL}, NEED_PERSON},
+    {"contact_tracing", {"close_contact", NULL}, NEED_PERSON},
+    {"isolation_registry", {"isolation", NULL}, NEED_PERSON | NEED_UNTIL},
+    {"travel_records", {"travel", NULL}, NEED_PERSON | NEED_COUNTY},
+    {"risk_areas", {"risk_level", NULL}, NEED_COUNTY | NEED_LEVEL},
+    {"commerce", {"purchase", NULL}, NEED_PERSON},
+};
+#define NSOURCES (sizeof(sources) / sizeof(sources[0]))
+
+static const char *const source_names[] = {
+    "case_registry",  "fever_clinic", "contact_tracing", "isolation_registry",
+    "travel_records", "risk_areas",   "commerce",        NULL};
+static const char *const levels[] = {"low", "medium", "high", NULL};
+
+static int date_check(const char *s, hc_err *err)
+{
+	int y, m, d, n = 0;
+
+	if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 ||
+	    y < 2019 || y > 2100 || m < 1 || m > 12 || d < 1 || d > 31 || s[4] != '-' ||
+	    s[7] != '-')
+		return hc_err_set(err, HC_ERR_PERMANENT, "must be a date YYYY-MM-DD");
+	return 0;
+}
+
+static int code6_check(const char *s, hc_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < 6; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return hc_err_set(err, HC_ERR_PERMANENT,
+			                  "must be a 6-digit GB/T 2260 county code");
+	return 0;
+}
+
+static const jspec_field record_spec[] = {
+    {"source", JSPEC_STRING, 1, 2, 32, NULL, source_names, NULL, 0},
+    {"record_id", JSPEC_STRING, 1, 1, 64, pii_text_check, NULL, NULL, 0},
+    {"kind", JSPEC_STRING, 1, 2, 32, NULL, NULL, NULL, 0},
+    {"resident_id", JSPEC_STRING, 0, 18, 18, resident_id_check, NULL, NULL, 0},
+    {"county_code", JSPEC_STRING, 0, 6, 6, code6_check, NULL, NULL, 0},
+    {"date", JSPEC_STRING, 1, 10, 10, date_check, NULL, NULL, 0},
+    {"until", JSPEC_STRING, 0, 10, 10, date_check, NULL, NULL, 0},
+    {"level", JSPEC_STRING, 0, 3, 6, NULL, levels, NULL, 0},
+};
+
+static int need(json_t *in, const char *path, const char *field, int needed, hc_err *err)
+{
+	int present = json_object_get(in, field) != NULL && !json_is_null(json_object_get(in, field));
+	char f[64];
+
+	if (present == needed)
+		return 0;
+	snprintf(f, sizeof(f), "%.40s.%s", path, field);
+	return hc_err_field(err, HC_ERR_PERMANENT, f, "%s is %s for source %s", f,
+	                    needed ? "required" : "not allowed",
+	                    json_string_value(json_object_get(in, "source")));
+}
+
+int record_parse(json_t *in, const char *path, const unsigned char secret[32], json_t **row,
+                 hc_err *err)
+{
+	const char *source, *kind;
+	size_t s, k;
+	unsigned n;
+
+	*row = NULL;
+	if (!json_is_object(in))
+		return hc_err_field(err, HC_ERR_PERMANENT, path, "%s must be an object", path);
+	if (jspec_check(in, record_spec, sizeof(record_spec) / sizeof(record_spec[0]), path,
+	                err) != 0)
+		return HC_ERR_PERMANENT;
+	source = json_string_value(json_object_get(in, "source"));
+	kind = json_string_value(json_object_get(in, "kind"));
+	for (s = 0; strcmp(sources[s].source, source) != 0; s++)
+		;
+	for (k = 0; sources[s].kinds[k] != NULL && strcmp(sources[s].kinds[k], kind) != 0; k++)
+		;
+	if (sources[s].kinds[k] == NULL) {
+		char f[64];
+
+		snprintf(f, sizeof(f), "%.40s.kind", path);
+		return hc_err_field(err, HC_ERR_PERMANENT, f, "%s is not a kind of source %s", f,
+		                    source);
+	}
+	n = sources[s].need;
+	if (need(in, path, "resident_id", (n & NEED_PERSON) != 0, err) != 0 ||
+	    need(in, path, "county_code", (n & NEED_COUNTY) != 0, err) != 0 ||
+	    need(in, path, "until", (n & NEED_UNTIL) != 0, err) != 0 ||
+	    need(in, path, "level", (n & NEED_LEVEL) != 0, err) != 0)
+		return HC_ERR_PERMANENT;
+	if ((n & NEED_LEVEL) != 0 &&
+	    region_check_county(json_string_value(json_object_get(in, "county_code")), err) != 0) {
+		char f[64];
+
+		snprintf(f, sizeof(f), "%.40s.county_code", path);
+		return hc_err_field(err, HC_ERR_PERMANENT, f, "%s: %s", f, err->msg);
+	}
+	if ((n & NEED_UNTIL) != 0 && strcmp(json_string_value(json_object_get(in, "until")),
+	                                    json_string_value(json_object_get(in, "date"))) < 0) {
+		char f[64];
+
+		snprintf(f, sizeof(f), "%.40s.until", path);
+		return hc_err_field(err, HC_ERR_PERMANENT, f, "%s is before the date", f);
+	}
+	*row = json_pack("{s:O, s:O, s:O, s:O?, s:O?, s:O?, s:O?}", "source",
+	                 json_object_get(in, "source"), "record_id",
+	                 json_object_get(in, "record_id"), "kind", json_object_get(in, "kind"),
+	                 "county_code", json_object_get(in, "county_code"), "on_date",
+	                 json_object_get(in, "date"), "until", json_object_get(in, "until"), "level",
+	                 json_object_get(in, "level"));
+	if ((n & NEED_PERSON) != 0) {
+		char rid[RESIDENT_ID_LEN + 1], key[PERSON_KEY_LEN + 1];
+
+		resident_id_normalise(json_string_value(json_object_get(in, "resident_id")), rid,
+		                      NULL);
+		person_key_derive(secret, rid, key);
+		json_object_set_new(*row, "person_key", json_string(key));
+	}
+	return 0;
+}

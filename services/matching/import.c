@@ -1,0 +1,264 @@
+/*
+ * Bulk import of reference records: the core both the HTTP endpoint and the
+ * `hc-matching import` command use, and the command itself.
+ *
+ * The command streams a CSV (header line naming the columns) or NDJSON file
+ * of any size: records are parsed one at a time, ID numbers turned into
+ * person keys at once, and stored MATCHING_BATCH_MAX per transaction with
+ * the re-assessments they cause.  An invalid line is reported (line number
+ * and field, never its content) and skipped; the exit status is then 1.
+ * Importing the same file again inserts nothing (records are unique per
+ * source and record id).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/base/rand.h"
+#include "common/log/log.h"
+#include "services/matching/app.h"
+#include "services/matching/domain/rules.h"
+#include "services/matching/store.h"
+
+int matching_import_rows(db_conn *tx, json_t *rows, const char *traceparent, long *inserted,
+                         long *reassessed, hc_err *err)
+{
+	char batch[HC_UUID_LEN + 1];
+	matching_trigger t = {"import", batch, "matching", "rules", 0, traceparent};
+	char *text = json_dumps(rows, JSON_COMPACT);
+	const char *params[1] = {text};
+	json_t *people = NULL;
+	db_res *res = NULL;
+	size_t i;
+	int rc;
+
+	if (text == NULL)
+		abort();
+	hc_uuid_v4(batch);
+	rc = db_run(tx, "matching_records_insert", 1, params, &res, err);
+	free(text);
+	if (rc != 0)
+		return rc;
+	*inserted += strtol(db_res_get(res, 0, 0), NULL, 10);
+	people = json_loads(db_res_get(res, 0, 1), 0, NULL);
+	db_res_free(res);
+	for (i = 0; rc == 0 && i < json_array_size(people); i++) {
+		int published = 0;
+
+		rc = matching_assess(tx, json_string_value(json_array_get(people, i)), &t, &published,
+		                     err);
+		*reassessed += published;
+	}
+	json_decref(people);
+	return rc;
+}
+
+/* ---- the command ---- */
+
+typedef struct reader {
+	FILE *f;
+	int csv;
+	long line;
+	json_t *header; /* CSV column names */
+	char *buf;
+	size_t cap;
+} reader;
+
+/* Splits one CSV line (RFC 4180 quoting, no embedded newlines) into an array. */
+static json_t *csv_split(const char *s)
+{
+	json_t *out = json_array();
+	char *field = malloc(strlen(s) + 1);
+	size_t n = 0;
+	int quoted = 0;
+
+	if (field == NULL)
+		abort();
+	for (;; s++) {
+		if (quoted) {
+			if (*s == '"' && s[1] == '"')
+				field[n++] = *s++;
+			else if (*s == '"')
+				quoted = 0;
+			else if (*s == '\0')
+				break;
+			else
+				field[n++] = *s;
+			continue;
+		}
+		if (*s == '"') {
+			quoted = 1;
+		} else if (*s == ',' || *s == '\0' || *s == '\n' || *s == '\r') {
+			field[n] = '\0';
+			json_array_append_new(out, json_string(field));
+			n = 0;
+			if (*s != ',')
+				break;
+		} else {
+			field[n++] = *s;
+		}
+	}
+	free(field);
+	return out;
+}
+
+/* The next record as a JSON object, or NULL at the end; *bad set for a malformed line. */
+static json_t *next_record(reader *r, int *bad)
+{
+	ssize_t len;
+
+	*bad = 0;
+	while ((len = getline(&r->buf, &r->cap, r->f)) >= 0) {
+		json_t *rec, *cols;
+		size_t i;
+
+		r->line++;
+		if (len == 0 || r->buf[0] == '\n' || (r->buf[0] == '\r' && r->buf[1] == '\n'))
+			continue;
+		if (!r->csv) {
+			rec = json_loads(r->buf, JSON_REJECT_DUPLICATES, NULL);
+			if (!json_is_object(rec)) {
+				json_decref(rec);
+				*bad = 1;
+			}
+			return *bad ? json_null() : rec;
+		}
+		cols = csv_split(r->buf);
+		if (r->header == NULL) {
+			r->header = cols;
+			continue;
+		}
+		if (json_array_size(cols) != json_array_size(r->header)) {
+			json_decref(cols);
+			*bad = 1;
+			return json_null();
+		}
+		rec = json_object();
+		for (i = 0; i < json_array_size(cols); i++)
+			if (json_string_length(json_array_get(cols, i)) > 0)
+				json_object_set(rec, json_string_value(json_array_get(r->header, i)),
+				                json_array_get(cols, i));
+		json_decref(cols);
+		return rec;
+	}
+	return NULL;
+}
+
+static int flush(db_conn *conn, json_t *rows, long *inserted, long *reassessed, hc_err *err)
+{
+	char tp[TRACEPARENT_LEN + 1];
+	int rc, attempt;
+
+	if (json_array_size(rows) == 0)
+		return 0;
+	traceparent_new(tp);
+	for (attempt = 0;; attempt++) {
+		long ins = 0, re = 0;
+
+		rc = db_ensure(conn, err);
+		if (rc == 0)
+			rc = db_tx_begin(conn, err);
+		if (rc == 0)
+			rc = matching_import_rows(conn, rows, tp, &ins, &re, err);
+		if (rc == 0)
+			rc = db_tx_commit(conn, err);
+		if (rc == 0) {
+			*inserted += ins;
+			*reassessed += re;
+			break;
+		}
+		db_tx_rollback(conn);
+		if (rc != HC_ERR_TRANSIENT || attempt >= 5)
+			break;
+	}
+	json_array_clear(rows);
+	return rc;
+}
+
+static int import_file(db_conn *conn, const char *path, int csv, const unsigned char secret[32],
+                       long *inserted, long *reassessed, long *rejected)
+{
+	reader r = {0};
+	json_t *rows = json_array(), *rec;
+	hc_err err;
+	int bad, rc = 0;
+
+	hc_err_clear(&err);
+	r.f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	r.csv = csv;
+	if (r.f == NULL) {
+		fprintf(stderr, "hc-matching: %s: %s\n", path, strerror(errno));
+		json_decref(rows);
+		return 1;
+	}
+	while (rc == 0 && (rec = next_record(&r, &bad)) != NULL) {
+		json_t *row = NULL;
+		char where[32];
+
+		snprintf(where, sizeof(where), "line %ld", r.line);
+		if (bad)
+			fprintf(stderr, "hc-matching: %s: %s: not a record\n", path, where);
+		else if (record_parse(rec, "record", secret, &row, &err) != 0)
+			fprintf(stderr, "hc-matching: %s: %s: %s\n", path, where, err.msg);
+		if (row == NULL)
+			(*rejected)++;
+		else
+			json_array_append_new(rows, row);
+		json_decref(rec);
+		if (json_array_size(rows) >= MATCHING_BATCH_MAX)
+			rc = flush(conn, rows, inserted, reassessed, &err);
+	}
+	if (rc == 0)
+		rc = flush(conn, rows, inserted, reassessed, &err);
+	if (rc != 0)
+		fprintf(stderr, "hc-matching: %s: stopped at line %ld: %s\n", path, r.line, err.msg);
+	if (r.f != stdin)
+		fclose(r.f);
+	free(r.buf);
+	json_decref(r.header);
+	json_decref(rows);
+	return rc != 0;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+int matching_import_command(int argc, char **argv, const svc_spec *spec, matching_config *cfg)
+{
+	const char *format = NULL;
+	long inserted = 0, reassessed = 0, rejected = 0;
+	int i = 2, failed = 0;
+	db_conn *conn = NULL;
+	hc_err err;
+
+	hc_err_clear(&err);
+	if (argc > 3 && strcmp(argv[2], "--format") == 0) {
+		format = argv[3];
+		i = 4;
+	}
+	if (i >= argc || (format != NULL && strcmp(format, "csv") != 0 &&
+	                  strcmp(format, "ndjson") != 0)) {
+		fprintf(stderr, "usage: hc-matching import [--format csv|ndjson] FILE... (- for "
+		                "stdin)\n");
+		return 2;
+	}
+	if (svc_admin_open(spec, cfg, &conn, &err) != 0) {
+		fprintf(stderr, "hc-matching: %s\n", err.msg);
+		return 1;
+	}
+	for (; i < argc; i++) {
+		int csv = format != NULL ? strcmp(format, "csv") == 0 : ends_with(argv[i], ".csv");
+
+		failed |= import_file(conn, argv[i], csv, cfg->person_key_secret, &inserted,
+		                      &reassessed, &rejected);
+	}
+	db_close(conn);
+	printf("imported %ld records, %ld people re-assessed, %ld lines rejected\n", inserted,
+	       reassessed, rejected);
+	return failed || rejected > 0;
+}

@@ -1,0 +1,50 @@
+/* hc-matching: wiring only; see app.h for what the service does. */
+#include <stddef.h>
+#include <string.h>
+
+#include "common/event/catalog.h"
+#include "services/matching/app.h"
+#include "services/matching/store.h"
+
+extern const db_migration matching_migrations[];
+extern const size_t matching_migrations_count;
+
+static const http_route matching_routes[] = {
+    {"POST", "/v1/reference-records", matching_post_records},
+    {"GET", "/v1/people/{person_key}/assessments", matching_get_assessments},
+    {"GET", "/v1/rules", matching_get_rules},
+};
+
+static const bus_route matching_consumes[] = {
+    {TOPIC_DECLARATION, TYPE_DECLARATION_SUBMITTED, matching_on_declaration},
+    {TOPIC_DECLARATION, TYPE_CHECKIN_SUBMITTED, matching_on_checkin},
+    {TOPIC_SCAN, TYPE_SCAN_RECORDED, matching_on_scan},
+    {TOPIC_REVIEW_DECISION, TYPE_CORRECTION_DECIDED, matching_on_correction_decided},
+};
+
+static const config_var matching_vars[] = {
+    {"HC_PERSON_KEY_SECRET", CONFIG_KEY32, NULL, offsetof(matching_config, person_key_secret), 0,
+     0, "HMAC-SHA256 secret deriving person keys, 64 hex characters"},
+};
+
+int main(int argc, char **argv)
+{
+	static matching_app app;
+	svc_spec spec = {
+	    .name = "matching",
+	    .default_port = "8083",
+	    .migrations = matching_migrations,
+	    .nmigrations = matching_migrations_count,
+	    .statements = matching_statements,
+	    .routes = matching_routes,
+	    .nroutes = sizeof(matching_routes) / sizeof(matching_routes[0]),
+	    .consumes = matching_consumes,
+	    .nconsumes = sizeof(matching_consumes) / sizeof(matching_consumes[0]),
+	    .vars = matching_vars,
+	    .nvars = sizeof(matching_vars) / sizeof(matching_vars[0]),
+	};
+
+	if (argc > 1 && strcmp(argv[1], "import") == 0)
+		return matching_import_command(argc, argv, &spec, &app.cfg);
+	return svc_main(argc, argv, &spec, &app, &app.cfg);
+}

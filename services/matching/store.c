@@ -1,0 +1,121 @@
+/* Every SQL statement of matching; see store.h. */
+#include "services/matching/store.h"
+
+/* The latest risk level of county `c` in force today, as a lateral subquery. */
+#define RISK_OF(c)                                                                         \
+	"(SELECT x.id, x.source, x.record_id, x.on_date, x.level FROM records x"         \
+	" WHERE x.kind = 'risk_level' AND x.county_code = " c " AND x.on_date <= current_date" \
+	" ORDER BY x.on_date DESC, x.id DESC LIMIT 1)"
+
+const db_stmt matching_statements[] = {
+    {"matching_rules",
+     "SELECT coalesce(json_agg(json_build_object('rule_id', rule_id, 'version', version,"
+     " 'colour', colour, 'sources', sources, 'kinds', kinds, 'window_days', window_days)"
+     " ORDER BY priority, rule_id), '[]') FROM rules"
+     " WHERE valid_from <= now() AND (valid_to IS NULL OR valid_to > now())",
+     0},
+    {"matching_rules_all",
+     "SELECT coalesce(json_agg(json_build_object('rule_id', r.rule_id, 'version', r.version,"
+     " 'priority', r.priority, 'colour', r.colour, 'sources', r.sources, 'kinds', r.kinds,"
+     " 'window_days', r.window_days, 'valid_from', " DB_RFC3339("r.valid_from") ","
+     " 'valid_to', " DB_RFC3339("r.valid_to") ", 'description', r.description)"
+     " ORDER BY r.priority, r.rule_id, r.version), '[]') FROM rules r",
+     0},
+    {"matching_person_upsert",
+     "INSERT INTO people (person_key, masked_name, county_code) VALUES ($1, $2, $3)"
+     " ON CONFLICT (person_key) DO UPDATE SET masked_name = EXCLUDED.masked_name,"
+     " county_code = EXCLUDED.county_code, updated_at = now()",
+     3},
+    {"matching_person_move",
+     "UPDATE people SET county_code = $2, updated_at = now() WHERE person_key = $1", 2},
+    {"matching_person_get",
+     "SELECT json_build_object('masked_name', masked_name, 'county_code', county_code)"
+     " FROM people WHERE person_key = $1",
+     1},
+    {"matching_record_add",
+     "INSERT INTO records (source, record_id, kind, person_key, on_date)"
+     " VALUES ($1, $2, $3, $4, current_date) ON CONFLICT (source, record_id) DO NOTHING",
+     4},
+    /* the rows actually inserted come back, for re-assessment */
+    {"matching_records_insert",
+     "WITH ins AS (INSERT INTO records (source, record_id, kind, person_key, county_code,"
+     " on_date, until, level)"
+     " SELECT r.source, r.record_id, r.kind, r.person_key, r.county_code, r.on_date, r.until,"
+     " r.level FROM jsonb_to_recordset($1::jsonb) AS r(source text, record_id text, kind text,"
+     " person_key text, county_code text, on_date date, until date, level text)"
+     " ON CONFLICT (source, record_id) DO NOTHING RETURNING person_key, county_code, kind)"
+     " SELECT (SELECT count(*) FROM ins), coalesce((SELECT json_agg(DISTINCT k) FROM ("
+     "  SELECT p.person_key AS k FROM ins JOIN people p USING (person_key)"
+     "  UNION SELECT p.person_key FROM people p"
+     "   WHERE p.county_code IN (SELECT county_code FROM ins WHERE kind = 'risk_level')"
+     "  UNION SELECT t.person_key FROM records t JOIN people p USING (person_key)"
+     "   WHERE t.kind = 'travel' AND t.on_date > current_date - 14"
+     "   AND t.county_code IN (SELECT county_code FROM ins WHERE kind = 'risk_level')"
+     " ) a), '[]')",
+     1},
+    /* everything a rule could read about the person, excluding what a correction set aside */
+    {"matching_evidence",
+     "WITH ex AS (SELECT record_id FROM exclusions WHERE person_key = $1)"
+     " SELECT coalesce(json_agg(json_build_object('source', e.source, 'kind', e.kind,"
+     " 'record_id', e.record_id, 'date', e.on_date::text, 'age_days', e.age, 'ref', e.ref)"
+     " ORDER BY e.ref, e.kind), '[]') FROM ("
+     "  SELECT r.source, r.kind, r.record_id, r.on_date, current_date - r.on_date AS age,"
+     "  r.id AS ref FROM records r WHERE r.person_key = $1"
+     "  AND r.kind NOT IN ('travel', 'isolation') AND r.on_date > current_date - 400"
+     "  AND r.id NOT IN (SELECT record_id FROM ex)"
+     "  UNION ALL SELECT l.source, 'high_risk_residence', l.record_id, l.on_date, 0, l.id"
+     "  FROM people p CROSS JOIN LATERAL " RISK_OF("p.county_code") " l"
+     "  WHERE p.person_key = $1 AND l.level = 'high' AND l.id NOT IN (SELECT record_id FROM ex)"
+     "  UNION ALL SELECT t.source, 'high_risk_travel', t.record_id, t.on_date,"
+     "  current_date - t.on_date, t.id FROM records t CROSS JOIN LATERAL " RISK_OF(
+         "t.county_code") " l"
+     "  WHERE t.person_key = $1 AND t.kind = 'travel' AND t.on_date > current_date - 400"
+     "  AND l.level = 'high' AND t.id NOT IN (SELECT record_id FROM ex)) e",
+     1},
+    {"matching_isolation",
+     "SELECT max(r.until)::text FROM records r WHERE r.person_key = $1 AND r.kind = 'isolation'"
+     " AND r.until >= current_date"
+     " AND r.id NOT IN (SELECT record_id FROM exclusions WHERE person_key = $1)",
+     1},
+    {"matching_latest",
+     "SELECT outcome_key FROM assessments WHERE person_key = $1"
+     " ORDER BY assessed_at DESC LIMIT 1",
+     1},
+    {"matching_assessment_insert",
+     "INSERT INTO assessments (id, person_key, colour, rule_id, rule_version, evidence,"
+     " decided_by, trigger_kind, trigger_id, isolation_until, outcome_key)"
+     " VALUES ($1, $2, $3, $4, $5::integer, $6::jsonb, $7, $8, $9, $10::date, $11)"
+     " RETURNING " DB_RFC3339("assessed_at"),
+     11},
+    {"matching_exclude",
+     "INSERT INTO exclusions (person_key, record_id, correction_id)"
+     " SELECT $1, (e->>'ref')::bigint, $2::uuid FROM jsonb_array_elements($3::jsonb) e"
+     " WHERE e ? 'ref' ON CONFLICT DO NOTHING",
+     3},
+    {"matching_assessments_list",
+     "SELECT coalesce(json_agg(json_build_object('assessment_id', a.id, 'colour', a.colour,"
+     " 'rule_id', a.rule_id, 'rule_version', a.rule_version, 'evidence', a.evidence,"
+     " 'decided_by', a.decided_by, 'trigger', json_build_object('kind', a.trigger_kind,"
+     " 'id', a.trigger_id), 'isolation_until', a.isolation_until,"
+     " 'assessed_at', " DB_RFC3339("a.assessed_at") ") ORDER BY a.assessed_at DESC), '[]')"
+     " FROM (SELECT * FROM assessments WHERE person_key = $1"
+     " ORDER BY assessed_at DESC LIMIT 100) a",
+     1},
+    {NULL, NULL, 0},
+};
+
+int matching_store_json(db_conn *conn, const char *stmt, int n, const char *const *params,
+                        json_t **out, hc_err *err)
+{
+	db_res *res = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = db_run(conn, stmt, n, params, &res, err);
+	if (rc != 0)
+		return rc;
+	if (db_res_rows(res) > 0 && db_res_get(res, 0, 0) != NULL)
+		*out = json_loads(db_res_get(res, 0, 0), 0, NULL);
+	db_res_free(res);
+	return *out != NULL ? 0 : hc_err_set(err, HC_ERR_NOT_FOUND, "not found");
+}
