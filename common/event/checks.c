@@ -46,8 +46,7 @@ int event_check_assessment(json_t *data, hc_err *err)
 int event_check_certificate(json_t *data, hc_err *err)
 {
 	return jspec_check(data, certificate_spec,
-	                   sizeof(certificate_spec) / sizeof(certificate_spec[0]), "data",
-	                   err) == 0
+	                   sizeof(certificate_spec) / sizeof(certificate_spec[0]), "data", err) == 0
 	           ? 0
 	           : HC_ERR_PERMANENT;
 }

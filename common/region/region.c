@@ -108,18 +108,18 @@ int region_within(const char *code, const char *county)
 
 int region_check_residence(const char *code, hc_err *err)
 {
-	static const char *const provinces[] = {"11", "12", "13", "14", "15", "21", "22", "23",
-	                                        "31", "32", "33", "34", "35", "36", "37", "41",
-	                                        "43", "44", "45", "46", "50", "51", "52", "53",
-	                                        "54", "61", "62", "63", "64", "65", "71", "81",
-	                                        "82", NULL};
+	static const char *const provinces[] = {
+	    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34",
+	    "35", "36", "37", "41", "43", "44", "45", "46", "50", "51", "52", "53",
+	    "54", "61", "62", "63", "64", "65", "71", "81", "82", NULL};
 	size_t i;
 
 	if (code == NULL || strlen(code) != 6 || strncmp(code, "42", 2) == 0)
 		return region_check_county(code, err);
 	for (i = 0; i < 6; i++)
 		if (code[i] < '0' || code[i] > '9')
-			return hc_err_set(err, HC_ERR_PERMANENT, "must be a 6-digit GB/T 2260 code");
+			return hc_err_set(err, HC_ERR_PERMANENT,
+			                  "must be a 6-digit GB/T 2260 code");
 	for (i = 0; provinces[i] != NULL && strncmp(provinces[i], code, 2) != 0; i++)
 		;
 	if (provinces[i] == NULL || strcmp(code + 4, "00") == 0)

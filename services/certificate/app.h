@@ -27,10 +27,8 @@ typedef struct certificate_app {
 #define CERTIFICATE_EVENT_SOURCE "/hc/certificate"
 
 /* Consumed events (events.c). */
-int certificate_on_application_submitted(void *app, db_conn *tx, const cloudevent *ev,
-                                         hc_err *err);
-int certificate_on_application_decided(void *app, db_conn *tx, const cloudevent *ev,
-                                       hc_err *err);
+int certificate_on_application_submitted(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);
+int certificate_on_application_decided(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);
 int certificate_on_assessment(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);
 
 /* Routes (routes.c). */

@@ -82,8 +82,7 @@ static const jspec_field submitted_spec[] = {
     {"workers", JSPEC_ARRAY, 1, 1, 10000, NULL, NULL, NULL, 0},
 };
 
-int certificate_on_application_submitted(void *app, db_conn *tx, const cloudevent *ev,
-                                         hc_err *err)
+int certificate_on_application_submitted(void *app, db_conn *tx, const cloudevent *ev, hc_err *err)
 {
 	json_t *only = json_pack("{s:O?, s:O?, s:O?}", "application_id",
 	                         json_object_get(ev->data, "application_id"), "county_code",
@@ -117,8 +116,7 @@ int certificate_on_application_submitted(void *app, db_conn *tx, const cloudeven
 	return rc;
 }
 
-int certificate_on_application_decided(void *app, db_conn *tx, const cloudevent *ev,
-                                       hc_err *err)
+int certificate_on_application_decided(void *app, db_conn *tx, const cloudevent *ev, hc_err *err)
 {
 	const char *params[3] = {S("application_id"), S("county_code"), S("status")};
 	int rc;

@@ -29,7 +29,8 @@ static int plate_check(const char *s, hc_err *err)
 
 	if (n < 9 || n > 10 || u[0] < 0xE4 || u[0] > 0xE9 || (u[1] & 0xC0) != 0x80 ||
 	    (u[2] & 0xC0) != 0x80 || u[3] < 'A' || u[3] > 'Z')
-		return hc_err_set(err, HC_ERR_PERMANENT, "must be a licence plate such as 鄂A12345");
+		return hc_err_set(err, HC_ERR_PERMANENT,
+		                  "must be a licence plate such as 鄂A12345");
 	for (i = 4; i < n; i++)
 		if (!((u[i] >= 'A' && u[i] <= 'Z' && u[i] != 'I' && u[i] != 'O') ||
 		      (u[i] >= '0' && u[i] <= '9')))
@@ -82,18 +83,17 @@ static json_t *riders_of(json_t *body, const unsigned char secret[32], hc_err *e
 		resident_id_normalise(field_of(r, "resident_id"), rid, NULL);
 		person_key_derive(secret, rid, key);
 		for (j = 0; j < i; j++)
-			if (strcmp(json_string_value(json_object_get(json_array_get(riders, j),
-			                                             "person_key")),
+			if (strcmp(json_string_value(
+			               json_object_get(json_array_get(riders, j), "person_key")),
 			           key) == 0) {
 				json_decref(riders);
 				hc_err_field(err, HC_ERR_PERMANENT, field,
 				             "%s: the same person is listed twice", field);
 				return NULL;
 			}
-		json_array_append_new(riders,
-		                      json_pack("{s:s, s:s, s:I, s:s}", "person_key", key, "role",
-		                                i == 0 ? "driver" : "passenger", "position",
-		                                (json_int_t)i, "field", field));
+		json_array_append_new(riders, json_pack("{s:s, s:s, s:I, s:s}", "person_key", key,
+		                                        "role", i == 0 ? "driver" : "passenger",
+		                                        "position", (json_int_t)i, "field", field));
 	}
 	return riders;
 }
@@ -113,9 +113,9 @@ static int all_green(db_conn *tx, json_t *riders, hc_err *err)
 	arr[0] = '{';
 	arr[1] = '\0';
 	for (i = 0; i < json_array_size(riders); i++)
-		len += (size_t)sprintf(arr + len - 1, "%s%s", i ? "," : "",
-		                       json_string_value(json_object_get(json_array_get(riders, i),
-		                                                         "person_key")));
+		len += (size_t)sprintf(
+		    arr + len - 1, "%s%s", i ? "," : "",
+		    json_string_value(json_object_get(json_array_get(riders, i), "person_key")));
 	strcpy(arr + len - 1, "}");
 	{
 		const char *params[1] = {arr};
@@ -243,8 +243,8 @@ void certificate_get_vehicle_pass(void *app, http_req *req)
 {
 	const char *id = http_req_param(req, "id");
 	http_principal p = http_req_principal(req);
-	const char *params[2] = {id,
-	                         p.role != NULL && strcmp(p.role, "partner") == 0 ? p.client : NULL};
+	const char *params[2] = {id, p.role != NULL && strcmp(p.role, "partner") == 0 ? p.client
+	                                                                              : NULL};
 
 	if (!hc_uuid_valid(id)) {
 		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, "id", "id must be a UUID");

@@ -55,15 +55,21 @@ static int write_version(db_conn *tx, const next_code *n, json_t *cur, int pass,
 	if (evidence == NULL)
 		abort();
 	snprintf(version, sizeof(version), "%lld",
-	         cur == NULL ? 1LL : (long long)json_integer_value(json_object_get(cur, "version")) + 1);
+	         cur == NULL ? 1LL
+	                     : (long long)json_integer_value(json_object_get(cur, "version")) + 1);
 	snprintf(rule_version, sizeof(rule_version), "%lld",
 	         (long long)json_integer_value(json_object_get(n->src, "rule_version")));
 	{
-		const char *params[10] = {n->person_key,        version,
-		                          str(n->src, "colour"), pass ? "true" : "false",
-		                          str(n->src, "rule_id"), rule_version,
-		                          evidence,              str(n->src, "decided_by"),
-		                          n->assessment_id,      n->cause};
+		const char *params[10] = {n->person_key,
+		                          version,
+		                          str(n->src, "colour"),
+		                          pass ? "true" : "false",
+		                          str(n->src, "rule_id"),
+		                          rule_version,
+		                          evidence,
+		                          str(n->src, "decided_by"),
+		                          n->assessment_id,
+		                          n->cause};
 
 		rc = db_run(tx, "codegen_version_insert", 10, params, &res, err);
 	}
@@ -79,16 +85,15 @@ static int write_version(db_conn *tx, const next_code *n, json_t *cur, int pass,
 		rc = db_run(tx, "codegen_code_upsert", 5, params, NULL, err);
 	}
 	if (rc == 0) {
-		data = json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O}",
-		                 "person_key", n->person_key, "masked_name", n->masked_name,
-		                 "county_code", n->county_code, "version",
-		                 json_object_get(v, "version"), "colour", json_object_get(v, "colour"),
-		                 "pass", json_object_get(v, "pass"), "rule_id",
-		                 json_object_get(v, "rule_id"), "rule_version",
-		                 json_object_get(v, "rule_version"), "evidence",
-		                 json_object_get(v, "evidence"), "decided_by",
-		                 json_object_get(v, "decided_by"), "cause", json_object_get(v, "cause"),
-		                 "changed_at", json_object_get(v, "created_at"));
+		data = json_pack(
+		    "{s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O}", "person_key",
+		    n->person_key, "masked_name", n->masked_name, "county_code", n->county_code,
+		    "version", json_object_get(v, "version"), "colour",
+		    json_object_get(v, "colour"), "pass", json_object_get(v, "pass"), "rule_id",
+		    json_object_get(v, "rule_id"), "rule_version",
+		    json_object_get(v, "rule_version"), "evidence", json_object_get(v, "evidence"),
+		    "decided_by", json_object_get(v, "decided_by"), "cause",
+		    json_object_get(v, "cause"), "changed_at", json_object_get(v, "created_at"));
 		cloudevent_init(&ev, TYPE_CODE_CHANGED, CODEGEN_EVENT_SOURCE, n->person_key, data,
 		                traceparent);
 		rc = bus_outbox_add(tx, TOPIC_CODE, n->person_key, &ev, n->county_code, err);
@@ -100,7 +105,8 @@ static int write_version(db_conn *tx, const next_code *n, json_t *cur, int pass,
 	return rc;
 }
 
-/* The current code (locked) into *cur (NULL when none); *newer when it is at least as recent as at. */
+/* The current code (locked) into *cur (NULL when none); *newer when it is at least as recent as at.
+ */
 static int current(db_conn *tx, const char *key, const char *at, json_t **cur, int *newer,
                    hc_err *err)
 {
@@ -134,7 +140,7 @@ int codegen_on_assessment(void *app, db_conn *tx, const cloudevent *ev, hc_err *
 {
 	next_code n = {0};
 	json_t *cur = NULL;
-	int rc, newer, cert, pass;
+	int rc, newer, cert = 0, pass;
 
 	(void)app;
 	if (event_check_assessment(ev->data, err) != 0)
@@ -157,8 +163,8 @@ int codegen_on_assessment(void *app, db_conn *tx, const cloudevent *ev, hc_err *
 	if (rc == 0 && !unchanged(cur, ev->data, pass))
 		rc = write_version(tx, &n, cur, pass, ev->traceparent, err);
 	else if (rc == 0) { /* keep what the next comparison is made against */
-		const char *params[5] = {n.person_key, n.masked_name, n.county_code,
-		                         NULL, n.assessed_at};
+		const char *params[5] = {n.person_key, n.masked_name, n.county_code, NULL,
+		                         n.assessed_at};
 		char version[24];
 
 		snprintf(version, sizeof(version), "%lld",
@@ -175,15 +181,15 @@ int codegen_on_certificate(void *app, db_conn *tx, const cloudevent *ev, hc_err 
 	const char *key = str(ev->data, "person_key");
 	next_code n = {0};
 	json_t *cur = NULL, *src = NULL;
-	int rc, newer, cert, pass;
+	int rc, newer, cert = 0, pass;
 
 	(void)app;
 	if (event_check_certificate(ev->data, err) != 0)
 		return HC_ERR_PERMANENT;
 	{
-		const char *params[3] = {str(ev->data, "certificate_id"), key,
-		                         strcmp(ev->type, TYPE_CERTIFICATE_ISSUED) == 0 ? "valid"
-		                                                                        : "revoked"};
+		const char *params[3] = {
+		    str(ev->data, "certificate_id"), key,
+		    strcmp(ev->type, TYPE_CERTIFICATE_ISSUED) == 0 ? "valid" : "revoked"};
 
 		rc = db_run(tx, "codegen_certificate_upsert", 3, params, NULL, err);
 	}
@@ -198,11 +204,12 @@ int codegen_on_certificate(void *app, db_conn *tx, const cloudevent *ev, hc_err 
 	if (rc == 0 && pass != json_is_true(json_object_get(cur, "pass"))) {
 		json_t *reason = json_object_get(cur, "reason");
 
-		src = json_pack("{s:O, s:O, s:O, s:O, s:O}", "colour", json_object_get(cur, "colour"),
-		                "rule_id", json_object_get(reason, "rule_id"), "rule_version",
-		                json_object_get(reason, "rule_version"), "evidence",
-		                json_object_get(reason, "evidence"), "decided_by",
-		                json_object_get(reason, "decided_by"));
+		src =
+		    json_pack("{s:O, s:O, s:O, s:O, s:O}", "colour", json_object_get(cur, "colour"),
+		              "rule_id", json_object_get(reason, "rule_id"), "rule_version",
+		              json_object_get(reason, "rule_version"), "evidence",
+		              json_object_get(reason, "evidence"), "decided_by",
+		              json_object_get(reason, "decided_by"));
 		n.src = src;
 		n.person_key = key;
 		n.masked_name = str(cur, "masked_name");

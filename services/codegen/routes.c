@@ -110,9 +110,12 @@ void codegen_post_scan(void *app_, http_req *req)
 	if (reason != NULL)
 		result = "refused";
 	if (rc == 0) {
-		const char *params[8] = {id,     json_string_value(json_object_get(body, "checkpoint_id")),
-		                         key,    temp,
-		                         result, reason,
+		const char *params[8] = {id,
+		                         json_string_value(json_object_get(body, "checkpoint_id")),
+		                         key,
+		                         temp,
+		                         result,
+		                         reason,
 		                         version[0] ? version : NULL,
 		                         http_req_principal(req).client};
 
@@ -123,9 +126,9 @@ void codegen_post_scan(void *app_, http_req *req)
 		data = json_pack("{s:s, s:s, s:O, s:O?, s:b, s:s, s:s?, s:O?, s:s}", "scan_id", id,
 		                 "person_key", key, "checkpoint_id",
 		                 json_object_get(body, "checkpoint_id"), "county_code",
-		                 json_object_get(code, "county_code"), "fever", fever, "result", result,
-		                 "reason", reason, "code_version", json_object_get(code, "version"),
-		                 "scanned_at", at);
+		                 json_object_get(code, "county_code"), "fever", fever, "result",
+		                 result, "reason", reason, "code_version",
+		                 json_object_get(code, "version"), "scanned_at", at);
 		cloudevent_init(&ev, TYPE_SCAN_RECORDED, CODEGEN_EVENT_SOURCE, id, data,
 		                http_req_traceparent(req));
 		rc = bus_outbox_add(tx, TOPIC_SCAN, key, &ev,
@@ -140,10 +143,11 @@ void codegen_post_scan(void *app_, http_req *req)
 	}
 	log_info("scan %s at checkpoint: %s", id, result);
 	http_reply_json(req, 201,
-	                json_pack("{s:s, s:s, s:s?, s:s?, s:O?, s:O?, s:s}", "scan_id", id, "result",
-	                          result, "reason", reason, "colour", colour, "masked_name",
-	                          json_object_get(code, "masked_name"), "code_version",
-	                          json_object_get(code, "version"), "scanned_at", at));
+	                json_pack("{s:s, s:s, s:s?, s:s?, s:O?, s:O?, s:s}", "scan_id", id,
+	                          "result", result, "reason", reason, "colour", colour,
+	                          "masked_name", json_object_get(code, "masked_name"),
+	                          "code_version", json_object_get(code, "version"), "scanned_at",
+	                          at));
 out:
 	if (tx != NULL)
 		db_pool_give(app->svc.pool, tx);

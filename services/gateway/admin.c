@@ -39,7 +39,8 @@ int gateway_admin(int argc, char **argv, const svc_spec *spec, gateway_config *c
 		if (argc < 5 || auth_role_parse(argv[4], &role) != 0)
 			return admin_usage();
 		if ((role == ROLE_COUNTY) != (county != NULL) ||
-		    (county != NULL && region_county_name(county) == NULL && !region_is_city(county))) {
+		    (county != NULL && region_county_name(county) == NULL &&
+		     !region_is_city(county))) {
 			fprintf(stderr, "hc-gateway: a county client needs a Hubei county code; "
 			                "other roles take none\n");
 			return 2;

@@ -13,21 +13,21 @@
 #include "common/svc/svc.h"
 
 typedef struct gateway_config {
-	const char *intake_url; /* HC_INTAKE_URL */
-	const char *review_url; /* HC_REVIEW_URL */
+	const char *intake_url;      /* HC_INTAKE_URL */
+	const char *review_url;      /* HC_REVIEW_URL */
 	const char *matching_url;    /* HC_MATCHING_URL */
 	const char *certificate_url; /* HC_CERTIFICATE_URL */
 	const char *codegen_url;     /* HC_CODEGEN_URL */
-	long timeout_ms;        /* HC_UPSTREAM_TIMEOUT_MS */
-	long auth;              /* HC_GATEWAY_AUTH: 1 requires API keys */
+	long timeout_ms;             /* HC_UPSTREAM_TIMEOUT_MS */
+	long auth;                   /* HC_GATEWAY_AUTH: 1 requires API keys */
 } gateway_config;
 
 /* One public route: who may call it and which service owns it. */
 typedef struct gateway_route {
 	const char *method;
 	const char *pattern;
-	const char *owner;        /* the owning service: intake, review, matching, certificate, codegen */
-	unsigned roles;           /* enum auth_role bits */
+	const char *owner; /* the owning service: intake, review, matching, certificate, codegen */
+	unsigned roles;    /* enum auth_role bits */
 	const char *county_param; /* path parameter a county system must own, or NULL */
 } gateway_route;
 

@@ -316,8 +316,8 @@ int intake_store_checkin_insert(db_conn *tx, const checkin *c, const char *id, c
 }
 
 int intake_store_correction_insert(db_conn *tx, const correction *c, const char *id,
-                                   const char *county, const char *submitted_by,
-                                   char filed_at[40], hc_err *err)
+                                   const char *county, const char *submitted_by, char filed_at[40],
+                                   hc_err *err)
 {
 	const char *params[5] = {id, c->person_key, county, c->reason, submitted_by};
 	db_res *res = NULL;

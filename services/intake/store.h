@@ -72,8 +72,8 @@ int intake_store_checkin_insert(db_conn *tx, const checkin *c, const char *id, c
 
 /* Inserts a filed correction request inside tx. */
 int intake_store_correction_insert(db_conn *tx, const correction *c, const char *id,
-                                   const char *county, const char *submitted_by,
-                                   char filed_at[40], hc_err *err);
+                                   const char *county, const char *submitted_by, char filed_at[40],
+                                   hc_err *err);
 
 /* A correction request's public JSON and state, scoped as declarations are. */
 int intake_store_correction_get(db_conn *conn, const char *id, const char *partner,

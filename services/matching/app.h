@@ -42,8 +42,8 @@ typedef struct matching_trigger {
  * and the trigger does not ask for one always.  An unknown person (never
  * declared) is skipped: *published is 0.
  */
-int matching_assess(db_conn *tx, const char *person_key, const matching_trigger *t,
-                    int *published, hc_err *err);
+int matching_assess(db_conn *tx, const char *person_key, const matching_trigger *t, int *published,
+                    hc_err *err);
 
 /*
  * Stores rows (parsed records, see record_parse) inside tx and re-assesses

@@ -20,7 +20,8 @@ static void outcome_key(json_t *o, char *out, size_t cap)
 	json_t *ev = json_object_get(o, "evidence");
 	size_t i, n;
 
-	n = (size_t)snprintf(out, cap, "%s|%s|%lld|", json_string_value(json_object_get(o, "colour")),
+	n = (size_t)snprintf(out, cap, "%s|%s|%lld|",
+	                     json_string_value(json_object_get(o, "colour")),
 	                     json_string_value(json_object_get(o, "rule_id")),
 	                     (long long)json_integer_value(json_object_get(o, "rule_version")));
 	for (i = 0; i < json_array_size(ev) && n < cap; i++) {
@@ -85,8 +86,8 @@ int matching_exclude_until_green(db_conn *tx, const char *person_key, const char
 	return rc;
 }
 
-int matching_assess(db_conn *tx, const char *person_key, const matching_trigger *t,
-                    int *published, hc_err *err)
+int matching_assess(db_conn *tx, const char *person_key, const matching_trigger *t, int *published,
+                    hc_err *err)
 {
 	const char *kparams[1] = {person_key};
 	json_t *person = NULL, *o = NULL, *evidence, *data;
@@ -107,9 +108,8 @@ int matching_assess(db_conn *tx, const char *person_key, const matching_trigger 
 		goto out;
 	evidence = json_object_get(o, "evidence");
 	if (json_array_size(evidence) == 0) /* the default rule: the trigger is the evidence */
-		json_array_append_new(evidence,
-		                      json_pack("{s:s, s:s, s:s}", "source", t->source, "kind",
-		                                t->kind, "record_id", t->id));
+		json_array_append_new(evidence, json_pack("{s:s, s:s, s:s}", "source", t->source,
+		                                          "kind", t->kind, "record_id", t->id));
 	outcome_key(o, key, sizeof(key));
 	rc = db_run(tx, "matching_latest", 1, kparams, &res, err);
 	if (rc != 0)

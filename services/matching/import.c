@@ -46,8 +46,8 @@ int matching_import_rows(db_conn *tx, json_t *rows, const char *traceparent, lon
 	for (i = 0; rc == 0 && i < json_array_size(people); i++) {
 		int published = 0;
 
-		rc = matching_assess(tx, json_string_value(json_array_get(people, i)), &t, &published,
-		                     err);
+		rc = matching_assess(tx, json_string_value(json_array_get(people, i)), &t,
+		                     &published, err);
 		*reassessed += published;
 	}
 	json_decref(people);
@@ -137,7 +137,8 @@ static json_t *next_record(reader *r, int *bad)
 		rec = json_object();
 		for (i = 0; i < json_array_size(cols); i++)
 			if (json_string_length(json_array_get(cols, i)) > 0)
-				json_object_set(rec, json_string_value(json_array_get(r->header, i)),
+				json_object_set(rec,
+				                json_string_value(json_array_get(r->header, i)),
 				                json_array_get(cols, i));
 		json_decref(cols);
 		return rec;
@@ -212,7 +213,8 @@ static int import_file(db_conn *conn, const char *path, int csv, const unsigned 
 	if (rc == 0)
 		rc = flush(conn, rows, inserted, reassessed, &err);
 	if (rc != 0)
-		fprintf(stderr, "hc-matching: %s: stopped at line %ld: %s\n", path, r.line, err.msg);
+		fprintf(stderr, "hc-matching: %s: stopped at line %ld: %s\n", path, r.line,
+		        err.msg);
 	if (r.f != stdin)
 		fclose(r.f);
 	free(r.buf);
@@ -241,8 +243,8 @@ int matching_import_command(int argc, char **argv, const svc_spec *spec, matchin
 		format = argv[3];
 		i = 4;
 	}
-	if (i >= argc || (format != NULL && strcmp(format, "csv") != 0 &&
-	                  strcmp(format, "ndjson") != 0)) {
+	if (i >= argc ||
+	    (format != NULL && strcmp(format, "csv") != 0 && strcmp(format, "ndjson") != 0)) {
 		fprintf(stderr, "usage: hc-matching import [--format csv|ndjson] FILE... (- for "
 		                "stdin)\n");
 		return 2;

@@ -23,8 +23,8 @@ static const bus_route matching_consumes[] = {
 };
 
 static const config_var matching_vars[] = {
-    {"HC_PERSON_KEY_SECRET", CONFIG_KEY32, NULL, offsetof(matching_config, person_key_secret), 0,
-     0, "HMAC-SHA256 secret deriving person keys, 64 hex characters"},
+    {"HC_PERSON_KEY_SECRET", CONFIG_KEY32, NULL, offsetof(matching_config, person_key_secret), 0, 0,
+     "HMAC-SHA256 secret deriving person keys, 64 hex characters"},
 };
 
 int main(int argc, char **argv)

@@ -2,8 +2,8 @@
 #include "services/matching/store.h"
 
 /* The latest risk level of county `c` in force today, as a lateral subquery. */
-#define RISK_OF(c)                                                                         \
-	"(SELECT x.id, x.source, x.record_id, x.on_date, x.level FROM records x"         \
+#define RISK_OF(c)                                                                             \
+	"(SELECT x.id, x.source, x.record_id, x.on_date, x.level FROM records x"               \
 	" WHERE x.kind = 'risk_level' AND x.county_code = " c " AND x.on_date <= current_date" \
 	" ORDER BY x.on_date DESC, x.id DESC LIMIT 1)"
 
@@ -17,9 +17,12 @@ const db_stmt matching_statements[] = {
     {"matching_rules_all",
      "SELECT coalesce(json_agg(json_build_object('rule_id', r.rule_id, 'version', r.version,"
      " 'priority', r.priority, 'colour', r.colour, 'sources', r.sources, 'kinds', r.kinds,"
-     " 'window_days', r.window_days, 'valid_from', " DB_RFC3339("r.valid_from") ","
-     " 'valid_to', " DB_RFC3339("r.valid_to") ", 'description', r.description)"
-     " ORDER BY r.priority, r.rule_id, r.version), '[]') FROM rules r",
+     " 'window_days', r.window_days, 'valid_from', " DB_RFC3339(
+         "r.valid_from") ","
+                         " 'valid_to', " DB_RFC3339(
+                             "r.valid_to") ", 'description', r.description)"
+                                           " ORDER BY r.priority, r.rule_id, r.version), '[]') "
+                                           "FROM rules r",
      0},
     {"matching_person_upsert",
      "INSERT INTO people (person_key, masked_name, county_code) VALUES ($1, $2, $3)"
@@ -64,13 +67,18 @@ const db_stmt matching_statements[] = {
      "  AND r.kind NOT IN ('travel', 'isolation') AND r.on_date > current_date - 400"
      "  AND r.id NOT IN (SELECT record_id FROM ex)"
      "  UNION ALL SELECT l.source, 'high_risk_residence', l.record_id, l.on_date, 0, l.id"
-     "  FROM people p CROSS JOIN LATERAL " RISK_OF("p.county_code") " l"
-     "  WHERE p.person_key = $1 AND l.level = 'high' AND l.id NOT IN (SELECT record_id FROM ex)"
-     "  UNION ALL SELECT t.source, 'high_risk_travel', t.record_id, t.on_date,"
-     "  current_date - t.on_date, t.id FROM records t CROSS JOIN LATERAL " RISK_OF(
-         "t.county_code") " l"
-     "  WHERE t.person_key = $1 AND t.kind = 'travel' AND t.on_date > current_date - 400"
-     "  AND l.level = 'high' AND t.id NOT IN (SELECT record_id FROM ex)) e",
+     "  FROM people p CROSS JOIN LATERAL " RISK_OF(
+         "p.county_code") " l"
+                          "  WHERE p.person_key = $1 AND l.level = 'high' AND l.id NOT IN (SELECT "
+                          "record_id FROM ex)"
+                          "  UNION ALL SELECT t.source, 'high_risk_travel', t.record_id, t.on_date,"
+                          "  current_date - t.on_date, t.id FROM records t CROSS JOIN "
+                          "LATERAL " RISK_OF(
+                              "t.county_code") " l"
+                                               "  WHERE t.person_key = $1 AND t.kind = 'travel' "
+                                               "AND t.on_date > current_date - 400"
+                                               "  AND l.level = 'high' AND t.id NOT IN (SELECT "
+                                               "record_id FROM ex)) e",
      1},
     {"matching_isolation",
      "SELECT max(r.until)::text FROM records r WHERE r.person_key = $1 AND r.kind = 'isolation'"
@@ -97,9 +105,10 @@ const db_stmt matching_statements[] = {
      " 'rule_id', a.rule_id, 'rule_version', a.rule_version, 'evidence', a.evidence,"
      " 'decided_by', a.decided_by, 'trigger', json_build_object('kind', a.trigger_kind,"
      " 'id', a.trigger_id), 'isolation_until', a.isolation_until,"
-     " 'assessed_at', " DB_RFC3339("a.assessed_at") ") ORDER BY a.assessed_at DESC), '[]')"
-     " FROM (SELECT * FROM assessments WHERE person_key = $1"
-     " ORDER BY assessed_at DESC LIMIT 100) a",
+     " 'assessed_at', " DB_RFC3339(
+         "a.assessed_at") ") ORDER BY a.assessed_at DESC), '[]')"
+                          " FROM (SELECT * FROM assessments WHERE person_key = $1"
+                          " ORDER BY assessed_at DESC LIMIT 100) a",
      1},
     {NULL, NULL, 0},
 };

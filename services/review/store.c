@@ -178,8 +178,8 @@ int review_store_decide(db_conn *tx, const char *application_id, const char *cou
 }
 
 /* Runs a statement returning at most one JSON row: 0 and *out, or HC_ERR_NOT_FOUND. */
-static int one_json(db_conn *conn, const char *stmt, int n, const char *const *params,
-                    json_t **out, hc_err *err)
+static int one_json(db_conn *conn, const char *stmt, int n, const char *const *params, json_t **out,
+                    hc_err *err)
 {
 	db_res *res = NULL;
 	int rc;

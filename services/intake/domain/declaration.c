@@ -140,8 +140,8 @@ int checkin_parse(checkin *c, json_t *body, const unsigned char secret[32], hc_e
 int correction_parse(correction *c, json_t *body, const unsigned char secret[32], hc_err *err)
 {
 	memset(c, 0, sizeof(*c));
-	if (jspec_check(body, correction_spec,
-	                sizeof(correction_spec) / sizeof(correction_spec[0]), "", err) != 0)
+	if (jspec_check(body, correction_spec, sizeof(correction_spec) / sizeof(correction_spec[0]),
+	                "", err) != 0)
 		return HC_ERR_PERMANENT;
 	c->reason = json_string_value(json_object_get(body, "reason"));
 	person_of(body, secret, c->resident_id, c->person_key);
@@ -149,8 +149,7 @@ int correction_parse(correction *c, json_t *body, const unsigned char secret[32]
 }
 
 static const char *const correction_stages[] = {"county", "city", NULL};
-static const char *const correction_statuses[] = {"county_approved", "approved", "rejected",
-                                                  NULL};
+static const char *const correction_statuses[] = {"county_approved", "approved", "rejected", NULL};
 static const jspec_field correction_decided_spec[] = {
     {"correction_id", JSPEC_STRING, 1, 36, 36, hc_uuid_check, NULL, NULL, 0},
     {"person_key", JSPEC_STRING, 1, 64, 64, NULL, NULL, NULL, 0},

@@ -58,9 +58,8 @@ void intake_post_checkins(void *app_, http_req *req)
 	if (rc == 0)
 		rc = intake_store_person_county(tx, c.person_key, county, &err);
 	if (rc == 0)
-		rc = intake_store_checkin_insert(tx, &c, id, county,
-		                                 http_req_principal(req).client, app->cfg.pii_key,
-		                                 at, &err);
+		rc = intake_store_checkin_insert(tx, &c, id, county, http_req_principal(req).client,
+		                                 app->cfg.pii_key, at, &err);
 	if (rc == 0)
 		cloudevent_init(&ev, TYPE_CHECKIN_SUBMITTED, INTAKE_EVENT_SOURCE, id,
 		                json_pack("{s:s, s:s, s:s, s:o, s:s}", "checkin_id", id,
@@ -143,8 +142,8 @@ void intake_get_correction(void *app_, http_req *req)
 		return;
 	}
 	conn = db_pool_take(app->svc.pool);
-	if (intake_store_correction_get(conn, id, intake_partner_scope(&p), p.county, &out,
-	                                &err) == 0)
+	if (intake_store_correction_get(conn, id, intake_partner_scope(&p), p.county, &out, &err) ==
+	    0)
 		http_reply_json(req, 200, out);
 	else
 		http_reply_err(req, &err);

@@ -115,7 +115,8 @@ static const jspec_field record_spec[] = {
 
 static int need(json_t *in, const char *path, const char *field, int needed, hc_err *err)
 {
-	int present = json_object_get(in, field) != NULL && !json_is_null(json_object_get(in, field));
+	int present =
+	    json_object_get(in, field) != NULL && !json_is_null(json_object_get(in, field));
 	char f[64];
 
 	if (present == needed)
@@ -136,8 +137,8 @@ int record_parse(json_t *in, const char *path, const unsigned char secret[32], j
 	*row = NULL;
 	if (!json_is_object(in))
 		return hc_err_field(err, HC_ERR_PERMANENT, path, "%s must be an object", path);
-	if (jspec_check(in, record_spec, sizeof(record_spec) / sizeof(record_spec[0]), path,
-	                err) != 0)
+	if (jspec_check(in, record_spec, sizeof(record_spec) / sizeof(record_spec[0]), path, err) !=
+	    0)
 		return HC_ERR_PERMANENT;
 	source = json_string_value(json_object_get(in, "source"));
 	kind = json_string_value(json_object_get(in, "kind"));
@@ -172,12 +173,12 @@ int record_parse(json_t *in, const char *path, const unsigned char secret[32], j
 		snprintf(f, sizeof(f), "%.40s.until", path);
 		return hc_err_field(err, HC_ERR_PERMANENT, f, "%s is before the date", f);
 	}
-	*row = json_pack("{s:O, s:O, s:O, s:O?, s:O?, s:O?, s:O?}", "source",
-	                 json_object_get(in, "source"), "record_id",
-	                 json_object_get(in, "record_id"), "kind", json_object_get(in, "kind"),
-	                 "county_code", json_object_get(in, "county_code"), "on_date",
-	                 json_object_get(in, "date"), "until", json_object_get(in, "until"), "level",
-	                 json_object_get(in, "level"));
+	*row =
+	    json_pack("{s:O, s:O, s:O, s:O?, s:O?, s:O?, s:O?}", "source",
+	              json_object_get(in, "source"), "record_id", json_object_get(in, "record_id"),
+	              "kind", json_object_get(in, "kind"), "county_code",
+	              json_object_get(in, "county_code"), "on_date", json_object_get(in, "date"),
+	              "until", json_object_get(in, "until"), "level", json_object_get(in, "level"));
 	if ((n & NEED_PERSON) != 0) {
 		char rid[RESIDENT_ID_LEN + 1], key[PERSON_KEY_LEN + 1];
 

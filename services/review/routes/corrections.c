@@ -34,7 +34,8 @@ void review_get_county_corrections(void *app_, http_req *req)
 	size_t i;
 
 	hc_err_clear(&err);
-	if (region_county_name(county) == NULL || (scope != NULL && !region_within(scope, county))) {
+	if (region_county_name(county) == NULL ||
+	    (scope != NULL && !region_within(scope, county))) {
 		http_reply_problem(req, PROBLEM_NOT_FOUND, "county", "no county %.6s", county);
 		return;
 	}
@@ -84,16 +85,15 @@ static json_t *decided_data(json_t *c, const char *stage)
 	int city = strcmp(stage, "city") == 0;
 	const char *status = json_string_value(json_object_get(c, "status"));
 
-	return json_pack("{s:O, s:O, s:O, s:s, s:s, s:O, s:O, s:O?, s:O}", "correction_id",
-	                 json_object_get(c, "correction_id"), "person_key",
-	                 json_object_get(c, "person_key"), "county_code",
-	                 json_object_get(c, "county_code"), "stage", stage, "status",
-	                 strcmp(status, "pending_city") == 0 ? "county_approved" : status,
-	                 "opinion", json_object_get(c, city ? "city_opinion" : "county_opinion"),
-	                 "reviewer", json_object_get(c, city ? "city_reviewer" : "county_reviewer"),
-	                 "county_reviewer", city ? json_object_get(c, "county_reviewer") : NULL,
-	                 "decided_at",
-	                 json_object_get(c, city ? "city_decided_at" : "county_decided_at"));
+	return json_pack(
+	    "{s:O, s:O, s:O, s:s, s:s, s:O, s:O, s:O?, s:O}", "correction_id",
+	    json_object_get(c, "correction_id"), "person_key", json_object_get(c, "person_key"),
+	    "county_code", json_object_get(c, "county_code"), "stage", stage, "status",
+	    strcmp(status, "pending_city") == 0 ? "county_approved" : status, "opinion",
+	    json_object_get(c, city ? "city_opinion" : "county_opinion"), "reviewer",
+	    json_object_get(c, city ? "city_reviewer" : "county_reviewer"), "county_reviewer",
+	    city ? json_object_get(c, "county_reviewer") : NULL, "decided_at",
+	    json_object_get(c, city ? "city_decided_at" : "county_decided_at"));
 }
 
 static void decide(review_app *app, http_req *req, const char *stage)
