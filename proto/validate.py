@@ -3,6 +3,7 @@
 
   validate.py fixtures                 every proto/fixtures/<type>/{valid,invalid}/*.json
   validate.py record < event.json      one CloudEvent read from stdin, by its type
+  validate.py records < events.ndjson  one CloudEvent per line
 
 Uses Debian's python3-jsonschema (Draft 2020-12): an independent validator
 for the tests; no product code depends on it.  Exit status 0 when every
@@ -63,7 +64,32 @@ def check_record(store):
     return not errors
 
 
+def check_records(store):
+    """One CloudEvent per stdin line; prints the count, or each invalid one."""
+    validators = {}
+    checked = bad = 0
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        doc = json.loads(line)
+        t = doc.get("type", "")
+        if t not in validators:
+            validators[t] = validator(store, t)
+        errors = list(validators[t].iter_errors(doc))
+        checked += 1
+        if errors:
+            bad += 1
+            e = errors[0]
+            print("invalid %s %s: %s at %s" % (t, doc.get("id"), e.message,
+                                              "/".join(map(str, e.absolute_path))))
+    print("%d records checked, %d invalid" % (checked, bad))
+    return bad == 0 and checked > 0
+
+
 if __name__ == "__main__":
     schemas = load_schemas()
     mode = sys.argv[1] if len(sys.argv) > 1 else "fixtures"
-    sys.exit(0 if (check_fixtures if mode == "fixtures" else check_record)(schemas) else 1)
+    modes = {"fixtures": check_fixtures, "record": check_record, "records": check_records}
+    if mode not in modes:
+        raise SystemExit("usage: validate.py fixtures | record | records")
+    sys.exit(0 if modes[mode](schemas) else 1)

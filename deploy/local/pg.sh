@@ -68,5 +68,7 @@ stop) stop ;;
 status) hc_pid_alive "$pidfile" && echo "PostgreSQL running (pid $(cat "$pidfile"))" || { echo "PostgreSQL stopped"; exit 1; } ;;
 provision) provision "${2:-}" ;;
 psql) db=${2:-$HC_PG_DATABASE}; shift 2 || true; pg_psql "$db" "$@" ;;
-*) echo "usage: $0 start|stop|status|provision [DB]|psql [DB] [ARGS]" >&2; exit 2 ;;
+dump) # dump DB SCHEMA: the schema's rows as text (privacy scans)
+	as_pg "$HC_PG_BIN/pg_dump" -h "$HC_PG_SOCKET_DIR" -p "$HC_PG_PORT" --data-only --schema="$3" "$2" ;;
+*) echo "usage: $0 start|stop|status|provision [DB]|psql [DB] [ARGS]|dump DB SCHEMA" >&2; exit 2 ;;
 esac

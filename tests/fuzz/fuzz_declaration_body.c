@@ -2,8 +2,9 @@
  * Fuzzes intake's declaration rules on arbitrary JSON bodies: an accepted
  * declaration's person key is the HMAC of its normalised ID number, and its
  * event holds exactly the allowed fields, with none of the name, ID number,
- * phone or health answers (digits the submitter itself wrote into a
- * non-personal field, such as the employer application id, are exempt).
+ * phone or health answers, only the flags derived from them (digits the
+ * submitter itself wrote into a non-personal field, such as the employer
+ * application id, are exempt).
  */
 #include "services/intake/domain/declaration.h"
 #include "tests/fuzz/fuzz.h"
@@ -13,8 +14,9 @@ static const unsigned char secret[32] = {5};
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const allowed[] = {
-	    "declaration_id",          "person_key",  "masked_name", "county_code",
-	    "employer_application_id", "submitted_at"};
+	    "declaration_id",          "person_key",   "masked_name", "county_code",
+	    "employer_application_id", "submitted_at", "declared"};
+	static const char *const flags[] = {"fever", "symptom", "contact", "risk_travel"};
 	json_t *body = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
 	char key[PERSON_KEY_LEN + 1], chosen[128];
 	declaration d;
@@ -49,6 +51,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (strstr(chosen, d.phone) == NULL)
 			FUZZ_ASSERT(strstr(text, d.phone) == NULL);
 		FUZZ_ASSERT(strstr(text, "health") == NULL);
+		/* of the health answers, only the derived flags, each once */
+		v = json_object_get(ev, "declared");
+		FUZZ_ASSERT(json_is_array(v) && json_array_size(v) <= 4);
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			size_t k;
+
+			for (k = 0; k < 4 &&
+			            strcmp(flags[k], json_string_value(json_array_get(v, i))) != 0;
+			     k++)
+				;
+			FUZZ_ASSERT(k < 4);
+		}
 		free(text);
 		json_decref(ev);
 	}

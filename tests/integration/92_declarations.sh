@@ -56,9 +56,10 @@ assert_eq "$STATUS" 200 "the county of residence"
 note "the event: person key, masked name, county; nothing personal"
 wait_for "the event" 30 bash -c "kcat -b $HC_KAFKA_BROKERS -C -t '$TOPIC_DECL' -o beginning -e -q | grep -q '$decl'"
 rec=$(kafka_records "$TOPIC_DECL" | jq -c --arg k "$key" 'select(.key == $k)' | grep "$decl")
-for needle in "$id_no" 13712345678 王小明 37.6 cough fever contact; do
+for needle in "$id_no" 13712345678 王小明 37.6 cough contact_with_cases; do
 	grep -qF "$needle" <<<"$rec" && fail "the event carries '$needle'"
 done
+assert_eq "$(jq -c '.payload | fromjson | .data.declared' <<<"$rec")" '["fever","symptom","contact"]' "only the derived flags"
 jq -c '.payload | fromjson' <<<"$rec" | /usr/bin/python3 proto/validate.py record
 for needle in "$id_no" 13712345678 王小明 cough; do
 	[ "$(sql "SELECT count(*) FROM intake.declarations WHERE id = '$decl' AND (name_sealed || resident_id_sealed || phone_sealed || health_sealed) LIKE '%$needle%'")" = 0 ] ||

@@ -163,3 +163,32 @@ wait_for() {
 
 # kafka_records TOPIC: every record of TOPIC as one JSON object per line (kcat -J).
 kafka_records() { kcat -b "$HC_KAFKA_BROKERS" -C -t "$1" -o beginning -e -q -J 2>/dev/null; }
+
+# start_platform: all six services, the gateway last.
+start_platform() {
+	local s
+	for s in intake review matching certificate codegen gateway; do svc_start "$s" "$@"; done
+}
+
+# person_id N: a resident ID unique to this run and N (born 1980-1999).
+person_id() {
+	local h
+	h=$(printf '%s-%s' "$HC_TEST_RUN" "$1" | sha256sum | tr -dc 0-9 | head -c 9)
+	resident_id "$(printf '420111%04d%02d%02d%s' $((1980 + 10#${h:0:2} % 20)) $((1 + 10#${h:2:2} % 12)) $((1 + 10#${h:4:2} % 28)) "${h:6:3}")"
+}
+
+# declaration_json RESIDENT_ID COUNTY [EMPLOYER_APPLICATION] [HEALTH]
+declaration_json() {
+	jq -nc --arg r "$1" --arg c "$2" --arg e "${3:-}" \
+		--argjson h "${4:-{\"temperature\":36.5,\"symptoms\":[],\"contact_with_cases\":false,\"risk_area_travel_14d\":false\}}" \
+		'{name:"张三丰", resident_id:$r, phone:"13912345678", county_code:$c, health:$h}
+		 + (if $e == "" then {} else {employer_application_id:$e} end)'
+}
+
+# code_is KEY JQ-FILTER: true when the person's current code (codegen) matches.
+code_is() { curl -fsS "$CODEGEN/v1/codes/$1" 2>/dev/null | jq -e "$2" >/dev/null; }
+
+# records_of TOPIC KEY: the CloudEvents of TOPIC (of this run) keyed KEY, one per line.
+records_of() {
+	kafka_records "${HC_KAFKA_TOPIC_PREFIX}$1" | jq -c --arg k "$2" 'select(.key == $k) | .payload | fromjson'
+}

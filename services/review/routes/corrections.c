@@ -86,7 +86,7 @@ static json_t *decided_data(json_t *c, const char *stage)
 	const char *status = json_string_value(json_object_get(c, "status"));
 
 	return json_pack(
-	    "{s:O, s:O, s:O, s:s, s:s, s:O, s:O, s:O?, s:O}", "correction_id",
+	    "{s:O, s:O, s:O, s:s, s:s, s:O, s:O, s:O*, s:O}", "correction_id",
 	    json_object_get(c, "correction_id"), "person_key", json_object_get(c, "person_key"),
 	    "county_code", json_object_get(c, "county_code"), "stage", stage, "status",
 	    strcmp(status, "pending_city") == 0 ? "county_approved" : status, "opinion",
