@@ -106,11 +106,11 @@ int matching_assess(db_conn *tx, const char *person_key, const matching_trigger 
 		rc = evaluate(tx, person_key, &o, err);
 	if (rc != 0)
 		goto out;
+	outcome_key(o, key, sizeof(key)); /* of the matched records only, not the trigger */
 	evidence = json_object_get(o, "evidence");
 	if (json_array_size(evidence) == 0) /* the default rule: the trigger is the evidence */
 		json_array_append_new(evidence, json_pack("{s:s, s:s, s:s}", "source", t->source,
 		                                          "kind", t->kind, "record_id", t->id));
-	outcome_key(o, key, sizeof(key));
 	rc = db_run(tx, "matching_latest", 1, kparams, &res, err);
 	if (rc != 0)
 		goto out;

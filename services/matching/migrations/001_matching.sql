@@ -39,7 +39,8 @@ CREATE TABLE rules (
 );
 
 -- Governance: a rule may read only allow-listed health sources.
-CREATE FUNCTION rules_sources_allowed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION rules_sources_allowed() RETURNS trigger LANGUAGE plpgsql
+    SET search_path FROM CURRENT AS $$
 BEGIN
     IF EXISTS (SELECT 1 FROM unnest(NEW.sources) s
                WHERE NOT EXISTS (SELECT 1 FROM data_sources d WHERE d.name = s AND d.health)) THEN
