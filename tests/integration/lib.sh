@@ -108,7 +108,7 @@ http() {
 	local out auth=()
 	[ -n "${AUTH:-}" ] && auth=(-H "Authorization: Bearer $AUTH")
 	if [ $# -ge 3 ]; then
-		out=$(curl -sS "${auth[@]}" -X "$1" "$2" -H "Content-Type: ${4:-application/json}" --data-binary "$3" -w '\n%{http_code}')
+		out=$(printf '%s' "$3" | curl -sS "${auth[@]}" -X "$1" "$2" -H "Content-Type: ${4:-application/json}" --data-binary @- -w '\n%{http_code}')
 	else
 		out=$(curl -sS "${auth[@]}" -X "$1" "$2" -w '\n%{http_code}')
 	fi
