@@ -170,10 +170,10 @@ start_platform() {
 	for s in intake review matching certificate codegen gateway; do svc_start "$s" "$@"; done
 }
 
-# person_id N: a resident ID unique to this run and N (born 1980-1999).
+# person_id N: a resident ID unique to this run, this test and N (born 1980-1999).
 person_id() {
 	local h
-	h=$(printf '%s-%s' "$HC_TEST_RUN" "$1" | sha256sum | tr -dc 0-9 | head -c 9)
+	h=$(printf '%s-%s-%s' "$HC_TEST_RUN" "$TEST_NAME" "$1" | sha256sum | tr -dc 0-9 | head -c 9)
 	resident_id "$(printf '420111%04d%02d%02d%s' $((1980 + 10#${h:0:2} % 20)) $((1 + 10#${h:2:2} % 12)) $((1 + 10#${h:4:2} % 28)) "${h:6:3}")"
 }
 
