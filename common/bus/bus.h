@@ -59,6 +59,15 @@ extern const db_stmt bus_statements[];
 int bus_outbox_add(db_conn *tx, const char *topic, const char *key, const cloudevent *ev,
                    const char *county, hc_err *err);
 
+/*
+ * bus_outbox_add for a new event: starts the event (type, source, subject,
+ * data stolen, continuing traceparent), writes it to the outbox inside tx,
+ * and releases it.  Returns 0 or the db error kind.
+ */
+int bus_outbox_emit(db_conn *tx, const char *topic, const char *key, const char *county,
+                    const char *type, const char *source, const char *subject, json_t *data,
+                    const char *traceparent, hc_err *err);
+
 typedef struct bus_relay bus_relay;
 
 typedef struct bus_relay_config {

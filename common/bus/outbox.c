@@ -309,3 +309,16 @@ void bus_relay_stop(bus_relay *relay)
 	free(relay->schema);
 	free(relay);
 }
+
+int bus_outbox_emit(db_conn *tx, const char *topic, const char *key, const char *county,
+                    const char *type, const char *source, const char *subject, json_t *data,
+                    const char *traceparent, hc_err *err)
+{
+	cloudevent ev = {0};
+	int rc;
+
+	cloudevent_init(&ev, type, source, subject, data, traceparent);
+	rc = bus_outbox_add(tx, topic, key, &ev, county, err);
+	cloudevent_cleanup(&ev);
+	return rc;
+}

@@ -89,6 +89,23 @@ int svc_stop(svc *s);
  */
 int svc_admin_open(const svc_spec *spec, void *own_cfg, db_conn **out, hc_err *err);
 
+/*
+ * The write of an HTTP handler: fn makes the change and writes its events to
+ * the outbox inside tx; svc_http_tx runs it in one transaction on a pooled
+ * connection and commits.  Returns 0 after the commit (the handler then
+ * replies), or the error kind after rolling back and replying the error.
+ */
+typedef int (*svc_tx_fn)(db_conn *tx, void *ctx, hc_err *err);
+int svc_http_tx(svc *s, http_req *req, svc_tx_fn fn, void *ctx);
+
+/*
+ * A read of an HTTP handler: runs stmt, whose first row's first column is a
+ * JSON document, and replies it with 200; no row (or NULL) is 404 "no
+ * <what>" naming field (may be NULL).
+ */
+void svc_http_reply_row(svc *s, http_req *req, const char *stmt, int nparams,
+                        const char *const *params, const char *field, const char *what);
+
 /* Runs the whole life of a service: start, wait, stop; the body of main(). */
 int svc_main(int argc, char **argv, const svc_spec *spec, void *app, void *own_cfg);
 

@@ -31,15 +31,13 @@ static int publish_rows(db_conn *tx, db_res *res, const char *type, const char *
 		const char *key = json_string_value(json_object_get(data, key_field));
 		const char *county = json_string_value(json_object_get(data, "county_code"));
 		char keybuf[80];
-		cloudevent ev = {0};
 
 		snprintf(keybuf, sizeof(keybuf), "%s", key != NULL ? key : "");
 		json_object_del(data, "plate"); /* the plate stays in this schema */
 		if (county == NULL)
 			county = json_string_value(json_object_get(data, "from_county"));
-		cloudevent_init(&ev, type, CERTIFICATE_EVENT_SOURCE, keybuf, data, traceparent);
-		rc = bus_outbox_add(tx, topic, keybuf, &ev, county, err);
-		cloudevent_cleanup(&ev);
+		rc = bus_outbox_emit(tx, topic, keybuf, county, type, CERTIFICATE_EVENT_SOURCE,
+		                     keybuf, data, traceparent, err);
 	}
 	return rc;
 }

@@ -142,101 +142,74 @@ static int all_green(db_conn *tx, json_t *riders, hc_err *err)
 	return rc;
 }
 
+typedef struct issuing {
+	http_req *req;
+	json_t *body, *riders, *pass;
+	char id[HC_UUID_LEN + 1];
+} issuing;
+
+static int issuing_write(db_conn *tx, void *ctx, hc_err *err)
+{
+	issuing *x = ctx;
+	const char *pass_params[6] = {x->id,
+	                              field_of(x->body, "plate"),
+	                              field_of(x->body, "from_county"),
+	                              field_of(x->body, "to_county"),
+	                              field_of(x->body, "travel_date"),
+	                              http_req_principal(x->req).client};
+	const char *get_params[2] = {x->id, NULL};
+	char *riders = json_dumps(x->riders, JSON_COMPACT);
+	const char *rider_params[2] = {x->id, riders};
+	json_t *data;
+	db_res *res = NULL;
+	int rc;
+
+	if (riders == NULL)
+		abort();
+	rc = all_green(tx, x->riders, err);
+	if (rc == 0)
+		rc = db_run(tx, "pass_insert", 6, pass_params, NULL, err);
+	if (rc == 0)
+		rc = db_run(tx, "pass_riders_insert", 2, rider_params, NULL, err);
+	free(riders);
+	if (rc == 0)
+		rc = db_run(tx, "pass_get", 2, get_params, &res, err);
+	if (rc != 0)
+		return rc;
+	x->pass = json_loads(db_res_get(res, 0, 0), 0, NULL);
+	db_res_free(res);
+	data = json_deep_copy(x->pass);
+	json_object_del(data, "plate"); /* the plate stays in this schema */
+	return bus_outbox_emit(tx, TOPIC_VEHICLE_PASS, x->id, field_of(x->body, "from_county"),
+	                       TYPE_VEHICLE_PASS_ISSUED, CERTIFICATE_EVENT_SOURCE, x->id, data,
+	                       http_req_traceparent(x->req), err);
+}
+
 void certificate_post_vehicle_pass(void *app_, http_req *req)
 {
 	certificate_app *app = app_;
-	json_t *body = http_req_json(req), *riders = NULL, *data = NULL;
-	char id[HC_UUID_LEN + 1], *rtext = NULL;
-	cloudevent ev = {0};
-	db_conn *tx = NULL;
-	db_res *res = NULL;
+	issuing x = {.req = req, .body = http_req_json(req)};
 	hc_err err;
-	int rc;
 
 	hc_err_clear(&err);
-	if (body == NULL)
+	if (x.body == NULL)
 		return;
-	if (jspec_check(body, pass_spec, sizeof(pass_spec) / sizeof(pass_spec[0]), "", &err) != 0 ||
-	    (riders = riders_of(body, app->cfg.person_key_secret, &err)) == NULL) {
+	if (jspec_check(x.body, pass_spec, sizeof(pass_spec) / sizeof(pass_spec[0]), "", &err) !=
+	        0 ||
+	    (x.riders = riders_of(x.body, app->cfg.person_key_secret, &err)) == NULL) {
 		http_reply_err(req, &err);
 		goto out;
 	}
-	hc_uuid_v4(id);
-	tx = db_pool_take(app->svc.pool);
-	rc = db_tx_begin(tx, &err);
-	if (rc == 0)
-		rc = all_green(tx, riders, &err);
-	if (rc == 0) {
-		const char *params[6] = {id,
-		                         field_of(body, "plate"),
-		                         field_of(body, "from_county"),
-		                         field_of(body, "to_county"),
-		                         field_of(body, "travel_date"),
-		                         http_req_principal(req).client};
-
-		rc = db_run(tx, "pass_insert", 6, params, NULL, &err);
-	}
-	if (rc == 0) {
-		rtext = json_dumps(riders, JSON_COMPACT);
-		if (rtext == NULL)
-			abort();
-		const char *params[2] = {id, rtext};
-
-		rc = db_run(tx, "pass_riders_insert", 2, params, NULL, &err);
-	}
-	if (rc == 0) {
-		const char *params[2] = {id, NULL};
-
-		rc = db_run(tx, "pass_get", 2, params, &res, &err);
-	}
-	if (rc == 0) {
-		data = json_loads(db_res_get(res, 0, 0), 0, NULL);
-		json_t *evdata = json_deep_copy(data);
-
-		json_object_del(evdata, "plate");
-		cloudevent_init(&ev, TYPE_VEHICLE_PASS_ISSUED, CERTIFICATE_EVENT_SOURCE, id, evdata,
-		                http_req_traceparent(req));
-		rc = bus_outbox_add(tx, TOPIC_VEHICLE_PASS, id, &ev, field_of(body, "from_county"),
-		                    &err);
-	}
-	if (rc == 0)
-		rc = db_tx_commit(tx, &err);
-	if (rc != 0) {
-		db_tx_rollback(tx);
-		http_reply_err(req, &err);
+	hc_uuid_v4(x.id);
+	if (svc_http_tx(&app->svc, req, issuing_write, &x) != 0)
 		goto out;
-	}
-	log_info("vehicle pass %s issued for %zu riders", id, json_array_size(riders));
-	http_reply_json(req, 201, data);
-	data = NULL;
+	log_info("vehicle pass %s issued for %zu riders", x.id, json_array_size(x.riders));
+	http_reply_json(req, 201, x.pass);
+	x.pass = NULL;
 out:
-	if (tx != NULL)
-		db_pool_give(app->svc.pool, tx);
-	db_res_free(res);
-	cloudevent_cleanup(&ev);
-	free(rtext);
-	json_decref(data);
-	json_decref(riders);
-	json_decref(body);
-}
-
-static void reply_stmt(certificate_app *app, http_req *req, const char *stmt, int n,
-                       const char *const *params, const char *what)
-{
-	db_conn *conn = db_pool_take(app->svc.pool);
-	db_res *res = NULL;
-	hc_err err;
-
-	hc_err_clear(&err);
-	if (db_run(conn, stmt, n, params, &res, &err) != 0)
-		http_reply_err(req, &err);
-	else if (db_res_rows(res) == 0)
-		http_reply_problem(req, PROBLEM_NOT_FOUND, NULL, "no %s", what);
-	else
-		http_reply_bytes(req, 200, "application/json", db_res_get(res, 0, 0),
-		                 strlen(db_res_get(res, 0, 0)));
-	db_res_free(res);
-	db_pool_give(app->svc.pool, conn);
+	json_decref(x.pass);
+	json_decref(x.riders);
+	json_decref(x.body);
 }
 
 void certificate_get_vehicle_pass(void *app, http_req *req)
@@ -250,7 +223,8 @@ void certificate_get_vehicle_pass(void *app, http_req *req)
 		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, "id", "id must be a UUID");
 		return;
 	}
-	reply_stmt(app, req, "pass_get", 2, params, "such vehicle pass");
+	svc_http_reply_row(&((certificate_app *)app)->svc, req, "pass_get", 2, params, "id",
+	                   "such vehicle pass");
 }
 
 void certificate_get_person_certificates(void *app, http_req *req)
@@ -263,5 +237,6 @@ void certificate_get_person_certificates(void *app, http_req *req)
 		                   "person_key must be 64 lowercase hex characters");
 		return;
 	}
-	reply_stmt(app, req, "cert_person_list", 1, params, "certificates");
+	svc_http_reply_row(&((certificate_app *)app)->svc, req, "cert_person_list", 1, params,
+	                   "person_key", "certificates");
 }

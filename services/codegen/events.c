@@ -47,8 +47,7 @@ static int write_version(db_conn *tx, const next_code *n, json_t *cur, int pass,
 {
 	char version[24], rule_version[24];
 	char *evidence = json_dumps(json_object_get(n->src, "evidence"), JSON_COMPACT);
-	json_t *v = NULL, *data;
-	cloudevent ev = {0};
+	json_t *v = NULL;
 	db_res *res = NULL;
 	int rc;
 
@@ -84,21 +83,21 @@ static int write_version(db_conn *tx, const next_code *n, json_t *cur, int pass,
 
 		rc = db_run(tx, "codegen_code_upsert", 5, params, NULL, err);
 	}
-	if (rc == 0) {
-		data = json_pack(
-		    "{s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O}", "person_key",
-		    n->person_key, "masked_name", n->masked_name, "county_code", n->county_code,
-		    "version", json_object_get(v, "version"), "colour",
-		    json_object_get(v, "colour"), "pass", json_object_get(v, "pass"), "rule_id",
-		    json_object_get(v, "rule_id"), "rule_version",
-		    json_object_get(v, "rule_version"), "evidence", json_object_get(v, "evidence"),
-		    "decided_by", json_object_get(v, "decided_by"), "cause",
-		    json_object_get(v, "cause"), "changed_at", json_object_get(v, "created_at"));
-		cloudevent_init(&ev, TYPE_CODE_CHANGED, CODEGEN_EVENT_SOURCE, n->person_key, data,
-		                traceparent);
-		rc = bus_outbox_add(tx, TOPIC_CODE, n->person_key, &ev, n->county_code, err);
-		cloudevent_cleanup(&ev);
-	}
+	if (rc == 0)
+		rc = bus_outbox_emit(
+		    tx, TOPIC_CODE, n->person_key, n->county_code, TYPE_CODE_CHANGED,
+		    CODEGEN_EVENT_SOURCE, n->person_key,
+		    json_pack(
+		        "{s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O}",
+		        "person_key", n->person_key, "masked_name", n->masked_name, "county_code",
+		        n->county_code, "version", json_object_get(v, "version"), "colour",
+		        json_object_get(v, "colour"), "pass", json_object_get(v, "pass"), "rule_id",
+		        json_object_get(v, "rule_id"), "rule_version",
+		        json_object_get(v, "rule_version"), "evidence",
+		        json_object_get(v, "evidence"), "decided_by",
+		        json_object_get(v, "decided_by"), "cause", json_object_get(v, "cause"),
+		        "changed_at", json_object_get(v, "created_at")),
+		    traceparent, err);
 	if (rc == 0)
 		log_info("code version %s made (%s)", version, n->cause);
 	json_decref(v);

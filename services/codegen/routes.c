@@ -23,26 +23,13 @@ static void reply_person_json(codegen_app *app, http_req *req, const char *stmt)
 {
 	const char *key = http_req_param(req, "person_key");
 	const char *params[1] = {key};
-	db_conn *conn;
-	db_res *res = NULL;
-	hc_err err;
 
-	hc_err_clear(&err);
 	if (!person_key_valid(key)) {
 		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, "person_key",
 		                   "person_key must be 64 lowercase hex characters");
 		return;
 	}
-	conn = db_pool_take(app->svc.pool);
-	if (db_run(conn, stmt, 1, params, &res, &err) != 0)
-		http_reply_err(req, &err);
-	else if (db_res_rows(res) == 0)
-		http_reply_problem(req, PROBLEM_NOT_FOUND, "person_key", "no code for this person");
-	else
-		http_reply_bytes(req, 200, "application/json", db_res_get(res, 0, 0),
-		                 strlen(db_res_get(res, 0, 0)));
-	db_res_free(res);
-	db_pool_give(app->svc.pool, conn);
+	svc_http_reply_row(&app->svc, req, stmt, 1, params, "person_key", "code for this person");
 }
 
 void codegen_get_code(void *app, http_req *req)
@@ -61,98 +48,100 @@ static const jspec_field scan_spec[] = {
     {"temperature", JSPEC_NUMBER, 1, 30, 45, NULL, NULL, NULL, 0},
 };
 
-void codegen_post_scan(void *app_, http_req *req)
+typedef struct scanning {
+	http_req *req;
+	json_t *body, *code;
+	const char *key, *result, *reason, *colour;
+	int fever;
+	char id[HC_UUID_LEN + 1], temp[16], at[40];
+} scanning;
+
+/* Looks up the code, decides, records the scan and publishes it. */
+static int scanning_write(db_conn *tx, void *ctx, hc_err *err)
 {
-	codegen_app *app = app_;
-	json_t *body = http_req_json(req), *code = NULL, *data;
-	const char *key, *result = "passed", *reason = NULL, *colour = NULL;
-	char id[HC_UUID_LEN + 1], temp[16], version[24] = "", at[40];
-	cloudevent ev = {0};
-	db_conn *tx = NULL;
+	scanning *x = ctx;
+	const char *key_params[1] = {x->key};
+	char version[24] = "";
 	db_res *res = NULL;
-	double t;
-	hc_err err;
-	int rc, fever;
+	int rc;
 
-	hc_err_clear(&err);
-	if (body == NULL)
-		return;
-	if (jspec_check(body, scan_spec, sizeof(scan_spec) / sizeof(scan_spec[0]), "", &err) != 0) {
-		http_reply_err(req, &err);
-		goto out;
-	}
-	key = json_string_value(json_object_get(body, "person_key"));
-	t = json_number_value(json_object_get(body, "temperature"));
-	fever = t >= FEVER_CELSIUS;
-	snprintf(temp, sizeof(temp), "%.1f", t);
-	hc_uuid_v4(id);
-	tx = db_pool_take(app->svc.pool);
-	rc = db_tx_begin(tx, &err);
-	if (rc == 0) {
-		const char *params[1] = {key};
-
-		rc = db_run(tx, "codegen_code_get", 1, params, &res, &err);
-	}
+	rc = db_run(tx, "codegen_code_get", 1, key_params, &res, err);
 	if (rc == 0 && db_res_rows(res) == 1) {
-		code = json_loads(db_res_get(res, 0, 0), 0, NULL);
-		colour = json_string_value(json_object_get(code, "colour"));
+		x->code = json_loads(db_res_get(res, 0, 0), 0, NULL);
+		x->colour = json_string_value(json_object_get(x->code, "colour"));
 		snprintf(version, sizeof(version), "%lld",
-		         (long long)json_integer_value(json_object_get(code, "version")));
+		         (long long)json_integer_value(json_object_get(x->code, "version")));
 	}
 	db_res_free(res);
 	res = NULL;
-	if (colour == NULL)
-		reason = "no_code";
-	else if (strcmp(colour, "green") != 0)
-		reason = strcmp(colour, "red") == 0 ? "colour_red" : "colour_yellow";
-	else if (fever)
-		reason = "fever";
-	if (reason != NULL)
-		result = "refused";
-	if (rc == 0) {
-		const char *params[8] = {id,
-		                         json_string_value(json_object_get(body, "checkpoint_id")),
-		                         key,
-		                         temp,
-		                         result,
-		                         reason,
-		                         version[0] ? version : NULL,
-		                         http_req_principal(req).client};
+	if (rc != 0)
+		return rc;
+	if (x->colour == NULL)
+		x->reason = "no_code";
+	else if (strcmp(x->colour, "green") != 0)
+		x->reason = strcmp(x->colour, "red") == 0 ? "colour_red" : "colour_yellow";
+	else if (x->fever)
+		x->reason = "fever";
+	x->result = x->reason != NULL ? "refused" : "passed";
+	{
+		const char *params[8] = {
+		    x->id,
+		    json_string_value(json_object_get(x->body, "checkpoint_id")),
+		    x->key,
+		    x->temp,
+		    x->result,
+		    x->reason,
+		    version[0] ? version : NULL,
+		    http_req_principal(x->req).client};
 
-		rc = db_run(tx, "codegen_scan_insert", 8, params, &res, &err);
+		rc = db_run(tx, "codegen_scan_insert", 8, params, &res, err);
 	}
-	if (rc == 0) {
-		snprintf(at, sizeof(at), "%s", db_res_get(res, 0, 0));
-		data = json_pack("{s:s, s:s, s:O, s:O?, s:b, s:s, s:s?, s:O?, s:s}", "scan_id", id,
-		                 "person_key", key, "checkpoint_id",
-		                 json_object_get(body, "checkpoint_id"), "county_code",
-		                 json_object_get(code, "county_code"), "fever", fever, "result",
-		                 result, "reason", reason, "code_version",
-		                 json_object_get(code, "version"), "scanned_at", at);
-		cloudevent_init(&ev, TYPE_SCAN_RECORDED, CODEGEN_EVENT_SOURCE, id, data,
-		                http_req_traceparent(req));
-		rc = bus_outbox_add(tx, TOPIC_SCAN, key, &ev,
-		                    json_string_value(json_object_get(code, "county_code")), &err);
-	}
-	if (rc == 0)
-		rc = db_tx_commit(tx, &err);
-	if (rc != 0) {
-		db_tx_rollback(tx);
+	if (rc != 0)
+		return rc;
+	snprintf(x->at, sizeof(x->at), "%s", db_res_get(res, 0, 0));
+	db_res_free(res);
+	return bus_outbox_emit(tx, TOPIC_SCAN, x->key,
+	                       json_string_value(json_object_get(x->code, "county_code")),
+	                       TYPE_SCAN_RECORDED, CODEGEN_EVENT_SOURCE, x->id,
+	                       json_pack("{s:s, s:s, s:O, s:O?, s:b, s:s, s:s?, s:O?, s:s}",
+	                                 "scan_id", x->id, "person_key", x->key, "checkpoint_id",
+	                                 json_object_get(x->body, "checkpoint_id"), "county_code",
+	                                 json_object_get(x->code, "county_code"), "fever", x->fever,
+	                                 "result", x->result, "reason", x->reason, "code_version",
+	                                 json_object_get(x->code, "version"), "scanned_at", x->at),
+	                       http_req_traceparent(x->req), err);
+}
+
+void codegen_post_scan(void *app_, http_req *req)
+{
+	codegen_app *app = app_;
+	scanning x = {.req = req, .body = http_req_json(req)};
+	double t;
+	hc_err err;
+
+	hc_err_clear(&err);
+	if (x.body == NULL)
+		return;
+	if (jspec_check(x.body, scan_spec, sizeof(scan_spec) / sizeof(scan_spec[0]), "", &err) !=
+	    0) {
 		http_reply_err(req, &err);
 		goto out;
 	}
-	log_info("scan %s at checkpoint: %s", id, result);
+	x.key = json_string_value(json_object_get(x.body, "person_key"));
+	t = json_number_value(json_object_get(x.body, "temperature"));
+	x.fever = t >= FEVER_CELSIUS;
+	snprintf(x.temp, sizeof(x.temp), "%.1f", t);
+	hc_uuid_v4(x.id);
+	if (svc_http_tx(&app->svc, req, scanning_write, &x) != 0)
+		goto out;
+	log_info("scan %s at checkpoint: %s", x.id, x.result);
 	http_reply_json(req, 201,
-	                json_pack("{s:s, s:s, s:s?, s:s?, s:O?, s:O?, s:s}", "scan_id", id,
-	                          "result", result, "reason", reason, "colour", colour,
-	                          "masked_name", json_object_get(code, "masked_name"),
-	                          "code_version", json_object_get(code, "version"), "scanned_at",
-	                          at));
+	                json_pack("{s:s, s:s, s:s?, s:s?, s:O?, s:O?, s:s}", "scan_id", x.id,
+	                          "result", x.result, "reason", x.reason, "colour", x.colour,
+	                          "masked_name", json_object_get(x.code, "masked_name"),
+	                          "code_version", json_object_get(x.code, "version"), "scanned_at",
+	                          x.at));
 out:
-	if (tx != NULL)
-		db_pool_give(app->svc.pool, tx);
-	db_res_free(res);
-	cloudevent_cleanup(&ev);
-	json_decref(code);
-	json_decref(body);
+	json_decref(x.code);
+	json_decref(x.body);
 }

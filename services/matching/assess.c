@@ -93,7 +93,6 @@ int matching_assess(db_conn *tx, const char *person_key, const matching_trigger 
 	json_t *person = NULL, *o = NULL, *evidence, *data;
 	char key[1024], id[HC_UUID_LEN + 1], version[16], at[40], isolation[16] = "";
 	const char *iso = NULL;
-	cloudevent ev = {0};
 	db_res *res = NULL;
 	char *evtext = NULL;
 	int rc;
@@ -159,17 +158,16 @@ int matching_assess(db_conn *tx, const char *person_key, const matching_trigger 
 	                 "rule_version", json_object_get(o, "rule_version"), "evidence", evidence,
 	                 "decided_by", t->decided_by, "trigger", "kind", t->kind, "id", t->id,
 	                 "isolation_until", iso, "assessed_at", at);
-	cloudevent_init(&ev, TYPE_ASSESSMENT_COMPLETED, MATCHING_EVENT_SOURCE, id, data,
-	                t->traceparent);
-	rc = bus_outbox_add(tx, TOPIC_ASSESSMENT, person_key, &ev,
-	                    json_string_value(json_object_get(person, "county_code")), err);
+	rc = bus_outbox_emit(tx, TOPIC_ASSESSMENT, person_key,
+	                     json_string_value(json_object_get(person, "county_code")),
+	                     TYPE_ASSESSMENT_COMPLETED, MATCHING_EVENT_SOURCE, id, data,
+	                     t->traceparent, err);
 	if (rc == 0) {
 		*published = 1;
 		log_info("assessment %s after %s %s", id, t->kind, t->id);
 	}
 out:
 	db_res_free(res);
-	cloudevent_cleanup(&ev);
 	free(evtext);
 	json_decref(person);
 	json_decref(o);

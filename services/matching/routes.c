@@ -13,15 +13,27 @@
 #include "services/matching/domain/rules.h"
 #include "services/matching/store.h"
 
+typedef struct importing {
+	http_req *req;
+	json_t *rows;
+	long inserted, reassessed;
+} importing;
+
+static int importing_write(db_conn *tx, void *ctx, hc_err *err)
+{
+	importing *x = ctx;
+
+	return matching_import_rows(tx, x->rows, http_req_traceparent(x->req), &x->inserted,
+	                            &x->reassessed, err);
+}
+
 void matching_post_records(void *app_, http_req *req)
 {
 	matching_app *app = app_;
-	json_t *body = http_req_json(req), *list, *rows = NULL;
-	long inserted = 0, reassessed = 0;
-	db_conn *tx = NULL;
+	json_t *body = http_req_json(req), *list;
+	importing x = {.req = req};
 	hc_err err;
 	size_t i;
-	int rc;
 
 	hc_err_clear(&err);
 	if (body == NULL)
@@ -34,7 +46,7 @@ void matching_post_records(void *app_, http_req *req)
 		                   MATCHING_BATCH_MAX);
 		goto out;
 	}
-	rows = json_array();
+	x.rows = json_array();
 	for (i = 0; i < json_array_size(list); i++) {
 		json_t *row;
 		char path[32];
@@ -45,44 +57,18 @@ void matching_post_records(void *app_, http_req *req)
 			http_reply_err(req, &err);
 			goto out;
 		}
-		json_array_append_new(rows, row);
+		json_array_append_new(x.rows, row);
 	}
-	tx = db_pool_take(app->svc.pool);
-	rc = db_tx_begin(tx, &err);
-	if (rc == 0)
-		rc = matching_import_rows(tx, rows, http_req_traceparent(req), &inserted,
-		                          &reassessed, &err);
-	if (rc == 0)
-		rc = db_tx_commit(tx, &err);
-	if (rc != 0) {
-		db_tx_rollback(tx);
-		http_reply_err(req, &err);
+	if (svc_http_tx(&app->svc, req, importing_write, &x) != 0)
 		goto out;
-	}
 	http_reply_json(req, 200,
-	                json_pack("{s:I, s:I, s:I}", "inserted", (json_int_t)inserted, "duplicates",
-	                          (json_int_t)(json_array_size(rows) - (size_t)inserted),
-	                          "reassessed", (json_int_t)reassessed));
+	                json_pack("{s:I, s:I, s:I}", "inserted", (json_int_t)x.inserted,
+	                          "duplicates",
+	                          (json_int_t)(json_array_size(x.rows) - (size_t)x.inserted),
+	                          "reassessed", (json_int_t)x.reassessed));
 out:
-	if (tx != NULL)
-		db_pool_give(app->svc.pool, tx);
-	json_decref(rows);
+	json_decref(x.rows);
 	json_decref(body);
-}
-
-static void reply_json_stmt(matching_app *app, http_req *req, const char *stmt, int n,
-                            const char *const *params)
-{
-	json_t *out = NULL;
-	db_conn *conn = db_pool_take(app->svc.pool);
-	hc_err err;
-
-	hc_err_clear(&err);
-	if (matching_store_json(conn, stmt, n, params, &out, &err) == 0)
-		http_reply_json(req, 200, out);
-	else
-		http_reply_err(req, &err);
-	db_pool_give(app->svc.pool, conn);
 }
 
 void matching_get_assessments(void *app, http_req *req)
@@ -95,10 +81,12 @@ void matching_get_assessments(void *app, http_req *req)
 		                   "person_key must be 64 lowercase hex characters");
 		return;
 	}
-	reply_json_stmt(app, req, "matching_assessments_list", 1, params);
+	svc_http_reply_row(&((matching_app *)app)->svc, req, "matching_assessments_list", 1, params,
+	                   "person_key", "assessments");
 }
 
 void matching_get_rules(void *app, http_req *req)
 {
-	reply_json_stmt(app, req, "matching_rules_all", 0, NULL);
+	svc_http_reply_row(&((matching_app *)app)->svc, req, "matching_rules_all", 0, NULL, NULL,
+	                   "rules");
 }

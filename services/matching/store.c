@@ -33,7 +33,7 @@ const db_stmt matching_statements[] = {
      "UPDATE people SET county_code = $2, updated_at = now() WHERE person_key = $1", 2},
     {"matching_person_get",
      "SELECT json_build_object('masked_name', masked_name, 'county_code', county_code)"
-     " FROM people WHERE person_key = $1",
+     " FROM people WHERE person_key = $1 FOR UPDATE",
      1},
     {"matching_record_add",
      "INSERT INTO records (source, record_id, kind, person_key, on_date)"

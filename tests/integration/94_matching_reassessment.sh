@@ -8,7 +8,8 @@
 #   - a record from a source no rule reads (commerce) changes no colour;
 #   - a fever at a checkpoint turns a green code yellow;
 #   - a check-in is assessed; a check-in without a declaration is refused;
-#   - a worker still in isolation gets no certificate until it ends.
+#   - a worker still in isolation gets no certificate until it ends; a
+#     worker from outside the province gets it from the employer's county.
 . "$(dirname "$0")/lib.sh"
 
 start_platform
@@ -111,4 +112,14 @@ code_is "${key[isolated]}" '.pass == false' || fail "a pass during isolation"
 sleep 2
 assert_eq "$(curl -fsS "$CERTIFICATE/v1/people/${key[isolated]}/certificates" | jq length)" 0 "certificates during isolation"
 assert_eq "$(curl -fsS "$MATCHING/v1/people/${key[isolated]}/assessments" | jq -r '.[0].isolation_until')" "$(date -u -d '5 days' +%F)" "isolation in the assessment"
+note "a worker from outside the province: the certificate comes from the employer's county"
+AUTH=$PARTNER http POST "$GATEWAY/v1/employer-applications" \
+	"$(jq -c --arg r "$(person_id outsider)" '.workers = [{name:"张三丰", resident_id:$r, phone:"13912345678"}]' <<<"$(application_json "out-$HC_TEST_RUN" 420106 1 4)")"
+app2=$(jq -r .id <<<"$BODY")
+wait_for "queued" 30 curl -fsS "$REVIEW/v1/queue-items/$app2"
+AUTH=$COUNTY http POST "$GATEWAY/v1/queue-items/$app2/decision" '{"decision":"approve","opinion":"同意","reviewer":"r"}'
+wait_for "intake knows the approval" 30 bash -c "curl -fsS $INTAKE/v1/employer-applications/$app2 | jq -e '.status == \"approved\"'"
+declare_person outsider 110105 "$app2"
+wait_for "a pass" 30 code_is "${key[outsider]}" '.pass'
+assert_eq "$(curl -fsS "$CERTIFICATE/v1/people/${key[outsider]}/certificates" | jq -r '.[0].county_code')" 420106 "issuing county"
 echo passed

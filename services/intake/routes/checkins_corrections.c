@@ -19,112 +19,92 @@
 #include "services/intake/domain/declaration.h"
 #include "services/intake/store.h"
 
-/* Publishes ev in tx and commits; replies the error otherwise.  Returns 0 on commit. */
-static int publish_commit(http_req *req, db_conn *tx, int rc, const char *topic, const char *key,
-                          cloudevent *ev, const char *county, hc_err *err)
-{
-	if (rc == 0)
-		rc = bus_outbox_add(tx, topic, key, ev, county, err);
-	if (rc == 0)
-		rc = db_tx_commit(tx, err);
-	if (rc != 0) {
-		db_tx_rollback(tx);
-		http_reply_err(req, err);
-	}
-	return rc;
-}
-
-void intake_post_checkins(void *app_, http_req *req)
-{
-	intake_app *app = app_;
-	json_t *body = http_req_json(req);
-	char id[HC_UUID_LEN + 1], at[40], county[7];
+typedef struct followup {
+	intake_app *app;
+	http_req *req;
+	int is_checkin;
 	checkin c;
-	cloudevent ev = {0};
-	db_conn *tx = NULL;
-	hc_err err;
+	correction k;
+	char id[HC_UUID_LEN + 1], at[40], county[7];
+} followup;
+
+static int followup_write(db_conn *tx, void *ctx, hc_err *err)
+{
+	followup *f = ctx;
+	const char *client = http_req_principal(f->req).client;
+	const char *key = f->is_checkin ? f->c.person_key : f->k.person_key;
 	int rc;
 
-	hc_err_clear(&err);
-	if (body == NULL)
-		return;
-	if (checkin_parse(&c, body, app->cfg.person_key_secret, &err) != 0) {
-		http_reply_err(req, &err);
-		goto out;
-	}
-	hc_uuid_v4(id);
-	tx = db_pool_take(app->svc.pool);
-	rc = db_tx_begin(tx, &err);
-	if (rc == 0)
-		rc = intake_store_person_county(tx, c.person_key, county, &err);
-	if (rc == 0)
-		rc = intake_store_checkin_insert(tx, &c, id, county, http_req_principal(req).client,
-		                                 app->cfg.pii_key, at, &err);
-	if (rc == 0)
-		cloudevent_init(&ev, TYPE_CHECKIN_SUBMITTED, INTAKE_EVENT_SOURCE, id,
-		                json_pack("{s:s, s:s, s:s, s:o, s:s}", "checkin_id", id,
-		                          "person_key", c.person_key, "county_code", county,
-		                          "declared", health_declared(c.health), "submitted_at",
-		                          at),
-		                http_req_traceparent(req));
-	if (publish_commit(req, tx, rc, TOPIC_DECLARATION, c.person_key, &ev, county, &err) != 0)
-		goto out;
-	http_reply_json(req, 201,
-	                json_pack("{s:s, s:s, s:s, s:s}", "id", id, "person_key", c.person_key,
-	                          "county_code", county, "submitted_at", at));
-out:
-	if (tx != NULL)
-		db_pool_give(app->svc.pool, tx);
-	cloudevent_cleanup(&ev);
-	json_decref(body);
+	rc = intake_store_person_county(tx, key, f->county, err);
+	if (rc == 0 && f->is_checkin)
+		rc = intake_store_checkin_insert(tx, &f->c, f->id, f->county, client,
+		                                 f->app->cfg.pii_key, f->at, err);
+	else if (rc == 0)
+		rc =
+		    intake_store_correction_insert(tx, &f->k, f->id, f->county, client, f->at, err);
+	if (rc != 0)
+		return rc;
+	if (f->is_checkin)
+		return bus_outbox_emit(tx, TOPIC_DECLARATION, key, f->county,
+		                       TYPE_CHECKIN_SUBMITTED, INTAKE_EVENT_SOURCE, f->id,
+		                       json_pack("{s:s, s:s, s:s, s:o, s:s}", "checkin_id", f->id,
+		                                 "person_key", key, "county_code", f->county,
+		                                 "declared", health_declared(f->c.health),
+		                                 "submitted_at", f->at),
+		                       http_req_traceparent(f->req), err);
+	return bus_outbox_emit(
+	    tx, TOPIC_CORRECTION, key, f->county, TYPE_CORRECTION_FILED, INTAKE_EVENT_SOURCE, f->id,
+	    json_pack("{s:s, s:s, s:s, s:s, s:s}", "correction_id", f->id, "person_key", key,
+	              "county_code", f->county, "reason", f->k.reason, "filed_at", f->at),
+	    http_req_traceparent(f->req), err);
 }
 
-void intake_post_corrections(void *app_, http_req *req)
+static void post_followup(intake_app *app, http_req *req, int is_checkin)
 {
-	intake_app *app = app_;
 	json_t *body = http_req_json(req);
-	char id[HC_UUID_LEN + 1], at[40], county[7], location[64];
-	correction c;
-	cloudevent ev = {0};
-	db_conn *tx = NULL;
+	followup f = {.app = app, .req = req, .is_checkin = is_checkin};
+	char location[64];
 	hc_err err;
 	int rc;
 
 	hc_err_clear(&err);
 	if (body == NULL)
 		return;
-	if (correction_parse(&c, body, app->cfg.person_key_secret, &err) != 0) {
+	rc = is_checkin ? checkin_parse(&f.c, body, app->cfg.person_key_secret, &err)
+	                : correction_parse(&f.k, body, app->cfg.person_key_secret, &err);
+	if (rc != 0) {
 		http_reply_err(req, &err);
 		goto out;
 	}
-	hc_uuid_v4(id);
-	tx = db_pool_take(app->svc.pool);
-	rc = db_tx_begin(tx, &err);
-	if (rc == 0)
-		rc = intake_store_person_county(tx, c.person_key, county, &err);
-	if (rc == 0)
-		rc = intake_store_correction_insert(tx, &c, id, county,
-		                                    http_req_principal(req).client, at, &err);
-	if (rc == 0)
-		cloudevent_init(&ev, TYPE_CORRECTION_FILED, INTAKE_EVENT_SOURCE, id,
-		                json_pack("{s:s, s:s, s:s, s:s, s:s}", "correction_id", id,
-		                          "person_key", c.person_key, "county_code", county,
-		                          "reason", c.reason, "filed_at", at),
-		                http_req_traceparent(req));
-	if (publish_commit(req, tx, rc, TOPIC_CORRECTION, c.person_key, &ev, county, &err) != 0)
+	hc_uuid_v4(f.id);
+	if (svc_http_tx(&app->svc, req, followup_write, &f) != 0)
 		goto out;
-	log_info("correction %s filed in county %s", id, county);
-	snprintf(location, sizeof(location), "/v1/corrections/%s", id);
+	if (is_checkin) {
+		http_reply_json(req, 201,
+		                json_pack("{s:s, s:s, s:s, s:s}", "id", f.id, "person_key",
+		                          f.c.person_key, "county_code", f.county, "submitted_at",
+		                          f.at));
+		goto out;
+	}
+	log_info("correction %s filed in county %s", f.id, f.county);
+	snprintf(location, sizeof(location), "/v1/corrections/%s", f.id);
 	http_reply_header(req, "Location", location);
 	http_reply_json(req, 201,
-	                json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", id, "status", "filed",
-	                          "person_key", c.person_key, "county_code", county, "filed_at",
-	                          at));
+	                json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", f.id, "status", "filed",
+	                          "person_key", f.k.person_key, "county_code", f.county, "filed_at",
+	                          f.at));
 out:
-	if (tx != NULL)
-		db_pool_give(app->svc.pool, tx);
-	cloudevent_cleanup(&ev);
 	json_decref(body);
+}
+
+void intake_post_checkins(void *app, http_req *req)
+{
+	post_followup(app, req, 1);
+}
+
+void intake_post_corrections(void *app, http_req *req)
+{
+	post_followup(app, req, 0);
 }
 
 void intake_get_correction(void *app_, http_req *req)

@@ -96,23 +96,43 @@ static json_t *decided_data(json_t *c, const char *stage)
 	    json_object_get(c, city ? "city_decided_at" : "county_decided_at"));
 }
 
+typedef struct deciding {
+	http_req *req;
+	const char *id, *stage, *scope;
+	review_decision d;
+	json_t *c;
+} deciding;
+
+static int deciding_write(db_conn *tx, void *ctx, hc_err *err)
+{
+	deciding *x = ctx;
+	int rc = review_store_correction_decide(tx, x->id, x->stage, x->scope, &x->d, &x->c, err);
+
+	if (rc == 0)
+		rc = bus_outbox_emit(tx, TOPIC_REVIEW_DECISION,
+		                     json_string_value(json_object_get(x->c, "person_key")),
+		                     json_string_value(json_object_get(x->c, "county_code")),
+		                     TYPE_CORRECTION_DECIDED, REVIEW_EVENT_SOURCE, x->id,
+		                     decided_data(x->c, x->stage), http_req_traceparent(x->req),
+		                     err);
+	return rc;
+}
+
 static void decide(review_app *app, http_req *req, const char *stage)
 {
-	const char *id = http_req_param(req, "id");
-	const char *scope = http_req_principal(req).county;
-	json_t *body = NULL, *c = NULL;
-	review_decision d;
-	cloudevent ev = {0};
-	db_conn *tx = NULL;
+	deciding x = {.req = req,
+	              .id = http_req_param(req, "id"),
+	              .stage = stage,
+	              .scope = http_req_principal(req).county};
+	json_t *body = NULL;
 	hc_err err;
-	int rc;
 
 	hc_err_clear(&err);
-	if (!hc_uuid_valid(id)) {
+	if (!hc_uuid_valid(x.id)) {
 		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, "id", "id must be a UUID");
 		return;
 	}
-	if (scope != NULL && region_is_city(scope) != (strcmp(stage, "city") == 0)) {
+	if (x.scope != NULL && region_is_city(x.scope) != (strcmp(stage, "city") == 0)) {
 		http_reply_problem(req, PROBLEM_FORBIDDEN, NULL,
 		                   "the %s decision belongs to the %s headquarters", stage, stage);
 		return;
@@ -120,37 +140,18 @@ static void decide(review_app *app, http_req *req, const char *stage)
 	body = http_req_json(req);
 	if (body == NULL)
 		return;
-	if (review_decision_parse(&d, body, &err) != 0) {
+	if (review_decision_parse(&x.d, body, &err) != 0) {
 		http_reply_err(req, &err);
 		goto out;
 	}
-	tx = db_pool_take(app->svc.pool);
-	rc = db_tx_begin(tx, &err);
-	if (rc == 0)
-		rc = review_store_correction_decide(tx, id, stage, scope, &d, &c, &err);
-	if (rc == 0) {
-		cloudevent_init(&ev, TYPE_CORRECTION_DECIDED, REVIEW_EVENT_SOURCE, id,
-		                decided_data(c, stage), http_req_traceparent(req));
-		rc = bus_outbox_add(tx, TOPIC_REVIEW_DECISION,
-		                    json_string_value(json_object_get(c, "person_key")), &ev,
-		                    json_string_value(json_object_get(c, "county_code")), &err);
-	}
-	if (rc == 0)
-		rc = db_tx_commit(tx, &err);
-	if (rc != 0) {
-		db_tx_rollback(tx);
-		http_reply_err(req, &err);
+	if (svc_http_tx(&app->svc, req, deciding_write, &x) != 0)
 		goto out;
-	}
-	log_info("correction %s: %s decision, now %s", id, stage,
-	         json_string_value(json_object_get(c, "status")));
-	http_reply_json(req, 200, c);
-	c = NULL;
+	log_info("correction %s: %s decision, now %s", x.id, stage,
+	         json_string_value(json_object_get(x.c, "status")));
+	http_reply_json(req, 200, x.c);
+	x.c = NULL;
 out:
-	if (tx != NULL)
-		db_pool_give(app->svc.pool, tx);
-	cloudevent_cleanup(&ev);
-	json_decref(c);
+	json_decref(x.c);
 	json_decref(body);
 }
 

@@ -15,19 +15,37 @@
 #include "services/review/domain/decision.h"
 #include "services/review/store.h"
 
+typedef struct deciding {
+	http_req *req;
+	const char *id;
+	review_decision d;
+	json_t *item;
+} deciding;
+
+static int deciding_write(db_conn *tx, void *ctx, hc_err *err)
+{
+	deciding *x = ctx;
+	int rc = review_store_decide(tx, x->id, http_req_principal(x->req).county, x->d.status,
+	                             x->d.opinion, x->d.reviewer, &x->item, err);
+
+	if (rc == 0)
+		rc = bus_outbox_emit(tx, TOPIC_REVIEW_DECISION, x->id,
+		                     json_string_value(json_object_get(x->item, "county_code")),
+		                     TYPE_EMPLOYER_APPLICATION_DECIDED, REVIEW_EVENT_SOURCE, x->id,
+		                     review_decision_event_data(x->item),
+		                     http_req_traceparent(x->req), err);
+	return rc;
+}
+
 void review_post_decision(void *app_, http_req *req)
 {
 	review_app *app = app_;
-	const char *id = http_req_param(req, "application_id");
-	json_t *body = NULL, *item = NULL;
-	review_decision d;
-	cloudevent ev = {0};
-	db_conn *tx = NULL;
+	deciding x = {.req = req, .id = http_req_param(req, "application_id")};
+	json_t *body = NULL;
 	hc_err err;
-	int rc;
 
 	hc_err_clear(&err);
-	if (!hc_uuid_valid(id)) {
+	if (!hc_uuid_valid(x.id)) {
 		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, "application_id",
 		                   "application_id must be a UUID");
 		return;
@@ -35,36 +53,17 @@ void review_post_decision(void *app_, http_req *req)
 	body = http_req_json(req);
 	if (body == NULL)
 		return;
-	if (review_decision_parse(&d, body, &err) != 0) {
+	if (review_decision_parse(&x.d, body, &err) != 0) {
 		http_reply_err(req, &err);
 		goto out;
 	}
-	tx = db_pool_take(app->svc.pool);
-	rc = db_tx_begin(tx, &err);
-	if (rc == 0)
-		rc = review_store_decide(tx, id, http_req_principal(req).county, d.status,
-		                         d.opinion, d.reviewer, &item, &err);
-	if (rc == 0) {
-		cloudevent_init(&ev, TYPE_EMPLOYER_APPLICATION_DECIDED, REVIEW_EVENT_SOURCE, id,
-		                review_decision_event_data(item), http_req_traceparent(req));
-		rc = bus_outbox_add(tx, TOPIC_REVIEW_DECISION, id, &ev,
-		                    json_string_value(json_object_get(item, "county_code")), &err);
-	}
-	if (rc == 0)
-		rc = db_tx_commit(tx, &err);
-	if (rc != 0) {
-		db_tx_rollback(tx);
-		http_reply_err(req, &err);
+	if (svc_http_tx(&app->svc, req, deciding_write, &x) != 0)
 		goto out;
-	}
-	log_info("application %s %s by county %s", id, d.status,
-	         json_string_value(json_object_get(item, "county_code")));
-	http_reply_json(req, 200, item);
-	item = NULL;
+	log_info("application %s %s by county %s", x.id, x.d.status,
+	         json_string_value(json_object_get(x.item, "county_code")));
+	http_reply_json(req, 200, x.item);
+	x.item = NULL;
 out:
-	if (tx != NULL)
-		db_pool_give(app->svc.pool, tx);
-	cloudevent_cleanup(&ev);
-	json_decref(item);
+	json_decref(x.item);
 	json_decref(body);
 }
