@@ -1,6 +1,7 @@
 /* The shapes HTTP handlers share; see svc.h. */
 #include <string.h>
 
+#include "common/identity/identity.h"
 #include "common/svc/svc.h"
 
 int svc_http_tx(svc *s, http_req *req, svc_tx_fn fn, void *ctx)
@@ -40,4 +41,17 @@ void svc_http_reply_row(svc *s, http_req *req, const char *stmt, int nparams,
 		                 strlen(db_res_get(res, 0, 0)));
 	db_res_free(res);
 	db_pool_give(s->pool, conn);
+}
+
+void svc_http_reply_person(svc *s, http_req *req, const char *stmt, const char *what)
+{
+	const char *key = http_req_param(req, "person_key");
+	const char *params[1] = {key};
+
+	if (!person_key_valid(key)) {
+		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, "person_key",
+		                   "person_key must be 64 lowercase hex characters");
+		return;
+	}
+	svc_http_reply_row(s, req, stmt, 1, params, "person_key", what);
 }

@@ -106,6 +106,12 @@ int svc_http_tx(svc *s, http_req *req, svc_tx_fn fn, void *ctx);
 void svc_http_reply_row(svc *s, http_req *req, const char *stmt, int nparams,
                         const char *const *params, const char *field, const char *what);
 
+/*
+ * svc_http_reply_row for a route keyed by {person_key}: the key is checked
+ * (400 naming person_key) and is the statement's one parameter.
+ */
+void svc_http_reply_person(svc *s, http_req *req, const char *stmt, const char *what);
+
 /* Runs the whole life of a service: start, wait, stop; the body of main(). */
 int svc_main(int argc, char **argv, const svc_spec *spec, void *app, void *own_cfg);
 

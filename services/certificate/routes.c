@@ -229,14 +229,5 @@ void certificate_get_vehicle_pass(void *app, http_req *req)
 
 void certificate_get_person_certificates(void *app, http_req *req)
 {
-	const char *key = http_req_param(req, "person_key");
-	const char *params[1] = {key};
-
-	if (!person_key_valid(key)) {
-		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, "person_key",
-		                   "person_key must be 64 lowercase hex characters");
-		return;
-	}
-	svc_http_reply_row(&((certificate_app *)app)->svc, req, "cert_person_list", 1, params,
-	                   "person_key", "certificates");
+	svc_http_reply_person(app, req, "cert_person_list", "certificates");
 }

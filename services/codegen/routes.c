@@ -19,27 +19,14 @@
 
 #define FEVER_CELSIUS 37.3
 
-static void reply_person_json(codegen_app *app, http_req *req, const char *stmt)
-{
-	const char *key = http_req_param(req, "person_key");
-	const char *params[1] = {key};
-
-	if (!person_key_valid(key)) {
-		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, "person_key",
-		                   "person_key must be 64 lowercase hex characters");
-		return;
-	}
-	svc_http_reply_row(&app->svc, req, stmt, 1, params, "person_key", "code for this person");
-}
-
 void codegen_get_code(void *app, http_req *req)
 {
-	reply_person_json(app, req, "codegen_code_get");
+	svc_http_reply_person(app, req, "codegen_code_get", "code for this person");
 }
 
 void codegen_get_history(void *app, http_req *req)
 {
-	reply_person_json(app, req, "codegen_history");
+	svc_http_reply_person(app, req, "codegen_history", "code for this person");
 }
 
 static const jspec_field scan_spec[] = {

@@ -73,16 +73,7 @@ out:
 
 void matching_get_assessments(void *app, http_req *req)
 {
-	const char *key = http_req_param(req, "person_key");
-	const char *params[1] = {key};
-
-	if (!person_key_valid(key)) {
-		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, "person_key",
-		                   "person_key must be 64 lowercase hex characters");
-		return;
-	}
-	svc_http_reply_row(&((matching_app *)app)->svc, req, "matching_assessments_list", 1, params,
-	                   "person_key", "assessments");
+	svc_http_reply_person(app, req, "matching_assessments_list", "assessments");
 }
 
 void matching_get_rules(void *app, http_req *req)
