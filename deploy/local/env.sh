@@ -110,6 +110,17 @@ hc_load_secrets() {
 	set +a
 }
 
+# hc_secret_env SERVICE: `env` arguments that withhold the secrets SERVICE
+# does not need: only intake seals personal data (HC_PII_KEY); only intake,
+# matching and certificate turn ID numbers into person keys.
+hc_secret_env() {
+	case "$1" in
+	intake) ;;
+	matching | certificate) echo "-u HC_PII_KEY" ;;
+	*) echo "-u HC_PII_KEY -u HC_PERSON_KEY_SECRET" ;;
+	esac
+}
+
 # hc_db_url SERVICE [DATABASE]: the libpq URL of the service's own role.
 hc_db_url() {
 	local pw_var="HC_PG_PASSWORD_${1^^}"

@@ -19,7 +19,8 @@ start_one() {
 		return 0
 	fi
 	[ -x "$HC_BUILD/bin/hc-$s" ] || hc_die "hc-$s is not built; run make"
-	HC_INTAKE_URL=http://127.0.0.1:$HC_INTAKE_PORT HC_REVIEW_URL=http://127.0.0.1:$HC_REVIEW_PORT \
+	# shellcheck disable=SC2046
+	env $(hc_secret_env "$s") HC_INTAKE_URL=http://127.0.0.1:$HC_INTAKE_PORT HC_REVIEW_URL=http://127.0.0.1:$HC_REVIEW_PORT \
 		HC_MATCHING_URL=http://127.0.0.1:$HC_MATCHING_PORT HC_CERTIFICATE_URL=http://127.0.0.1:$HC_CERTIFICATE_PORT \
 		HC_CODEGEN_URL=http://127.0.0.1:$HC_CODEGEN_PORT \
 		HC_DATABASE_URL=$(hc_db_url "$s") HC_KAFKA_BROKERS=$HC_KAFKA_BROKERS HC_HTTP_PORT=$port \

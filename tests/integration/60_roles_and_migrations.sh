@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Each service's role can touch only its own schema; migrations are recorded
-# and applied exactly once, also when two instances start at the same time.
+# Each service's role can touch only its own schema, and only intake is given
+# the key that seals personal data; migrations are recorded and applied
+# exactly once, also when two instances start at the same time.
 . "$(dirname "$0")/lib.sh"
 
 svc_start intake
@@ -24,6 +25,10 @@ as_role codegen 'SELECT * FROM certificate.certificates' | grep -q 'permission d
 as_role matching 'SELECT * FROM codegen.code_versions' | grep -q 'permission denied' || fail "matching could read codegen"
 as_role review 'CREATE TABLE public.x (a int)' | grep -q 'permission denied' || fail "review could create in public"
 as_role intake 'CREATE SCHEMA sneaky' | grep -q 'permission denied' || fail "intake could create a schema"
+
+note "secrets only where needed"
+tr '\0' '\n' </proc/"$(cat "$HC_TEST_TMP/review.pid")"/environ | grep -qE '^HC_(PII_KEY|PERSON_KEY_SECRET)=' && fail "review was given a secret it does not need"
+tr '\0' '\n' </proc/"$(cat "$HC_TEST_TMP/intake.pid")"/environ | grep -q '^HC_PII_KEY=' || fail "intake lacks its key"
 
 note "migrations recorded once"
 # migrations_of SERVICE: "bus:1,SERVICE:1,...", one per file under services/SERVICE/migrations

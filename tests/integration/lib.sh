@@ -52,7 +52,8 @@ svc_start() {
 	local s=$1 port_var="TEST_${1^^}_PORT" i
 	shift
 	local pidfile=$HC_TEST_TMP/$s.pid
-	env HC_DATABASE_URL="$(hc_db_url "$s" "$HC_PG_DATABASE")" HC_KAFKA_BROKERS="$HC_KAFKA_BROKERS" \
+	# shellcheck disable=SC2046
+	env $(hc_secret_env "$s") HC_DATABASE_URL="$(hc_db_url "$s" "$HC_PG_DATABASE")" HC_KAFKA_BROKERS="$HC_KAFKA_BROKERS" \
 		HC_KAFKA_TOPIC_PREFIX="$HC_KAFKA_TOPIC_PREFIX" HC_HTTP_PORT="${!port_var}" HC_HTTP_THREADS="${TEST_HTTP_THREADS:-4}" \
 		HC_KAFKA_GROUP_ID="$s-test-$HC_TEST_RUN" HC_KAFKA_INSTANCE_ID="$s-test-1" \
 		HC_INTAKE_URL="$INTAKE" HC_REVIEW_URL="$REVIEW" HC_MATCHING_URL="$MATCHING" \
