@@ -10,7 +10,7 @@
 #   make V=1 ...    show full commands
 
 SERVICES := gateway intake review matching certificate codegen
-PKGS     := rdkafka libpq jansson libmicrohttpd libcurl openssl
+PKGS     := rdkafka libpq jansson libmicrohttpd libcurl openssl libcbor libqrencode
 
 CC      ?= cc
 V       ?= 0

@@ -1,0 +1,194 @@
+/*
+ * QR images of tokens: libqrencode for the symbol (alphanumeric mode, which
+ * the base45 alphabet and the prefix fit, error correction Q), and a small
+ * PNG writer of our own (1-bit grayscale, deflate "stored" blocks, so no
+ * compression library is needed) or an SVG path.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <qrencode.h>
+
+#include "common/token/token.h"
+
+#define QUIET_ZONE 4 /* modules of white border, as the standard asks */
+
+static QRcode *encode(const char *text)
+{
+	/* the splitter picks alphanumeric mode for the base45 text; the hint names 8-bit */
+	return QRcode_encodeString(text, 0, QR_ECLEVEL_Q, QR_MODE_8, 1);
+}
+
+static unsigned long crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_init(void)
+{
+	unsigned long c;
+	int n, k;
+
+	for (n = 0; n < 256; n++) {
+		c = (unsigned long)n;
+		for (k = 0; k < 8; k++)
+			c = c & 1 ? 0xedb88320UL ^ (c >> 1) : c >> 1;
+		crc_table[n] = c;
+	}
+}
+
+static unsigned long crc(const unsigned char *buf, size_t len)
+{
+	unsigned long c = 0xffffffffUL;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		c = crc_table[(c ^ buf[i]) & 0xff] ^ (c >> 8);
+	return c ^ 0xffffffffUL;
+}
+
+typedef struct outbuf {
+	unsigned char *p;
+	size_t len, cap;
+} outbuf;
+
+static void put(outbuf *o, const void *data, size_t n)
+{
+	if (o->len + n > o->cap) {
+		o->cap = (o->len + n) * 2;
+		o->p = realloc(o->p, o->cap);
+		if (o->p == NULL)
+			abort();
+	}
+	memcpy(o->p + o->len, data, n);
+	o->len += n;
+}
+
+static void put32(outbuf *o, unsigned long v)
+{
+	unsigned char b[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
+	                      (unsigned char)(v >> 8), (unsigned char)v};
+
+	put(o, b, 4);
+}
+
+/* One PNG chunk: length, type, data, CRC over type and data. */
+static void chunk(outbuf *o, const char *type, const unsigned char *data, size_t n)
+{
+	size_t start;
+
+	put32(o, (unsigned long)n);
+	start = o->len;
+	put(o, type, 4);
+	put(o, data, n);
+	put32(o, crc(o->p + start, n + 4));
+}
+
+int token_qr_png(const char *text, int scale, unsigned char **out, size_t *len)
+{
+	QRcode *q = encode(text);
+	outbuf png = {0}, z = {0};
+	unsigned char *raw;
+	size_t size, row, rawlen, i;
+	unsigned long a = 1, b = 0; /* adler-32 */
+	int x, y;
+
+	if (q == NULL)
+		return -1;
+	pthread_once(&crc_once, crc_init);
+	size = (size_t)(q->width + 2 * QUIET_ZONE) * (size_t)scale;
+	row = 1 + (size + 7) / 8; /* filter byte + 1 bit per pixel */
+	rawlen = row * size;
+	raw = calloc(rawlen, 1);
+	if (raw == NULL)
+		abort();
+	for (y = 0; y < (int)size; y++) {
+		int my = y / scale - QUIET_ZONE;
+
+		for (x = 0; x < (int)size; x++) {
+			int mx = x / scale - QUIET_ZONE;
+			int dark = mx >= 0 && my >= 0 && mx < q->width && my < q->width &&
+			           (q->data[my * q->width + mx] & 1);
+
+			if (!dark) /* 1 is white in grayscale */
+				raw[(size_t)y * row + 1 + (size_t)x / 8] |=
+				    (unsigned char)(0x80 >> (x % 8));
+		}
+	}
+	QRcode_free(q);
+	/* zlib stream of stored deflate blocks */
+	put(&z, "\x78\x01", 2);
+	for (i = 0; i < rawlen || rawlen == 0; i += 65535) {
+		size_t n = rawlen - i < 65535 ? rawlen - i : 65535;
+		unsigned char h[5] = {(unsigned char)(i + n >= rawlen), (unsigned char)(n & 0xff),
+		                      (unsigned char)(n >> 8), (unsigned char)(~n & 0xff),
+		                      (unsigned char)((~n >> 8) & 0xff)};
+
+		put(&z, h, 5);
+		put(&z, raw + i, n);
+		if (rawlen == 0)
+			break;
+	}
+	for (i = 0; i < rawlen; i++) {
+		a = (a + raw[i]) % 65521;
+		b = (b + a) % 65521;
+	}
+	put32(&z, (b << 16) | a);
+	free(raw);
+	put(&png, "\x89PNG\r\n\x1a\n", 8);
+	{
+		unsigned char ihdr[13] = {(unsigned char)(size >> 24),
+		                          (unsigned char)(size >> 16),
+		                          (unsigned char)(size >> 8),
+		                          (unsigned char)size,
+		                          (unsigned char)(size >> 24),
+		                          (unsigned char)(size >> 16),
+		                          (unsigned char)(size >> 8),
+		                          (unsigned char)size,
+		                          1, /* bit depth */
+		                          0, /* grayscale */
+		                          0,
+		                          0,
+		                          0};
+
+		chunk(&png, "IHDR", ihdr, sizeof(ihdr));
+	}
+	chunk(&png, "IDAT", z.p, z.len);
+	chunk(&png, "IEND", NULL, 0);
+	free(z.p);
+	*out = png.p;
+	*len = png.len;
+	return 0;
+}
+
+int token_qr_svg(const char *text, int scale, char **out, size_t *len)
+{
+	QRcode *q = encode(text);
+	outbuf svg = {0};
+	char buf[160];
+	int x, y, size;
+
+	if (q == NULL)
+		return -1;
+	size = (q->width + 2 * QUIET_ZONE) * scale;
+	snprintf(buf, sizeof(buf),
+	         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+	         "viewBox=\"0 0 %d %d\" shape-rendering=\"crispEdges\">",
+	         size, size, q->width + 2 * QUIET_ZONE, q->width + 2 * QUIET_ZONE);
+	put(&svg, buf, strlen(buf));
+	snprintf(buf, sizeof(buf),
+	         "<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/><path d=\"");
+	put(&svg, buf, strlen(buf));
+	for (y = 0; y < q->width; y++)
+		for (x = 0; x < q->width; x++)
+			if (q->data[y * q->width + x] & 1) {
+				snprintf(buf, sizeof(buf), "M%d %dh1v1h-1z", x + QUIET_ZONE,
+				         y + QUIET_ZONE);
+				put(&svg, buf, strlen(buf));
+			}
+	put(&svg, "\" fill=\"#000\"/></svg>", strlen("\" fill=\"#000\"/></svg>"));
+	QRcode_free(q);
+	*out = (char *)svg.p;
+	*len = svg.len;
+	return 0;
+}
