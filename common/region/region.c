@@ -53,7 +53,7 @@ const char *region_county_name(const char *code)
 {
 	int i;
 
-	for (i = 0; i < NCOUNTIES; i++)
+	for (i = 0; code != NULL && i < NCOUNTIES; i++)
 		if (strcmp(counties[i].code, code) == 0)
 			return counties[i].name;
 	return NULL;

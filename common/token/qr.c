@@ -54,6 +54,8 @@ typedef struct outbuf {
 
 static void put(outbuf *o, const void *data, size_t n)
 {
+	if (n == 0)
+		return;
 	if (o->len + n > o->cap) {
 		o->cap = (o->len + n) * 2;
 		o->p = realloc(o->p, o->cap);
