@@ -52,7 +52,7 @@ endef
 $(foreach s,$(SERVICES),$(eval $(call service_vars,$(s))))
 
 SERVICE_BINS := $(SERVICES:%=$(BUILD)/bin/hc-%)
-TOOL_BINS    := $(BUILD)/bin/hc-topics
+TOOL_BINS    := $(BUILD)/bin/hc-topics $(BUILD)/bin/hc-verify $(BUILD)/tests/token_corpus
 EMBED        := $(BUILD)/bin/embed_sql
 
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
@@ -100,6 +100,16 @@ $(LIBHC): $(COMMON_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/hc-verify: $(BUILD)/obj/services/admin/verify.o $(LIBHC)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/token_corpus: $(BUILD)/obj/tests/tools/token_corpus.o $(LIBHC)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bin/hc-topics: $(BUILD)/obj/services/admin/topics.o $(LIBHC)
 	@mkdir -p $(@D)

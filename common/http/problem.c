@@ -21,6 +21,16 @@ static const problem_def problems[PROBLEM_COUNT] = {
     [PROBLEM_UNAVAILABLE] = {"service-unavailable", 503, "Service temporarily unavailable"},
     [PROBLEM_UPSTREAM_TIMEOUT] = {"upstream-timeout", 504,
                                   "The owning service did not answer in time"},
+    [PROBLEM_TOKEN_PREFIX] = {"token-prefix", 400, "The token does not start with HC1:"},
+    [PROBLEM_TOKEN_BASE45] = {"token-base45", 400, "The token is not base45"},
+    [PROBLEM_TOKEN_CBOR] = {"token-cbor", 400, "The token is not a signed code"},
+    [PROBLEM_TOKEN_ALGORITHM] = {"token-algorithm", 400, "The token's algorithm is not ES256"},
+    [PROBLEM_TOKEN_KID_UNKNOWN] = {"token-kid-unknown", 422, "The token's key is not known"},
+    [PROBLEM_TOKEN_KID_REVOKED] = {"token-kid-revoked", 422, "The token's key was revoked"},
+    [PROBLEM_TOKEN_SIGNATURE] = {"token-signature", 422, "The token's signature is wrong"},
+    [PROBLEM_TOKEN_EXPIRED] = {"token-expired", 422, "The token has expired"},
+    [PROBLEM_TOKEN_SUPERSEDED] = {"token-superseded", 422,
+                                  "The code changed since the token was issued"},
 };
 
 const problem_def *problem_get(enum problem_code code)

@@ -93,6 +93,19 @@ enum token_error cose_verify1(const unsigned char *in, size_t n, const token_key
                               size_t nkeys, int64_t now, unsigned char **payload, size_t *plen,
                               unsigned char kid_out[TOKEN_KID_LEN]);
 
+/*
+ * The signed key list for offline devices: a COSE_Sign1 by root over a CBOR
+ * array of [kid (bstr 8), public key (bstr: DER SubjectPublicKeyInfo),
+ * not_after (uint; 0: none)], holding the keys of keys[0..n) that are not
+ * revoked and still verify at now.  keylist_verify checks it against the
+ * root public key and returns the keys (free with keylist_free).
+ */
+int keylist_sign(const token_key *keys, size_t n, int64_t now, EVP_PKEY *root, unsigned char **out,
+                 size_t *len);
+int keylist_verify(const unsigned char *in, size_t len, EVP_PKEY *root, token_key **keys,
+                   size_t *n);
+void keylist_free(token_key *keys, size_t n);
+
 /* The QR code of text (alphanumeric mode, level Q) as PNG or SVG; new bytes in *out. */
 int token_qr_png(const char *text, int scale, unsigned char **out, size_t *len);
 int token_qr_svg(const char *text, int scale, char **out, size_t *len);

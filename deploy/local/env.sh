@@ -104,6 +104,9 @@ hc_load_secrets() {
 			done
 		} >"$HC_SECRETS_FILE"
 	fi
+	# secrets added since the file was made
+	grep -q '^HC_CODE_KEY_SECRET=' "$HC_SECRETS_FILE" ||
+		echo "HC_CODE_KEY_SECRET=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >>"$HC_SECRETS_FILE"
 	set -a
 	# shellcheck disable=SC1090
 	. "$HC_SECRETS_FILE"
@@ -112,12 +115,14 @@ hc_load_secrets() {
 
 # hc_secret_env SERVICE: `env` arguments that withhold the secrets SERVICE
 # does not need: only intake seals personal data (HC_PII_KEY); only intake,
-# matching and certificate turn ID numbers into person keys.
+# matching and certificate turn ID numbers into person keys; only codegen
+# opens the signing keys (HC_CODE_KEY_SECRET).
 hc_secret_env() {
 	case "$1" in
-	intake) ;;
-	matching | certificate) echo "-u HC_PII_KEY" ;;
-	*) echo "-u HC_PII_KEY -u HC_PERSON_KEY_SECRET" ;;
+	intake) echo "-u HC_CODE_KEY_SECRET" ;;
+	matching | certificate) echo "-u HC_PII_KEY -u HC_CODE_KEY_SECRET" ;;
+	codegen) echo "-u HC_PII_KEY -u HC_PERSON_KEY_SECRET" ;;
+	*) echo "-u HC_PII_KEY -u HC_PERSON_KEY_SECRET -u HC_CODE_KEY_SECRET" ;;
 	esac
 }
 

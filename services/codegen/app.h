@@ -6,26 +6,61 @@
  * its reason; the history is the list of versions.  Checkpoint scans are
  * recorded and published: only a green code and a temperature under
  * 37.3 C pass.
+ *
+ * The code is shown as a signed token (common/token) in a QR image, each
+ * fetch with a fresh token of short life; checkpoints verify tokens online
+ * (POST /v1/verifications) or offline against the signed key list.
  */
 #ifndef HC_CODEGEN_APP_H
 #define HC_CODEGEN_APP_H
 
 #include "common/event/cloudevent.h"
 #include "common/svc/svc.h"
+#include "services/codegen/keys.h"
+
+typedef struct codegen_config {
+	unsigned char code_key_secret[32]; /* HC_CODE_KEY_SECRET: seals signing keys */
+	long token_ttl_s;                  /* HC_TOKEN_TTL_S */
+	const char *issuer;                /* HC_TOKEN_ISSUER */
+} codegen_config;
 
 typedef struct codegen_app {
 	svc svc; /* first: the runtime casts the app to its svc */
+	codegen_config cfg;
+	keyring keys;
 } codegen_app;
 
 #define CODEGEN_EVENT_SOURCE "/hc/codegen"
+#define FEVER_CELSIUS        37.3
 
 /* Consumed events (events.c). */
 int codegen_on_assessment(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);
 int codegen_on_certificate(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);
 
-/* Routes (routes.c). */
+/* Routes (routes.c; tokens.c). */
 void codegen_get_code(void *app, http_req *req);
 void codegen_get_history(void *app, http_req *req);
 void codegen_post_scan(void *app, http_req *req);
+void codegen_get_token(void *app, http_req *req);
+void codegen_get_qr_png(void *app, http_req *req);
+void codegen_get_qr_svg(void *app, http_req *req);
+void codegen_post_verification(void *app, http_req *req);
+void codegen_get_jwks(void *app, http_req *req);
+void codegen_get_key_list(void *app, http_req *req);
+
+/*
+ * Records a checkpoint scan of a person's current code inside tx and
+ * publishes it (routes.c): result "passed" only for a green code without
+ * fever.  Fills code (new reference, NULL without a code), result, reason.
+ */
+typedef struct codegen_scan {
+	http_req *req;
+	const char *key, *checkpoint_id;
+	double temperature;
+	json_t *code;
+	const char *result, *reason, *colour;
+	char id[37], at[40];
+} codegen_scan;
+int codegen_scan_record(db_conn *tx, codegen_scan *s, hc_err *err);
 
 #endif

@@ -1,5 +1,6 @@
 /* hc-codegen: wiring only; see app.h for what the service does. */
 #include <stddef.h>
+#include <string.h>
 
 #include "common/event/catalog.h"
 #include "services/codegen/app.h"
@@ -12,6 +13,21 @@ static const http_route codegen_routes[] = {
     {"GET", "/v1/codes/{person_key}", codegen_get_code},
     {"GET", "/v1/codes/{person_key}/history", codegen_get_history},
     {"POST", "/v1/scans", codegen_post_scan},
+    {"GET", "/v1/codes/{person_key}/token", codegen_get_token},
+    {"GET", "/v1/codes/{person_key}/qr.png", codegen_get_qr_png},
+    {"GET", "/v1/codes/{person_key}/qr.svg", codegen_get_qr_svg},
+    {"POST", "/v1/verifications", codegen_post_verification},
+    {"GET", "/.well-known/jwks.json", codegen_get_jwks},
+    {"GET", "/v1/keys/signed-list", codegen_get_key_list},
+};
+
+static const config_var codegen_vars[] = {
+    {"HC_CODE_KEY_SECRET", CONFIG_KEY32, NULL, offsetof(codegen_config, code_key_secret), 0, 0,
+     "AES-256-GCM key sealing the signing keys, 64 hex characters"},
+    {"HC_TOKEN_TTL_S", CONFIG_INT, "300", offsetof(codegen_config, token_ttl_s), 5, 3600,
+     "lifetime of a code's token in seconds (a screenshot is useless after it)"},
+    {"HC_TOKEN_ISSUER", CONFIG_STRING, "HC", offsetof(codegen_config, issuer), 1, 31,
+     "the iss claim of every token"},
 };
 
 static const bus_route codegen_consumes[] = {
@@ -22,7 +38,7 @@ static const bus_route codegen_consumes[] = {
 
 int main(int argc, char **argv)
 {
-	static codegen_app app;
+	static codegen_app app = {.keys = {.mu = PTHREAD_MUTEX_INITIALIZER}};
 	svc_spec spec = {
 	    .name = "codegen",
 	    .default_port = "8085",
@@ -33,7 +49,13 @@ int main(int argc, char **argv)
 	    .nroutes = sizeof(codegen_routes) / sizeof(codegen_routes[0]),
 	    .consumes = codegen_consumes,
 	    .nconsumes = sizeof(codegen_consumes) / sizeof(codegen_consumes[0]),
+	    .vars = codegen_vars,
+	    .nvars = sizeof(codegen_vars) / sizeof(codegen_vars[0]),
 	};
 
-	return svc_main(argc, argv, &spec, &app, NULL);
+	app.keys.secret = app.cfg.code_key_secret; /* filled when the settings load */
+	if (argc > 1 && strcmp(argv[1], "keys") == 0)
+		return codegen_keys_command(argc, argv, &spec, &app.cfg, app.cfg.code_key_secret,
+		                            &app.cfg.token_ttl_s);
+	return svc_main(argc, argv, &spec, &app, &app.cfg);
 }

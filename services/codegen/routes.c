@@ -17,8 +17,6 @@
 #include "common/log/log.h"
 #include "services/codegen/app.h"
 
-#define FEVER_CELSIUS 37.3
-
 void codegen_get_code(void *app, http_req *req)
 {
 	svc_http_reply_person(app, req, "codegen_code_get", "code for this person");
@@ -35,20 +33,11 @@ static const jspec_field scan_spec[] = {
     {"temperature", JSPEC_NUMBER, 1, 30, 45, NULL, NULL, NULL, 0},
 };
 
-typedef struct scanning {
-	http_req *req;
-	json_t *body, *code;
-	const char *key, *result, *reason, *colour;
-	int fever;
-	char id[HC_UUID_LEN + 1], temp[16], at[40];
-} scanning;
-
-/* Looks up the code, decides, records the scan and publishes it. */
-static int scanning_write(db_conn *tx, void *ctx, hc_err *err)
+int codegen_scan_record(db_conn *tx, codegen_scan *x, hc_err *err)
 {
-	scanning *x = ctx;
 	const char *key_params[1] = {x->key};
-	char version[24] = "";
+	char version[24] = "", temp[16];
+	int fever = x->temperature >= FEVER_CELSIUS;
 	db_res *res = NULL;
 	int rc;
 
@@ -67,19 +56,20 @@ static int scanning_write(db_conn *tx, void *ctx, hc_err *err)
 		x->reason = "no_code";
 	else if (strcmp(x->colour, "green") != 0)
 		x->reason = strcmp(x->colour, "red") == 0 ? "colour_red" : "colour_yellow";
-	else if (x->fever)
+	else if (fever)
 		x->reason = "fever";
 	x->result = x->reason != NULL ? "refused" : "passed";
+	hc_uuid_v4(x->id);
+	snprintf(temp, sizeof(temp), "%.1f", x->temperature);
 	{
-		const char *params[8] = {
-		    x->id,
-		    json_string_value(json_object_get(x->body, "checkpoint_id")),
-		    x->key,
-		    x->temp,
-		    x->result,
-		    x->reason,
-		    version[0] ? version : NULL,
-		    http_req_principal(x->req).client};
+		const char *params[8] = {x->id,
+		                         x->checkpoint_id,
+		                         x->key,
+		                         temp,
+		                         x->result,
+		                         x->reason,
+		                         version[0] ? version : NULL,
+		                         http_req_principal(x->req).client};
 
 		rc = db_run(tx, "codegen_scan_insert", 8, params, &res, err);
 	}
@@ -87,39 +77,40 @@ static int scanning_write(db_conn *tx, void *ctx, hc_err *err)
 		return rc;
 	snprintf(x->at, sizeof(x->at), "%s", db_res_get(res, 0, 0));
 	db_res_free(res);
-	return bus_outbox_emit(tx, TOPIC_SCAN, x->key,
-	                       json_string_value(json_object_get(x->code, "county_code")),
-	                       TYPE_SCAN_RECORDED, CODEGEN_EVENT_SOURCE, x->id,
-	                       json_pack("{s:s, s:s, s:O, s:O?, s:b, s:s, s:s?, s:O?, s:s}",
-	                                 "scan_id", x->id, "person_key", x->key, "checkpoint_id",
-	                                 json_object_get(x->body, "checkpoint_id"), "county_code",
-	                                 json_object_get(x->code, "county_code"), "fever", x->fever,
-	                                 "result", x->result, "reason", x->reason, "code_version",
-	                                 json_object_get(x->code, "version"), "scanned_at", x->at),
-	                       http_req_traceparent(x->req), err);
+	return bus_outbox_emit(
+	    tx, TOPIC_SCAN, x->key, json_string_value(json_object_get(x->code, "county_code")),
+	    TYPE_SCAN_RECORDED, CODEGEN_EVENT_SOURCE, x->id,
+	    json_pack("{s:s, s:s, s:s, s:O?, s:b, s:s, s:s?, s:O?, s:s}", "scan_id", x->id,
+	              "person_key", x->key, "checkpoint_id", x->checkpoint_id, "county_code",
+	              json_object_get(x->code, "county_code"), "fever", fever, "result", x->result,
+	              "reason", x->reason, "code_version", json_object_get(x->code, "version"),
+	              "scanned_at", x->at),
+	    http_req_traceparent(x->req), err);
+}
+
+static int scan_write(db_conn *tx, void *ctx, hc_err *err)
+{
+	return codegen_scan_record(tx, ctx, err);
 }
 
 void codegen_post_scan(void *app_, http_req *req)
 {
 	codegen_app *app = app_;
-	scanning x = {.req = req, .body = http_req_json(req)};
-	double t;
+	json_t *body = http_req_json(req);
+	codegen_scan x = {.req = req};
 	hc_err err;
 
 	hc_err_clear(&err);
-	if (x.body == NULL)
+	if (body == NULL)
 		return;
-	if (jspec_check(x.body, scan_spec, sizeof(scan_spec) / sizeof(scan_spec[0]), "", &err) !=
-	    0) {
+	if (jspec_check(body, scan_spec, sizeof(scan_spec) / sizeof(scan_spec[0]), "", &err) != 0) {
 		http_reply_err(req, &err);
 		goto out;
 	}
-	x.key = json_string_value(json_object_get(x.body, "person_key"));
-	t = json_number_value(json_object_get(x.body, "temperature"));
-	x.fever = t >= FEVER_CELSIUS;
-	snprintf(x.temp, sizeof(x.temp), "%.1f", t);
-	hc_uuid_v4(x.id);
-	if (svc_http_tx(&app->svc, req, scanning_write, &x) != 0)
+	x.key = json_string_value(json_object_get(body, "person_key"));
+	x.checkpoint_id = json_string_value(json_object_get(body, "checkpoint_id"));
+	x.temperature = json_number_value(json_object_get(body, "temperature"));
+	if (svc_http_tx(&app->svc, req, scan_write, &x) != 0)
 		goto out;
 	log_info("scan %s at checkpoint: %s", x.id, x.result);
 	http_reply_json(req, 201,
@@ -130,5 +121,5 @@ void codegen_post_scan(void *app_, http_req *req)
 	                          x.at));
 out:
 	json_decref(x.code);
-	json_decref(x.body);
+	json_decref(body);
 }

@@ -58,5 +58,37 @@ const db_stmt codegen_statements[] = {
      " code_version, scanned_by) VALUES ($1, $2, $3, $4::numeric, $5, $6, $7::integer, $8)"
      " RETURNING " DB_RFC3339("scanned_at"),
      8},
+    /* signing keys (keys.c) */
+    {"codegen_keys_load",
+     "SELECT kid, purpose, private_sealed, public_der,"
+     " coalesce(extract(epoch FROM not_after)::bigint, 0)::text, revoked_at IS NOT NULL,"
+     " purpose = 'code' AND not_after IS NULL AND revoked_at IS NULL FROM signing_keys"
+     " WHERE purpose = 'keylist' OR revoked_at IS NOT NULL OR not_after IS NULL"
+     " OR not_after > now() ORDER BY created_at DESC LIMIT 200",
+     0},
+    {"codegen_keys_lock", "SELECT pg_advisory_xact_lock(hashtext('codegen.signing_keys'))", 0},
+    {"codegen_keys_present",
+     "SELECT EXISTS (SELECT 1 FROM signing_keys WHERE purpose = 'code' AND not_after IS NULL"
+     " AND revoked_at IS NULL), EXISTS (SELECT 1 FROM signing_keys WHERE purpose = 'keylist'"
+     " AND revoked_at IS NULL)",
+     0},
+    {"codegen_key_insert",
+     "INSERT INTO signing_keys (kid, purpose, private_sealed, public_der) VALUES ($1, $2, $3, $4)",
+     4},
+    {"codegen_keys_retire",
+     "UPDATE signing_keys SET not_after = clock_timestamp() + make_interval(secs => $1::integer)"
+     " WHERE purpose = 'code' AND not_after IS NULL AND kid <> $2",
+     2},
+    {"codegen_key_revoke",
+     "UPDATE signing_keys SET revoked_at = clock_timestamp() WHERE kid = $1"
+     " AND revoked_at IS NULL RETURNING kid",
+     1},
+    {"codegen_keys_list",
+     "SELECT coalesce(json_agg(json_build_object('kid', kid, 'purpose', purpose,"
+     " 'not_before', " DB_RFC3339("not_before") ", 'not_after', " DB_RFC3339(
+         "not_after") ","
+                      " 'revoked_at', " DB_RFC3339("revoked_at") ") ORDER BY created_at), '[]')"
+                                                                 " FROM signing_keys",
+     0},
     {NULL, NULL, 0},
 };

@@ -27,7 +27,7 @@ typedef struct gateway_route {
 	const char *method;
 	const char *pattern;
 	const char *owner; /* the owning service: intake, review, matching, certificate, codegen */
-	unsigned roles;    /* enum auth_role bits */
+	unsigned roles;    /* enum auth_role bits; 0: public, no key needed */
 	const char *county_param; /* path parameter a county system must own, or NULL */
 } gateway_route;
 

@@ -50,6 +50,13 @@ static const gateway_route gateway_routes[] = {
     {"GET", "/v1/codes/{person_key}", "codegen", P | A, NULL},
     {"GET", "/v1/codes/{person_key}/history", "codegen", P | A, NULL},
     {"POST", "/v1/scans", "codegen", K, NULL},
+    {"GET", "/v1/codes/{person_key}/token", "codegen", P | A, NULL},
+    {"GET", "/v1/codes/{person_key}/qr.png", "codegen", P | A, NULL},
+    {"GET", "/v1/codes/{person_key}/qr.svg", "codegen", P | A, NULL},
+    {"POST", "/v1/verifications", "codegen", K, NULL},
+    /* public: the keys that verify codes, for anyone */
+    {"GET", "/.well-known/jwks.json", "codegen", 0, NULL},
+    {"GET", "/v1/keys/signed-list", "codegen", 0, NULL},
 };
 #undef P
 #undef A

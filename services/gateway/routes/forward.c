@@ -114,8 +114,9 @@ void gateway_handle(void *app_, http_req *req)
 	gateway_principal p;
 	const char *base = gateway_owner_url(&app->cfg, route->owner);
 
-	if (!app->cfg.auth) {
-		gateway_forward(app, req, base, NULL); /* local development only */
+	if (!app->cfg.auth || route->roles == 0) {
+		/* public routes (roles 0), or local development without keys */
+		gateway_forward(app, req, base, NULL);
 		return;
 	}
 	if (gateway_authenticate(app, req, route, &p) != 0)

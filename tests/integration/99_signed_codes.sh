@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Signed codes (COSE_Sign1 CWT, ES256, base45, QR):
+#   - 1,000 random tokens, the largest first, drawn as QR PNGs, read back by
+#     an independent reader (zbarimg) and verified offline by hc-verify;
+#   - through the gateway: a fresh token and QR per fetch, online
+#     verification recording the scan, public JWKS and signed key list, the
+#     offline check against that list;
+#   - refusals, each with its own code: prefix, base45, structure, unknown
+#     kid (a token signed by a key not in the list), superseded (the code
+#     changed), revoked kid, expired;
+#   - rotation: tokens signed before it verify until they expire; after a
+#     revoke they do not, online or offline.
+. "$(dirname "$0")/lib.sh"
+
+note "QR round trip of 1,000 tokens"
+dir=$HC_TEST_TMP/qr
+mkdir -p "$dir"
+"$HC_BUILD/tests/token_corpus" "$dir" 1000
+zbarimg --raw -q -Sdisable -Sqrcode.enable "$dir"/*.png >"$dir/decoded.txt" 2>/dev/null
+assert_eq "$(wc -l <"$dir/decoded.txt")" 1000 "QR codes read"
+diff <(sort "$dir/tokens.txt") <(sort "$dir/decoded.txt") >/dev/null || fail "a QR code read back differs from its token"
+longest=$(awk '{print length}' "$dir/tokens.txt" | sort -n | tail -1)
+[ "$longest" -le 240 ] || fail "the largest token has $longest characters"
+note "largest token: $longest characters"
+while read -r t; do
+	set +e
+	"$HC_BUILD/bin/hc-verify" --keys "$dir/keys.cose" --root "$dir/root.pem" "$t" >/dev/null
+	rc=$?
+	set -e
+	[ "$rc" -le 1 ] || fail "hc-verify refused a token read from its QR (exit $rc)"
+done <"$dir/decoded.txt"
+
+start_platform
+PARTNER=$(gw_client sc-partner partner)
+CHECKPOINT=$(gw_client sc-checkpoint checkpoint)
+AUTH=$PARTNER http POST "$GATEWAY/v1/declarations" "$(declaration_json "$(person_id holder)" 420106)"
+key=$(jq -r .person_key <<<"$BODY")
+wait_for "a green code" 30 code_is "$key" '.colour == "green"'
+codegen_cmd() {
+	HC_DATABASE_URL="$(hc_db_url codegen "$HC_PG_DATABASE")" HC_KAFKA_BROKERS="$HC_KAFKA_BROKERS" \
+		"$HC_BUILD/bin/hc-codegen" "$@" 2>>"$HC_TEST_TMP/codegen-admin.log"
+}
+token() { AUTH=$PARTNER http GET "$GATEWAY/v1/codes/$key/token"; assert_eq "$STATUS" 200 "token"; jq -r .token <<<"$BODY"; }
+verify() { # verify TOKEN -> STATUS, BODY
+	AUTH=$CHECKPOINT http POST "$GATEWAY/v1/verifications" "$(jq -nc --arg t "$1" '{token:$t, checkpoint_id:"gate-9", temperature:36.6}')"
+}
+offline() { # offline TOKEN -> the exit status of hc-verify
+	curl -fsS -o "$HC_TEST_TMP/list.cose" "$GATEWAY/v1/keys/signed-list"
+	set +e
+	"$HC_BUILD/bin/hc-verify" --keys "$HC_TEST_TMP/list.cose" --root "$HC_TEST_TMP/root.pem" "$1" >"$HC_TEST_TMP/offline.out"
+	echo $?
+	set -e
+}
+codegen_cmd keys root >"$HC_TEST_TMP/root.pem"
+
+note "online: a fresh token, its QR, verification, the scan recorded"
+a=$(token)
+scans=$(sql "SELECT count(*) FROM codegen.scans WHERE person_key = '$key'")
+verify "$a"
+assert_eq "$STATUS" 200 "verification"
+assert_eq "$(jq -c 'keys' <<<"$BODY")" '["colour","expires_at","masked_name","reason","result","updated_at"]' "the answer's fields"
+assert_eq "$(jq -r '.result + " " + .colour' <<<"$BODY")" "passed green" "verification result"
+assert_eq "$(sql "SELECT count(*) FROM codegen.scans WHERE person_key = '$key'")" $((scans + 1)) "scans recorded"
+AUTH=$PARTNER curl -fsS -H "Authorization: Bearer $PARTNER" -o "$HC_TEST_TMP/code.png" "$GATEWAY/v1/codes/$key/qr.png"
+read_back=$(zbarimg --raw -q -Sdisable -Sqrcode.enable "$HC_TEST_TMP/code.png" 2>/dev/null)
+[ "$read_back" != "$a" ] || fail "a QR fetch reused a token"
+verify "$read_back"
+assert_eq "$STATUS" 200 "the token read from the QR"
+curl -fsS -H "Authorization: Bearer $PARTNER" "$GATEWAY/v1/codes/$key/qr.svg" | grep -q '^<svg' || fail "svg"
+assert_eq "$(curl -fsS "$GATEWAY/.well-known/jwks.json" | jq -r '.keys[0] | .kty + " " + .crv + " " + .alg')" "EC P-256 ES256" "JWKS without a key"
+assert_eq "$(offline "$a")" 0 "offline verification"
+
+note "refusals, each with its own code"
+refused() { # refused TOKEN STATUS CODE (tokens hold spaces: base45 has one)
+	verify "$1"
+	assert_eq "$STATUS $(jq -r .code <<<"$BODY") $(jq -r .field <<<"$BODY")" "$2 $3 token" "refusal of ${1:0:12}"
+}
+refused "HC2:ABC" 400 token-prefix
+refused "HC1:abc" 400 token-base45
+refused "HC1:BB8" 400 token-cbor
+refused "$(head -1 "$dir/tokens.txt")" 422 token-kid-unknown
+
+note "superseded: the code changes after the token was issued"
+old=$(token)
+AUTH=$CHECKPOINT http POST "$GATEWAY/v1/scans" "{\"checkpoint_id\":\"gate-9\",\"person_key\":\"$key\",\"temperature\":38.4}"
+wait_for "yellow after the fever" 30 code_is "$key" '.colour == "yellow"'
+refused "$old" 422 token-superseded
+
+note "rotation: old tokens verify until they expire; after a revoke they do not"
+before=$(token)
+codegen_cmd keys rotate >/dev/null
+sleep 1.2
+after=$(token)
+assert_eq "$(curl -fsS "$GATEWAY/.well-known/jwks.json" | jq '.keys | length')" 2 "keys published"
+verify "$before"
+assert_eq "$STATUS" 200 "a token signed before the rotation"
+assert_eq "$(offline "$before")" 1 "offline, before the revoke (valid, yellow)"
+retired=$(codegen_cmd keys list | jq -r '[.[] | select(.purpose == "code" and .not_after != null)][0].kid')
+codegen_cmd keys revoke "$retired" >/dev/null
+sleep 1.2
+refused "$before" 422 token-kid-revoked
+verify "$after"
+assert_eq "$STATUS" 200 "a token of the new key"
+assert_eq "$(offline "$before")" 2 "offline, after the revoke"
+grep -q token-kid-unknown "$HC_TEST_TMP/offline.out" || fail "offline reason: $(cat "$HC_TEST_TMP/offline.out")"
+
+note "expiry"
+svc_stop codegen
+svc_start codegen HC_TOKEN_TTL_S=5
+short=$(token)
+sleep 6
+refused "$short" 422 token-expired
+echo passed
