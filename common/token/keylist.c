@@ -6,6 +6,7 @@
 #include <openssl/x509.h>
 
 #include "common/token/token.h"
+#include "common/token/token_internal.h"
 
 int keylist_sign(const token_key *keys, size_t n, int64_t now, EVP_PKEY *root, unsigned char **out,
                  size_t *len)
@@ -53,7 +54,6 @@ int keylist_verify(const unsigned char *in, size_t len, EVP_PKEY *root, token_ke
 {
 	token_key anchor = {.pkey = root};
 	unsigned char *payload = NULL;
-	struct cbor_load_result r;
 	cbor_item_t *list = NULL;
 	size_t plen, i;
 	int rc = -1;
@@ -63,9 +63,8 @@ int keylist_verify(const unsigned char *in, size_t len, EVP_PKEY *root, token_ke
 	if (token_kid(root, anchor.kid) != 0 ||
 	    cose_verify1(in, len, &anchor, 1, 0, &payload, &plen, NULL) != TOKEN_OK)
 		return -1;
-	list = cbor_load(payload, plen, &r);
-	if (list == NULL || r.read != plen || !cbor_isa_array(list) ||
-	    !cbor_array_is_definite(list))
+	list = token_cbor_load(payload, plen);
+	if (list == NULL || !cbor_isa_array(list) || !cbor_array_is_definite(list))
 		goto out;
 	*keys = calloc(cbor_array_size(list) + 1, sizeof(**keys));
 	if (*keys == NULL)

@@ -1,5 +1,6 @@
 /* COSE_Sign1 CWT tokens with ES256; see token.h. */
 #include "common/token/token.h"
+#include "common/token/token_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,73 @@ static int int_of(cbor_item_t *item, int64_t *v)
 static int is_bstr(cbor_item_t *item)
 {
 	return cbor_isa_bytestring(item) && cbor_bytestring_is_definite(item);
+}
+
+/*
+ * Walks one CBOR item of p[0..n) from *off without allocating, refusing
+ * indefinite lengths, reserved values, nesting deeper than 16, and any
+ * declared length or count the remaining bytes cannot hold.  libcbor 0.8
+ * allocates what an array header declares before reading its items, so an
+ * eight-byte header could ask for gigabytes; nothing untrusted reaches
+ * cbor_load before this check.
+ */
+static int skim(const unsigned char *p, size_t n, size_t *off, int depth)
+{
+	unsigned char ib;
+	uint64_t v = 0, i;
+	int major, ai;
+
+	if (depth > 16 || *off >= n)
+		return -1;
+	ib = p[(*off)++];
+	major = ib >> 5;
+	ai = ib & 31;
+	if (ai < 24) {
+		v = (uint64_t)ai;
+	} else if (ai <= 27) {
+		size_t len = (size_t)1 << (ai - 24);
+
+		if (n - *off < len)
+			return -1;
+		for (i = 0; i < len; i++)
+			v = v << 8 | p[(*off)++];
+	} else {
+		return -1; /* reserved, or indefinite length */
+	}
+	switch (major) {
+	case 0:
+	case 1:
+	case 7: return 0; /* integers, simple values and floats: read already */
+	case 2:
+	case 3:
+		if (v > n - *off)
+			return -1;
+		*off += (size_t)v;
+		return 0;
+	case 4:
+	case 5:
+		if (v > (n - *off) / (major == 5 ? 2 : 1))
+			return -1;
+		for (i = 0; i < v * (major == 5 ? 2 : 1); i++)
+			if (skim(p, n, off, depth + 1) != 0)
+				return -1;
+		return 0;
+	default: return skim(p, n, off, depth + 1); /* a tag and its item */
+	}
+}
+
+cbor_item_t *token_cbor_load(const unsigned char *p, size_t n)
+{
+	struct cbor_load_result r;
+	size_t off = 0;
+	cbor_item_t *item;
+
+	if (skim(p, n, &off, 0) != 0 || off != n)
+		return NULL;
+	item = cbor_load(p, n, &r);
+	if (item != NULL && r.read != n)
+		cbor_decref(&item);
+	return item;
 }
 
 /* The Sig_structure of COSE_Sign1 over protected and payload (RFC 9052, 4.4). */
@@ -204,16 +272,15 @@ int cose_sign1(const unsigned char *payload, size_t n, EVP_PKEY *key, unsigned c
 /* Reads the protected header: ES256 and an 8-byte kid, nothing else. */
 static enum token_error read_protected(cbor_item_t *prot, unsigned char kid[TOKEN_KID_LEN])
 {
-	struct cbor_load_result r;
-	cbor_item_t *h = cbor_load(cbor_bytestring_handle(prot), cbor_bytestring_length(prot), &r);
+	cbor_item_t *h =
+	    token_cbor_load(cbor_bytestring_handle(prot), cbor_bytestring_length(prot));
 	enum token_error e = TOKEN_E_CBOR;
 	int have_alg = 0, have_kid = 0;
 	size_t i;
 
 	if (h == NULL)
 		return TOKEN_E_CBOR;
-	if (r.read != cbor_bytestring_length(prot) || !cbor_isa_map(h) ||
-	    !cbor_map_is_definite(h) || cbor_map_size(h) != 2)
+	if (!cbor_isa_map(h) || !cbor_map_is_definite(h) || cbor_map_size(h) != 2)
 		goto out;
 	for (i = 0; i < cbor_map_size(h); i++) {
 		struct cbor_pair *p = &cbor_map_handle(h)[i];
@@ -247,7 +314,6 @@ enum token_error cose_verify1(const unsigned char *in, size_t n, const token_key
                               size_t nkeys, int64_t now, unsigned char **payload, size_t *plen,
                               unsigned char kid_out[TOKEN_KID_LEN])
 {
-	struct cbor_load_result r;
 	cbor_item_t *msg = NULL, **a;
 	unsigned char kid[TOKEN_KID_LEN], *tbs;
 	enum token_error e = TOKEN_E_CBOR;
@@ -261,11 +327,10 @@ enum token_error cose_verify1(const unsigned char *in, size_t n, const token_key
 	 */
 	if (n < 1 || in[0] != 0xc0 + COSE_SIGN1_TAG)
 		return TOKEN_E_CBOR;
-	msg = cbor_load(in + 1, n - 1, &r);
+	msg = token_cbor_load(in + 1, n - 1);
 	if (msg == NULL)
 		return TOKEN_E_CBOR;
-	if (r.read != n - 1 || !cbor_isa_array(msg) || !cbor_array_is_definite(msg) ||
-	    cbor_array_size(msg) != 4)
+	if (!cbor_isa_array(msg) || !cbor_array_is_definite(msg) || cbor_array_size(msg) != 4)
 		goto out;
 	a = cbor_array_handle(msg);
 	if (!is_bstr(a[0]) || !cbor_isa_map(a[1]) || !cbor_map_is_definite(a[1]) ||
@@ -343,8 +408,7 @@ char *token_sign(const token_claims *c, EVP_PKEY *key)
 /* Reads the claims map; every claim present once, nothing else. */
 static int read_claims(const unsigned char *p, size_t n, token_claims *c)
 {
-	struct cbor_load_result r;
-	cbor_item_t *m = cbor_load(p, n, &r);
+	cbor_item_t *m = token_cbor_load(p, n);
 	unsigned seen = 0;
 	size_t i;
 	int rc = -1;
@@ -352,7 +416,7 @@ static int read_claims(const unsigned char *p, size_t n, token_claims *c)
 	if (m == NULL)
 		return -1;
 	memset(c, 0, sizeof(*c));
-	if (r.read != n || !cbor_isa_map(m) || !cbor_map_is_definite(m) || cbor_map_size(m) != 7)
+	if (!cbor_isa_map(m) || !cbor_map_is_definite(m) || cbor_map_size(m) != 7)
 		goto out;
 	for (i = 0; i < cbor_map_size(m); i++) {
 		struct cbor_pair *pr = &cbor_map_handle(m)[i];

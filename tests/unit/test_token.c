@@ -164,6 +164,22 @@ TEST(each_refusal_has_its_own_error)
 	EVP_PKEY_free(other);
 }
 
+TEST(declared_sizes_must_fit_the_input)
+{
+	/* COSE_Sign1 whose first item claims 2^32 array elements (found by fuzz_token) */
+	static const unsigned char huge[] = {0xd2, 0x84, 0x9a, 0xff, 0xff,
+	                                     0xff, 0xff, 0x40, 0xa0, 0x40};
+	EVP_PKEY *k = token_key_new();
+	token_key keys[1] = {{.pkey = k}};
+	char *b = base45_encode(huge, sizeof(huge)), full[64];
+
+	CHECK(token_kid(k, keys[0].kid) == 0);
+	snprintf(full, sizeof(full), "HC1:%s", b);
+	CHECK_EQ_INT(token_verify(full, keys, 1, 1700000001, NULL, NULL), TOKEN_E_CBOR);
+	free(b);
+	EVP_PKEY_free(k);
+}
+
 TEST(qr_images)
 {
 	unsigned char *png;
@@ -179,4 +195,4 @@ TEST(qr_images)
 }
 
 UNIT_MAIN(T(base45_rfc9285_examples), T(round_trip_and_size), T(every_single_bit_flip_is_refused),
-          T(each_refusal_has_its_own_error), T(qr_images))
+          T(each_refusal_has_its_own_error), T(declared_sizes_must_fit_the_input), T(qr_images))
