@@ -52,7 +52,8 @@ endef
 $(foreach s,$(SERVICES),$(eval $(call service_vars,$(s))))
 
 SERVICE_BINS := $(SERVICES:%=$(BUILD)/bin/hc-%)
-TOOL_BINS    := $(BUILD)/bin/hc-topics $(BUILD)/bin/hc-verify $(BUILD)/tests/token_corpus
+TOOL_BINS    := $(BUILD)/bin/hc-topics $(BUILD)/bin/hc-verify $(BUILD)/tests/token_corpus \
+                $(BUILD)/tests/bare_verify $(BUILD)/tests/hc-load
 EMBED        := $(BUILD)/bin/embed_sql
 
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
@@ -102,6 +103,16 @@ $(LIBHC): $(COMMON_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/bin/hc-verify: $(BUILD)/obj/services/admin/verify.o $(LIBHC)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/hc-load: $(BUILD)/obj/tests/tools/load.o
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/tests/bare_verify: $(BUILD)/obj/tests/bench/bare_verify.o $(LIBHC)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -162,6 +173,7 @@ test: install
 
 ALL_C := $(sort $(wildcard common/*/*.c common/*/*.h services/*/*.c services/*/*.h \
            services/*/*/*.c services/*/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c \
+           tests/tools/*.c tests/bench/*.c \
            tests/fuzz/*.h deploy/build/*.c))
 
 lint:

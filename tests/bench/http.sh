@@ -100,6 +100,34 @@ note "$posted applications; queue complete ${drain_s}s after the load ended; end
 rss() { awk '/VmHWM/ {print $2}' "/proc/$(cat "$HC_TEST_TMP/$1.pid")/status"; }
 mem="gateway $(($(rss gateway) / 1024)) MiB, intake $(($(rss intake) / 1024)) MiB, review $(($(rss review) / 1024)) MiB"
 
+note "verification: a bare libmicrohttpd handler doing one ES256 verify per request, then"
+note "POST /v1/verifications through the gateway (key, version check, scan recorded and published)"
+svc_start matching
+svc_start codegen
+PARTNER=$(gw_client bench-partner partner)
+CHECKPOINT=$(gw_client bench-checkpoint checkpoint)
+AUTH=$PARTNER http POST "$GATEWAY/v1/declarations" "$(declaration_json "$(person_id bench)" 420106)"
+code_key=$(jq -r .person_key <<<"$BODY")
+wait_for "a code" 60 code_is "$code_key" '.colour == "green"'
+AUTH=$PARTNER http GET "$GATEWAY/v1/codes/$code_key/token"
+jq -c '{token: .token, checkpoint_id: "bench-gate", temperature: 36.5}' <<<"$BODY" >"$HC_TEST_TMP/verify.json"
+"$HC_BUILD/tests/bare_verify" 28090 &
+echo $! >"$HC_TEST_TMP/bare_verify.pid"
+wait_for "the bare server" 10 curl -fsS -o /dev/null http://127.0.0.1:28090/
+bench verify_bare http://127.0.0.1:28090/
+BENCH_BODY=$HC_TEST_TMP/verify.json bench verify_gateway "$GATEWAY/v1/verifications" -s tests/bench/post.lua \
+	-H "Authorization: Bearer $CHECKPOINT"
+half=$(awk -v r="$(awk -F'\t' '$1 == "verify_gateway" {print $2}' "$results")" 'BEGIN {printf "%d", r / 2}')
+note "open loop: POST /v1/verifications at $half/s (half of its saturation) for ${DUR}s, hc-load"
+"$HC_BUILD/tests/hc-load" -r "$half" -d "$DUR" -c "$CONNS" -m POST -b "$HC_TEST_TMP/verify.json" \
+	-H "Authorization: Bearer $CHECKPOINT" "$GATEWAY/v1/verifications" >"$HC_TEST_TMP/load-verify.txt" ||
+	fail "hc-load failed"
+open_loop=$(cat "$HC_TEST_TMP/load-verify.txt")
+note "$open_loop"
+ol() { tr ' ' '\n' <<<"$open_loop" | sed -n "s/^$1=//p"; }
+verified=$(sql "SELECT count(*) FROM codegen.scans WHERE person_key = '$code_key'")
+hc_stop_pid "$HC_TEST_TMP/bare_verify.pid" bare_verify 5
+
 val() { awk -F'\t' -v n="$1" -v c="$2" '$1 == n {print $c}' "$results"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 {
@@ -120,6 +148,8 @@ measured in the same run; absolute numbers move with the machine's other load.
 | pgbench: 1 update + 1 insert, 8 clients | itself | $(val pgbench 2) tx/s | 1.00 | - | - |
 | POST application, intake direct | pgbench | $(val write_direct 2) | $(ratio "$(val write_direct 2)" "$(val pgbench 2)") | $(val write_direct 3) | $(val write_direct 4) |
 | POST application through the gateway (API key checked) | intake direct | $(val write_gateway 2) | $(ratio "$(val write_gateway 2)" "$(val write_direct 2)") | $(val write_gateway 3) | $(val write_gateway 4) |
+| bare libmicrohttpd, one ES256 verify per request | itself | $(val verify_bare 2) | 1.00 | $(val verify_bare 3) | $(val verify_bare 4) |
+| POST /v1/verifications through the gateway (online check, scan recorded) | bare verify | $(val verify_gateway 2) | $(ratio "$(val verify_gateway 2)" "$(val verify_bare 2)") | $(val verify_gateway 3) | $(val verify_gateway 4) |
 
 End to end: $posted applications posted during the two write runs reached review's queue at
 $e2e_rate/s on average (first submission to last queue insert), and the queue was complete
@@ -127,6 +157,11 @@ ${drain_s} s after the load ended. Peak resident memory: $mem.
 CPU time per accepted application, from accept to queued (write runs and drain): $cpu_per_app.
 On 2 shared cores this total bounds the end-to-end rate; it, not any one service, is what the
 write-path ratios above reflect.
+Online verification at half of its own saturation, open loop (\`hc-load -r $half -d $DUR -c $CONNS\`,
+latency measured from each request's scheduled time): $(ol rate) req/s achieved, p50 $(ol p50) ms,
+p90 $(ol p90) ms, p99 $(ol p99) ms, max $(ol max) ms; $(ol ok) answered 2xx, $(ol non2xx) other,
+$(ol errors) errors. $verified scans were recorded for the benchmark's code, one per verified
+request of every run (each also published on Kafka).
 Non-2xx answers during the runs: $(awk -F'\t' '{s += $5} END {print s}' "$results").
 
 Reproduce: \`make bench\` (BENCH_SECONDS and BENCH_CONNECTIONS change the duration and connections).

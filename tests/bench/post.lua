@@ -1,5 +1,5 @@
--- wrk script: POST one employer application per request.  The body is read
--- from the file named by BENCH_BODY (made by tests/bench/http.sh).
+-- wrk script: POST the same JSON body with every request (an employer
+-- application, or a verification), read from the file named by BENCH_BODY.
 local f = assert(io.open(os.getenv("BENCH_BODY"), "r"))
 wrk.method = "POST"
 wrk.body = f:read("*a")

@@ -1,0 +1,244 @@
+/*
+ * hc-load: an open-loop HTTP/1.1 load generator.
+ *
+ *   hc-load -r RATE -d SECONDS -c CONNECTIONS [-m METHOD] [-H 'Name: value']...
+ *           [-b BODYFILE] URL
+ *
+ * Request i is due at start + i / RATE whatever happened before it, and its
+ * latency is measured from that due time, so a server that stalls cannot
+ * hide its tail behind requests that were never sent (coordinated
+ * omission).  Requests go over up to CONNECTIONS kept-alive connections to
+ * a loopback host; a due request waits for a free connection, and that
+ * wait counts.  Prints one line: key=value pairs (sent, ok, non2xx, errors,
+ * rate, p50, p90, p99, p999, max in milliseconds).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct conn {
+	int fd;
+	int busy;
+	double due; /* the due time of the request in flight */
+	char in[65536];
+	size_t inlen;
+} conn;
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int dial(const struct sockaddr_in *addr)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) != 0) {
+		close(fd);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	return fd;
+}
+
+/* A whole response in c->in: its length, or 0 while incomplete; *status set. */
+static size_t complete(conn *c, int *status)
+{
+	char *end, *cl;
+	size_t head, body = 0;
+
+	c->in[c->inlen < sizeof(c->in) ? c->inlen : sizeof(c->in) - 1] = '\0';
+	end = strstr(c->in, "\r\n\r\n");
+	if (end == NULL)
+		return 0;
+	head = (size_t)(end - c->in) + 4;
+	cl = strcasestr(c->in, "\r\ncontent-length:");
+	if (cl != NULL && cl < end)
+		body = strtoul(cl + 17, NULL, 10);
+	if (c->inlen < head + body)
+		return 0;
+	*status = atoi(c->in + 9);
+	return head + body;
+}
+
+int main(int argc, char **argv)
+{
+	double rate = 100, seconds = 10, start, next_due, *lat;
+	int nconns = 16, i, opt, ep, nheaders = 0;
+	const char *method = "GET", *bodyfile = NULL, *headers[32];
+	char host[256], path[2048], *req, *body = NULL;
+	size_t reqlen, bodylen = 0, total, sent = 0, done = 0, ok = 0, non2xx = 0, errors = 0;
+	struct sockaddr_in addr = {.sin_family = AF_INET};
+	unsigned port = 80;
+	conn *conns;
+
+	while ((opt = getopt(argc, argv, "r:d:c:m:H:b:")) != -1) {
+		switch (opt) {
+		case 'r': rate = atof(optarg); break;
+		case 'd': seconds = atof(optarg); break;
+		case 'c': nconns = atoi(optarg); break;
+		case 'm': method = optarg; break;
+		case 'H':
+			if (nheaders < 32)
+				headers[nheaders++] = optarg;
+			break;
+		case 'b': bodyfile = optarg; break;
+		default: return 2;
+		}
+	}
+	if (optind != argc - 1 || rate <= 0 || seconds <= 0 || nconns < 1 || nconns > 4096 ||
+	    sscanf(argv[optind], "http://%255[^:/]:%u%2047s", host, &port, path) < 2) {
+		fprintf(stderr,
+		        "usage: hc-load -r RATE -d SECONDS -c CONNS [-m METHOD] [-H HDR]... "
+		        "[-b BODYFILE] http://127.0.0.1:PORT/PATH\n");
+		return 2;
+	}
+	if (path[0] != '/')
+		strcpy(path, "/");
+	if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+		fprintf(stderr, "hc-load: %s: give a numeric IPv4 address\n", host);
+		return 2;
+	}
+	addr.sin_port = htons((uint16_t)port);
+	if (bodyfile != NULL) {
+		FILE *f = fopen(bodyfile, "rb");
+
+		if (f == NULL)
+			return 2;
+		body = malloc(1 << 20);
+		bodylen = fread(body, 1, (1 << 20) - 1, f);
+		fclose(f);
+	}
+	req = malloc(8192 + bodylen);
+	reqlen =
+	    (size_t)sprintf(req, "%s %s HTTP/1.1\r\nHost: %s:%u\r\n", method, path, host, port);
+	for (i = 0; i < nheaders; i++)
+		reqlen += (size_t)sprintf(req + reqlen, "%s\r\n", headers[i]);
+	if (body != NULL)
+		reqlen += (size_t)sprintf(
+		    req + reqlen, "Content-Type: application/json\r\nContent-Length: %zu\r\n",
+		    bodylen);
+	reqlen += (size_t)sprintf(req + reqlen, "\r\n");
+	if (body != NULL) {
+		memcpy(req + reqlen, body, bodylen);
+		reqlen += bodylen;
+	}
+	total = (size_t)(rate * seconds);
+	lat = calloc(total + 1, sizeof(*lat));
+	conns = calloc((size_t)nconns, sizeof(*conns));
+	ep = epoll_create1(0);
+	for (i = 0; i < nconns; i++) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+
+		conns[i].fd = dial(&addr);
+		if (conns[i].fd < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev) != 0) {
+			fprintf(stderr, "hc-load: cannot connect to %s:%u\n", host, port);
+			return 1;
+		}
+	}
+	start = now_s();
+	while (done < total) {
+		struct epoll_event evs[256];
+		double t = now_s();
+		int n, timeout;
+
+		/* send every due request that has a free connection */
+		for (i = 0; i < nconns && sent < total; i++) {
+			next_due = start + (double)sent / rate;
+			if (next_due > t)
+				break;
+			if (conns[i].busy || conns[i].fd < 0)
+				continue;
+			if (write(conns[i].fd, req, reqlen) != (ssize_t)reqlen) {
+				errors++;
+				done++;
+				sent++;
+				continue;
+			}
+			conns[i].busy = 1;
+			conns[i].due = next_due;
+			conns[i].inlen = 0;
+			sent++;
+			i = -1; /* rescan from the first connection */
+			t = now_s();
+		}
+		next_due = sent < total ? start + (double)sent / rate : t + 1;
+		timeout = next_due > t ? (int)((next_due - t) * 1000) : 0;
+		n = epoll_wait(ep, evs, 256, timeout > 100 ? 100 : timeout);
+		for (i = 0; i < n; i++) {
+			conn *c = &conns[evs[i].data.u32];
+			ssize_t r = read(c->fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen);
+			size_t len;
+			int status = 0;
+
+			if (r <= 0) {
+				if (r < 0 && errno == EAGAIN)
+					continue;
+				if (c->busy) {
+					errors++;
+					done++;
+				}
+				epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+				close(c->fd);
+				c->fd = dial(&addr);
+				c->busy = 0;
+				if (c->fd >= 0) {
+					struct epoll_event ev = {.events = EPOLLIN,
+					                         .data.u32 = evs[i].data.u32};
+
+					epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
+				}
+				continue;
+			}
+			c->inlen += (size_t)r;
+			len = complete(c, &status);
+			if (len == 0 || !c->busy)
+				continue;
+			lat[ok + non2xx] = now_s() - c->due;
+			if (status >= 200 && status < 300)
+				ok++;
+			else
+				non2xx++;
+			done++;
+			c->busy = 0;
+			memmove(c->in, c->in + len, c->inlen - len);
+			c->inlen -= len;
+		}
+		if (now_s() - start > seconds * 3 + 30)
+			break; /* the server stopped answering: report what came back */
+	}
+	{
+		size_t m = ok + non2xx;
+		double el = now_s() - start;
+
+		qsort(lat, m, sizeof(*lat), cmp);
+#define PCT(p) (m ? lat[(size_t)((double)(m - 1) * (p))] * 1000 : 0)
+		printf("sent=%zu ok=%zu non2xx=%zu errors=%zu lost=%zu rate=%.0f p50=%.2f p90=%.2f "
+		       "p99=%.2f p999=%.2f max=%.2f\n",
+		       sent, ok, non2xx, errors, total - done, (double)m / el, PCT(0.5), PCT(0.9),
+		       PCT(0.99), PCT(0.999), m ? lat[m - 1] * 1000 : 0);
+	}
+	return 0;
+}
