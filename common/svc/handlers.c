@@ -43,15 +43,47 @@ void svc_http_reply_row(svc *s, http_req *req, const char *stmt, int nparams,
 	db_pool_give(s->pool, conn);
 }
 
-void svc_http_reply_person(svc *s, http_req *req, const char *stmt, const char *what)
+const char *svc_partner_scope(const http_req *req)
+{
+	http_principal p = http_req_principal(req);
+
+	return p.role != NULL && strcmp(p.role, "partner") == 0 ? p.client : NULL;
+}
+
+static void reply_person(svc *s, http_req *req, const char *stmt, const char *what, int scoped)
 {
 	const char *key = http_req_param(req, "person_key");
-	const char *params[1] = {key};
+	const char *params[2] = {key, svc_partner_scope(req)};
 
 	if (!person_key_valid(key)) {
 		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, "person_key",
 		                   "person_key must be 64 lowercase hex characters");
 		return;
 	}
-	svc_http_reply_row(s, req, stmt, 1, params, "person_key", what);
+	svc_http_reply_row(s, req, stmt, scoped ? 2 : 1, params, "person_key", what);
+}
+
+void svc_http_reply_person(svc *s, http_req *req, const char *stmt, const char *what)
+{
+	reply_person(s, req, stmt, what, 0);
+}
+
+void svc_http_reply_person_scoped(svc *s, http_req *req, const char *stmt, const char *what)
+{
+	reply_person(s, req, stmt, what, 1);
+}
+
+int svc_on_declaration_client(void *app, db_conn *tx, const cloudevent *ev, hc_err *err)
+{
+	const char *key = json_string_value(json_object_get(ev->data, "person_key"));
+	const char *client = json_string_value(json_object_get(ev->data, "submitted_by"));
+	const char *params[2] = {key, client};
+
+	(void)app;
+	if (!person_key_valid(key))
+		return hc_err_field(err, HC_ERR_PERMANENT, "data.person_key",
+		                    "data.person_key must be a person key");
+	if (client == NULL)
+		return 0;
+	return db_run(tx, "person_client_add", 2, params, NULL, err);
 }

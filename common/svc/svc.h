@@ -16,6 +16,7 @@
 #include "common/bus/bus.h"
 #include "common/config/config.h"
 #include "common/db/db.h"
+#include "common/event/cloudevent.h"
 #include "common/http/http.h"
 
 /* Settings every service reads; see svc_config_vars in svc.c for names. */
@@ -111,6 +112,24 @@ void svc_http_reply_row(svc *s, http_req *req, const char *stmt, int nparams,
  * (400 naming person_key) and is the statement's one parameter.
  */
 void svc_http_reply_person(svc *s, http_req *req, const char *stmt, const char *what);
+
+/*
+ * svc_http_reply_person confined to a partner's own people: the statement
+ * takes $1 the person key and $2 the calling partner app's client id (NULL
+ * for every other role), and returns no row for a person who did not apply
+ * through that partner, which answers 404 like a missing one.
+ */
+void svc_http_reply_person_scoped(svc *s, http_req *req, const char *stmt, const char *what);
+
+/*
+ * A consumer of declarations that records (person key, client) for partner
+ * scope with the service's own statement "person_client_add" ($1 key, $2
+ * client); declarations without a client change nothing.
+ */
+int svc_on_declaration_client(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);
+
+/* The client id of a partner app calling, or NULL for any other role. */
+const char *svc_partner_scope(const http_req *req);
 
 /* Runs the whole life of a service: start, wait, stop; the body of main(). */
 int svc_main(int argc, char **argv, const svc_spec *spec, void *app, void *own_cfg);

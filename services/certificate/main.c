@@ -19,6 +19,7 @@ static const bus_route certificate_consumes[] = {
      certificate_on_application_submitted},
     {TOPIC_REVIEW_DECISION, TYPE_EMPLOYER_APPLICATION_DECIDED, certificate_on_application_decided},
     {TOPIC_ASSESSMENT, TYPE_ASSESSMENT_COMPLETED, certificate_on_assessment},
+    {TOPIC_DECLARATION, TYPE_DECLARATION_SUBMITTED, svc_on_declaration_client},
 };
 
 static const config_var certificate_vars[] = {

@@ -229,5 +229,13 @@ void certificate_get_vehicle_pass(void *app, http_req *req)
 
 void certificate_get_person_certificates(void *app, http_req *req)
 {
-	svc_http_reply_person(app, req, "cert_person_list", "certificates");
+	const char *key = http_req_param(req, "person_key");
+	const char *params[3] = {key, svc_partner_scope(req), http_req_principal(req).county};
+
+	if (!person_key_valid(key)) {
+		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, "person_key",
+		                   "person_key must be 64 lowercase hex characters");
+		return;
+	}
+	svc_http_reply_row(app, req, "cert_person_list", 3, params, "person_key", "certificates");
 }

@@ -83,9 +83,15 @@ const db_stmt certificate_statements[] = {
      "SELECT " PASS_JSON " FROM vehicle_passes v WHERE v.id = $1"
      " AND ($2::text IS NULL OR v.submitted_by = $2)",
      2},
+    /* $2: a partner app, confined to the people who applied through it;
+       $3: a county system, confined to the certificates its county issued */
     {"cert_person_list",
      "SELECT coalesce(json_agg(" CERT_JSON " ORDER BY c.issued_at DESC), '[]')"
-     " FROM certificates c WHERE c.person_key = $1",
-     1},
+     " FROM certificates c WHERE c.person_key = $1 AND ($3::text IS NULL OR c.county_code = $3)"
+     " HAVING $2::text IS NULL OR EXISTS (SELECT 1 FROM person_clients p"
+     " WHERE p.person_key = $1 AND p.client = $2)",
+     3},
+    {"person_client_add",
+     "INSERT INTO person_clients (person_key, client) VALUES ($1, $2) ON CONFLICT DO NOTHING", 2},
     {NULL, NULL, 0},
 };

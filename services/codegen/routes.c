@@ -19,12 +19,12 @@
 
 void codegen_get_code(void *app, http_req *req)
 {
-	svc_http_reply_person(app, req, "codegen_code_get", "code for this person");
+	svc_http_reply_person_scoped(app, req, "codegen_code_scoped", "code for this person");
 }
 
 void codegen_get_history(void *app, http_req *req)
 {
-	svc_http_reply_person(app, req, "codegen_history", "code for this person");
+	svc_http_reply_person_scoped(app, req, "codegen_history", "code for this person");
 }
 
 static const jspec_field scan_spec[] = {

@@ -14,6 +14,9 @@
 	" 'rule_version', v.rule_version, 'evidence', v.evidence, 'decided_by', v.decided_by,"   \
 	" 'cause', v.cause, 'assessment_id', v.assessment_id), 'assessed_at', " DB_RFC3339("c.assessed_at") ","                    \
 	" 'updated_at', " DB_RFC3339("v.created_at") ")"
+#define PARTNER_MAY_SEE                                                                       \
+	"($2::text IS NULL OR EXISTS (SELECT 1 FROM person_clients p"                          \
+	" WHERE p.person_key = $1 AND p.client = $2))"
 /* clang-format on */
 
 const db_stmt codegen_statements[] = {
@@ -49,10 +52,18 @@ const db_stmt codegen_statements[] = {
      " JOIN code_versions v ON v.person_key = c.person_key AND v.version = c.version"
      " WHERE c.person_key = $1",
      1},
+    /* $2: a partner app, confined to the people who applied through it */
+    {"codegen_code_scoped",
+     "SELECT " CODE_JSON " FROM codes c"
+     " JOIN code_versions v ON v.person_key = c.person_key AND v.version = c.version"
+     " WHERE c.person_key = $1 AND " PARTNER_MAY_SEE,
+     2},
     {"codegen_history",
      "SELECT coalesce(json_agg(" VERSION_JSON " ORDER BY v.version DESC), '[]')"
-     " FROM code_versions v WHERE v.person_key = $1 HAVING count(*) > 0",
-     1},
+     " FROM code_versions v WHERE v.person_key = $1 AND " PARTNER_MAY_SEE " HAVING count(*) > 0",
+     2},
+    {"person_client_add",
+     "INSERT INTO person_clients (person_key, client) VALUES ($1, $2) ON CONFLICT DO NOTHING", 2},
     {"codegen_scan_insert",
      "INSERT INTO scans (id, checkpoint_id, person_key, temperature, result, reason,"
      " code_version, scanned_by) VALUES ($1, $2, $3, $4::numeric, $5, $6, $7::integer, $8)"

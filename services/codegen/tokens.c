@@ -27,7 +27,7 @@
 static int fresh_token(codegen_app *app, http_req *req, char **token, json_t **code, int64_t *exp)
 {
 	const char *key = http_req_param(req, "person_key");
-	const char *params[1] = {key};
+	const char *params[2] = {key, svc_partner_scope(req)};
 	const char *colour;
 	token_claims c = {0};
 	keyset *ks = NULL;
@@ -45,7 +45,7 @@ static int fresh_token(codegen_app *app, http_req *req, char **token, json_t **c
 		return -1;
 	}
 	conn = db_pool_take(app->svc.pool);
-	rc = db_run(conn, "codegen_code_get", 1, params, &res, &err);
+	rc = db_run(conn, "codegen_code_scoped", 2, params, &res, &err);
 	if (rc == 0 && db_res_rows(res) == 1)
 		*code = json_loads(db_res_get(res, 0, 0), 0, NULL);
 	db_res_free(res);

@@ -60,6 +60,7 @@ static const jspec_field declaration_spec[] = {
     {"county_code", JSPEC_STRING, 1, 6, 6, region_check_residence, NULL, NULL, 0},
     {"employer_application_id", JSPEC_STRING, 0, 36, 36, hc_uuid_check, NULL, NULL, 0},
     {"declared", JSPEC_ARRAY, 0, 0, 4, NULL, NULL, NULL, 0},
+    {"submitted_by", JSPEC_STRING, 0, 1, 40, NULL, NULL, NULL, 0},
     {"submitted_at", JSPEC_STRING, 1, 20, 40, NULL, NULL, NULL, 0},
 };
 

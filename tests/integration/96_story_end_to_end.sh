@@ -92,6 +92,7 @@ wait_for "green again, a pass again" 30 code_is "$key" '.colour == "green" and .
 note "the history shows every reason"
 AUTH=$PARTNER http GET "$GATEWAY/v1/codes/$key/history"
 assert_eq "$STATUS" 200 "history"
+history=$BODY
 assert_eq "$(jq -r '[.[].version] | reverse | . == [range(1; length + 1)]' <<<"$BODY")" true "versions 1..n"
 for want in 'green/true/no-risk/rules' 'yellow/false/close-contact/rules' 'green/true/no-risk/correction:县审核员,市审核员'; do
 	jq -e --arg w "$want" 'any(.[]; "\(.colour)/\(.pass)/\(.rule_id)/\(.decided_by)" == $w)' <<<"$BODY" >/dev/null || fail "history lacks $want: $BODY"
@@ -99,10 +100,24 @@ done
 jq -e 'all(.[]; (.evidence | length) > 0 and (.rule_version >= 1))' <<<"$BODY" >/dev/null || fail "a version without rule or evidence"
 jq -e 'any(.[]; .evidence[] | .source == "contact_tracing")' <<<"$BODY" >/dev/null || fail "the close contact is not in the evidence"
 
+note "object-level scope: another partner sees nothing of this person; a county its own certificates"
+OTHER=$(gw_client story-other partner)
+OTHER_COUNTY=$(gw_client story-other-county county 420102)
+for path in "codes/$key" "codes/$key/history" "codes/$key/token" "codes/$key/qr.png" "people/$key/certificates"; do
+	AUTH=$OTHER http GET "$GATEWAY/v1/$path"
+	assert_eq "$STATUS" 404 "another partner: $path"
+	AUTH=$PARTNER curl -fsS -o /dev/null -H "Authorization: Bearer $PARTNER" "$GATEWAY/v1/$path" ||
+		fail "the partner it came through: $path"
+done
+AUTH=$COUNTY http GET "$GATEWAY/v1/people/$key/certificates"
+assert_eq "$(jq length <<<"$BODY")" 2 "certificates of the issuing county"
+AUTH=$OTHER_COUNTY http GET "$GATEWAY/v1/people/$key/certificates"
+assert_eq "$(jq length <<<"$BODY")" 0 "certificates for another county"
+
 note "on Kafka: code versions once each, in order; every record valid"
 versions=$(records_of hc.codegen.code.v1 "$key" | jq -s -c '[.[].data.version]')
 assert_eq "$(jq -c '. == [range(1; length + 1)]' <<<"$versions")" true "code.changed versions $versions"
-assert_eq "$(records_of hc.codegen.code.v1 "$key" | jq -s 'length')" "$(jq length <<<"$BODY")" "one event per version"
+assert_eq "$(records_of hc.codegen.code.v1 "$key" | jq -s 'length')" "$(jq length <<<"$history")" "one event per version"
 assert_eq "$(records_of hc.review.decision.v1 "$key" | jq -s -c '[.[].data | .stage + ":" + .status]')" '["county:county_approved","city:approved"]' "correction decisions"
 assert_eq "$(records_of hc.certificate.certificate.v1 "$key" | jq -s -c '[.[].type | split(".")[3]]')" '["issued","revoked","issued"]' "certificate events"
 assert_eq "$(records_of hc.certificate.vehicle-pass.v1 "$vpass" | jq -s -c '[.[].type | split(".")[3]]')" '["issued","revoked"]' "vehicle pass events"

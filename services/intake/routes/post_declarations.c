@@ -36,11 +36,17 @@ static int submission_write(db_conn *tx, void *ctx, hc_err *err)
 		rc = intake_store_declaration_insert(tx, &sub->d, sub->id,
 		                                     http_req_principal(sub->req).client,
 		                                     sub->app->cfg.pii_key, sub->submitted_at, err);
-	if (rc == 0)
+	if (rc == 0) {
+		json_t *data = declaration_event_data(&sub->d, sub->id, sub->submitted_at);
+		const char *client = http_req_principal(sub->req).client;
+
+		/* the partner app it came through: the people a partner may read */
+		if (client != NULL)
+			json_object_set_new(data, "submitted_by", json_string(client));
 		rc = bus_outbox_emit(tx, TOPIC_DECLARATION, sub->d.person_key, sub->d.county_code,
-		                     TYPE_DECLARATION_SUBMITTED, INTAKE_EVENT_SOURCE, sub->id,
-		                     declaration_event_data(&sub->d, sub->id, sub->submitted_at),
+		                     TYPE_DECLARATION_SUBMITTED, INTAKE_EVENT_SOURCE, sub->id, data,
 		                     http_req_traceparent(sub->req), err);
+	}
 	return rc;
 }
 
