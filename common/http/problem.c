@@ -31,6 +31,10 @@ static const problem_def problems[PROBLEM_COUNT] = {
     [PROBLEM_TOKEN_EXPIRED] = {"token-expired", 422, "The token has expired"},
     [PROBLEM_TOKEN_SUPERSEDED] = {"token-superseded", 422,
                                   "The code changed since the token was issued"},
+    [PROBLEM_IDEMPOTENCY_IN_FLIGHT] = {"idempotency-key-in-flight", 409,
+                                       "A request with this Idempotency-Key is still running"},
+    [PROBLEM_IDEMPOTENCY_REUSED] = {"idempotency-key-reused", 422,
+                                    "This Idempotency-Key was used for another request"},
 };
 
 const problem_def *problem_get(enum problem_code code)

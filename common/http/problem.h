@@ -22,15 +22,18 @@ enum problem_code {
 	PROBLEM_UNAVAILABLE,            /* 503 a dependency is down; retry later */
 	PROBLEM_UPSTREAM_TIMEOUT,       /* 504 the owning service did not answer in time */
 	/* a code's token refused at verification, one code per reason (common/token) */
-	PROBLEM_TOKEN_PREFIX,      /* 400 not "HC1:" */
-	PROBLEM_TOKEN_BASE45,      /* 400 not base45 */
-	PROBLEM_TOKEN_CBOR,        /* 400 not a COSE_Sign1 CWT */
-	PROBLEM_TOKEN_ALGORITHM,   /* 400 not ES256 */
-	PROBLEM_TOKEN_KID_UNKNOWN, /* 422 signed by no key we know (or one past its validity) */
-	PROBLEM_TOKEN_KID_REVOKED, /* 422 signed by a revoked key */
-	PROBLEM_TOKEN_SIGNATURE,   /* 422 the signature is wrong */
-	PROBLEM_TOKEN_EXPIRED,     /* 422 past its expiry */
-	PROBLEM_TOKEN_SUPERSEDED,  /* 422 the code changed since it was issued */
+	PROBLEM_TOKEN_PREFIX,          /* 400 not "HC1:" */
+	PROBLEM_TOKEN_BASE45,          /* 400 not base45 */
+	PROBLEM_TOKEN_CBOR,            /* 400 not a COSE_Sign1 CWT */
+	PROBLEM_TOKEN_ALGORITHM,       /* 400 not ES256 */
+	PROBLEM_TOKEN_KID_UNKNOWN,     /* 422 signed by no key we know (or one past its validity) */
+	PROBLEM_TOKEN_KID_REVOKED,     /* 422 signed by a revoked key */
+	PROBLEM_TOKEN_SIGNATURE,       /* 422 the signature is wrong */
+	PROBLEM_TOKEN_EXPIRED,         /* 422 past its expiry */
+	PROBLEM_TOKEN_SUPERSEDED,      /* 422 the code changed since it was issued */
+	PROBLEM_IDEMPOTENCY_IN_FLIGHT, /* 409 a request with this Idempotency-Key is still running
+	                                */
+	PROBLEM_IDEMPOTENCY_REUSED,    /* 422 the Idempotency-Key was used for another request */
 	PROBLEM_COUNT
 };
 

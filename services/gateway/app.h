@@ -3,8 +3,9 @@
  * authenticates the client (API key, role, county), checks that the route
  * admits the role, and forwards the request with the client's principal to
  * the internal API of the owning service over kept-alive connections
- * (common/upstream).  Services enforce object-level scope from the
- * principal.  Request signing, idempotency, quotas and callbacks come here
+ * (common/upstream); services enforce object-level scope from the
+ * principal.  It keeps the Idempotency-Key records of POSTs
+ * (routes/idempotency.c).  Request signing, quotas and callbacks come here
  * as they arrive.
  */
 #ifndef HC_GATEWAY_APP_H
@@ -37,6 +38,25 @@ typedef struct gateway_app {
 	const gateway_route *routes; /* parallel to http_routes */
 	const http_route *http_routes;
 } gateway_app;
+
+/* An Idempotency-Key being served (routes/idempotency.c). */
+typedef struct gateway_idem {
+	int claimed; /* this request is the key's first: store its response */
+	char client[41];
+	char key[256];
+	char hash[65];
+} gateway_idem;
+
+/*
+ * Before forwarding a POST with an Idempotency-Key: claims the key (returns
+ * 0, idem->claimed set), or replies itself (the stored response, 409 or
+ * 422) and returns 1.  Without a key, or for other methods: 0, unclaimed.
+ */
+int gateway_idem_begin(gateway_app *app, http_req *req, const char *client, gateway_idem *idem);
+
+/* After forwarding: stores the response of a claimed key (status 0: no answer). */
+void gateway_idem_finish(gateway_app *app, const gateway_idem *idem, long status,
+                         const char *content_type, const char *location, const char *body);
 
 /* The internal base URL of the owning service (routes/forward.c). */
 const char *gateway_owner_url(const gateway_config *cfg, const char *owner);

@@ -13,6 +13,27 @@ const db_stmt gateway_statements[] = {
      "INSERT INTO api_clients (id, role, county_code, key_hash) VALUES ($1, $2, $3, $4)", 4},
     {"gateway_client_revoke",
      "UPDATE api_clients SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", 1},
+    /* idempotency keys (routes/idempotency.c) */
+    /* a key binds for 24 hours; a claim left running by a crash, for 5 minutes */
+    {"gateway_idem_expire",
+     "DELETE FROM idempotency_records WHERE client = $1 AND key = $2"
+     " AND (created_at < now() - interval '24 hours'"
+     " OR (status IS NULL AND created_at < now() - interval '5 minutes'))",
+     2},
+    {"gateway_idem_claim",
+     "INSERT INTO idempotency_records (client, key, request_hash) VALUES ($1, $2, $3)"
+     " ON CONFLICT (client, key) DO NOTHING RETURNING 1",
+     3},
+    {"gateway_idem_get",
+     "SELECT request_hash, status, coalesce(content_type, ''), coalesce(location, ''),"
+     " coalesce(body, '') FROM idempotency_records WHERE client = $1 AND key = $2",
+     2},
+    {"gateway_idem_done",
+     "UPDATE idempotency_records SET status = $3::integer, content_type = $4, location = $5,"
+     " body = $6 WHERE client = $1 AND key = $2",
+     6},
+    {"gateway_idem_release",
+     "DELETE FROM idempotency_records WHERE client = $1 AND key = $2 AND status IS NULL", 2},
     {NULL, NULL, 0},
 };
 

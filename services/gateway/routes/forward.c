@@ -42,7 +42,7 @@ static int forward_path(const char *path, char *out, size_t cap)
 }
 
 static void gateway_forward(gateway_app *app, http_req *req, const char *base,
-                            const gateway_principal *p)
+                            const gateway_principal *p, const gateway_idem *idem)
 {
 	char path[1024], query[2048], url[3200];
 	upstream_request u = {0};
@@ -54,6 +54,8 @@ static void gateway_forward(gateway_app *app, http_req *req, const char *base,
 	hc_err_clear(&err);
 	qlen = http_req_query_string(req, query, sizeof(query));
 	if (qlen < 0 || forward_path(http_req_path(req), path, sizeof(path)) != 0) {
+		if (idem != NULL)
+			gateway_idem_finish(app, idem, 0, NULL, NULL, NULL);
 		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, NULL, "the URL is too long");
 		return;
 	}
@@ -73,6 +75,8 @@ static void gateway_forward(gateway_app *app, http_req *req, const char *base,
 		u.body = NULL;
 	u.timeout_ms = app->cfg.timeout_ms;
 	if (upstream_call(&u, &resp, &err) != 0) {
+		if (idem != NULL)
+			gateway_idem_finish(app, idem, 0, NULL, NULL, NULL);
 		log_warn("%s %s: %s", u.method, path, err.msg);
 		if (strcmp(err.field, "timeout") == 0) {
 			http_reply_problem(req, PROBLEM_UPSTREAM_TIMEOUT, NULL,
@@ -85,6 +89,10 @@ static void gateway_forward(gateway_app *app, http_req *req, const char *base,
 		}
 		return;
 	}
+	if (idem != NULL)
+		gateway_idem_finish(
+		    app, idem, resp.status, resp.content_type[0] ? resp.content_type : NULL,
+		    resp.location[0] ? resp.location : NULL, resp.body ? resp.body : "");
 	if (resp.location[0] != '\0')
 		http_reply_header(req, "Location", resp.location);
 	if (resp.retry_after[0] != '\0')
@@ -114,12 +122,16 @@ void gateway_handle(void *app_, http_req *req)
 	gateway_principal p;
 	const char *base = gateway_owner_url(&app->cfg, route->owner);
 
+	gateway_idem idem;
+
 	if (!app->cfg.auth || route->roles == 0) {
 		/* public routes (roles 0), or local development without keys */
-		gateway_forward(app, req, base, NULL);
+		gateway_forward(app, req, base, NULL, NULL);
 		return;
 	}
 	if (gateway_authenticate(app, req, route, &p) != 0)
 		return; /* replied */
-	gateway_forward(app, req, base, &p);
+	if (gateway_idem_begin(app, req, p.client, &idem) != 0)
+		return; /* replayed, or refused */
+	gateway_forward(app, req, base, &p, idem.claimed ? &idem : NULL);
 }

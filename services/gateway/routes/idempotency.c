@@ -1,0 +1,138 @@
+/*
+ * Idempotency-Key on requests that create or issue something (POST): the
+ * first response is stored per client and key and replayed, byte for byte
+ * with `Idempotent-Replayed: true`, to a retry within 24 hours.  The same
+ * key with another method, path, query or body is 422; a retry while the
+ * first request still runs is 409.  A first request the owning service
+ * could not take (503) or did not answer in time (504) releases its key,
+ * so the client can retry it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "common/base/rand.h"
+#include "common/log/log.h"
+#include "services/gateway/app.h"
+
+/* Printable ASCII, 1-255 characters. */
+static int key_valid(const char *k)
+{
+	size_t n = 0;
+
+	for (; k[n] != '\0'; n++)
+		if (k[n] < 0x21 || k[n] > 0x7e || n >= 255)
+			return 0;
+	return n > 0;
+}
+
+static void request_hash(http_req *req, char out[65])
+{
+	const char *parts[3] = {http_req_method(req), http_req_path(req), NULL};
+	unsigned char digest[32];
+	unsigned int dlen = 0;
+	char query[2048];
+	const char *body;
+	size_t len = 0, i;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+	if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
+		abort();
+	if (http_req_query_string(req, query, sizeof(query)) >= 0)
+		parts[2] = query;
+	for (i = 0; i < 3; i++) {
+		if (parts[i] != NULL)
+			EVP_DigestUpdate(c, parts[i], strlen(parts[i]));
+		EVP_DigestUpdate(c, "\n", 1);
+	}
+	body = http_req_body(req, &len);
+	if (len > 0)
+		EVP_DigestUpdate(c, body, len);
+	EVP_DigestFinal_ex(c, digest, &dlen);
+	EVP_MD_CTX_free(c);
+	hc_hex_encode(digest, sizeof(digest), out);
+}
+
+int gateway_idem_begin(gateway_app *app, http_req *req, const char *client, gateway_idem *idem)
+{
+	const char *key = http_req_header(req, "Idempotency-Key");
+	const char *params[3] = {client, key, idem->hash};
+	db_res *res = NULL;
+	db_conn *conn;
+	hc_err err;
+	int rc;
+
+	hc_err_clear(&err);
+	idem->claimed = 0;
+	if (key == NULL || strcmp(http_req_method(req), "POST") != 0)
+		return 0;
+	if (!key_valid(key)) {
+		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, "Idempotency-Key",
+		                   "Idempotency-Key must be 1 to 255 printable ASCII characters");
+		return 1;
+	}
+	request_hash(req, idem->hash);
+	snprintf(idem->client, sizeof(idem->client), "%s", client);
+	snprintf(idem->key, sizeof(idem->key), "%s", key);
+	conn = db_pool_take(app->svc.pool);
+	rc = db_run(conn, "gateway_idem_expire", 2, params, NULL, &err);
+	if (rc == 0)
+		rc = db_run(conn, "gateway_idem_claim", 3, params, &res, &err);
+	if (rc == 0 && db_res_rows(res) == 1) {
+		idem->claimed = 1;
+		goto out; /* the first: forward it */
+	}
+	db_res_free(res);
+	res = NULL;
+	if (rc == 0)
+		rc = db_run(conn, "gateway_idem_get", 2, params, &res, &err);
+	if (rc != 0)
+		http_reply_err(req, &err);
+	else if (db_res_rows(res) == 0) /* released meanwhile */
+		http_reply_problem(req, PROBLEM_IDEMPOTENCY_IN_FLIGHT, "Idempotency-Key",
+		                   "the first request with this key just failed; retry");
+	else if (strcmp(db_res_get(res, 0, 0), idem->hash) != 0)
+		http_reply_problem(req, PROBLEM_IDEMPOTENCY_REUSED, "Idempotency-Key",
+		                   "this Idempotency-Key was used for another request");
+	else if (db_res_get(res, 0, 1) == NULL)
+		http_reply_problem(req, PROBLEM_IDEMPOTENCY_IN_FLIGHT, "Idempotency-Key",
+		                   "the first request with this key is still running");
+	else {
+		const char *type = db_res_get(res, 0, 2), *location = db_res_get(res, 0, 3);
+		const char *body = db_res_get(res, 0, 4);
+
+		if (location[0] != '\0')
+			http_reply_header(req, "Location", location);
+		http_reply_header(req, "Idempotent-Replayed", "true");
+		http_reply_bytes(req, atoi(db_res_get(res, 0, 1)), type[0] ? type : NULL, body,
+		                 strlen(body));
+	}
+	rc = 1;
+out:
+	db_res_free(res);
+	db_pool_give(app->svc.pool, conn);
+	return rc == 0 ? 0 : 1;
+}
+
+void gateway_idem_finish(gateway_app *app, const gateway_idem *idem, long status,
+                         const char *content_type, const char *location, const char *body)
+{
+	char code[16];
+	const char *params[6] = {idem->client, idem->key, code, content_type, location, body};
+	int release = status == 0 || status == 503 || status == 504;
+	db_conn *conn;
+	hc_err err;
+
+	if (!idem->claimed)
+		return;
+	hc_err_clear(&err);
+	snprintf(code, sizeof(code), "%ld", status);
+	conn = db_pool_take(app->svc.pool);
+	if (db_run(conn, release ? "gateway_idem_release" : "gateway_idem_done", release ? 2 : 6,
+	           params, NULL, &err) != 0)
+		log_warn("idempotency record of client %s not %s: %s", idem->client,
+		         release ? "released" : "stored", err.msg);
+	db_pool_give(app->svc.pool, conn);
+}
