@@ -287,3 +287,19 @@ void db_res_free(db_res *res)
 	PQclear(res->pg);
 	free(res);
 }
+
+int db_run_json(db_conn *conn, const char *name, int nparams, const char *const *params,
+                json_t **out, hc_err *err)
+{
+	db_res *res = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = db_run(conn, name, nparams, params, &res, err);
+	if (rc != 0)
+		return rc;
+	if (db_res_rows(res) > 0 && db_res_get(res, 0, 0) != NULL)
+		*out = json_loads(db_res_get(res, 0, 0), 0, NULL);
+	db_res_free(res);
+	return *out != NULL ? 0 : hc_err_set(err, HC_ERR_NOT_FOUND, "not found");
+}

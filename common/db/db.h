@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "common/base/err.h"
 
 /* SQL text rendering a timestamptz column as RFC 3339 UTC with microseconds. */
@@ -90,6 +92,14 @@ int db_wait_notify(db_conn *conn, int timeout_ms, hc_err *err);
  */
 int db_migrate(db_conn *conn, const char *component, const db_migration *list, size_t n,
                hc_err *err);
+
+/*
+ * Runs a statement whose first row's first column is a JSON document and
+ * parses it into *out (new reference).  HC_ERR_NOT_FOUND ("not found", for
+ * the caller to reword) when there is no row, or the cell is SQL NULL.
+ */
+int db_run_json(db_conn *conn, const char *name, int nparams, const char *const *params,
+                json_t **out, hc_err *err);
 
 int db_res_rows(const db_res *res);
 /* The text of a cell; NULL for SQL NULL.  Borrowed from res. */

@@ -139,3 +139,14 @@ int jspec_check(json_t *obj, const jspec_field *spec, size_t n, const char *pref
 	}
 	return 0;
 }
+
+int jspec_date_check(const char *s, hc_err *err)
+{
+	int y, m, d, n = 0;
+
+	if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 ||
+	    y < 2019 || y > 2100 || m < 1 || m > 12 || d < 1 || d > 31 || s[4] != '-' ||
+	    s[7] != '-')
+		return hc_err_set(err, HC_ERR_PERMANENT, "must be a date YYYY-MM-DD");
+	return 0;
+}

@@ -39,6 +39,12 @@ struct jspec_field {
 };
 
 /*
+ * A jspec_check_fn for dates: "YYYY-MM-DD" with a month 1-12, a day 1-31
+ * and a year 2019-2100 (the years the platform's records can be about).
+ */
+int jspec_date_check(const char *s, hc_err *err);
+
+/*
  * Checks obj against spec[0..n).  prefix names obj in error paths ("" for the
  * body).  Returns 0, or HC_ERR_PERMANENT with err->field set.
  */

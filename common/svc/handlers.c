@@ -50,17 +50,23 @@ const char *svc_partner_scope(const http_req *req)
 	return p.role != NULL && strcmp(p.role, "partner") == 0 ? p.client : NULL;
 }
 
-static void reply_person(svc *s, http_req *req, const char *stmt, const char *what, int scoped)
+const char *svc_http_person_key(http_req *req)
 {
 	const char *key = http_req_param(req, "person_key");
-	const char *params[2] = {key, svc_partner_scope(req)};
 
-	if (!person_key_valid(key)) {
-		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, "person_key",
-		                   "person_key must be 64 lowercase hex characters");
-		return;
-	}
-	svc_http_reply_row(s, req, stmt, scoped ? 2 : 1, params, "person_key", what);
+	if (person_key_valid(key))
+		return key;
+	http_reply_problem(req, PROBLEM_INVALID_PARAMETER, "person_key",
+	                   "person_key must be 64 lowercase hex characters");
+	return NULL;
+}
+
+static void reply_person(svc *s, http_req *req, const char *stmt, const char *what, int scoped)
+{
+	const char *params[2] = {svc_http_person_key(req), svc_partner_scope(req)};
+
+	if (params[0] != NULL)
+		svc_http_reply_row(s, req, stmt, scoped ? 2 : 1, params, "person_key", what);
 }
 
 void svc_http_reply_person(svc *s, http_req *req, const char *stmt, const char *what)

@@ -108,6 +108,12 @@ void svc_http_reply_row(svc *s, http_req *req, const char *stmt, int nparams,
                         const char *const *params, const char *field, const char *what);
 
 /*
+ * The route's {person_key}, or NULL after replying 400 (naming person_key)
+ * when it is not one.
+ */
+const char *svc_http_person_key(http_req *req);
+
+/*
  * svc_http_reply_row for a route keyed by {person_key}: the key is checked
  * (400 naming person_key) and is the statement's one parameter.
  */

@@ -39,16 +39,6 @@ static int plate_check(const char *s, hc_err *err)
 	return 0;
 }
 
-static int date_check(const char *s, hc_err *err)
-{
-	int y, m, d, n = 0;
-
-	if (sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 || m < 1 || m > 12 ||
-	    d < 1 || d > 31)
-		return hc_err_set(err, HC_ERR_PERMANENT, "must be a date YYYY-MM-DD");
-	return 0;
-}
-
 static const jspec_field rider_spec[] = {
     {"resident_id", JSPEC_STRING, 1, 18, 18, resident_id_check, NULL, NULL, 0},
 };
@@ -56,7 +46,7 @@ static const jspec_field pass_spec[] = {
     {"plate", JSPEC_STRING, 1, 7, 8, plate_check, NULL, NULL, 0},
     {"from_county", JSPEC_STRING, 1, 6, 6, region_check_county, NULL, NULL, 0},
     {"to_county", JSPEC_STRING, 1, 6, 6, region_check_county, NULL, NULL, 0},
-    {"travel_date", JSPEC_STRING, 1, 10, 10, date_check, NULL, NULL, 0},
+    {"travel_date", JSPEC_STRING, 1, 10, 10, jspec_date_check, NULL, NULL, 0},
     {"driver", JSPEC_OBJECT, 1, 0, 0, NULL, NULL, rider_spec, 1},
     {"passengers", JSPEC_ARRAY, 1, 1, 60, NULL, NULL, rider_spec, 1},
 };
@@ -215,9 +205,7 @@ out:
 void certificate_get_vehicle_pass(void *app, http_req *req)
 {
 	const char *id = http_req_param(req, "id");
-	http_principal p = http_req_principal(req);
-	const char *params[2] = {id, p.role != NULL && strcmp(p.role, "partner") == 0 ? p.client
-	                                                                              : NULL};
+	const char *params[2] = {id, svc_partner_scope(req)};
 
 	if (!hc_uuid_valid(id)) {
 		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, "id", "id must be a UUID");
@@ -229,13 +217,10 @@ void certificate_get_vehicle_pass(void *app, http_req *req)
 
 void certificate_get_person_certificates(void *app, http_req *req)
 {
-	const char *key = http_req_param(req, "person_key");
-	const char *params[3] = {key, svc_partner_scope(req), http_req_principal(req).county};
+	const char *params[3] = {svc_http_person_key(req), svc_partner_scope(req),
+	                         http_req_principal(req).county};
 
-	if (!person_key_valid(key)) {
-		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, "person_key",
-		                   "person_key must be 64 lowercase hex characters");
-		return;
-	}
-	svc_http_reply_row(app, req, "cert_person_list", 3, params, "person_key", "certificates");
+	if (params[0] != NULL)
+		svc_http_reply_row(app, req, "cert_person_list", 3, params, "person_key",
+		                   "certificates");
 }

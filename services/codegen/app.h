@@ -49,9 +49,10 @@ void codegen_get_jwks(void *app, http_req *req);
 void codegen_get_key_list(void *app, http_req *req);
 
 /*
- * Records a checkpoint scan of a person's current code inside tx and
- * publishes it (routes.c): result "passed" only for a green code without
- * fever.  Fills code (new reference, NULL without a code), result, reason.
+ * A checkpoint scan (routes.c).  codegen_scan_lookup reads the person's
+ * current code into code (new reference; NULL without a code) inside tx;
+ * codegen_scan_record then decides (passed only for a green code without
+ * fever), records and publishes the scan, filling result and reason.
  */
 typedef struct codegen_scan {
 	http_req *req;
@@ -61,6 +62,7 @@ typedef struct codegen_scan {
 	const char *result, *reason, *colour;
 	char id[37], at[40];
 } codegen_scan;
+int codegen_scan_lookup(db_conn *tx, codegen_scan *s, hc_err *err);
 int codegen_scan_record(db_conn *tx, codegen_scan *s, hc_err *err);
 
 #endif

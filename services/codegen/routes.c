@@ -33,25 +33,26 @@ static const jspec_field scan_spec[] = {
     {"temperature", JSPEC_NUMBER, 1, 30, 45, NULL, NULL, NULL, 0},
 };
 
+int codegen_scan_lookup(db_conn *tx, codegen_scan *x, hc_err *err)
+{
+	const char *params[1] = {x->key};
+	int rc = db_run_json(tx, "codegen_code_get", 1, params, &x->code, err);
+
+	return rc == HC_ERR_NOT_FOUND ? 0 : rc;
+}
+
 int codegen_scan_record(db_conn *tx, codegen_scan *x, hc_err *err)
 {
-	const char *key_params[1] = {x->key};
 	char version[24] = "", temp[16];
 	int fever = x->temperature >= FEVER_CELSIUS;
 	db_res *res = NULL;
 	int rc;
 
-	rc = db_run(tx, "codegen_code_get", 1, key_params, &res, err);
-	if (rc == 0 && db_res_rows(res) == 1) {
-		x->code = json_loads(db_res_get(res, 0, 0), 0, NULL);
+	if (x->code != NULL) {
 		x->colour = json_string_value(json_object_get(x->code, "colour"));
 		snprintf(version, sizeof(version), "%lld",
 		         (long long)json_integer_value(json_object_get(x->code, "version")));
 	}
-	db_res_free(res);
-	res = NULL;
-	if (rc != 0)
-		return rc;
 	if (x->colour == NULL)
 		x->reason = "no_code";
 	else if (strcmp(x->colour, "green") != 0)
@@ -90,7 +91,9 @@ int codegen_scan_record(db_conn *tx, codegen_scan *x, hc_err *err)
 
 static int scan_write(db_conn *tx, void *ctx, hc_err *err)
 {
-	return codegen_scan_record(tx, ctx, err);
+	int rc = codegen_scan_lookup(tx, ctx, err);
+
+	return rc == 0 ? codegen_scan_record(tx, ctx, err) : rc;
 }
 
 void codegen_post_scan(void *app_, http_req *req)

@@ -26,29 +26,24 @@
 /* A fresh token for the person's current code into *token (free); *code is the code. */
 static int fresh_token(codegen_app *app, http_req *req, char **token, json_t **code, int64_t *exp)
 {
-	const char *key = http_req_param(req, "person_key");
+	const char *key = svc_http_person_key(req);
 	const char *params[2] = {key, svc_partner_scope(req)};
 	const char *colour;
 	token_claims c = {0};
 	keyset *ks = NULL;
 	db_conn *conn;
-	db_res *res = NULL;
 	hc_err err;
 	int rc;
 
 	hc_err_clear(&err);
 	*token = NULL;
 	*code = NULL;
-	if (!person_key_valid(key)) {
-		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, "person_key",
-		                   "person_key must be 64 lowercase hex characters");
-		return -1;
-	}
+	if (key == NULL)
+		return -1; /* replied */
 	conn = db_pool_take(app->svc.pool);
-	rc = db_run(conn, "codegen_code_scoped", 2, params, &res, &err);
-	if (rc == 0 && db_res_rows(res) == 1)
-		*code = json_loads(db_res_get(res, 0, 0), 0, NULL);
-	db_res_free(res);
+	rc = db_run_json(conn, "codegen_code_scoped", 2, params, code, &err);
+	if (rc == HC_ERR_NOT_FOUND)
+		rc = 0; /* answered 404 below */
 	if (rc == 0 && *code != NULL)
 		rc = keys_acquire(&app->keys, conn, &ks, &err);
 	db_pool_give(app->svc.pool, conn);
@@ -168,21 +163,12 @@ typedef struct verifying {
 static int verifying_write(db_conn *tx, void *ctx, hc_err *err)
 {
 	verifying *v = ctx;
-	const char *params[1] = {v->key};
-	db_res *res = NULL;
-	json_int_t current = -1;
-	int rc = db_run(tx, "codegen_code_get", 1, params, &res, err);
+	int rc = codegen_scan_lookup(tx, &v->scan, err);
 
-	if (rc == 0 && db_res_rows(res) == 1) {
-		json_t *code = json_loads(db_res_get(res, 0, 0), 0, NULL);
-
-		current = json_integer_value(json_object_get(code, "version"));
-		json_decref(code);
-	}
-	db_res_free(res);
 	if (rc != 0)
 		return rc;
-	if (current != (json_int_t)v->claims.version) {
+	if (v->scan.code == NULL || json_integer_value(json_object_get(v->scan.code, "version")) !=
+	                                (json_int_t)v->claims.version) {
 		v->superseded = 1;
 		return 0; /* nothing recorded: the token is refused */
 	}

@@ -25,10 +25,12 @@ typedef struct intake_app {
 #define INTAKE_EVENT_SOURCE "/hc/intake"
 
 /*
- * The client whose submissions a caller is confined to: a partner app sees
- * only what it submitted (its client id); anyone else NULL (scope.c).
+ * A read of one object by {id} within the caller's scope (scope.c): 400 for
+ * a malformed id, 404 outside the scope.  get is a store getter.
  */
-const char *intake_partner_scope(const http_principal *p);
+typedef int (*intake_getter_fn)(db_conn *conn, const char *id, const char *partner,
+                                const char *county, json_t **out, hc_err *err);
+void intake_reply_scoped(intake_app *app, http_req *req, intake_getter_fn get);
 
 /* Consumed events, one file each under events/. */
 int intake_on_employer_application_decided(void *app, db_conn *tx, const cloudevent *ev,

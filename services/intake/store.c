@@ -140,23 +140,23 @@ out:
 	return rc;
 }
 
+/* One object by id within a partner's or county's scope (the getters below). */
+static int scoped_get(db_conn *conn, const char *stmt, const char *what, const char *id,
+                      const char *partner, const char *county, json_t **out, hc_err *err)
+{
+	const char *params[3] = {id, partner, county};
+	int rc = db_run_json(conn, stmt, 3, params, out, err);
+
+	if (rc == HC_ERR_NOT_FOUND)
+		hc_err_set(err, HC_ERR_NOT_FOUND, "no %s %s", what, id);
+	return rc;
+}
+
 int intake_store_application_get(db_conn *conn, const char *id, const char *partner,
                                  const char *county, json_t **out, hc_err *err)
 {
-	const char *params[3] = {id, partner, county};
-	db_res *res = NULL;
-	int rc;
-
-	rc = db_run(conn, "intake_application_get", 3, params, &res, err);
-	if (rc != 0)
-		return rc;
-	if (db_res_rows(res) == 0) {
-		db_res_free(res);
-		return hc_err_set(err, HC_ERR_NOT_FOUND, "no employer application %s", id);
-	}
-	*out = json_loads(db_res_get(res, 0, 0), 0, NULL);
-	db_res_free(res);
-	return *out ? 0 : hc_err_set(err, HC_ERR_FATAL, "could not parse application %s", id);
+	return scoped_get(conn, "intake_application_get", "employer application", id, partner,
+	                  county, out, err);
 }
 
 int intake_store_application_decide(db_conn *tx, json_t *data, hc_err *err)
@@ -256,20 +256,8 @@ int intake_store_declaration_insert(db_conn *tx, const declaration *d, const cha
 int intake_store_declaration_get(db_conn *conn, const char *id, const char *partner,
                                  const char *county, json_t **out, hc_err *err)
 {
-	const char *params[3] = {id, partner, county};
-	db_res *res = NULL;
-	int rc;
-
-	rc = db_run(conn, "intake_declaration_get", 3, params, &res, err);
-	if (rc != 0)
-		return rc;
-	if (db_res_rows(res) == 0) {
-		db_res_free(res);
-		return hc_err_set(err, HC_ERR_NOT_FOUND, "no declaration %s", id);
-	}
-	*out = json_loads(db_res_get(res, 0, 0), 0, NULL);
-	db_res_free(res);
-	return *out ? 0 : hc_err_set(err, HC_ERR_FATAL, "could not parse declaration %s", id);
+	return scoped_get(conn, "intake_declaration_get", "declaration", id, partner, county, out,
+	                  err);
 }
 
 int intake_store_person_county(db_conn *tx, const char *person_key, char county[7], hc_err *err)
@@ -333,20 +321,8 @@ int intake_store_correction_insert(db_conn *tx, const correction *c, const char 
 int intake_store_correction_get(db_conn *conn, const char *id, const char *partner,
                                 const char *county, json_t **out, hc_err *err)
 {
-	const char *params[3] = {id, partner, county};
-	db_res *res = NULL;
-	int rc;
-
-	rc = db_run(conn, "intake_correction_get", 3, params, &res, err);
-	if (rc != 0)
-		return rc;
-	if (db_res_rows(res) == 0) {
-		db_res_free(res);
-		return hc_err_set(err, HC_ERR_NOT_FOUND, "no correction request %s", id);
-	}
-	*out = json_loads(db_res_get(res, 0, 0), 0, NULL);
-	db_res_free(res);
-	return *out ? 0 : hc_err_set(err, HC_ERR_FATAL, "could not parse correction %s", id);
+	return scoped_get(conn, "intake_correction_get", "correction request", id, partner, county,
+	                  out, err);
 }
 
 int intake_store_correction_decide(db_conn *tx, json_t *data, hc_err *err)

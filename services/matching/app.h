@@ -46,6 +46,14 @@ int matching_assess(db_conn *tx, const char *person_key, const matching_trigger 
                     hc_err *err);
 
 /*
+ * For a decided correction (assess.c): sets aside, for that person, every
+ * record behind a colour other than green, so the next assessment is green
+ * unless new records arrive.
+ */
+int matching_exclude_until_green(db_conn *tx, const char *person_key, const char *correction_id,
+                                 hc_err *err);
+
+/*
  * Stores rows (parsed records, see record_parse) inside tx and re-assesses
  * everyone they touch (import.c).  Adds to *inserted and *reassessed.
  */

@@ -40,9 +40,9 @@ static int evaluate(db_conn *tx, const char *person_key, json_t **out, hc_err *e
 	json_t *rules = NULL, *evidence = NULL;
 	int rc;
 
-	rc = matching_store_json(tx, "matching_rules", 0, NULL, &rules, err);
+	rc = db_run_json(tx, "matching_rules", 0, NULL, &rules, err);
 	if (rc == 0)
-		rc = matching_store_json(tx, "matching_evidence", 1, params, &evidence, err);
+		rc = db_run_json(tx, "matching_evidence", 1, params, &evidence, err);
 	if (rc == 0) {
 		*out = rules_evaluate(rules, evidence);
 		if (*out == NULL)
@@ -53,9 +53,6 @@ static int evaluate(db_conn *tx, const char *person_key, json_t **out, hc_err *e
 	return rc;
 }
 
-/* For a correction: sets aside every record behind a non-green colour. */
-int matching_exclude_until_green(db_conn *tx, const char *person_key, const char *correction_id,
-                                 hc_err *err);
 int matching_exclude_until_green(db_conn *tx, const char *person_key, const char *correction_id,
                                  hc_err *err)
 {
@@ -98,7 +95,7 @@ int matching_assess(db_conn *tx, const char *person_key, const matching_trigger 
 	int rc;
 
 	*published = 0;
-	rc = matching_store_json(tx, "matching_person_get", 1, kparams, &person, err);
+	rc = db_run_json(tx, "matching_person_get", 1, kparams, &person, err);
 	if (rc == HC_ERR_NOT_FOUND)
 		return 0; /* never declared: nothing to assess yet */
 	if (rc == 0)

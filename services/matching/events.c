@@ -20,9 +20,6 @@
 #include "services/matching/app.h"
 #include "services/matching/store.h"
 
-int matching_exclude_until_green(db_conn *tx, const char *person_key, const char *correction_id,
-                                 hc_err *err);
-
 static const char *const flags[] = {"fever", "symptom", "contact", "risk_travel", NULL};
 
 /* Stores each declared flag as a self_declaration record of the day. */

@@ -134,20 +134,12 @@ int review_store_item_get(db_conn *conn, const char *application_id, const char 
                           json_t **out, hc_err *err)
 {
 	const char *params[2] = {application_id, county};
-	db_res *res = NULL;
-	int rc;
+	int rc = db_run_json(conn, "review_item_get", 2, params, out, err);
 
-	rc = db_run(conn, "review_item_get", 2, params, &res, err);
-	if (rc != 0)
-		return rc;
-	if (db_res_rows(res) == 0) {
-		db_res_free(res);
-		return hc_err_set(err, HC_ERR_NOT_FOUND, "no queue item for application %s",
-		                  application_id);
-	}
-	*out = json_loads(db_res_get(res, 0, 0), 0, NULL);
-	db_res_free(res);
-	return 0;
+	if (rc == HC_ERR_NOT_FOUND)
+		hc_err_set(err, HC_ERR_NOT_FOUND, "no queue item for application %s",
+		           application_id);
+	return rc;
 }
 
 int review_store_decide(db_conn *tx, const char *application_id, const char *county,
@@ -177,21 +169,15 @@ int review_store_decide(db_conn *tx, const char *application_id, const char *cou
 	return HC_ERR_CONFLICT;
 }
 
-/* Runs a statement returning at most one JSON row: 0 and *out, or HC_ERR_NOT_FOUND. */
+/* One correction request as JSON, or HC_ERR_NOT_FOUND. */
 static int one_json(db_conn *conn, const char *stmt, int n, const char *const *params, json_t **out,
                     hc_err *err)
 {
-	db_res *res = NULL;
-	int rc;
+	int rc = db_run_json(conn, stmt, n, params, out, err);
 
-	*out = NULL;
-	rc = db_run(conn, stmt, n, params, &res, err);
-	if (rc != 0)
-		return rc;
-	if (db_res_rows(res) == 1)
-		*out = json_loads(db_res_get(res, 0, 0), 0, NULL);
-	db_res_free(res);
-	return *out != NULL ? 0 : hc_err_set(err, HC_ERR_NOT_FOUND, "no such correction request");
+	if (rc == HC_ERR_NOT_FOUND)
+		hc_err_set(err, HC_ERR_NOT_FOUND, "no such correction request");
+	return rc;
 }
 
 int review_store_correction_enqueue(db_conn *tx, const char *event_id, json_t *data, hc_err *err)

@@ -80,17 +80,6 @@ static const char *const source_names[] = {
     "travel_records", "risk_areas",   "commerce",        NULL};
 static const char *const levels[] = {"low", "medium", "high", NULL};
 
-static int date_check(const char *s, hc_err *err)
-{
-	int y, m, d, n = 0;
-
-	if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 ||
-	    y < 2019 || y > 2100 || m < 1 || m > 12 || d < 1 || d > 31 || s[4] != '-' ||
-	    s[7] != '-')
-		return hc_err_set(err, HC_ERR_PERMANENT, "must be a date YYYY-MM-DD");
-	return 0;
-}
-
 static int code6_check(const char *s, hc_err *err)
 {
 	size_t i;
@@ -108,8 +97,8 @@ static const jspec_field record_spec[] = {
     {"kind", JSPEC_STRING, 1, 2, 32, NULL, NULL, NULL, 0},
     {"resident_id", JSPEC_STRING, 0, 18, 18, resident_id_check, NULL, NULL, 0},
     {"county_code", JSPEC_STRING, 0, 6, 6, code6_check, NULL, NULL, 0},
-    {"date", JSPEC_STRING, 1, 10, 10, date_check, NULL, NULL, 0},
-    {"until", JSPEC_STRING, 0, 10, 10, date_check, NULL, NULL, 0},
+    {"date", JSPEC_STRING, 1, 10, 10, jspec_date_check, NULL, NULL, 0},
+    {"until", JSPEC_STRING, 0, 10, 10, jspec_date_check, NULL, NULL, 0},
     {"level", JSPEC_STRING, 0, 3, 6, NULL, levels, NULL, 0},
 };
 
