@@ -68,6 +68,16 @@ int bus_outbox_emit(db_conn *tx, const char *topic, const char *key, const char 
                     const char *type, const char *source, const char *subject, json_t *data,
                     const char *traceparent, hc_err *err);
 
+/*
+ * Group commit: bus_outbox_row starts an event like bus_outbox_emit (data
+ * stolen) and returns its outbox row as JSON; bus_outbox_add_rows writes a
+ * JSON array of such rows inside tx with one statement, in array order.
+ */
+json_t *bus_outbox_row(const char *topic, const char *key, const char *county, const char *type,
+                       const char *source, const char *subject, json_t *data,
+                       const char *traceparent);
+int bus_outbox_add_rows(db_conn *tx, const json_t *rows, hc_err *err);
+
 typedef struct bus_relay bus_relay;
 
 typedef struct bus_relay_config {
@@ -93,6 +103,13 @@ typedef struct bus_route {
 	const char *topic; /* unprefixed */
 	const char *type;  /* CloudEvents type */
 	bus_handler_fn fn;
+	/*
+	 * May be NULL.  Asked before any transaction: 1 applies the event, 0
+	 * skips it (no transaction, offset stored: for the many records a
+	 * consumer reads but never acts on), HC_ERR_PERMANENT (err set) sends it
+	 * to the dead-letter topic.
+	 */
+	int (*wants)(const cloudevent *ev, hc_err *err);
 } bus_route;
 
 typedef struct bus_consumer_config {

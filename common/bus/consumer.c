@@ -282,7 +282,11 @@ static int consumer_handle(consumer *c, const rd_kafka_message_t *m)
 		rc = 0;
 		goto done;
 	}
-	rc = consumer_apply(c, m, route, &ev, &err);
+	rc = route->wants != NULL ? route->wants(&ev, &err) : 1;
+	if (rc == 0)
+		metrics_add(c->skipped, 1);
+	else if (rc == 1)
+		rc = consumer_apply(c, m, route, &ev, &err);
 	cloudevent_cleanup(&ev);
 	if (rc == HC_ERR_FATAL) {
 		/* Our bug, not the record's: keep it (offset not stored) and stop. */
@@ -325,8 +329,8 @@ int bus_consumer_run(bus *b, db_conn *conn, const bus_consumer_config *cfg, void
 	                         "Records sent to a .dlq topic");
 	c.retries =
 	    metrics_counter("hc_consumer_retries_total", labels, "Transient failures retried");
-	c.skipped =
-	    metrics_counter("hc_consumer_skipped_total", labels, "Events of types not handled");
+	c.skipped = metrics_counter("hc_consumer_skipped_total", labels,
+	                            "Events of types not handled, or not wanted (no effect)");
 	rc = consumer_open(&c, err);
 	if (rc != 0) {
 		if (c.rk != NULL)

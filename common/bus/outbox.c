@@ -29,6 +29,12 @@ const db_stmt bus_statements[] = {
      "INSERT INTO outbox (event_id, topic, key, ce_type, payload, headers)"
      " VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
      6},
+    /* $1: a JSON array of rows (bus_outbox_row), inserted in array order */
+    {"bus_outbox_insert_many",
+     "INSERT INTO outbox (event_id, topic, key, ce_type, payload, headers)"
+     " SELECT r->>'event_id', r->>'topic', r->>'key', r->>'ce_type', r->>'payload',"
+     " r->'headers' FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(r, n) ORDER BY n",
+     1},
     {"bus_outbox_pending",
      "SELECT id, topic, key, payload, headers::text FROM outbox"
      " WHERE published_at IS NULL ORDER BY id LIMIT $1",
@@ -43,13 +49,10 @@ const db_stmt bus_statements[] = {
     {NULL, NULL, 0},
 };
 
-int bus_outbox_add(db_conn *tx, const char *topic, const char *key, const cloudevent *ev,
-                   const char *county, hc_err *err)
+/* The Kafka headers of ev's record, as stored in the outbox row. */
+static json_t *outbox_headers(const cloudevent *ev, const char *county)
 {
 	json_t *h = json_object();
-	char *payload = cloudevent_encode(ev);
-	char *headers;
-	int rc;
 
 	json_object_set_new(h, "content-type", json_string(CLOUDEVENT_CONTENT_TYPE));
 	json_object_set_new(h, "ce_specversion", json_string("1.0"));
@@ -61,7 +64,17 @@ int bus_outbox_add(db_conn *tx, const char *topic, const char *key, const cloude
 		json_object_set_new(h, "traceparent", json_string(ev->traceparent));
 	if (county != NULL)
 		json_object_set_new(h, "county", json_string(county));
-	headers = json_dumps(h, JSON_COMPACT);
+	return h;
+}
+
+int bus_outbox_add(db_conn *tx, const char *topic, const char *key, const cloudevent *ev,
+                   const char *county, hc_err *err)
+{
+	json_t *h = outbox_headers(ev, county);
+	char *payload = cloudevent_encode(ev);
+	char *headers = json_dumps(h, JSON_COMPACT);
+	int rc;
+
 	json_decref(h);
 	if (headers == NULL)
 		abort();
@@ -308,6 +321,45 @@ void bus_relay_stop(bus_relay *relay)
 	free(relay->db_url);
 	free(relay->schema);
 	free(relay);
+}
+
+json_t *bus_outbox_row(const char *topic, const char *key, const char *county, const char *type,
+                       const char *source, const char *subject, json_t *data,
+                       const char *traceparent)
+{
+	cloudevent ev = {0};
+	char *payload;
+	json_t *row;
+
+	cloudevent_init(&ev, type, source, subject, data, traceparent);
+	payload = cloudevent_encode(&ev);
+	row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "event_id", ev.id, "topic", topic, "key",
+	                key, "ce_type", ev.type, "payload", payload, "headers",
+	                outbox_headers(&ev, county));
+	free(payload);
+	cloudevent_cleanup(&ev);
+	if (row == NULL)
+		abort();
+	return row;
+}
+
+int bus_outbox_add_rows(db_conn *tx, const json_t *rows, hc_err *err)
+{
+	char *text;
+	int rc;
+
+	if (json_array_size(rows) == 0)
+		return 0;
+	text = json_dumps(rows, JSON_COMPACT);
+	if (text == NULL)
+		abort();
+	{
+		const char *params[1] = {text};
+
+		rc = db_run(tx, "bus_outbox_insert_many", 1, params, NULL, err);
+	}
+	free(text);
+	return rc;
 }
 
 int bus_outbox_emit(db_conn *tx, const char *topic, const char *key, const char *county,

@@ -10,7 +10,9 @@
  * reply yields a 500.  Errors are RFC 9457 problem+json (see problem.h).
  *
  * Handlers run on the server's worker threads and may block (database).  A
- * handler is called once per request, after the whole body has arrived.
+ * handler is called once per request, after the whole body has arrived.  A
+ * handler may instead defer its reply (http_req_defer) to work done on
+ * another thread, which frees the worker thread for other connections.
  */
 #ifndef HC_HTTP_HTTP_H
 #define HC_HTTP_HTTP_H
@@ -124,5 +126,15 @@ void http_reply_problem(http_req *req, enum problem_code code, const char *field
  * a 400 or 409: it is answered 500, since input is checked before SQL.
  */
 void http_reply_err(http_req *req, const hc_err *err);
+
+/*
+ * Defers the reply: the handler returns without replying, the connection is
+ * suspended, and then start(ctx) runs (on the worker thread), typically to
+ * hand req to another thread.  That thread replies with http_reply_* and
+ * then calls http_req_resume, after which req must not be touched.  The
+ * request (its body, params and principal) stays valid until then.
+ */
+void http_req_defer(http_req *req, void (*start)(void *ctx), void *ctx);
+void http_req_resume(http_req *req);
 
 #endif

@@ -35,6 +35,8 @@ static const problem_def problems[PROBLEM_COUNT] = {
                                        "A request with this Idempotency-Key is still running"},
     [PROBLEM_IDEMPOTENCY_REUSED] = {"idempotency-key-reused", 422,
                                     "This Idempotency-Key was used for another request"},
+    [PROBLEM_RATE_LIMITED] = {"rate-limited", 429, "The client is over its quota"},
+    [PROBLEM_OVERLOADED] = {"overloaded", 503, "The gateway is at capacity"},
 };
 
 const problem_def *problem_get(enum problem_code code)

@@ -34,6 +34,8 @@ enum problem_code {
 	PROBLEM_IDEMPOTENCY_IN_FLIGHT, /* 409 a request with this Idempotency-Key is still running
 	                                */
 	PROBLEM_IDEMPOTENCY_REUSED,    /* 422 the Idempotency-Key was used for another request */
+	PROBLEM_RATE_LIMITED,          /* 429 the client is over its quota; Retry-After says when */
+	PROBLEM_OVERLOADED,            /* 503 the gateway is at capacity; Retry-After */
 	PROBLEM_COUNT
 };
 

@@ -63,6 +63,9 @@ struct http_req {
 	char traceparent[TRACEPARENT_LEN + 1];
 	struct MHD_Response *response;
 	int status;
+	void (*deferred)(void *ctx); /* http_req_defer: runs once the connection is suspended */
+	void *deferred_ctx;
+	int suspended;
 	int nheaders;
 	char *header_names[HTTP_MAX_HEADERS];
 	char *header_values[HTTP_MAX_HEADERS];
@@ -449,11 +452,27 @@ static void http_dispatch(http_req *req)
 	}
 	route_match(req, req->route->pattern, req->path); /* recapture this route's params */
 	req->route->fn(srv->app, req);
-	if (req->response == NULL) {
+	if (req->response == NULL && req->deferred == NULL) {
 		log_error("handler for %s %s did not reply", req->method, req->route->pattern);
 		http_reply_problem(req, PROBLEM_INTERNAL, NULL,
 		                   "internal error; quote the trace id");
 	}
+}
+
+void http_req_defer(http_req *req, void (*start)(void *ctx), void *ctx)
+{
+	req->deferred = start;
+	req->deferred_ctx = ctx;
+}
+
+void http_req_resume(http_req *req)
+{
+	if (req->response == NULL) {
+		log_error("deferred %s %s resumed without a reply", req->method, req->path);
+		http_reply_problem(req, PROBLEM_INTERNAL, NULL,
+		                   "internal error; quote the trace id");
+	}
+	MHD_resume_connection(req->conn);
 }
 
 /* ---- libmicrohttpd callbacks ---- */
@@ -525,6 +544,8 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, c
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (req->suspended)
+		return req->response != NULL ? http_queue(req) : MHD_YES; /* resumed: answer */
 	if (req->response != NULL || req->status != 0)
 		return MHD_YES; /* already answered (oversized Content-Length) */
 	{
@@ -534,6 +555,13 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, c
 		log_trace_set(trace);
 		http_dispatch(req);
 		log_trace_set(NULL);
+	}
+	if (req->deferred != NULL && req->response == NULL) {
+		/* suspended before the work is handed on, so no resume can come first */
+		req->suspended = 1;
+		MHD_suspend_connection(conn);
+		req->deferred(req->deferred_ctx);
+		return MHD_YES;
 	}
 	return http_queue(req);
 }
@@ -640,12 +668,12 @@ int http_server_start(http_server **out, const http_config *cfg, const http_rout
 		                  cfg->addr);
 	}
 	srv->daemon = MHD_start_daemon(
-	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, (uint16_t)cfg->port, NULL, NULL,
-	    http_on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, http_on_mhd_log, NULL,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin, MHD_OPTION_THREAD_POOL_SIZE,
-	    (unsigned int)cfg->threads, MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, srv,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned int)4096, MHD_OPTION_END);
+	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
+	    (uint16_t)cfg->port, NULL, NULL, http_on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
+	    http_on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads, MHD_OPTION_NOTIFY_COMPLETED,
+	    http_on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096, MHD_OPTION_END);
 	if (srv->daemon == NULL) {
 		free(srv->metrics);
 		free(srv);

@@ -207,6 +207,10 @@ int svc_start(svc *s, const svc_spec *spec, void *app, void *own_cfg, hc_err *er
 	hc.threads = s->cfg.http_threads;
 	hc.max_body = s->cfg.max_body;
 	hc.ready = svc_ready;
+	if (spec->starting != NULL && spec->starting(app, err) != 0) {
+		rc = HC_ERR_FATAL;
+		goto fail;
+	}
 	rc = http_server_start(&s->http, &hc, spec->routes, spec->nroutes, app, err);
 	if (rc != 0)
 		goto fail;
@@ -230,6 +234,8 @@ void svc_wait(svc *s)
 int svc_stop(svc *s)
 {
 	svc_stop_flag = 1;
+	if (s->spec != NULL && s->spec->stopping != NULL && s->app != NULL)
+		s->spec->stopping(s->app);
 	http_server_stop(s->http);
 	s->http = NULL;
 	if (s->consumer_running)

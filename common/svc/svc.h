@@ -49,6 +49,10 @@ typedef struct svc_spec {
 	size_t nconsumes;
 	const config_var *vars; /* the service's own settings; may be NULL */
 	size_t nvars;
+	/* may be NULL: runs before HTTP starts (start the app's own threads) */
+	int (*starting)(void *app, hc_err *err);
+	/* may be NULL: runs first on stop, while HTTP still runs (finish deferred replies) */
+	void (*stopping)(void *app);
 } svc_spec;
 
 typedef struct svc {
@@ -78,8 +82,8 @@ int svc_start(svc *s, const svc_spec *spec, void *app, void *own_cfg, hc_err *er
 void svc_wait(svc *s);
 
 /*
- * Stops in order: HTTP (finish requests), consumer (commit stored offsets),
- * relay, producer (flush), database.  Returns the process exit code.
+ * Stops in order: the spec's stopping hook, HTTP (finish requests), consumer (commit stored
+ * offsets), relay, producer (flush), database.  Returns the process exit code.
  */
 int svc_stop(svc *s);
 

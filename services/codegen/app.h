@@ -15,6 +15,7 @@
 #define HC_CODEGEN_APP_H
 
 #include "common/event/cloudevent.h"
+#include "common/metrics/metrics.h"
 #include "common/svc/svc.h"
 #include "services/codegen/keys.h"
 
@@ -24,11 +25,34 @@ typedef struct codegen_config {
 	const char *issuer;                /* HC_TOKEN_ISSUER */
 } codegen_config;
 
+/*
+ * The group-committing writer of online verifications (verify.c): one
+ * thread, a bounded queue of deferred requests.
+ */
+typedef struct verify_job verify_job;
+typedef struct verifier {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	verify_job *head, **tail;
+	size_t queued;
+	int running, stopping;
+	pthread_t thread;
+	svc *svc;
+	metric *batches, *verified, *refused;
+} verifier;
+int verifier_start(verifier *v, svc *s, hc_err *err);
+/* Answers everything queued, then stops; later verifications are refused (503). */
+void verifier_stop(verifier *v);
+
 typedef struct codegen_app {
 	svc svc; /* first: the runtime casts the app to its svc */
 	codegen_config cfg;
 	keyring keys;
+	verifier verifier;
 } codegen_app;
+
+/* t (Unix seconds) as RFC 3339 UTC, whole seconds. */
+void codegen_rfc3339(int64_t t, char out[32]);
 
 #define CODEGEN_EVENT_SOURCE "/hc/codegen"
 #define FEVER_CELSIUS        37.3

@@ -31,15 +31,29 @@ static const config_var codegen_vars[] = {
 };
 
 static const bus_route codegen_consumes[] = {
-    {TOPIC_ASSESSMENT, TYPE_ASSESSMENT_COMPLETED, codegen_on_assessment},
-    {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_ISSUED, codegen_on_certificate},
-    {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_REVOKED, codegen_on_certificate},
-    {TOPIC_DECLARATION, TYPE_DECLARATION_SUBMITTED, svc_on_declaration_client},
+    {TOPIC_ASSESSMENT, TYPE_ASSESSMENT_COMPLETED, codegen_on_assessment, NULL},
+    {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_ISSUED, codegen_on_certificate, NULL},
+    {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_REVOKED, codegen_on_certificate, NULL},
+    {TOPIC_DECLARATION, TYPE_DECLARATION_SUBMITTED, svc_on_declaration_client, NULL},
 };
+
+static int codegen_starting(void *app_, hc_err *err)
+{
+	codegen_app *app = app_;
+
+	return verifier_start(&app->verifier, &app->svc, err);
+}
+
+static void codegen_stopping(void *app)
+{
+	verifier_stop(&((codegen_app *)app)->verifier);
+}
 
 int main(int argc, char **argv)
 {
-	static codegen_app app = {.keys = {.mu = PTHREAD_MUTEX_INITIALIZER}};
+	static codegen_app app = {
+	    .keys = {.mu = PTHREAD_MUTEX_INITIALIZER},
+	    .verifier = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER}};
 	svc_spec spec = {
 	    .name = "codegen",
 	    .default_port = "8085",
@@ -52,6 +66,8 @@ int main(int argc, char **argv)
 	    .nconsumes = sizeof(codegen_consumes) / sizeof(codegen_consumes[0]),
 	    .vars = codegen_vars,
 	    .nvars = sizeof(codegen_vars) / sizeof(codegen_vars[0]),
+	    .starting = codegen_starting,
+	    .stopping = codegen_stopping,
 	};
 
 	app.keys.secret = app.cfg.code_key_secret; /* filled when the settings load */

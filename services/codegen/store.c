@@ -64,6 +64,22 @@ const db_stmt codegen_statements[] = {
      2},
     {"person_client_add",
      "INSERT INTO person_clients (person_key, client) VALUES ($1, $2) ON CONFLICT DO NOTHING", 2},
+    /* online verifications, group-committed (verify.c): $1 a text[] of person keys */
+    {"codegen_codes_for_scans",
+     "SELECT c.person_key, " CODE_JSON ", " DB_RFC3339(
+         "now()") " FROM codes c"
+                  " JOIN code_versions v ON v.person_key = c.person_key AND v.version = c.version"
+                  " WHERE c.person_key = ANY($1::text[])",
+     1},
+    {"codegen_now", "SELECT " DB_RFC3339("now()"), 0},
+    /* $1: a JSON array of scans, all at the transaction's time (now()) */
+    {"codegen_scans_insert",
+     "INSERT INTO scans (id, checkpoint_id, person_key, temperature, result, reason,"
+     " code_version, scanned_by, scanned_at)"
+     " SELECT (r->>'id')::uuid, r->>'checkpoint_id', r->>'person_key',"
+     " (r->>'temperature')::numeric, r->>'result', r->>'reason', (r->>'code_version')::integer,"
+     " r->>'scanned_by', now() FROM jsonb_array_elements($1::jsonb) AS e(r)",
+     1},
     {"codegen_scan_insert",
      "INSERT INTO scans (id, checkpoint_id, person_key, temperature, result, reason,"
      " code_version, scanned_by) VALUES ($1, $2, $3, $4::numeric, $5, $6, $7::integer, $8)"

@@ -2,9 +2,7 @@
  * The signed code and its verification:
  *   GET  /v1/codes/{person_key}/token    a fresh token: {token, expires_at, version}
  *   GET  /v1/codes/{person_key}/qr.png   the QR of a fresh token (and qr.svg)
- *   POST /v1/verifications               {token, checkpoint_id, temperature}: the
- *        checkpoint's online check: signature, expiry, kid not revoked, code
- *        version still current; a valid token's scan is recorded and published
+ *   (POST /v1/verifications, the online check of a token, is verify.c)
  *   GET  /.well-known/jwks.json          public keys that verify (JWKS)
  *   GET  /v1/keys/signed-list            the same keys for offline devices, a
  *        COSE_Sign1 (application/cose) signed by the key-list key
@@ -76,7 +74,7 @@ static int fresh_token(codegen_app *app, http_req *req, char **token, json_t **c
 	return 0;
 }
 
-static void rfc3339(int64_t t, char out[32])
+void codegen_rfc3339(int64_t t, char out[32])
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
@@ -93,7 +91,7 @@ void codegen_get_token(void *app, http_req *req)
 
 	if (fresh_token(app, req, &token, &code, &exp) != 0)
 		goto out;
-	rfc3339(exp, exp_text);
+	codegen_rfc3339(exp, exp_text);
 	http_reply_header(req, "Cache-Control", "no-store");
 	http_reply_json(req, 200,
 	                json_pack("{s:s, s:s, s:O, s:O}", "token", token, "expires_at", exp_text,
@@ -138,98 +136,6 @@ void codegen_get_qr_png(void *app, http_req *req)
 void codegen_get_qr_svg(void *app, http_req *req)
 {
 	reply_qr(app, req, 0);
-}
-
-static const jspec_field verify_spec[] = {
-    {"token", JSPEC_STRING, 1, 1, TOKEN_MAX, NULL, NULL, NULL, 0},
-    {"checkpoint_id", JSPEC_STRING, 1, 1, 64, pii_text_check, NULL, NULL, 0},
-    {"temperature", JSPEC_NUMBER, 1, 30, 45, NULL, NULL, NULL, 0},
-};
-
-static const enum problem_code token_problems[] = {
-    PROBLEM_INTERNAL,          PROBLEM_TOKEN_PREFIX,    PROBLEM_TOKEN_BASE45,
-    PROBLEM_TOKEN_CBOR,        PROBLEM_TOKEN_ALGORITHM, PROBLEM_TOKEN_KID_UNKNOWN,
-    PROBLEM_TOKEN_KID_REVOKED, PROBLEM_TOKEN_SIGNATURE, PROBLEM_TOKEN_EXPIRED,
-    PROBLEM_TOKEN_SUPERSEDED};
-
-typedef struct verifying {
-	codegen_scan scan;
-	token_claims claims;
-	char key[65];
-	int superseded;
-} verifying;
-
-/* The code must still be the version the token carries; then the scan is recorded. */
-static int verifying_write(db_conn *tx, void *ctx, hc_err *err)
-{
-	verifying *v = ctx;
-	int rc = codegen_scan_lookup(tx, &v->scan, err);
-
-	if (rc != 0)
-		return rc;
-	if (v->scan.code == NULL || json_integer_value(json_object_get(v->scan.code, "version")) !=
-	                                (json_int_t)v->claims.version) {
-		v->superseded = 1;
-		return 0; /* nothing recorded: the token is refused */
-	}
-	return codegen_scan_record(tx, &v->scan, err);
-}
-
-void codegen_post_verification(void *app_, http_req *req)
-{
-	codegen_app *app = app_;
-	json_t *body = http_req_json(req);
-	verifying v = {.scan = {.req = req}};
-	char exp_text[32];
-	enum token_error e;
-	keyset *ks = NULL;
-	db_conn *conn;
-	hc_err err;
-	int rc;
-
-	hc_err_clear(&err);
-	if (body == NULL)
-		return;
-	if (jspec_check(body, verify_spec, sizeof(verify_spec) / sizeof(verify_spec[0]), "",
-	                &err) != 0) {
-		http_reply_err(req, &err);
-		goto out;
-	}
-	conn = db_pool_take(app->svc.pool);
-	rc = keys_acquire(&app->keys, conn, &ks, &err);
-	db_pool_give(app->svc.pool, conn);
-	if (rc != 0) {
-		http_reply_err(req, &err);
-		goto out;
-	}
-	e = token_verify(json_string_value(json_object_get(body, "token")), ks->keys, ks->n,
-	                 (int64_t)time(NULL), &v.claims, NULL);
-	keys_release(&app->keys, ks);
-	if (e != TOKEN_OK) {
-		http_reply_problem(req, token_problems[e], "token", "%s", token_error_code(e));
-		goto out;
-	}
-	hc_hex_encode(v.claims.subject, sizeof(v.claims.subject), v.key);
-	v.scan.key = v.key;
-	v.scan.checkpoint_id = json_string_value(json_object_get(body, "checkpoint_id"));
-	v.scan.temperature = json_number_value(json_object_get(body, "temperature"));
-	if (svc_http_tx(&app->svc, req, verifying_write, &v) != 0)
-		goto out;
-	if (v.superseded) {
-		http_reply_problem(req, PROBLEM_TOKEN_SUPERSEDED, "token",
-		                   "the code changed since this token was issued");
-		goto out;
-	}
-	rfc3339(v.claims.exp, exp_text);
-	http_reply_json(req, 200,
-	                json_pack("{s:s, s:s?, s:s?, s:O?, s:s, s:O?}", "result", v.scan.result,
-	                          "reason", v.scan.reason, "colour", v.scan.colour, "masked_name",
-	                          json_object_get(v.scan.code, "masked_name"), "expires_at",
-	                          exp_text, "updated_at",
-	                          json_object_get(v.scan.code, "updated_at")));
-out:
-	json_decref(v.scan.code);
-	json_decref(body);
 }
 
 /* base64url without padding. */

@@ -67,6 +67,8 @@ int matching_import_command(int argc, char **argv, const svc_spec *spec, matchin
 int matching_on_declaration(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);
 int matching_on_checkin(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);
 int matching_on_scan(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);
+/* Only a scan with fever changes anything: the others are skipped without a transaction. */
+int matching_wants_scan(const cloudevent *ev, hc_err *err);
 int matching_on_correction_decided(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);
 
 /* Routes (routes.c). */

@@ -132,6 +132,14 @@ static const jspec_field scan_spec[] = {
     {"scanned_at", JSPEC_STRING, 1, 20, 40, NULL, NULL, NULL, 0},
 };
 
+int matching_wants_scan(const cloudevent *ev, hc_err *err)
+{
+	if (jspec_check(ev->data, scan_spec, sizeof(scan_spec) / sizeof(scan_spec[0]), "data",
+	                err) != 0)
+		return HC_ERR_PERMANENT;
+	return json_is_true(get(ev, "fever"));
+}
+
 int matching_on_scan(void *app, db_conn *tx, const cloudevent *ev, hc_err *err)
 {
 	matching_trigger t = {"checkpoint", NULL, "checkpoint", "rules", 0, ev->traceparent};

@@ -58,7 +58,7 @@ a=$(token)
 scans=$(sql "SELECT count(*) FROM codegen.scans WHERE person_key = '$key'")
 verify "$a"
 assert_eq "$STATUS" 200 "verification"
-assert_eq "$(jq -c 'keys' <<<"$BODY")" '["colour","expires_at","masked_name","reason","result","updated_at"]' "the answer's fields"
+assert_eq "$(jq -c 'keys' <<<"$BODY")" '["colour","expires_at","masked_name","reason","result","scan_id","scanned_at","updated_at"]' "the answer's fields"
 assert_eq "$(jq -r '.result + " " + .colour' <<<"$BODY")" "passed green" "verification result"
 assert_eq "$(sql "SELECT count(*) FROM codegen.scans WHERE person_key = '$key'")" $((scans + 1)) "scans recorded"
 AUTH=$PARTNER curl -fsS -H "Authorization: Bearer $PARTNER" -o "$HC_TEST_TMP/code.png" "$GATEWAY/v1/codes/$key/qr.png"

@@ -1,0 +1,358 @@
+/*
+ * POST /v1/verifications: a checkpoint's online check of a code's token.
+ *
+ * The token is checked on the HTTP worker (signature, expiry, kid; no
+ * database).  The rest needs the database: the code must still be at the
+ * version the token carries, and a valid token's scan is recorded and
+ * published.  That part is group-committed: the request is deferred to one
+ * writer thread, which takes every verification waiting, reads their codes
+ * with one statement, writes their scans and outbox rows with one statement
+ * each, commits once, and only then answers each request.  So every answer
+ * still follows its own durable effect, and a failed batch records nothing
+ * and answers each request 503 (retry).  While one batch commits, the next
+ * gathers; under light load a batch is one request.
+ *
+ * The queue is bounded (VERIFY_QUEUE_MAX): beyond it a verification is
+ * refused at once with 503 and Retry-After rather than queued without end.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/base/rand.h"
+#include "common/event/catalog.h"
+#include "common/identity/identity.h"
+#include "common/jspec/jspec.h"
+#include "common/log/log.h"
+#include "services/codegen/app.h"
+
+#define VERIFY_BATCH_MAX 256
+#define VERIFY_QUEUE_MAX 4096
+
+struct verify_job {
+	verify_job *next;
+	verifier *v;
+	http_req *req;
+	token_claims claims;
+	char key[65];
+	const char *checkpoint_id; /* in the request's body, valid until the reply */
+	double temperature;
+	json_t *body;
+	/* filled by the writer */
+	json_t *code; /* the current code, or NULL */
+	const char *result, *reason;
+	char scan_id[HC_UUID_LEN + 1];
+};
+
+static const jspec_field verify_spec[] = {
+    {"token", JSPEC_STRING, 1, 1, TOKEN_MAX, NULL, NULL, NULL, 0},
+    {"checkpoint_id", JSPEC_STRING, 1, 1, 64, pii_text_check, NULL, NULL, 0},
+    {"temperature", JSPEC_NUMBER, 1, 30, 45, NULL, NULL, NULL, 0},
+};
+
+static const enum problem_code token_problems[] = {
+    PROBLEM_INTERNAL,          PROBLEM_TOKEN_PREFIX,    PROBLEM_TOKEN_BASE45,
+    PROBLEM_TOKEN_CBOR,        PROBLEM_TOKEN_ALGORITHM, PROBLEM_TOKEN_KID_UNKNOWN,
+    PROBLEM_TOKEN_KID_REVOKED, PROBLEM_TOKEN_SIGNATURE, PROBLEM_TOKEN_EXPIRED,
+    PROBLEM_TOKEN_SUPERSEDED};
+
+static void job_free(verify_job *j)
+{
+	json_decref(j->code);
+	json_decref(j->body);
+	free(j);
+}
+
+/* Answers j from its decision (or err when the batch failed) and releases it. */
+static void job_answer(verify_job *j, const hc_err *err, const char *scanned_at)
+{
+	http_req *req = j->req;
+	char exp_text[32];
+
+	if (err != NULL) {
+		http_reply_err(req, err);
+	} else if (j->result == NULL) {
+		http_reply_problem(req, PROBLEM_TOKEN_SUPERSEDED, "token",
+		                   "the code changed since this token was issued");
+	} else {
+		codegen_rfc3339(j->claims.exp, exp_text);
+		http_reply_json(
+		    req, 200,
+		    json_pack("{s:s, s:s?, s:O?, s:O?, s:s, s:O?, s:s, s:s}", "result", j->result,
+		              "reason", j->reason, "colour", json_object_get(j->code, "colour"),
+		              "masked_name", json_object_get(j->code, "masked_name"), "expires_at",
+		              exp_text, "updated_at", json_object_get(j->code, "updated_at"),
+		              "scan_id", j->scan_id, "scanned_at", scanned_at));
+	}
+	job_free(j);
+	http_req_resume(req);
+}
+
+/* The code of key among the batch's rows (column 0 key, 1 code JSON), or NULL. */
+static json_t *batch_code(db_res *res, const char *key)
+{
+	int i;
+
+	for (i = 0; i < db_res_rows(res); i++)
+		if (strcmp(db_res_get(res, i, 0), key) == 0)
+			return json_loads(db_res_get(res, i, 1), 0, NULL);
+	return NULL;
+}
+
+/*
+ * Decides j against its current code: NULL result when the token's version
+ * is no longer current (or there is no code); else passed only for green
+ * without fever.  A decided scan adds its row and its event to the arrays.
+ */
+static void job_decide(verify_job *j, const char *scanned_at, json_t *scans, json_t *events)
+{
+	json_t *version = json_object_get(j->code, "version");
+	const char *colour = json_string_value(json_object_get(j->code, "colour"));
+	int fever = j->temperature >= FEVER_CELSIUS;
+	const char *county;
+	char temp[16];
+
+	if (j->code == NULL || json_integer_value(version) != (json_int_t)j->claims.version)
+		return; /* superseded: nothing recorded */
+	if (strcmp(colour, "green") != 0)
+		j->reason = strcmp(colour, "red") == 0 ? "colour_red" : "colour_yellow";
+	else if (fever)
+		j->reason = "fever";
+	j->result = j->reason != NULL ? "refused" : "passed";
+	hc_uuid_v4(j->scan_id);
+	snprintf(temp, sizeof(temp), "%.1f", j->temperature);
+	county = json_string_value(json_object_get(j->code, "county_code"));
+	json_array_append_new(
+	    scans, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:O, s:s?}", "id", j->scan_id,
+	                     "checkpoint_id", j->checkpoint_id, "person_key", j->key, "temperature",
+	                     temp, "result", j->result, "reason", j->reason, "code_version",
+	                     version, "scanned_by", http_req_principal(j->req).client));
+	json_array_append_new(
+	    events,
+	    bus_outbox_row(
+	        TOPIC_SCAN, j->key, county, TYPE_SCAN_RECORDED, CODEGEN_EVENT_SOURCE, j->scan_id,
+	        json_pack("{s:s, s:s, s:s, s:s?, s:b, s:s, s:s?, s:O, s:s}", "scan_id", j->scan_id,
+	                  "person_key", j->key, "checkpoint_id", j->checkpoint_id, "county_code",
+	                  county, "fever", fever, "result", j->result, "reason", j->reason,
+	                  "code_version", version, "scanned_at", scanned_at),
+	        http_req_traceparent(j->req)));
+}
+
+/* One group commit: reads the codes, records the scans, commits.  Returns 0 or an error kind. */
+static int batch_write(db_conn *tx, verify_job *jobs, char scanned_at[40], hc_err *err)
+{
+	json_t *scans = json_array(), *events = json_array();
+	size_t cap = 4, len = 0;
+	char *keys = malloc(cap);
+	db_res *res = NULL;
+	verify_job *j;
+	int rc;
+
+	if (keys == NULL || scans == NULL || events == NULL)
+		abort();
+	keys[len++] = '{';
+	for (j = jobs; j != NULL; j = j->next) {
+		char *grown = realloc(keys, cap += 66);
+
+		if (grown == NULL)
+			abort();
+		keys = grown;
+		len += (size_t)sprintf(keys + len, "%s%s", j == jobs ? "" : ",", j->key);
+	}
+	snprintf(keys + len, cap - len, "}");
+	{
+		const char *params[1] = {keys};
+
+		rc = db_tx_begin(tx, err);
+		if (rc == 0)
+			rc = db_run(tx, "codegen_codes_for_scans", 1, params, &res, err);
+	}
+	free(keys);
+	if (rc == 0) {
+		/* one transaction time: every scan of the batch shares it */
+		const char *now = db_res_rows(res) > 0 ? db_res_get(res, 0, 2) : NULL;
+
+		if (now == NULL) {
+			db_res_free(res);
+			res = NULL;
+			rc = db_run(tx, "codegen_now", 0, NULL, &res, err);
+			now = rc == 0 ? db_res_get(res, 0, 0) : NULL;
+		}
+		if (now != NULL)
+			snprintf(scanned_at, 40, "%s", now);
+	}
+	if (rc == 0) {
+		for (j = jobs; j != NULL; j = j->next) {
+			j->code = batch_code(res, j->key);
+			job_decide(j, scanned_at, scans, events);
+		}
+		if (json_array_size(scans) > 0) {
+			char *text = json_dumps(scans, JSON_COMPACT);
+			const char *params[1] = {text};
+
+			if (text == NULL)
+				abort();
+			rc = db_run(tx, "codegen_scans_insert", 1, params, NULL, err);
+			free(text);
+		}
+	}
+	if (rc == 0)
+		rc = bus_outbox_add_rows(tx, events, err);
+	if (rc == 0)
+		rc = db_tx_commit(tx, err);
+	if (rc != 0)
+		db_tx_rollback(tx);
+	db_res_free(res);
+	json_decref(scans);
+	json_decref(events);
+	return rc;
+}
+
+static void *verifier_main(void *arg)
+{
+	verifier *v = arg;
+
+	for (;;) {
+		verify_job *jobs, *j, *next;
+		char scanned_at[40] = "";
+		db_conn *tx;
+		hc_err err;
+		size_t n = 0;
+		int rc;
+
+		pthread_mutex_lock(&v->mu);
+		while (v->head == NULL && !v->stopping)
+			pthread_cond_wait(&v->cv, &v->mu);
+		if (v->head == NULL) {
+			pthread_mutex_unlock(&v->mu);
+			break; /* stopping, and nothing left */
+		}
+		jobs = v->head;
+		for (j = jobs; j->next != NULL && ++n < VERIFY_BATCH_MAX; j = j->next)
+			;
+		v->head = j->next;
+		if (v->head == NULL)
+			v->tail = &v->head;
+		j->next = NULL;
+		v->queued -= n + 1;
+		pthread_mutex_unlock(&v->mu);
+
+		hc_err_clear(&err);
+		tx = db_pool_take(v->svc->pool);
+		rc = batch_write(tx, jobs, scanned_at, &err);
+		db_pool_give(v->svc->pool, tx);
+		metrics_add(v->batches, 1);
+		metrics_add(v->verified, (long)n + 1);
+		for (j = jobs; j != NULL; j = next) {
+			next = j->next;
+			job_answer(j, rc == 0 ? NULL : &err, scanned_at);
+		}
+	}
+	return NULL;
+}
+
+/* Runs on the worker once the request is suspended: queues it, or refuses it. */
+static void verifier_enqueue(void *arg)
+{
+	verify_job *j = arg;
+	verifier *v = j->v;
+	int refused;
+
+	pthread_mutex_lock(&v->mu);
+	refused = v->stopping || !v->running || v->queued >= VERIFY_QUEUE_MAX;
+	if (!refused) {
+		*v->tail = j;
+		v->tail = &j->next;
+		v->queued++;
+		pthread_cond_signal(&v->cv);
+	}
+	pthread_mutex_unlock(&v->mu);
+	if (refused) {
+		hc_err err;
+
+		metrics_add(v->refused, 1);
+		hc_err_set(&err, HC_ERR_TRANSIENT, "too many verifications waiting; retry");
+		job_answer(j, &err, NULL);
+	}
+}
+
+int verifier_start(verifier *v, svc *s, hc_err *err)
+{
+	v->svc = s;
+	v->tail = &v->head;
+	v->batches =
+	    metrics_counter("hc_verify_batches_total", "", "group commits of online verifications");
+	v->verified = metrics_counter("hc_verify_committed_total", "",
+	                              "online verifications answered by the writer");
+	v->refused = metrics_counter("hc_verify_refused_total", "",
+	                             "online verifications refused because the queue was full");
+	if (pthread_create(&v->thread, NULL, verifier_main, v) != 0)
+		return hc_err_set(err, HC_ERR_FATAL, "could not start the verification writer");
+	pthread_mutex_lock(&v->mu);
+	v->running = 1;
+	pthread_mutex_unlock(&v->mu);
+	return 0;
+}
+
+void verifier_stop(verifier *v)
+{
+	int running;
+
+	pthread_mutex_lock(&v->mu);
+	running = v->running;
+	v->stopping = 1;
+	pthread_cond_signal(&v->cv);
+	pthread_mutex_unlock(&v->mu);
+	if (running)
+		pthread_join(v->thread, NULL); /* answers everything queued first */
+}
+
+void codegen_post_verification(void *app_, http_req *req)
+{
+	codegen_app *app = app_;
+	json_t *body = http_req_json(req);
+	verify_job *j;
+	enum token_error e;
+	keyset *ks = NULL;
+	db_conn *conn;
+	hc_err err;
+	int rc;
+
+	hc_err_clear(&err);
+	if (body == NULL)
+		return;
+	if (jspec_check(body, verify_spec, sizeof(verify_spec) / sizeof(verify_spec[0]), "",
+	                &err) != 0) {
+		http_reply_err(req, &err);
+		json_decref(body);
+		return;
+	}
+	conn = db_pool_take(app->svc.pool);
+	rc = keys_acquire(&app->keys, conn, &ks, &err);
+	db_pool_give(app->svc.pool, conn);
+	if (rc != 0) {
+		http_reply_err(req, &err);
+		json_decref(body);
+		return;
+	}
+	j = calloc(1, sizeof(*j));
+	if (j == NULL)
+		abort();
+	e = token_verify(json_string_value(json_object_get(body, "token")), ks->keys, ks->n,
+	                 (int64_t)time(NULL), &j->claims, NULL);
+	keys_release(&app->keys, ks);
+	if (e != TOKEN_OK) {
+		http_reply_problem(req, token_problems[e], "token", "%s", token_error_code(e));
+		free(j);
+		json_decref(body);
+		return;
+	}
+	j->v = &app->verifier;
+	j->req = req;
+	j->body = body;
+	hc_hex_encode(j->claims.subject, sizeof(j->claims.subject), j->key);
+	j->checkpoint_id = json_string_value(json_object_get(body, "checkpoint_id"));
+	j->temperature = json_number_value(json_object_get(body, "temperature"));
+	http_req_defer(req, verifier_enqueue, j);
+}
