@@ -50,6 +50,7 @@ $(1)_SQL := $$(sort $$(wildcard services/$(1)/migrations/*.sql))
 $(1)_DOMAIN_OBJ := $$(patsubst %.c,$(BUILD)/obj/%.o,$$(sort $$(wildcard services/$(1)/domain/*.c)))
 endef
 $(foreach s,$(SERVICES),$(eval $(call service_vars,$(s))))
+gateway_OBJ += $(BUILD)/obj/gen/gateway_openapi.o
 
 SERVICE_BINS := $(SERVICES:%=$(BUILD)/bin/hc-%)
 TOOL_BINS    := $(BUILD)/bin/hc-topics $(BUILD)/bin/hc-verify $(BUILD)/tests/token_corpus \
@@ -83,6 +84,11 @@ $(BUILD)/gen/bus_migrations.c: $(EMBED) $(sort $(wildcard common/bus/migrations/
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  EMBED   $@")
 	$(Q)$(EMBED) bus_migrations $(sort $(wildcard common/bus/migrations/*.sql)) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/gateway_openapi.c: $(EMBED) proto/openapi.json
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  EMBED   $@")
+	$(Q)$(EMBED) --text gateway_openapi proto/openapi.json > $@.tmp && mv $@.tmp $@
 
 define service_rules
 $(BUILD)/gen/$(1)_migrations.c: $(EMBED) $$($(1)_SQL)

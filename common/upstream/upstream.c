@@ -1,6 +1,8 @@
 /* The gateway's HTTP client on libcurl; see upstream.h. */
 #include "common/upstream/upstream.h"
 
+#include "common/metrics/metrics.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,47 +11,35 @@
 
 #include <curl/curl.h>
 
-static pthread_key_t upstream_key;
+struct upstream_loop {
+	CURLM *multi;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	upstream_job *pending; /* set up, waiting to be added to multi */
+	int stopping, started;
+	metric *inflight;
+};
 
-static void upstream_thread_done(void *handle)
-{
-	curl_easy_cleanup(handle);
-}
+struct upstream_job {
+	upstream_job *next;
+	CURL *easy;
+	struct curl_slist *headers;
+	upstream_response resp;
+	upstream_done_fn done;
+	void *ctx;
+	char url[512]; /* for error messages */
+};
 
 int upstream_global_init(hc_err *err)
 {
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return hc_err_set(err, HC_ERR_FATAL, "could not initialise libcurl");
-	if (pthread_key_create(&upstream_key, upstream_thread_done) != 0)
-		return hc_err_set(err, HC_ERR_FATAL, "could not create the curl handle key");
 	return 0;
 }
 
 void upstream_global_cleanup(void)
 {
-	CURL *mine = pthread_getspecific(upstream_key);
-
-	if (mine != NULL) {
-		curl_easy_cleanup(mine);
-		pthread_setspecific(upstream_key, NULL);
-	}
-	pthread_key_delete(upstream_key);
 	curl_global_cleanup();
-}
-
-static CURL *upstream_handle(void)
-{
-	CURL *h = pthread_getspecific(upstream_key);
-
-	if (h == NULL) {
-		h = curl_easy_init();
-		if (h == NULL)
-			abort();
-		pthread_setspecific(upstream_key, h);
-	} else {
-		curl_easy_reset(h); /* keeps the connection cache */
-	}
-	return h;
 }
 
 static size_t upstream_on_body(char *data, size_t size, size_t n, void *arg)
@@ -104,14 +94,143 @@ static size_t upstream_on_header(char *line, size_t size, size_t n, void *arg)
 	return len;
 }
 
-int upstream_call(const upstream_request *req, upstream_response *resp, hc_err *err)
+/* Ends a job: its callback gets the answer (or the failure), then it is freed. */
+static void upstream_finish(upstream_job *j, CURLcode rc)
 {
-	CURL *h = upstream_handle();
-	struct curl_slist *headers = NULL;
-	char line[160];
-	CURLcode rc;
+	hc_err err;
 
-	memset(resp, 0, sizeof(*resp));
+	hc_err_clear(&err);
+	if (rc == CURLE_OK) {
+		curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &j->resp.status);
+		if (j->resp.body == NULL) {
+			j->resp.body = strdup("");
+			if (j->resp.body == NULL)
+				abort();
+		}
+		j->done(j->ctx, &j->resp, NULL);
+	} else {
+		upstream_response_cleanup(&j->resp);
+		if (rc == CURLE_OPERATION_TIMEDOUT)
+			hc_err_field(&err, HC_ERR_TRANSIENT, "timeout", "could not reach %s: %s",
+			             j->url, curl_easy_strerror(rc));
+		else
+			hc_err_set(&err, HC_ERR_TRANSIENT, "could not reach %s: %s", j->url,
+			           curl_easy_strerror(rc));
+		j->done(j->ctx, NULL, &err);
+	}
+	upstream_response_cleanup(&j->resp);
+	curl_easy_cleanup(j->easy);
+	curl_slist_free_all(j->headers);
+	free(j);
+}
+
+static void *upstream_main(void *arg)
+{
+	upstream_loop *l = arg;
+	int running = 0;
+
+	for (;;) {
+		upstream_job *todo, *j;
+		CURLMsg *msg;
+		int left, stop;
+
+		pthread_mutex_lock(&l->mu);
+		todo = l->pending;
+		l->pending = NULL;
+		stop = l->stopping;
+		pthread_mutex_unlock(&l->mu);
+		while ((j = todo) != NULL) {
+			todo = j->next;
+			curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
+			if (curl_multi_add_handle(l->multi, j->easy) != CURLM_OK)
+				upstream_finish(j, CURLE_FAILED_INIT);
+			else
+				metrics_add(l->inflight, 1);
+		}
+		curl_multi_perform(l->multi, &running);
+		while ((msg = curl_multi_info_read(l->multi, &left)) != NULL) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+			curl_multi_remove_handle(l->multi, msg->easy_handle);
+			metrics_add(l->inflight, -1);
+			upstream_finish(j, msg->data.result);
+		}
+		if (stop && running == 0) {
+			pthread_mutex_lock(&l->mu);
+			stop = l->pending == NULL;
+			pthread_mutex_unlock(&l->mu);
+			if (stop)
+				break; /* drained: every request answered */
+		}
+		curl_multi_poll(l->multi, NULL, 0, 1000, NULL);
+	}
+	return NULL;
+}
+
+int upstream_loop_start(upstream_loop **out, hc_err *err)
+{
+	upstream_loop *l = calloc(1, sizeof(*l));
+
+	if (l == NULL)
+		abort();
+	pthread_mutex_init(&l->mu, NULL);
+	l->multi = curl_multi_init();
+	if (l->multi == NULL) {
+		free(l);
+		return hc_err_set(err, HC_ERR_FATAL, "could not create the upstream multi handle");
+	}
+	curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, 64L);
+	l->inflight =
+	    metrics_gauge("hc_upstream_inflight", "", "requests forwarded and not yet answered");
+	if (pthread_create(&l->thread, NULL, upstream_main, l) != 0) {
+		curl_multi_cleanup(l->multi);
+		free(l);
+		return hc_err_set(err, HC_ERR_FATAL, "could not start the upstream thread");
+	}
+	l->started = 1;
+	*out = l;
+	return 0;
+}
+
+void upstream_loop_stop(upstream_loop *l)
+{
+	if (l == NULL)
+		return;
+	pthread_mutex_lock(&l->mu);
+	l->stopping = 1;
+	pthread_mutex_unlock(&l->mu);
+	curl_multi_wakeup(l->multi);
+	if (l->started)
+		pthread_join(l->thread, NULL);
+	l->started = 0;
+}
+
+void upstream_loop_free(upstream_loop *l)
+{
+	if (l == NULL)
+		return;
+	upstream_loop_stop(l);
+	curl_multi_cleanup(l->multi);
+	pthread_mutex_destroy(&l->mu);
+	free(l);
+}
+
+void upstream_submit(upstream_loop *l, const upstream_request *req, upstream_done_fn done,
+                     void *ctx)
+{
+	upstream_job *j = calloc(1, sizeof(*j));
+	char line[160];
+	int refused;
+
+	if (j == NULL)
+		abort();
+	j->easy = curl_easy_init();
+	if (j->easy == NULL)
+		abort();
+	j->done = done;
+	j->ctx = ctx;
+	snprintf(j->url, sizeof(j->url), "%s", req->url);
 	{
 		const char *const names[] = {"Content-Type", "traceparent", "X-HC-Client",
 		                             "X-HC-Role", "X-HC-County"};
@@ -123,45 +242,38 @@ int upstream_call(const upstream_request *req, upstream_response *resp, hc_err *
 			if (values[k] == NULL)
 				continue;
 			snprintf(line, sizeof(line), "%s: %.120s", names[k], values[k]);
-			headers = curl_slist_append(headers, line);
+			j->headers = curl_slist_append(j->headers, line);
 		}
 	}
-	headers = curl_slist_append(headers, "Expect:"); /* no 100-continue round trip */
-	curl_easy_setopt(h, CURLOPT_URL, req->url);
-	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+	j->headers = curl_slist_append(j->headers, "Expect:"); /* no 100-continue round trip */
+	curl_easy_setopt(j->easy, CURLOPT_URL, req->url);
+	curl_easy_setopt(j->easy, CURLOPT_CUSTOMREQUEST, req->method);
+	curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, j->headers);
+	curl_easy_setopt(j->easy, CURLOPT_TIMEOUT_MS, req->timeout_ms);
+	curl_easy_setopt(j->easy, CURLOPT_CONNECTTIMEOUT_MS,
 	                 req->timeout_ms < 2000 ? req->timeout_ms : 2000);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, upstream_on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, upstream_on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
+	curl_easy_setopt(j->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(j->easy, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(j->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, upstream_on_body);
+	curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, &j->resp);
+	curl_easy_setopt(j->easy, CURLOPT_HEADERFUNCTION, upstream_on_header);
+	curl_easy_setopt(j->easy, CURLOPT_HEADERDATA, &j->resp);
 	if (req->body != NULL) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		curl_easy_setopt(j->easy, CURLOPT_POSTFIELDS, req->body);
+		curl_easy_setopt(j->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 	}
-	rc = curl_easy_perform(h);
-	curl_slist_free_all(headers);
-	if (rc != CURLE_OK) {
-		upstream_response_cleanup(resp);
-		if (rc == CURLE_OPERATION_TIMEDOUT)
-			return hc_err_field(err, HC_ERR_TRANSIENT, "timeout",
-			                    "could not reach %s: %s", req->url,
-			                    curl_easy_strerror(rc));
-		return hc_err_set(err, HC_ERR_TRANSIENT, "could not reach %s: %s", req->url,
-		                  curl_easy_strerror(rc));
+	pthread_mutex_lock(&l->mu);
+	refused = l->stopping;
+	if (!refused) {
+		j->next = l->pending;
+		l->pending = j;
 	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
-	if (resp->body == NULL) {
-		resp->body = strdup("");
-		if (resp->body == NULL)
-			abort();
-	}
-	return 0;
+	pthread_mutex_unlock(&l->mu);
+	if (refused)
+		upstream_finish(j, CURLE_ABORTED_BY_CALLBACK);
+	else
+		curl_multi_wakeup(l->multi);
 }
 
 void upstream_response_cleanup(upstream_response *resp)

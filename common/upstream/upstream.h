@@ -1,11 +1,12 @@
 /*
  * The HTTP client the gateway uses to reach a service's internal API, on
- * libcurl; the only module that includes curl.h.
+ * libcurl's multi interface; the only module that includes curl.h.
  *
- * Each calling thread keeps its own curl handle for the life of the thread,
- * so connections to a service stay alive across requests (test 70 checks:
- * 200 requests through two gateway threads use at most two connections).
- * Handles are released when their thread exits.
+ * One loop thread runs every forwarded request: a worker thread submits a
+ * request and returns at once (its HTTP connection suspended), the loop
+ * sends it on kept-alive connections and calls back with the answer.  A
+ * slow service therefore holds no worker thread, only its own requests.
+ * The loop keeps up to 64 idle connections (test 70 checks reuse).
  */
 #ifndef HC_UPSTREAM_UPSTREAM_H
 #define HC_UPSTREAM_UPSTREAM_H
@@ -39,17 +40,38 @@ typedef struct upstream_response {
 	size_t body_len;
 } upstream_response;
 
-/* Call once at start, before any thread uses upstream_call. */
+/* Call once at start, before any loop starts. */
 int upstream_global_init(hc_err *err);
 void upstream_global_cleanup(void);
 
+typedef struct upstream_loop upstream_loop;
+typedef struct upstream_job upstream_job;
+
 /*
- * Sends req and fills resp (clean up with upstream_response_cleanup).
- * Returns 0 for any HTTP answer, HC_ERR_TRANSIENT when the service could not
- * be reached or timed out (err->sqlstate is left empty; err->field is
- * "timeout" for a timeout).
+ * The answer to a submitted request, called on the loop thread: resp (freed
+ * after the call returns) for any HTTP answer, or NULL and err
+ * (HC_ERR_TRANSIENT; err->field "timeout" for a timeout) when the service
+ * could not be reached, did not answer in time, or the loop is stopping.
  */
-int upstream_call(const upstream_request *req, upstream_response *resp, hc_err *err);
+typedef void (*upstream_done_fn)(void *ctx, const upstream_response *resp, const hc_err *err);
+
+int upstream_loop_start(upstream_loop **out, hc_err *err);
+
+/*
+ * Refuses new requests (answered at once with an error), lets those in
+ * flight finish (each within its timeout) and stops the thread.
+ * upstream_loop_free (which stops first) releases it once no one submits.
+ */
+void upstream_loop_stop(upstream_loop *l);
+void upstream_loop_free(upstream_loop *l);
+
+/*
+ * Sends req; done(ctx, ...) is called exactly once, on the loop thread (or
+ * at once on this thread when the loop is stopping).  req's strings are
+ * copied, except the body, which must stay valid until done.
+ */
+void upstream_submit(upstream_loop *l, const upstream_request *req, upstream_done_fn done,
+                     void *ctx);
 
 void upstream_response_cleanup(upstream_response *resp);
 

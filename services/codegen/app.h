@@ -88,5 +88,11 @@ typedef struct codegen_scan {
 } codegen_scan;
 int codegen_scan_lookup(db_conn *tx, codegen_scan *s, hc_err *err);
 int codegen_scan_record(db_conn *tx, codegen_scan *s, hc_err *err);
+/* Why a scan is refused (no_code, colour_red, colour_yellow, fever), or NULL: it passes. */
+const char *codegen_scan_reason(const char *colour, int fever);
+/* The data of a scan.recorded event (new reference). */
+json_t *codegen_scan_event(const char *scan_id, const char *key, const char *checkpoint_id,
+                           const json_t *code, int fever, const char *result, const char *reason,
+                           const char *scanned_at);
 
 #endif

@@ -41,6 +41,26 @@ int codegen_scan_lookup(db_conn *tx, codegen_scan *x, hc_err *err)
 	return rc == HC_ERR_NOT_FOUND ? 0 : rc;
 }
 
+const char *codegen_scan_reason(const char *colour, int fever)
+{
+	if (colour == NULL)
+		return "no_code";
+	if (strcmp(colour, "green") != 0)
+		return strcmp(colour, "red") == 0 ? "colour_red" : "colour_yellow";
+	return fever ? "fever" : NULL;
+}
+
+json_t *codegen_scan_event(const char *scan_id, const char *key, const char *checkpoint_id,
+                           const json_t *code, int fever, const char *result, const char *reason,
+                           const char *scanned_at)
+{
+	return json_pack("{s:s, s:s, s:s, s:O?, s:b, s:s, s:s?, s:O?, s:s}", "scan_id", scan_id,
+	                 "person_key", key, "checkpoint_id", checkpoint_id, "county_code",
+	                 json_object_get(code, "county_code"), "fever", fever, "result", result,
+	                 "reason", reason, "code_version", json_object_get(code, "version"),
+	                 "scanned_at", scanned_at);
+}
+
 int codegen_scan_record(db_conn *tx, codegen_scan *x, hc_err *err)
 {
 	char version[24] = "", temp[16];
@@ -53,12 +73,7 @@ int codegen_scan_record(db_conn *tx, codegen_scan *x, hc_err *err)
 		snprintf(version, sizeof(version), "%lld",
 		         (long long)json_integer_value(json_object_get(x->code, "version")));
 	}
-	if (x->colour == NULL)
-		x->reason = "no_code";
-	else if (strcmp(x->colour, "green") != 0)
-		x->reason = strcmp(x->colour, "red") == 0 ? "colour_red" : "colour_yellow";
-	else if (fever)
-		x->reason = "fever";
+	x->reason = codegen_scan_reason(x->colour, fever);
 	x->result = x->reason != NULL ? "refused" : "passed";
 	hc_uuid_v4(x->id);
 	snprintf(temp, sizeof(temp), "%.1f", x->temperature);
@@ -78,15 +93,12 @@ int codegen_scan_record(db_conn *tx, codegen_scan *x, hc_err *err)
 		return rc;
 	snprintf(x->at, sizeof(x->at), "%s", db_res_get(res, 0, 0));
 	db_res_free(res);
-	return bus_outbox_emit(
-	    tx, TOPIC_SCAN, x->key, json_string_value(json_object_get(x->code, "county_code")),
-	    TYPE_SCAN_RECORDED, CODEGEN_EVENT_SOURCE, x->id,
-	    json_pack("{s:s, s:s, s:s, s:O?, s:b, s:s, s:s?, s:O?, s:s}", "scan_id", x->id,
-	              "person_key", x->key, "checkpoint_id", x->checkpoint_id, "county_code",
-	              json_object_get(x->code, "county_code"), "fever", fever, "result", x->result,
-	              "reason", x->reason, "code_version", json_object_get(x->code, "version"),
-	              "scanned_at", x->at),
-	    http_req_traceparent(x->req), err);
+	return bus_outbox_emit(tx, TOPIC_SCAN, x->key,
+	                       json_string_value(json_object_get(x->code, "county_code")),
+	                       TYPE_SCAN_RECORDED, CODEGEN_EVENT_SOURCE, x->id,
+	                       codegen_scan_event(x->id, x->key, x->checkpoint_id, x->code, fever,
+	                                          x->result, x->reason, x->at),
+	                       http_req_traceparent(x->req), err);
 }
 
 static int scan_write(db_conn *tx, void *ctx, hc_err *err)

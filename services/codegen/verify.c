@@ -115,10 +115,7 @@ static void job_decide(verify_job *j, const char *scanned_at, json_t *scans, jso
 
 	if (j->code == NULL || json_integer_value(version) != (json_int_t)j->claims.version)
 		return; /* superseded: nothing recorded */
-	if (strcmp(colour, "green") != 0)
-		j->reason = strcmp(colour, "red") == 0 ? "colour_red" : "colour_yellow";
-	else if (fever)
-		j->reason = "fever";
+	j->reason = codegen_scan_reason(colour, fever);
 	j->result = j->reason != NULL ? "refused" : "passed";
 	hc_uuid_v4(j->scan_id);
 	snprintf(temp, sizeof(temp), "%.1f", j->temperature);
@@ -129,14 +126,11 @@ static void job_decide(verify_job *j, const char *scanned_at, json_t *scans, jso
 	                     temp, "result", j->result, "reason", j->reason, "code_version",
 	                     version, "scanned_by", http_req_principal(j->req).client));
 	json_array_append_new(
-	    events,
-	    bus_outbox_row(
-	        TOPIC_SCAN, j->key, county, TYPE_SCAN_RECORDED, CODEGEN_EVENT_SOURCE, j->scan_id,
-	        json_pack("{s:s, s:s, s:s, s:s?, s:b, s:s, s:s?, s:O, s:s}", "scan_id", j->scan_id,
-	                  "person_key", j->key, "checkpoint_id", j->checkpoint_id, "county_code",
-	                  county, "fever", fever, "result", j->result, "reason", j->reason,
-	                  "code_version", version, "scanned_at", scanned_at),
-	        http_req_traceparent(j->req)));
+	    events, bus_outbox_row(TOPIC_SCAN, j->key, county, TYPE_SCAN_RECORDED,
+	                           CODEGEN_EVENT_SOURCE, j->scan_id,
+	                           codegen_scan_event(j->scan_id, j->key, j->checkpoint_id, j->code,
+	                                              fever, j->result, j->reason, scanned_at),
+	                           http_req_traceparent(j->req)));
 }
 
 /* One group commit: reads the codes, records the scans, commits.  Returns 0 or an error kind. */

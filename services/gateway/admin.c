@@ -3,10 +3,12 @@
  *
  *   hc-gateway client add ID ROLE [COUNTY]   prints the new key, once
  *   hc-gateway client revoke ID              the key stops working at once
+ *   hc-gateway client quota ID RATE BURST    its own quota (0 0: the defaults)
  *
  * It uses the gateway's own settings (HC_DATABASE_URL, ...) and schema.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/region/region.h"
@@ -18,6 +20,7 @@ static int admin_usage(void)
 {
 	fprintf(stderr, "usage: hc-gateway client add ID ROLE [COUNTY]\n"
 	                "       hc-gateway client revoke ID\n"
+	                "       hc-gateway client quota ID RATE BURST  (0 0: the defaults)\n"
 	                "roles: provincial, partner, county (needs COUNTY), checkpoint, analyst\n");
 	return 2;
 }
@@ -56,6 +59,18 @@ int gateway_admin(int argc, char **argv, const svc_spec *spec, gateway_config *c
 		    gateway_store_client_revoke(conn, argv[3], &err) != 0)
 			goto fail;
 		printf("revoked %s\n", argv[3]);
+	} else if (strcmp(argv[2], "quota") == 0) {
+		char *end1 = NULL, *end2 = NULL;
+		long rate = argc == 6 ? strtol(argv[4], &end1, 10) : -1;
+		long burst = argc == 6 ? strtol(argv[5], &end2, 10) : -1;
+
+		if (argc != 6 || *end1 != '\0' || *end2 != '\0' || rate < 0 || burst < 0 ||
+		    rate > 1000000 || burst > 1000000 || (rate == 0) != (burst == 0))
+			return admin_usage();
+		if (svc_admin_open(spec, cfg, &conn, &err) != 0 ||
+		    gateway_store_client_quota(conn, argv[3], rate, burst, &err) != 0)
+			goto fail;
+		printf("quota of %s: %s\n", argv[3], rate ? "set" : "the defaults");
 	} else {
 		return admin_usage();
 	}

@@ -5,13 +5,18 @@
  * the internal API of the owning service over kept-alive connections
  * (common/upstream); services enforce object-level scope from the
  * principal.  It keeps the Idempotency-Key records of POSTs
- * (routes/idempotency.c).  Request signing, quotas and callbacks come here
- * as they arrive.
+ * (routes/idempotency.c), the clients' quotas and sheds load beyond its
+ * workers' share (routes/quota.c).  Request signing and callbacks come
+ * here as they arrive.
  */
 #ifndef HC_GATEWAY_APP_H
 #define HC_GATEWAY_APP_H
 
+#include <stdatomic.h>
+
+#include "common/metrics/metrics.h"
 #include "common/svc/svc.h"
+#include "common/upstream/upstream.h"
 
 typedef struct gateway_config {
 	const char *intake_url;      /* HC_INTAKE_URL */
@@ -21,6 +26,9 @@ typedef struct gateway_config {
 	const char *codegen_url;     /* HC_CODEGEN_URL */
 	long timeout_ms;             /* HC_UPSTREAM_TIMEOUT_MS */
 	long auth;                   /* HC_GATEWAY_AUTH: 1 requires API keys */
+	long quota_rate;             /* HC_QUOTA_RATE: a client's requests a second */
+	long quota_burst;            /* HC_QUOTA_BURST */
+	long max_inflight;           /* HC_GATEWAY_MAX_INFLIGHT: requests being forwarded at once */
 } gateway_config;
 
 /* One public route: who may call it and which service owns it. */
@@ -30,14 +38,42 @@ typedef struct gateway_route {
 	const char *owner; /* the owning service: intake, review, matching, certificate, codegen */
 	unsigned roles;    /* enum auth_role bits; 0: public, no key needed */
 	const char *county_param; /* path parameter a county system must own, or NULL */
+	int priority;             /* code display and verification: served while others are shed */
 } gateway_route;
+
+/* Token buckets per client (routes/quota.c). */
+#define GATEWAY_QUOTA_SLOTS 1024
+typedef struct quota_bucket quota_bucket;
+typedef struct gateway_quotas {
+	pthread_mutex_t mu;
+	quota_bucket *slots[GATEWAY_QUOTA_SLOTS];
+} gateway_quotas;
 
 typedef struct gateway_app {
 	svc svc; /* first: the runtime casts the app to its svc */
 	gateway_config cfg;
 	const gateway_route *routes; /* parallel to http_routes */
 	const http_route *http_routes;
+	upstream_loop *upstream; /* sends forwarded requests (common/upstream) */
+	gateway_quotas quotas;
+	atomic_long inflight; /* requests being forwarded */
+	metric *shed, *shed_priority;
 } gateway_app;
+
+/*
+ * Takes one request from the client's bucket (rate and burst <= 0: the
+ * defaults) and adds the RateLimit headers.  Returns 0, or replies 429 with
+ * Retry-After and returns -1.
+ */
+int gateway_quota_take(gateway_app *app, http_req *req, const char *client, long rate, long burst);
+
+/*
+ * Admits a request to be forwarded (gateway_release after), or replies 503
+ * overloaded with Retry-After and returns -1 when the route's share of the
+ * workers is taken.
+ */
+int gateway_admit(gateway_app *app, http_req *req, int priority);
+void gateway_release(gateway_app *app);
 
 /* An Idempotency-Key being served (routes/idempotency.c). */
 typedef struct gateway_idem {
@@ -64,11 +100,21 @@ const char *gateway_owner_url(const gateway_config *cfg, const char *owner);
 /* The one handler of every public route (routes/forward.c). */
 void gateway_handle(void *app, http_req *req);
 
+/*
+ * GET /openapi.json: the OpenAPI 3.1 document of the public routes
+ * (proto/openapi.json, embedded at build), public (routes/openapi.c).
+ */
+void gateway_get_openapi(void *app, http_req *req);
+
+/* `hc-gateway routes`: one line per route: METHOD PATH OWNER ROLES|public PRIORITY. */
+int gateway_print_routes(const gateway_route *routes, size_t n);
+
 /* The principal of an authenticated call. */
 typedef struct gateway_principal {
 	char client[41];
 	char role[16];
-	char county[8]; /* "" unless a county system */
+	char county[8];               /* "" unless a county system */
+	long quota_rate, quota_burst; /* the client's own quota; 0: the defaults */
 } gateway_principal;
 
 /*

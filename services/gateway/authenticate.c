@@ -65,5 +65,7 @@ int gateway_authenticate(gateway_app *app, http_req *req, const gateway_route *r
 	}
 	snprintf(p->role, sizeof(p->role), "%s", c.role);
 	snprintf(p->county, sizeof(p->county), "%s", c.county);
+	p->quota_rate = c.quota_rate;
+	p->quota_burst = c.quota_burst;
 	return 0;
 }

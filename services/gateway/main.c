@@ -14,7 +14,8 @@ extern const size_t gateway_migrations_count;
 
 /*
  * The public API: every route, the roles it admits, the path parameter a
- * county system must own, and the service that owns it.
+ * county system must own, the service that owns it, and whether it keeps
+ * priority under overload (code display and verification).
  */
 #define P ROLE_PROVINCIAL
 #define A ROLE_PARTNER
@@ -23,40 +24,40 @@ extern const size_t gateway_migrations_count;
 #define N ROLE_ANALYST
 static const gateway_route gateway_routes[] = {
     /* employers and workers (partner apps, the provincial platform) */
-    {"POST", "/v1/employer-applications", "intake", P | A, NULL},
-    {"GET", "/v1/employer-applications/{id}", "intake", P | A | C, NULL},
-    {"POST", "/v1/declarations", "intake", P | A, NULL},
-    {"GET", "/v1/declarations/{id}", "intake", P | A | C, NULL},
-    {"POST", "/v1/check-ins", "intake", P | A, NULL},
-    {"POST", "/v1/corrections", "intake", P | A, NULL},
-    {"GET", "/v1/corrections/{id}", "intake", P | A | C, NULL},
+    {"POST", "/v1/employer-applications", "intake", P | A, NULL, 0},
+    {"GET", "/v1/employer-applications/{id}", "intake", P | A | C, NULL, 0},
+    {"POST", "/v1/declarations", "intake", P | A, NULL, 0},
+    {"GET", "/v1/declarations/{id}", "intake", P | A | C, NULL, 0},
+    {"POST", "/v1/check-ins", "intake", P | A, NULL, 0},
+    {"POST", "/v1/corrections", "intake", P | A, NULL, 0},
+    {"GET", "/v1/corrections/{id}", "intake", P | A | C, NULL, 0},
     /* county (and city) headquarters */
-    {"GET", "/v1/counties/{county}/queue", "review", P | C, "county"},
-    {"GET", "/v1/queue-items/{application_id}", "review", P | C, NULL},
-    {"POST", "/v1/queue-items/{application_id}/decision", "review", C, NULL},
-    {"GET", "/v1/counties/{county}/correction-reviews", "review", P | C, "county"},
-    {"GET", "/v1/correction-reviews/{id}", "review", P | C, NULL},
-    {"POST", "/v1/correction-reviews/{id}/county-decision", "review", C, NULL},
-    {"POST", "/v1/correction-reviews/{id}/city-decision", "review", C, NULL},
+    {"GET", "/v1/counties/{county}/queue", "review", P | C, "county", 0},
+    {"GET", "/v1/queue-items/{application_id}", "review", P | C, NULL, 0},
+    {"POST", "/v1/queue-items/{application_id}/decision", "review", C, NULL, 0},
+    {"GET", "/v1/counties/{county}/correction-reviews", "review", P | C, "county", 0},
+    {"GET", "/v1/correction-reviews/{id}", "review", P | C, NULL, 0},
+    {"POST", "/v1/correction-reviews/{id}/county-decision", "review", C, NULL, 0},
+    {"POST", "/v1/correction-reviews/{id}/city-decision", "review", C, NULL, 0},
     /* the big-data platform */
-    {"POST", "/v1/reference-records", "matching", P, NULL},
-    {"GET", "/v1/people/{person_key}/assessments", "matching", P | N, NULL},
-    {"GET", "/v1/rules", "matching", P | C | N, NULL},
+    {"POST", "/v1/reference-records", "matching", P, NULL, 0},
+    {"GET", "/v1/people/{person_key}/assessments", "matching", P | N, NULL, 0},
+    {"GET", "/v1/rules", "matching", P | C | N, NULL, 0},
     /* certificates and vehicle passes */
-    {"GET", "/v1/people/{person_key}/certificates", "certificate", P | A | C, NULL},
-    {"POST", "/v1/vehicle-passes", "certificate", P | A, NULL},
-    {"GET", "/v1/vehicle-passes/{id}", "certificate", P | A | C | K, NULL},
+    {"GET", "/v1/people/{person_key}/certificates", "certificate", P | A | C, NULL, 0},
+    {"POST", "/v1/vehicle-passes", "certificate", P | A, NULL, 0},
+    {"GET", "/v1/vehicle-passes/{id}", "certificate", P | A | C | K, NULL, 0},
     /* codes and checkpoints */
-    {"GET", "/v1/codes/{person_key}", "codegen", P | A, NULL},
-    {"GET", "/v1/codes/{person_key}/history", "codegen", P | A, NULL},
-    {"POST", "/v1/scans", "codegen", K, NULL},
-    {"GET", "/v1/codes/{person_key}/token", "codegen", P | A, NULL},
-    {"GET", "/v1/codes/{person_key}/qr.png", "codegen", P | A, NULL},
-    {"GET", "/v1/codes/{person_key}/qr.svg", "codegen", P | A, NULL},
-    {"POST", "/v1/verifications", "codegen", K, NULL},
+    {"GET", "/v1/codes/{person_key}", "codegen", P | A, NULL, 1},
+    {"GET", "/v1/codes/{person_key}/history", "codegen", P | A, NULL, 0},
+    {"POST", "/v1/scans", "codegen", K, NULL, 0},
+    {"GET", "/v1/codes/{person_key}/token", "codegen", P | A, NULL, 1},
+    {"GET", "/v1/codes/{person_key}/qr.png", "codegen", P | A, NULL, 1},
+    {"GET", "/v1/codes/{person_key}/qr.svg", "codegen", P | A, NULL, 1},
+    {"POST", "/v1/verifications", "codegen", K, NULL, 1},
     /* public: the keys that verify codes, for anyone */
-    {"GET", "/.well-known/jwks.json", "codegen", 0, NULL},
-    {"GET", "/v1/keys/signed-list", "codegen", 0, NULL},
+    {"GET", "/.well-known/jwks.json", "codegen", 0, NULL, 0},
+    {"GET", "/v1/keys/signed-list", "codegen", 0, NULL, 0},
 };
 #undef P
 #undef A
@@ -78,14 +79,32 @@ static const config_var gateway_vars[] = {
      offsetof(gateway_config, codegen_url), 8, 256, "internal base URL of codegen"},
     {"HC_UPSTREAM_TIMEOUT_MS", CONFIG_INT, "5000", offsetof(gateway_config, timeout_ms), 100,
      120000, "how long the gateway waits for a service's answer"},
+    {"HC_QUOTA_RATE", CONFIG_INT, "500", offsetof(gateway_config, quota_rate), 1, 1000000,
+     "requests a second each client may make (its own quota, if set, instead)"},
+    {"HC_QUOTA_BURST", CONFIG_INT, "1000", offsetof(gateway_config, quota_burst), 1, 1000000,
+     "requests a client may make at once beyond its rate"},
+    {"HC_GATEWAY_MAX_INFLIGHT", CONFIG_INT, "512", offsetof(gateway_config, max_inflight), 4,
+     100000, "requests forwarded at once; ordinary routes get three quarters, beyond: 503 at once"},
     {"HC_GATEWAY_AUTH", CONFIG_INT, "1", offsetof(gateway_config, auth), 0, 1,
      "1: every call needs an API key; 0: open, for local development only"},
 };
 
+static int gateway_starting(void *app, hc_err *err)
+{
+	return upstream_loop_start(&((gateway_app *)app)->upstream, err);
+}
+
+static void gateway_stopping(void *app_)
+{
+	gateway_app *app = app_;
+
+	upstream_loop_stop(app->upstream); /* answers everything in flight first */
+}
+
 int main(int argc, char **argv)
 {
-	static gateway_app app;
-	static http_route http_routes[NROUTES];
+	static gateway_app app = {.quotas = {.mu = PTHREAD_MUTEX_INITIALIZER}};
+	static http_route http_routes[NROUTES + 1];
 	svc_spec spec = {
 	    .name = "gateway",
 	    .default_port = "8080",
@@ -93,9 +112,11 @@ int main(int argc, char **argv)
 	    .nmigrations = gateway_migrations_count,
 	    .statements = gateway_statements,
 	    .routes = http_routes,
-	    .nroutes = NROUTES,
+	    .nroutes = NROUTES + 1, /* the table's routes, then the OpenAPI document */
 	    .vars = gateway_vars,
 	    .nvars = sizeof(gateway_vars) / sizeof(gateway_vars[0]),
+	    .starting = gateway_starting,
+	    .stopping = gateway_stopping,
 	};
 	hc_err err;
 	size_t i;
@@ -106,8 +127,16 @@ int main(int argc, char **argv)
 		http_routes[i].pattern = gateway_routes[i].pattern;
 		http_routes[i].fn = gateway_handle;
 	}
+	app.shed = metrics_counter("hc_gateway_shed_total", "route=\"ordinary\"",
+	                           "requests refused at once because the gateway was at capacity");
+	app.shed_priority = metrics_counter("hc_gateway_shed_total", "route=\"priority\"",
+	                                    "requests refused at once because the gateway was at "
+	                                    "capacity");
+	http_routes[NROUTES] = (http_route){"GET", "/openapi.json", gateway_get_openapi};
 	app.routes = gateway_routes;
 	app.http_routes = http_routes;
+	if (argc > 1 && strcmp(argv[1], "routes") == 0)
+		return gateway_print_routes(gateway_routes, NROUTES);
 	if (argc > 1 && strcmp(argv[1], "client") == 0)
 		return gateway_admin(argc, argv, &spec, &app.cfg);
 	if (upstream_global_init(&err) != 0) {
@@ -115,6 +144,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rc = svc_main(argc, argv, &spec, &app, &app.cfg);
+	upstream_loop_free(app.upstream);
 	upstream_global_cleanup();
 	return rc;
 }

@@ -2,15 +2,20 @@
 #include "services/gateway/store.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const db_stmt gateway_statements[] = {
     {"gateway_client_get",
-     "SELECT role, coalesce(county_code, ''), key_hash, revoked_at IS NOT NULL"
-     " FROM api_clients WHERE id = $1",
+     "SELECT role, coalesce(county_code, ''), key_hash, revoked_at IS NOT NULL,"
+     " coalesce(quota_rate, 0), coalesce(quota_burst, 0) FROM api_clients WHERE id = $1",
      1},
     {"gateway_client_add",
      "INSERT INTO api_clients (id, role, county_code, key_hash) VALUES ($1, $2, $3, $4)", 4},
+    {"gateway_client_quota",
+     "UPDATE api_clients SET quota_rate = nullif($2::integer, 0),"
+     " quota_burst = nullif($3::integer, 0) WHERE id = $1",
+     3},
     {"gateway_client_revoke",
      "UPDATE api_clients SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", 1},
     /* idempotency keys (routes/idempotency.c) */
@@ -54,6 +59,8 @@ int gateway_store_client_get(db_conn *conn, const char *id, gateway_client *out,
 	snprintf(out->county, sizeof(out->county), "%s", db_res_get(res, 0, 1));
 	snprintf(out->key_hash, sizeof(out->key_hash), "%s", db_res_get(res, 0, 2));
 	out->revoked = strcmp(db_res_get(res, 0, 3), "t") == 0;
+	out->quota_rate = strtol(db_res_get(res, 0, 4), NULL, 10);
+	out->quota_burst = strtol(db_res_get(res, 0, 5), NULL, 10);
 	db_res_free(res);
 	return 0;
 }
@@ -64,6 +71,23 @@ int gateway_store_client_add(db_conn *conn, const char *id, const char *role, co
 	const char *params[4] = {id, role, county, key_hash};
 
 	return db_run(conn, "gateway_client_add", 4, params, NULL, err);
+}
+
+int gateway_store_client_quota(db_conn *conn, const char *id, long rate, long burst, hc_err *err)
+{
+	char r[24], b[24];
+	const char *params[3] = {id, r, b};
+	db_res *res = NULL;
+	int rc;
+
+	snprintf(r, sizeof(r), "%ld", rate);
+	snprintf(b, sizeof(b), "%ld", burst);
+	rc = db_run(conn, "gateway_client_quota", 3, params, &res, err);
+	if (rc != 0)
+		return rc;
+	rc = db_res_affected(res) == 1 ? 0 : hc_err_set(err, HC_ERR_NOT_FOUND, "no client %s", id);
+	db_res_free(res);
+	return rc;
 }
 
 int gateway_store_client_revoke(db_conn *conn, const char *id, hc_err *err)

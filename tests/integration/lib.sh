@@ -75,6 +75,13 @@ gw_client() {
 		"$HC_BUILD/bin/hc-gateway" client add "$1-$HC_TEST_RUN" "${@:2}" 2>>"$HC_TEST_TMP/gateway-admin.log"
 }
 
+# gw_quota ID RATE BURST: sets a gateway client's own quota.
+gw_quota() {
+	HC_DATABASE_URL="$(hc_db_url gateway "$HC_PG_DATABASE")" HC_KAFKA_BROKERS="$HC_KAFKA_BROKERS" \
+		"$HC_BUILD/bin/hc-gateway" client quota "$1-$HC_TEST_RUN" "$2" "$3" >/dev/null 2>>"$HC_TEST_TMP/gateway-admin.log" ||
+		fail "could not set the quota of $1"
+}
+
 svc_stop() { hc_stop_pid "$HC_TEST_TMP/$1.pid" "$1" 30; }
 
 # wait_exit NAME SECONDS: waits for the service to exit by itself; sets

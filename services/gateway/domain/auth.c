@@ -25,6 +25,16 @@ int auth_role_parse(const char *name, enum auth_role *out)
 	return -1;
 }
 
+const char *auth_role_name(unsigned bit)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(role_names) / sizeof(role_names[0]); i++)
+		if (bit == 1u << i)
+			return role_names[i];
+	return NULL;
+}
+
 int auth_key_parse(const char *header, char id[AUTH_CLIENT_ID_MAX + 1],
                    char secret[AUTH_SECRET_HEX + 1], hc_err *err)
 {

@@ -26,6 +26,9 @@ enum auth_role {
 /* Parses a role name.  Returns 0 or -1. */
 int auth_role_parse(const char *name, enum auth_role *out);
 
+/* The name of one role bit, or NULL. */
+const char *auth_role_name(unsigned bit);
+
 /*
  * Splits an Authorization header value "Bearer hc_<id>_<secret>" into the
  * client id and the secret.  Returns 0, or HC_ERR_PERMANENT saying what is

@@ -7,7 +7,8 @@
  * go to the service; nothing else of the caller's headers does; its status, body, Content-Type,
  * Location and Retry-After come back unchanged.  A service that cannot be reached gives 503
  * (retry), one that does not answer in time 504; neither is ever retried here, since a POST may
- * have taken effect.
+ * have taken effect.  The worker thread does not wait: the request is deferred to the upstream
+ * loop (common/upstream), which answers it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,44 +42,29 @@ static int forward_path(const char *path, char *out, size_t cap)
 	return 0;
 }
 
-static void gateway_forward(gateway_app *app, http_req *req, const char *base,
-                            const gateway_principal *p, const gateway_idem *idem)
-{
-	char path[1024], query[2048], url[3200];
-	upstream_request u = {0};
-	upstream_response resp;
-	size_t len = 0;
-	hc_err err;
-	int qlen;
+/* A request being forwarded: what the upstream loop needs until it answers. */
+typedef struct forward_job {
+	gateway_app *app;
+	http_req *req;
+	upstream_request u;
+	char url[3200];
+	gateway_principal p;
+	gateway_idem idem;
+	int claimed;
+} forward_job;
 
-	hc_err_clear(&err);
-	qlen = http_req_query_string(req, query, sizeof(query));
-	if (qlen < 0 || forward_path(http_req_path(req), path, sizeof(path)) != 0) {
-		if (idem != NULL)
-			gateway_idem_finish(app, idem, 0, NULL, NULL, NULL);
-		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, NULL, "the URL is too long");
-		return;
-	}
-	snprintf(url, sizeof(url), "%s%s%s%s", base, path, qlen > 0 ? "?" : "", query);
-	u.method = http_req_method(req);
-	u.url = url;
-	u.content_type = http_req_header(req, "Content-Type");
-	u.traceparent = http_req_traceparent(req);
-	if (p != NULL) {
-		u.client = p->client;
-		u.role = p->role;
-		u.county = p->county[0] ? p->county : NULL;
-	}
-	u.body = http_req_body(req, &len);
-	u.body_len = len;
-	if (len == 0 && strcmp(u.method, "GET") == 0)
-		u.body = NULL;
-	u.timeout_ms = app->cfg.timeout_ms;
-	if (upstream_call(&u, &resp, &err) != 0) {
-		if (idem != NULL)
-			gateway_idem_finish(app, idem, 0, NULL, NULL, NULL);
-		log_warn("%s %s: %s", u.method, path, err.msg);
-		if (strcmp(err.field, "timeout") == 0) {
+/* The owning service's answer (or failure), on the upstream loop's thread. */
+static void forward_done(void *ctx, const upstream_response *resp, const hc_err *err)
+{
+	forward_job *j = ctx;
+	http_req *req = j->req;
+	gateway_app *app = j->app;
+
+	if (resp == NULL) {
+		if (j->claimed)
+			gateway_idem_finish(app, &j->idem, 0, NULL, NULL, NULL);
+		log_warn("%s %s: %s", j->u.method, http_req_path(req), err->msg);
+		if (strcmp(err->field, "timeout") == 0) {
 			http_reply_problem(req, PROBLEM_UPSTREAM_TIMEOUT, NULL,
 			                   "the owning service did not answer within %ld ms",
 			                   app->cfg.timeout_ms);
@@ -87,19 +73,80 @@ static void gateway_forward(gateway_app *app, http_req *req, const char *base,
 			http_reply_problem(req, PROBLEM_UNAVAILABLE, NULL,
 			                   "the owning service is unavailable; retry");
 		}
+	} else {
+		if (j->claimed)
+			gateway_idem_finish(app, &j->idem, resp->status,
+			                    resp->content_type[0] ? resp->content_type : NULL,
+			                    resp->location[0] ? resp->location : NULL,
+			                    resp->body ? resp->body : "");
+		if (resp->location[0] != '\0')
+			http_reply_header(req, "Location", resp->location);
+		if (resp->retry_after[0] != '\0')
+			http_reply_header(req, "Retry-After", resp->retry_after);
+		http_reply_bytes(req, (int)resp->status,
+		                 resp->content_type[0] ? resp->content_type : NULL, resp->body,
+		                 resp->body_len);
+	}
+	free(j);
+	http_req_resume(req);
+	gateway_release(app);
+}
+
+/* Runs once the client's connection is suspended: hands the request to the loop. */
+static void forward_start(void *ctx)
+{
+	forward_job *j = ctx;
+
+	upstream_submit(j->app->upstream, &j->u, forward_done, j);
+}
+
+/*
+ * Forwards req to the owning service without holding this worker: the
+ * reply comes from forward_done, which also releases the admission
+ * (gateway_admit) and finishes a claimed Idempotency-Key.
+ */
+static void gateway_forward(gateway_app *app, http_req *req, const char *base,
+                            const gateway_principal *p, const gateway_idem *idem)
+{
+	char path[1024], query[2048];
+	forward_job *j;
+	size_t len = 0;
+	int qlen;
+
+	qlen = http_req_query_string(req, query, sizeof(query));
+	if (qlen < 0 || forward_path(http_req_path(req), path, sizeof(path)) != 0) {
+		if (idem != NULL)
+			gateway_idem_finish(app, idem, 0, NULL, NULL, NULL);
+		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, NULL, "the URL is too long");
+		gateway_release(app);
 		return;
 	}
-	if (idem != NULL)
-		gateway_idem_finish(
-		    app, idem, resp.status, resp.content_type[0] ? resp.content_type : NULL,
-		    resp.location[0] ? resp.location : NULL, resp.body ? resp.body : "");
-	if (resp.location[0] != '\0')
-		http_reply_header(req, "Location", resp.location);
-	if (resp.retry_after[0] != '\0')
-		http_reply_header(req, "Retry-After", resp.retry_after);
-	http_reply_bytes(req, (int)resp.status, resp.content_type[0] ? resp.content_type : NULL,
-	                 resp.body, resp.body_len);
-	upstream_response_cleanup(&resp);
+	j = calloc(1, sizeof(*j));
+	if (j == NULL)
+		abort();
+	j->app = app;
+	j->req = req;
+	snprintf(j->url, sizeof(j->url), "%s%s%s%s", base, path, qlen > 0 ? "?" : "", query);
+	j->u.method = http_req_method(req);
+	j->u.url = j->url;
+	j->u.content_type = http_req_header(req, "Content-Type");
+	j->u.traceparent = http_req_traceparent(req);
+	if (p != NULL) {
+		j->p = *p;
+		j->u.client = j->p.client;
+		j->u.role = j->p.role;
+		j->u.county = j->p.county[0] ? j->p.county : NULL;
+	}
+	if (idem != NULL) {
+		j->idem = *idem;
+		j->claimed = 1;
+	}
+	j->u.body = http_req_body(req, &len);
+	j->u.body_len = len;
+	if (len == 0 && strcmp(j->u.method, "GET") == 0)
+		j->u.body = NULL;
+	j->u.timeout_ms = app->cfg.timeout_ms;
+	http_req_defer(req, forward_start, j);
 }
 
 const char *gateway_owner_url(const gateway_config *cfg, const char *owner)
@@ -124,14 +171,17 @@ void gateway_handle(void *app_, http_req *req)
 
 	gateway_idem idem;
 
+	if (gateway_admit(app, req, route->priority) != 0)
+		return; /* shed: 503 */
 	if (!app->cfg.auth || route->roles == 0) {
 		/* public routes (roles 0), or local development without keys */
 		gateway_forward(app, req, base, NULL, NULL);
-		return;
+	} else if (gateway_authenticate(app, req, route, &p) == 0 &&
+	           gateway_quota_take(app, req, p.client, p.quota_rate, p.quota_burst) == 0 &&
+	           gateway_idem_begin(app, req, p.client, &idem) == 0) {
+		gateway_forward(app, req, base, &p, idem.claimed ? &idem : NULL);
+	} else {
+		gateway_release(
+		    app); /* replied: 401/403, 429, or the idempotent replay or refusal */
 	}
-	if (gateway_authenticate(app, req, route, &p) != 0)
-		return; /* replied */
-	if (gateway_idem_begin(app, req, p.client, &idem) != 0)
-		return; /* replayed, or refused */
-	gateway_forward(app, req, base, &p, idem.claimed ? &idem : NULL);
 }

@@ -1,0 +1,126 @@
+/*
+ * Quotas and overload; see app.h.
+ *
+ * Quotas: one token bucket per client, in this process's memory (a client
+ * spread over several gateways gets each one's quota).  Every authenticated
+ * answer carries RateLimit-Limit (the burst), RateLimit-Remaining and
+ * RateLimit-Reset (seconds until the bucket is full); a client past its
+ * quota gets 429 with Retry-After (seconds until one request fits).
+ *
+ * Overload: a count of the requests being handled (HC_GATEWAY_MAX_INFLIGHT
+ * at most).  Ordinary routes are admitted while fewer than three quarters of
+ * that are, code display and checkpoint verification up to all of it; past
+ * that a request is refused at once with 503 and Retry-After, before any
+ * database work, so a hanging service never gathers an unbounded queue and
+ * the priority routes always keep a quarter for themselves.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "services/gateway/app.h"
+
+struct quota_bucket {
+	quota_bucket *next;
+	char client[41];
+	double tokens;
+	double stamp; /* CLOCK_MONOTONIC seconds of the last refill */
+};
+
+static double quota_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ceil of x >= 0, without libm */
+static long quota_ceil(double x)
+{
+	long n = (long)x;
+
+	return (double)n < x ? n + 1 : n;
+}
+
+static unsigned quota_slot(const char *client)
+{
+	unsigned h = 2166136261u;
+
+	for (; *client != '\0'; client++)
+		h = (h ^ (unsigned char)*client) * 16777619u;
+	return h % GATEWAY_QUOTA_SLOTS;
+}
+
+int gateway_quota_take(gateway_app *app, http_req *req, const char *client, long rate, long burst)
+{
+	gateway_quotas *q = &app->quotas;
+	quota_bucket *b;
+	double now = quota_now(), tokens;
+	char text[32];
+	unsigned slot = quota_slot(client);
+	int admitted;
+
+	if (rate <= 0)
+		rate = app->cfg.quota_rate;
+	if (burst <= 0)
+		burst = app->cfg.quota_burst;
+	pthread_mutex_lock(&q->mu);
+	for (b = q->slots[slot]; b != NULL && strcmp(b->client, client) != 0; b = b->next)
+		;
+	if (b == NULL) {
+		b = calloc(1, sizeof(*b));
+		if (b == NULL)
+			abort();
+		snprintf(b->client, sizeof(b->client), "%s", client);
+		b->tokens = (double)burst;
+		b->stamp = now;
+		b->next = q->slots[slot];
+		q->slots[slot] = b;
+	}
+	b->tokens += (now - b->stamp) * (double)rate;
+	if (b->tokens > (double)burst)
+		b->tokens = (double)burst;
+	b->stamp = now;
+	admitted = b->tokens >= 1.0;
+	if (admitted)
+		b->tokens -= 1.0;
+	tokens = b->tokens;
+	pthread_mutex_unlock(&q->mu);
+
+	snprintf(text, sizeof(text), "%ld", burst);
+	http_reply_header(req, "RateLimit-Limit", text);
+	snprintf(text, sizeof(text), "%ld", (long)tokens);
+	http_reply_header(req, "RateLimit-Remaining", text);
+	snprintf(text, sizeof(text), "%ld", quota_ceil(((double)burst - tokens) / (double)rate));
+	http_reply_header(req, "RateLimit-Reset", text);
+	if (admitted)
+		return 0;
+	snprintf(text, sizeof(text), "%ld", quota_ceil((1.0 - tokens) / (double)rate));
+	http_reply_header(req, "Retry-After", text);
+	http_reply_problem(req, PROBLEM_RATE_LIMITED, NULL,
+	                   "client %s is over its quota of %ld requests a second (burst %ld)",
+	                   client, rate, burst);
+	return -1;
+}
+
+int gateway_admit(gateway_app *app, http_req *req, int priority)
+{
+	long max = app->cfg.max_inflight;
+	long limit = priority ? max : max - max / 4;
+
+	if (atomic_fetch_add(&app->inflight, 1) < limit)
+		return 0;
+	atomic_fetch_sub(&app->inflight, 1);
+	metrics_add(priority ? app->shed_priority : app->shed, 1);
+	http_reply_header(req, "Retry-After", "1");
+	http_reply_problem(req, PROBLEM_OVERLOADED, NULL,
+	                   "the gateway is at capacity; retry in a second");
+	return -1;
+}
+
+void gateway_release(gateway_app *app)
+{
+	atomic_fetch_sub(&app->inflight, 1);
+}
