@@ -53,7 +53,7 @@ $(foreach s,$(SERVICES),$(eval $(call service_vars,$(s))))
 gateway_OBJ += $(BUILD)/obj/gen/gateway_openapi.o
 
 SERVICE_BINS := $(SERVICES:%=$(BUILD)/bin/hc-%)
-TOOL_BINS    := $(BUILD)/bin/hc-topics $(BUILD)/bin/hc-verify $(BUILD)/tests/token_corpus \
+TOOL_BINS    := $(BUILD)/bin/hc-topics $(BUILD)/bin/hc-verify $(BUILD)/bin/hc-client $(BUILD)/tests/token_corpus \
                 $(BUILD)/tests/bare_verify $(BUILD)/tests/hc-load
 EMBED        := $(BUILD)/bin/embed_sql
 
@@ -107,6 +107,11 @@ $(LIBHC): $(COMMON_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/hc-client: $(BUILD)/obj/services/admin/client.o $(LIBHC)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bin/hc-verify: $(BUILD)/obj/services/admin/verify.o $(LIBHC)
 	@mkdir -p $(@D)

@@ -135,6 +135,14 @@ void http_reply_err(http_req *req, const hc_err *err);
  * request (its body, params and principal) stays valid until then.
  */
 void http_req_defer(http_req *req, void (*start)(void *ctx), void *ctx);
+
+/*
+ * hook(ctx, req, status, body, len) runs once, when the reply is made,
+ * before its headers are fixed: it may add headers (http_reply_header) that
+ * depend on the body, such as a signature of the response.
+ */
+typedef void (*http_reply_hook)(void *ctx, http_req *req, int status, const char *body, size_t len);
+void http_req_on_reply(http_req *req, http_reply_hook hook, void *ctx);
 void http_req_resume(http_req *req);
 
 #endif

@@ -34,6 +34,13 @@ enum problem_code {
 	PROBLEM_IDEMPOTENCY_IN_FLIGHT, /* 409 a request with this Idempotency-Key is still running
 	                                */
 	PROBLEM_IDEMPOTENCY_REUSED,    /* 422 the Idempotency-Key was used for another request */
+	PROBLEM_SIGNATURE_MISSING,     /* 401 no request signature (and no API key allowed) */
+	PROBLEM_SIGNATURE_MALFORMED,   /* 401 Signature-Input/Signature not the profile */
+	PROBLEM_SIGNATURE_KEY_UNKNOWN, /* 401 keyid names no active key of an active client */
+	PROBLEM_SIGNATURE_TIMESTAMP,   /* 401 created more than 300 s from now */
+	PROBLEM_SIGNATURE_DIGEST,      /* 401 Content-Digest missing or not the body's */
+	PROBLEM_SIGNATURE_INVALID,     /* 401 the signature does not verify */
+	PROBLEM_SIGNATURE_REPLAYED,    /* 401 the nonce was used already */
 	PROBLEM_RATE_LIMITED,          /* 429 the client is over its quota; Retry-After says when */
 	PROBLEM_OVERLOADED,            /* 503 the gateway is at capacity; Retry-After */
 	PROBLEM_COUNT

@@ -28,7 +28,7 @@
 #include "common/metrics/metrics.h"
 
 #define HTTP_MAX_PARAMS     8
-#define HTTP_MAX_HEADERS    8
+#define HTTP_MAX_HEADERS    16
 #define HTTP_STATUS_CLASSES 5
 
 typedef struct route_metrics {
@@ -63,6 +63,8 @@ struct http_req {
 	char traceparent[TRACEPARENT_LEN + 1];
 	struct MHD_Response *response;
 	int status;
+	http_reply_hook on_reply; /* http_req_on_reply: sees the reply before it is made */
+	void *on_reply_ctx;
 	void (*deferred)(void *ctx); /* http_req_defer: runs once the connection is suspended */
 	void *deferred_ctx;
 	int suspended;
@@ -204,6 +206,12 @@ static void http_reply_raw(http_req *req, int status, const char *content_type, 
 		log_error("second reply to %s %s ignored", req->method, req->path);
 		free(body);
 		return;
+	}
+	if (req->on_reply != NULL) {
+		http_reply_hook hook = req->on_reply;
+
+		req->on_reply = NULL;
+		hook(req->on_reply_ctx, req, status, body, len);
 	}
 	req->response = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (req->response == NULL)
@@ -457,6 +465,12 @@ static void http_dispatch(http_req *req)
 		http_reply_problem(req, PROBLEM_INTERNAL, NULL,
 		                   "internal error; quote the trace id");
 	}
+}
+
+void http_req_on_reply(http_req *req, http_reply_hook hook, void *ctx)
+{
+	req->on_reply = hook;
+	req->on_reply_ctx = ctx;
 }
 
 void http_req_defer(http_req *req, void (*start)(void *ctx), void *ctx)

@@ -184,7 +184,7 @@ static unsigned char *sig_structure(const unsigned char *prot, size_t plen,
 
 /* ---- ES256: raw r||s (64 bytes) as COSE wants, DER as OpenSSL gives ---- */
 
-static int es256_sign(EVP_PKEY *key, const unsigned char *msg, size_t n, unsigned char sig[64])
+int token_es256_sign(EVP_PKEY *key, const unsigned char *msg, size_t n, unsigned char sig[64])
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char der[80];
@@ -204,8 +204,8 @@ static int es256_sign(EVP_PKEY *key, const unsigned char *msg, size_t n, unsigne
 	return rc;
 }
 
-static int es256_verify(EVP_PKEY *key, const unsigned char *msg, size_t n,
-                        const unsigned char sig[64])
+int token_es256_verify(EVP_PKEY *key, const unsigned char *msg, size_t n,
+                       const unsigned char sig[64])
 {
 	ECDSA_SIG *s = ECDSA_SIG_new();
 	BIGNUM *r = BN_bin2bn(sig, 32, NULL), *ss = BN_bin2bn(sig + 32, 32, NULL);
@@ -247,7 +247,7 @@ int cose_sign1(const unsigned char *payload, size_t n, EVP_PKEY *key, unsigned c
 	prot = serialize(h, &plen);
 	cbor_decref(&h);
 	tbs = sig_structure(prot, plen, payload, n, &tlen);
-	if (es256_sign(key, tbs, tlen, sig) != 0) {
+	if (token_es256_sign(key, tbs, tlen, sig) != 0) {
 		free(prot);
 		free(tbs);
 		return -1;
@@ -355,7 +355,7 @@ enum token_error cose_verify1(const unsigned char *in, size_t n, const token_key
 	}
 	tbs = sig_structure(cbor_bytestring_handle(a[0]), cbor_bytestring_length(a[0]),
 	                    cbor_bytestring_handle(a[2]), cbor_bytestring_length(a[2]), &tlen);
-	e = es256_verify(key->pkey, tbs, tlen, cbor_bytestring_handle(a[3])) == 0
+	e = token_es256_verify(key->pkey, tbs, tlen, cbor_bytestring_handle(a[3])) == 0
 	        ? TOKEN_OK
 	        : TOKEN_E_SIGNATURE;
 	free(tbs);

@@ -110,4 +110,12 @@ void keylist_free(token_key *keys, size_t n);
 int token_qr_png(const char *text, int scale, unsigned char **out, size_t *len);
 int token_qr_svg(const char *text, int scale, char **out, size_t *len);
 
+/*
+ * ES256 with the signature as raw r||s (64 bytes), as COSE and HTTP
+ * message signatures (ecdsa-p256-sha256) want it.  Return 0 or -1.
+ */
+int token_es256_sign(EVP_PKEY *key, const unsigned char *msg, size_t n, unsigned char sig[64]);
+int token_es256_verify(EVP_PKEY *key, const unsigned char *msg, size_t n,
+                       const unsigned char sig[64]);
+
 #endif

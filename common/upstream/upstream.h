@@ -1,6 +1,6 @@
 /*
  * The HTTP client the gateway uses to reach a service's internal API, on
- * libcurl's multi interface; the only module that includes curl.h.
+ * libcurl's multi interface.
  *
  * One loop thread runs every forwarded request: a worker thread submits a
  * request and returns at once (its HTTP connection suspended), the loop

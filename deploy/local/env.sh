@@ -107,6 +107,10 @@ hc_load_secrets() {
 	# secrets added since the file was made
 	grep -q '^HC_CODE_KEY_SECRET=' "$HC_SECRETS_FILE" ||
 		echo "HC_CODE_KEY_SECRET=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >>"$HC_SECRETS_FILE"
+	# the P-256 key that signs the gateway's responses (PKCS#8 DER, hex)
+	grep -q '^HC_RESPONSE_KEY=' "$HC_SECRETS_FILE" ||
+		echo "HC_RESPONSE_KEY=$(openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -outform DER 2>/dev/null |
+			od -An -tx1 -v | tr -d ' \n')" >>"$HC_SECRETS_FILE"
 	set -a
 	# shellcheck disable=SC1090
 	. "$HC_SECRETS_FILE"
@@ -116,13 +120,15 @@ hc_load_secrets() {
 # hc_secret_env SERVICE: `env` arguments that withhold the secrets SERVICE
 # does not need: only intake seals personal data (HC_PII_KEY); only intake,
 # matching and certificate turn ID numbers into person keys; only codegen
-# opens the signing keys (HC_CODE_KEY_SECRET).
+# opens the signing keys (HC_CODE_KEY_SECRET); only the gateway signs
+# responses (HC_RESPONSE_KEY).
 hc_secret_env() {
 	case "$1" in
-	intake) echo "-u HC_CODE_KEY_SECRET" ;;
-	matching | certificate) echo "-u HC_PII_KEY -u HC_CODE_KEY_SECRET" ;;
-	codegen) echo "-u HC_PII_KEY -u HC_PERSON_KEY_SECRET" ;;
-	*) echo "-u HC_PII_KEY -u HC_PERSON_KEY_SECRET -u HC_CODE_KEY_SECRET" ;;
+	intake) echo "-u HC_CODE_KEY_SECRET -u HC_RESPONSE_KEY" ;;
+	matching | certificate) echo "-u HC_PII_KEY -u HC_CODE_KEY_SECRET -u HC_RESPONSE_KEY" ;;
+	codegen) echo "-u HC_PII_KEY -u HC_PERSON_KEY_SECRET -u HC_RESPONSE_KEY" ;;
+	gateway) echo "-u HC_PII_KEY -u HC_PERSON_KEY_SECRET -u HC_CODE_KEY_SECRET" ;;
+	*) echo "-u HC_PII_KEY -u HC_PERSON_KEY_SECRET -u HC_CODE_KEY_SECRET -u HC_RESPONSE_KEY" ;;
 	esac
 }
 

@@ -24,7 +24,7 @@ start_one() {
 		HC_MATCHING_URL=http://127.0.0.1:$HC_MATCHING_PORT HC_CERTIFICATE_URL=http://127.0.0.1:$HC_CERTIFICATE_PORT \
 		HC_CODEGEN_URL=http://127.0.0.1:$HC_CODEGEN_PORT \
 		HC_DATABASE_URL=$(hc_db_url "$s") HC_KAFKA_BROKERS=$HC_KAFKA_BROKERS HC_HTTP_PORT=$port \
-		HC_KAFKA_INSTANCE_ID=${HC_KAFKA_INSTANCE_ID:-$s-1} \
+		HC_KAFKA_INSTANCE_ID=${HC_KAFKA_INSTANCE_ID:-$s-1} HC_GATEWAY_API_KEYS=1 \
 		setsid "$HC_BUILD/bin/hc-$s" </dev/null >>"$HC_LOG_DIR/$s.log" 2>&1 &
 	echo $! >"$pidfile"
 	hc_wait_ready "$s on http://127.0.0.1:$port" "$pidfile" "$HC_LOG_DIR/$s.log" 60 \

@@ -4,6 +4,8 @@
  *   hc-gateway client add ID ROLE [COUNTY]   prints the new key, once
  *   hc-gateway client revoke ID              the key stops working at once
  *   hc-gateway client quota ID RATE BURST    its own quota (0 0: the defaults)
+ *   hc-gateway client key ID KID FILE.pem    a public key the client signs with
+ *                                            (P-256, or RSA of 2048 bits or more)
  *
  * It uses the gateway's own settings (HC_DATABASE_URL, ...) and schema.
  */
@@ -11,6 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/pem.h>
+
+#include "common/base/rand.h"
+#include "common/httpsig/httpsig.h"
 #include "common/region/region.h"
 #include "services/gateway/app.h"
 #include "services/gateway/domain/auth.h"
@@ -21,8 +27,58 @@ static int admin_usage(void)
 	fprintf(stderr, "usage: hc-gateway client add ID ROLE [COUNTY]\n"
 	                "       hc-gateway client revoke ID\n"
 	                "       hc-gateway client quota ID RATE BURST  (0 0: the defaults)\n"
+	                "       hc-gateway client key ID KID PUBLIC-KEY.pem\n"
 	                "roles: provincial, partner, county (needs COUNTY), checkpoint, analyst\n");
 	return 2;
+}
+
+/* Reads a PEM public key (or the public half of a private key) from path. */
+static EVP_PKEY *admin_read_key(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	EVP_PKEY *key;
+
+	if (f == NULL)
+		return NULL;
+	key = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+	if (key == NULL) {
+		rewind(f);
+		key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	}
+	fclose(f);
+	return key;
+}
+
+static int admin_add_key(const svc_spec *spec, gateway_config *cfg, const char *client,
+                         const char *kid, const char *path, db_conn **conn, hc_err *err)
+{
+	EVP_PKEY *key = admin_read_key(path);
+	unsigned char *der = NULL;
+	char *hex;
+	int n, rc;
+
+	if (key == NULL || httpsig_alg_of(key) == NULL) {
+		EVP_PKEY_free(key);
+		return hc_err_set(err, HC_ERR_PERMANENT,
+		                  "%s is not a PEM P-256 or RSA (2048 bits or more) key", path);
+	}
+	n = i2d_PUBKEY(key, &der);
+	EVP_PKEY_free(key);
+	if (n <= 0)
+		return hc_err_set(err, HC_ERR_PERMANENT, "could not encode the key of %s", path);
+	hex = malloc((size_t)n * 2 + 1);
+	if (hex == NULL)
+		abort();
+	hc_hex_encode(der, (size_t)n, hex);
+	OPENSSL_free(der);
+	rc = svc_admin_open(spec, cfg, conn, err);
+	if (rc == 0) {
+		const char *params[3] = {client, kid, hex};
+
+		rc = db_run(*conn, "gateway_client_key_add", 3, params, NULL, err);
+	}
+	free(hex);
+	return rc;
 }
 
 int gateway_admin(int argc, char **argv, const svc_spec *spec, gateway_config *cfg)
@@ -59,6 +115,12 @@ int gateway_admin(int argc, char **argv, const svc_spec *spec, gateway_config *c
 		    gateway_store_client_revoke(conn, argv[3], &err) != 0)
 			goto fail;
 		printf("revoked %s\n", argv[3]);
+	} else if (strcmp(argv[2], "key") == 0) {
+		if (argc != 6)
+			return admin_usage();
+		if (admin_add_key(spec, cfg, argv[3], argv[4], argv[5], &conn, &err) != 0)
+			goto fail;
+		printf("key %s of %s added\n", argv[4], argv[3]);
 	} else if (strcmp(argv[2], "quota") == 0) {
 		char *end1 = NULL, *end2 = NULL;
 		long rate = argc == 6 ? strtol(argv[4], &end1, 10) : -1;

@@ -14,6 +14,8 @@
 
 #include <stdatomic.h>
 
+#include <openssl/evp.h>
+
 #include "common/metrics/metrics.h"
 #include "common/svc/svc.h"
 #include "common/upstream/upstream.h"
@@ -25,10 +27,12 @@ typedef struct gateway_config {
 	const char *certificate_url; /* HC_CERTIFICATE_URL */
 	const char *codegen_url;     /* HC_CODEGEN_URL */
 	long timeout_ms;             /* HC_UPSTREAM_TIMEOUT_MS */
-	long auth;                   /* HC_GATEWAY_AUTH: 1 requires API keys */
-	long quota_rate;             /* HC_QUOTA_RATE: a client's requests a second */
-	long quota_burst;            /* HC_QUOTA_BURST */
-	long max_inflight;           /* HC_GATEWAY_MAX_INFLIGHT: requests being forwarded at once */
+	long auth;                   /* HC_GATEWAY_AUTH: 1 requires a signature (or an API key) */
+	long api_keys;               /* HC_GATEWAY_API_KEYS: 1 also admits API keys (development) */
+	const char *response_key_hex; /* HC_RESPONSE_KEY: hex DER private key signing responses */
+	long quota_rate;              /* HC_QUOTA_RATE: a client's requests a second */
+	long quota_burst;             /* HC_QUOTA_BURST */
+	long max_inflight; /* HC_GATEWAY_MAX_INFLIGHT: requests being forwarded at once */
 } gateway_config;
 
 /* One public route: who may call it and which service owns it. */
@@ -58,6 +62,9 @@ typedef struct gateway_app {
 	gateway_quotas quotas;
 	atomic_long inflight; /* requests being forwarded */
 	metric *shed, *shed_priority;
+	EVP_PKEY *response_key; /* signs responses to signed requests; NULL: unsigned */
+	char response_keyid[48];
+	atomic_long nonce_purged; /* when old nonces were last deleted (Unix seconds) */
 } gateway_app;
 
 /*
@@ -127,5 +134,19 @@ int gateway_authenticate(gateway_app *app, http_req *req, const gateway_route *r
 
 /* `hc-gateway client add ID ROLE [COUNTY]` and `client revoke ID` (admin.c). */
 int gateway_admin(int argc, char **argv, const svc_spec *spec, gateway_config *cfg);
+
+/*
+ * Signed requests (routes/signed.c): verifies the request's signature
+ * (common/httpsig) and fills p from the signing client, and every answer to
+ * the request will be signed with HC_RESPONSE_KEY; or replies 401 with the
+ * reason's own problem code and returns -1.
+ */
+int gateway_signed_authenticate(gateway_app *app, http_req *req, gateway_principal *p);
+
+/* Loads HC_RESPONSE_KEY (none: responses unsigned, with a warning). */
+int gateway_response_key_load(gateway_app *app, hc_err *err);
+
+/* GET /.well-known/hc-response-key: the key that signs responses, public. */
+void gateway_get_response_key(void *app, http_req *req);
 
 #endif

@@ -1,10 +1,13 @@
 /*
  * Authentication and route authorization of the public API; see app.h.
  *
- * Every failure to authenticate answers the same 401, whether the client is
+ * A request is signed (RFC 9421, routes/signed.c) or, where API keys are
+ * allowed (HC_GATEWAY_API_KEYS=1: local development), carries an API key.
+ * Every failure of an API key answers the same 401, whether the client is
  * unknown, revoked or the secret wrong, so the answer tells an attacker
- * nothing.  A role the route does not admit, or a county system acting for
- * another county, is 403.
+ * nothing; a signature's refusal names its reason (a signer can only learn
+ * about its own key).  A role the route does not admit, or a county system
+ * acting for another county, is 403.
  */
 #include <stdio.h>
 #include <string.h>
@@ -22,18 +25,16 @@ static int gateway_unauthenticated(http_req *req, const char *why)
 	return -1;
 }
 
-int gateway_authenticate(gateway_app *app, http_req *req, const gateway_route *route,
-                         gateway_principal *p)
+/* The API key of the Authorization header (local development). */
+static int gateway_key_authenticate(gateway_app *app, http_req *req, gateway_principal *p)
 {
 	char secret[AUTH_SECRET_HEX + 1], hash[65];
-	enum auth_role role;
 	gateway_client c;
 	db_conn *conn;
 	hc_err err;
 	int rc;
 
 	hc_err_clear(&err);
-	memset(p, 0, sizeof(*p));
 	if (auth_key_parse(http_req_header(req, "Authorization"), p->client, secret, &err) != 0)
 		return gateway_unauthenticated(req, err.msg);
 	conn = db_pool_take(app->svc.pool);
@@ -48,24 +49,40 @@ int gateway_authenticate(gateway_app *app, http_req *req, const gateway_route *r
 		log_info("refused a key for client %s", p->client);
 		return gateway_unauthenticated(req, "the API key is not valid");
 	}
-	if (auth_role_parse(c.role, &role) != 0 || (route->roles & (unsigned)role) == 0) {
+	snprintf(p->role, sizeof(p->role), "%s", c.role);
+	snprintf(p->county, sizeof(p->county), "%s", c.county);
+	p->quota_rate = c.quota_rate;
+	p->quota_burst = c.quota_burst;
+	return 0;
+}
+
+int gateway_authenticate(gateway_app *app, http_req *req, const gateway_route *route,
+                         gateway_principal *p)
+{
+	enum auth_role role;
+
+	memset(p, 0, sizeof(*p));
+	if (http_req_header(req, "Signature-Input") != NULL ||
+	    http_req_header(req, "Signature") != NULL || !app->cfg.api_keys) {
+		if (gateway_signed_authenticate(app, req, p) != 0)
+			return -1; /* replied */
+	} else if (gateway_key_authenticate(app, req, p) != 0) {
+		return -1; /* replied */
+	}
+	if (auth_role_parse(p->role, &role) != 0 || (route->roles & (unsigned)role) == 0) {
 		http_reply_problem(req, PROBLEM_FORBIDDEN, NULL, "a %s client may not call %s %s",
-		                   c.role, route->method, route->pattern);
+		                   p->role, route->method, route->pattern);
 		return -1;
 	}
 	if (role == ROLE_COUNTY && route->county_param != NULL) {
 		const char *county = http_req_param(req, route->county_param);
 
-		if (!region_within(c.county, county)) {
+		if (!region_within(p->county, county)) {
 			http_reply_problem(req, PROBLEM_FORBIDDEN, route->county_param,
 			                   "a county system may act only for its own county "
 			                   "(a city headquarters for its counties)");
 			return -1;
 		}
 	}
-	snprintf(p->role, sizeof(p->role), "%s", c.role);
-	snprintf(p->county, sizeof(p->county), "%s", c.county);
-	p->quota_rate = c.quota_rate;
-	p->quota_burst = c.quota_burst;
 	return 0;
 }

@@ -85,12 +85,18 @@ static const config_var gateway_vars[] = {
      "requests a client may make at once beyond its rate"},
     {"HC_GATEWAY_MAX_INFLIGHT", CONFIG_INT, "512", offsetof(gateway_config, max_inflight), 4,
      100000, "requests forwarded at once; ordinary routes get three quarters, beyond: 503 at once"},
+    {"HC_GATEWAY_API_KEYS", CONFIG_INT, "0", offsetof(gateway_config, api_keys), 0, 1,
+     "1: API keys are accepted besides signed requests (local development only)"},
+    {"HC_RESPONSE_KEY", CONFIG_STRING, "", offsetof(gateway_config, response_key_hex), 0, 1024,
+     "hex DER (PKCS#8) of the P-256 or RSA private key that signs responses"},
     {"HC_GATEWAY_AUTH", CONFIG_INT, "1", offsetof(gateway_config, auth), 0, 1,
      "1: every call needs an API key; 0: open, for local development only"},
 };
 
 static int gateway_starting(void *app, hc_err *err)
 {
+	if (gateway_response_key_load(app, err) != 0)
+		return HC_ERR_FATAL;
 	return upstream_loop_start(&((gateway_app *)app)->upstream, err);
 }
 
@@ -104,7 +110,7 @@ static void gateway_stopping(void *app_)
 int main(int argc, char **argv)
 {
 	static gateway_app app = {.quotas = {.mu = PTHREAD_MUTEX_INITIALIZER}};
-	static http_route http_routes[NROUTES + 1];
+	static http_route http_routes[NROUTES + 2];
 	svc_spec spec = {
 	    .name = "gateway",
 	    .default_port = "8080",
@@ -112,7 +118,7 @@ int main(int argc, char **argv)
 	    .nmigrations = gateway_migrations_count,
 	    .statements = gateway_statements,
 	    .routes = http_routes,
-	    .nroutes = NROUTES + 1, /* the table's routes, then the OpenAPI document */
+	    .nroutes = NROUTES + 2, /* the table's routes, then the gateway's own two */
 	    .vars = gateway_vars,
 	    .nvars = sizeof(gateway_vars) / sizeof(gateway_vars[0]),
 	    .starting = gateway_starting,
@@ -133,6 +139,8 @@ int main(int argc, char **argv)
 	                                    "requests refused at once because the gateway was at "
 	                                    "capacity");
 	http_routes[NROUTES] = (http_route){"GET", "/openapi.json", gateway_get_openapi};
+	http_routes[NROUTES + 1] =
+	    (http_route){"GET", "/.well-known/hc-response-key", gateway_get_response_key};
 	app.routes = gateway_routes;
 	app.http_routes = http_routes;
 	if (argc > 1 && strcmp(argv[1], "routes") == 0)
@@ -145,6 +153,7 @@ int main(int argc, char **argv)
 	}
 	rc = svc_main(argc, argv, &spec, &app, &app.cfg);
 	upstream_loop_free(app.upstream);
+	EVP_PKEY_free(app.response_key);
 	upstream_global_cleanup();
 	return rc;
 }

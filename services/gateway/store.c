@@ -16,6 +16,21 @@ const db_stmt gateway_statements[] = {
      "UPDATE api_clients SET quota_rate = nullif($2::integer, 0),"
      " quota_burst = nullif($3::integer, 0) WHERE id = $1",
      3},
+    /* request signing (signed.c) */
+    {"gateway_client_key_get",
+     "SELECT c.role, coalesce(c.county_code, ''), coalesce(c.quota_rate, 0),"
+     " coalesce(c.quota_burst, 0), encode(k.public_der, 'hex') FROM api_clients c"
+     " JOIN client_keys k ON k.client = c.id WHERE c.id = $1 AND k.kid = $2"
+     " AND c.revoked_at IS NULL AND k.revoked_at IS NULL",
+     2},
+    {"gateway_client_key_add",
+     "INSERT INTO client_keys (client, kid, public_der) VALUES ($1, $2, decode($3, 'hex'))", 3},
+    {"gateway_nonce_claim",
+     "INSERT INTO request_nonces (client, nonce) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+     " RETURNING 1",
+     2},
+    {"gateway_nonce_purge",
+     "DELETE FROM request_nonces WHERE seen_at < now() - interval '10 minutes'", 0},
     {"gateway_client_revoke",
      "UPDATE api_clients SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", 1},
     /* idempotency keys (routes/idempotency.c) */

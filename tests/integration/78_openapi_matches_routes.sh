@@ -2,7 +2,7 @@
 # The OpenAPI 3.1 document the gateway serves describes exactly its route
 # table: every route with its owner, roles and priority, and no path that is
 # not routed (checked both ways against `hc-gateway routes`); every path
-# parameter is declared, every protected route names the API key scheme,
+# parameter is declared, every protected route names the signature scheme,
 # every $ref resolves.
 . "$(dirname "$0")/lib.sh"
 
@@ -36,8 +36,8 @@ missing=$(jq -r '.paths | to_entries[] | .key as $p | .value | to_entries[] | .v
 	| "\($p): \(.)"' <<<"$doc")
 assert_eq "$missing" "" "undeclared path parameters"
 unsecured=$(jq -r '.paths | to_entries[] | .key as $p | .value | to_entries[]
-	| select((.value["x-hc-roles"] | length) > 0 and (.value.security != [{"apiKey": []}])) | "\(.key) \($p)"' <<<"$doc")
-assert_eq "$unsecured" "" "protected routes without the API key scheme"
+	| select((.value["x-hc-roles"] | length) > 0 and (.value.security != [{"httpSignature": []}, {"apiKey": []}])) | "\(.key) \($p)"' <<<"$doc")
+assert_eq "$unsecured" "" "protected routes without the signature scheme"
 assert_eq "$(jq '[.paths[][] | .operationId] | length == (unique | length)' <<<"$doc")" true "operation ids are unique"
 dangling=$(jq -r '. as $d | [.. | objects | select(has("$ref")) | .["$ref"]] | unique[]
 	| select(startswith("#/") | not) // select(. as $r | ($r[2:] | split("/")) as $path | $d | getpath($path) == null)' <<<"$doc")

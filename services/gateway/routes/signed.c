@@ -1,0 +1,232 @@
+/*
+ * Signed requests and signed responses (common/httpsig: RFC 9421 with one
+ * profile, RFC 9530 Content-Digest); see app.h.
+ *
+ * A request is accepted when, in this order: its signature headers follow
+ * the profile (signature-missing, signature-malformed), its created time is
+ * within 300 s of ours either way (signature-timestamp), its keyid names an
+ * active key of an active client (signature-key-unknown), its
+ * Content-Digest is the body's (signature-digest), the signature verifies
+ * with that key (signature-invalid), and its nonce is new for the client
+ * (signature-replayed: nonces are kept 10 minutes, past the window, so a
+ * captured request can never be replayed).  The nonce is recorded only for
+ * a request whose signature verified, so no one can spend another's nonces.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "common/base/rand.h"
+#include "common/httpsig/httpsig.h"
+#include "common/log/log.h"
+#include "common/token/token.h"
+#include "services/gateway/app.h"
+#include "services/gateway/domain/auth.h"
+
+#define SIGNED_WINDOW_S 300
+
+static int refuse(http_req *req, enum problem_code code, const char *why)
+{
+	http_reply_header(req, "WWW-Authenticate", "Signature realm=\"hc\"");
+	http_reply_problem(req, code, NULL, "%s", why);
+	return -1;
+}
+
+/* The client's key kid into *key (EVP_PKEY_free), with its principal. */
+static int signed_key(gateway_app *app, http_req *req, const char *client, const char *kid,
+                      gateway_principal *p, EVP_PKEY **key)
+{
+	const char *params[2] = {client, kid};
+	db_res *res = NULL;
+	db_conn *conn = db_pool_take(app->svc.pool);
+	hc_err err;
+	int rc;
+
+	hc_err_clear(&err);
+	*key = NULL;
+	rc = db_run(conn, "gateway_client_key_get", 2, params, &res, &err);
+	db_pool_give(app->svc.pool, conn);
+	if (rc != 0) {
+		http_reply_err(req, &err);
+		return -1;
+	}
+	if (db_res_rows(res) == 1) {
+		const char *hex = db_res_get(res, 0, 4);
+		size_t n = strlen(hex) / 2;
+		unsigned char *der = malloc(n + 1);
+		const unsigned char *q = der;
+
+		if (der == NULL)
+			abort();
+		if (hc_hex_decode(hex, der, n) == 0)
+			*key = d2i_PUBKEY(NULL, &q, (long)n);
+		free(der);
+		snprintf(p->role, sizeof(p->role), "%s", db_res_get(res, 0, 0));
+		snprintf(p->county, sizeof(p->county), "%s", db_res_get(res, 0, 1));
+		p->quota_rate = strtol(db_res_get(res, 0, 2), NULL, 10);
+		p->quota_burst = strtol(db_res_get(res, 0, 3), NULL, 10);
+	}
+	db_res_free(res);
+	if (*key == NULL)
+		return refuse(req, PROBLEM_SIGNATURE_KEY_UNKNOWN,
+		              "the keyid names no active key of an active client");
+	return 0;
+}
+
+/* Records the nonce; 0 when it is new.  Purges old nonces at most once a minute. */
+static int signed_nonce(gateway_app *app, http_req *req, const char *client, const char *nonce)
+{
+	const char *params[2] = {client, nonce};
+	db_res *res = NULL;
+	db_conn *conn = db_pool_take(app->svc.pool);
+	long now = (long)time(NULL), last = atomic_load(&app->nonce_purged);
+	hc_err err;
+	int rc, fresh = 0;
+
+	hc_err_clear(&err);
+	rc = db_run(conn, "gateway_nonce_claim", 2, params, &res, &err);
+	if (rc == 0)
+		fresh = db_res_rows(res) == 1;
+	db_res_free(res);
+	if (rc == 0 && now - last >= 60 &&
+	    atomic_compare_exchange_strong(&app->nonce_purged, &last, now))
+		db_run(conn, "gateway_nonce_purge", 0, NULL, NULL, NULL);
+	db_pool_give(app->svc.pool, conn);
+	if (rc != 0) {
+		http_reply_err(req, &err);
+		return -1;
+	}
+	if (!fresh) {
+		log_info("refused a replayed nonce of client %s", client);
+		return refuse(req, PROBLEM_SIGNATURE_REPLAYED, "this nonce was used already");
+	}
+	return 0;
+}
+
+static void sign_response(void *app_, http_req *req, int status, const char *body, size_t len)
+{
+	gateway_app *app = app_;
+	char digest[HTTPSIG_DIGEST_MAX + 1], input[256], signature[HTTPSIG_SIG_MAX * 2];
+
+	if (app->response_key == NULL)
+		return;
+	httpsig_digest(body, len, digest);
+	if (httpsig_sign_response(app->response_key, app->response_keyid, (int64_t)time(NULL),
+	                          status, digest, input, sizeof(input), signature,
+	                          sizeof(signature)) != 0) {
+		log_error("could not sign a response");
+		return;
+	}
+	http_reply_header(req, "Content-Digest", digest);
+	http_reply_header(req, "Signature-Input", input);
+	http_reply_header(req, "Signature", signature);
+}
+
+int gateway_signed_authenticate(gateway_app *app, http_req *req, gateway_principal *p)
+{
+	unsigned char sig[HTTPSIG_SIG_MAX];
+	char kid[48], query[2048], *base;
+	const char *colon, *body;
+	httpsig_params prm;
+	enum httpsig_error e;
+	EVP_PKEY *key = NULL;
+	size_t siglen = 0, len = 0;
+	int64_t skew;
+	int rc;
+
+	e = httpsig_parse(http_req_header(req, "Signature-Input"),
+	                  http_req_header(req, "Signature"), HTTPSIG_REQUEST, &prm, sig, &siglen);
+	if (e == HTTPSIG_MISSING)
+		return refuse(req, PROBLEM_SIGNATURE_MISSING,
+		              "sign the request (Signature-Input, Signature, Content-Digest)");
+	colon = strchr(prm.keyid, ':');
+	if (e != HTTPSIG_OK || colon == NULL || colon == prm.keyid ||
+	    (size_t)(colon - prm.keyid) > AUTH_CLIENT_ID_MAX || strlen(colon + 1) >= sizeof(kid) ||
+	    colon[1] == '\0')
+		return refuse(req, PROBLEM_SIGNATURE_MALFORMED,
+		              "the signature headers do not follow the profile (docs/API.md)");
+	skew = (int64_t)time(NULL) - prm.created;
+	if (skew > SIGNED_WINDOW_S || skew < -SIGNED_WINDOW_S)
+		return refuse(req, PROBLEM_SIGNATURE_TIMESTAMP,
+		              "the signature's created time is more than 300 s from the gateway's");
+	snprintf(p->client, sizeof(p->client), "%.*s", (int)(colon - prm.keyid), prm.keyid);
+	snprintf(kid, sizeof(kid), "%s", colon + 1);
+	if (signed_key(app, req, p->client, kid, p, &key) != 0)
+		return -1;
+	body = http_req_body(req, &len);
+	if (!httpsig_digest_matches(http_req_header(req, "Content-Digest"), body, len)) {
+		EVP_PKEY_free(key);
+		return refuse(req, PROBLEM_SIGNATURE_DIGEST,
+		              "Content-Digest is missing or is not the SHA-256 of the body");
+	}
+	if (http_req_query_string(req, query, sizeof(query)) < 0)
+		query[0] = '\0';
+	base = httpsig_request_base(http_req_method(req), http_req_path(req), query,
+	                            http_req_header(req, "Content-Digest"), prm.raw);
+	e = httpsig_verify(key, prm.alg, base, sig, siglen);
+	free(base);
+	EVP_PKEY_free(key);
+	if (e != HTTPSIG_OK) {
+		log_info("refused a signature of client %s", p->client);
+		return refuse(req, PROBLEM_SIGNATURE_INVALID, "the signature does not verify");
+	}
+	rc = signed_nonce(app, req, p->client, prm.nonce);
+	if (rc == 0) /* from here on, every answer to this request is signed */
+		http_req_on_reply(req, sign_response, app);
+	return rc;
+}
+
+int gateway_response_key_load(gateway_app *app, hc_err *err)
+{
+	const char *hex = app->cfg.response_key_hex;
+	unsigned char der[512], kid[TOKEN_KID_LEN];
+	const unsigned char *q = der;
+	char kid_hex[2 * TOKEN_KID_LEN + 1];
+	size_t n;
+
+	if (hex == NULL || hex[0] == '\0') {
+		log_warn("HC_RESPONSE_KEY is not set: responses are not signed");
+		return 0;
+	}
+	n = strlen(hex) / 2;
+	if (strlen(hex) % 2 != 0 || n > sizeof(der) || hc_hex_decode(hex, der, n) != 0 ||
+	    (app->response_key = d2i_AutoPrivateKey(NULL, &q, (long)n)) == NULL ||
+	    httpsig_alg_of(app->response_key) == NULL || token_kid(app->response_key, kid) != 0)
+		return hc_err_set(
+		    err, HC_ERR_FATAL,
+		    "HC_RESPONSE_KEY is not the hex DER of a P-256 or RSA private key");
+	hc_hex_encode(kid, sizeof(kid), kid_hex);
+	snprintf(app->response_keyid, sizeof(app->response_keyid), "platform:%s", kid_hex);
+	return 0;
+}
+
+void gateway_get_response_key(void *app_, http_req *req)
+{
+	gateway_app *app = app_;
+	unsigned char *der = NULL;
+	char *pem_body;
+	int n;
+
+	if (app->response_key == NULL) {
+		http_reply_problem(req, PROBLEM_NOT_FOUND, NULL, "responses are not signed here");
+		return;
+	}
+	n = i2d_PUBKEY(app->response_key, &der);
+	if (n <= 0) {
+		http_reply_problem(req, PROBLEM_INTERNAL, NULL, "could not encode the key");
+		return;
+	}
+	pem_body = malloc((size_t)n * 2 + 8);
+	if (pem_body == NULL)
+		abort();
+	hc_hex_encode(der, (size_t)n, pem_body);
+	OPENSSL_free(der);
+	http_reply_header(req, "Cache-Control", "max-age=300");
+	http_reply_json(req, 200,
+	                json_pack("{s:s, s:s, s:s}", "keyid", app->response_keyid, "alg",
+	                          httpsig_alg_of(app->response_key), "spki_der_hex", pem_body));
+	free(pem_body);
+}
