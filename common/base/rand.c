@@ -80,6 +80,16 @@ void hc_hex_encode(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+char *hc_hex_new(const unsigned char *in, size_t n)
+{
+	char *out = malloc(2 * n + 1);
+
+	if (out == NULL)
+		abort();
+	hc_hex_encode(in, n, out);
+	return out;
+}
+
 int hc_hex_decode(const char *in, unsigned char *out, size_t n)
 {
 	size_t i;

@@ -26,6 +26,9 @@ int hc_uuid_check(const char *s, hc_err *err);
 /* Writes n bytes as lower-case hex into out, which holds 2n+1 chars. */
 void hc_hex_encode(const unsigned char *in, size_t n, char *out);
 
+/* The n bytes as a new lower-case hex string to free(). */
+char *hc_hex_new(const unsigned char *in, size_t n);
+
 /*
  * Decodes exactly 2n hex characters of in into out[n].  Returns 0, or -1 when
  * in is not 2n hex characters long.

@@ -11,6 +11,7 @@
 
 #include "common/base/rand.h"
 #include "common/httpsig/httpsig.h"
+#include "common/upstream/upstream.h"
 
 typedef struct received {
 	hc_client_response *resp;
@@ -22,35 +23,11 @@ typedef struct received {
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
 	hc_client_response *resp = ((received *)arg)->resp;
-	size_t len = size * n;
-	char *grown = realloc(resp->body, resp->body_len + len + 1);
 
-	if (grown == NULL)
-		abort();
-	resp->body = grown;
-	memcpy(resp->body + resp->body_len, data, len);
-	resp->body_len += len;
-	resp->body[resp->body_len] = '\0';
-	return len;
-}
-
-static void header_value(const char *line, size_t len, const char *name, char *out, size_t cap)
-{
-	size_t nlen = strlen(name), vlen;
-	const char *v;
-
-	if (len <= nlen + 1 || strncasecmp(line, name, nlen) != 0 || line[nlen] != ':')
-		return;
-	v = line + nlen + 1;
-	while (v < line + len && (*v == ' ' || *v == '\t'))
-		v++;
-	vlen = (size_t)(line + len - v);
-	while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n'))
-		vlen--;
-	if (vlen >= cap)
-		vlen = cap - 1;
-	memcpy(out, v, vlen);
-	out[vlen] = '\0';
+	return upstream_append(&resp->body, &resp->body_len, data, size * n,
+	                       UPSTREAM_MAX_RESPONSE) == 0
+	           ? size * n
+	           : 0;
 }
 
 static size_t on_header(char *line, size_t size, size_t n, void *arg)
@@ -58,9 +35,9 @@ static size_t on_header(char *line, size_t size, size_t n, void *arg)
 	received *r = arg;
 	size_t len = size * n;
 
-	header_value(line, len, "Content-Digest", r->digest, sizeof(r->digest));
-	header_value(line, len, "Signature-Input", r->input, sizeof(r->input));
-	header_value(line, len, "Signature", r->signature, sizeof(r->signature));
+	upstream_header_value(line, len, "Content-Digest", r->digest, sizeof(r->digest));
+	upstream_header_value(line, len, "Signature-Input", r->input, sizeof(r->input));
+	upstream_header_value(line, len, "Signature", r->signature, sizeof(r->signature));
 	return len;
 }
 

@@ -1,5 +1,7 @@
 /* COSE_Sign1 CWT tokens with ES256; see token.h. */
 #include "common/token/token.h"
+
+#include "common/base/rand.h"
 #include "common/token/token_internal.h"
 
 #include <stdlib.h>
@@ -180,6 +182,21 @@ static unsigned char *sig_structure(const unsigned char *prot, size_t plen,
 	out = serialize(a, len);
 	cbor_decref(&a);
 	return out;
+}
+
+EVP_PKEY *token_public_key_hex(const char *hex)
+{
+	size_t n = strlen(hex) / 2;
+	unsigned char *der = malloc(n + 1);
+	const unsigned char *p = der;
+	EVP_PKEY *k = NULL;
+
+	if (der == NULL)
+		abort();
+	if (strlen(hex) % 2 == 0 && hc_hex_decode(hex, der, n) == 0)
+		k = d2i_PUBKEY(NULL, &p, (long)n);
+	free(der);
+	return k;
 }
 
 /* ---- ES256: raw r||s (64 bytes) as COSE wants, DER as OpenSSL gives ---- */

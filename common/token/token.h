@@ -67,6 +67,9 @@ EVP_PKEY *token_key_new(void);
 /* kid of a key: the first 8 bytes of SHA-256 of its DER SubjectPublicKeyInfo. */
 int token_kid(EVP_PKEY *pkey, unsigned char kid[TOKEN_KID_LEN]);
 
+/* The public key whose DER SubjectPublicKeyInfo is hex, or NULL. */
+EVP_PKEY *token_public_key_hex(const char *hex);
+
 /* Signs claims with an ES256 private key; a new "HC1:..." string to free(), or NULL. */
 char *token_sign(const token_claims *c, EVP_PKEY *key);
 

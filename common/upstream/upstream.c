@@ -42,27 +42,34 @@ void upstream_global_cleanup(void)
 	curl_global_cleanup();
 }
 
+int upstream_append(char **buf, size_t *len, const char *data, size_t n, size_t max)
+{
+	char *grown;
+
+	if (*len + n > max)
+		return -1;
+	grown = realloc(*buf, *len + n + 1);
+	if (grown == NULL)
+		abort();
+	*buf = grown;
+	memcpy(*buf + *len, data, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+	return 0;
+}
+
 static size_t upstream_on_body(char *data, size_t size, size_t n, void *arg)
 {
 	upstream_response *resp = arg;
-	size_t len = size * n;
-	char *grown;
 
-	if (resp->body_len + len > UPSTREAM_MAX_RESPONSE)
-		return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
-	grown = realloc(resp->body, resp->body_len + len + 1);
-	if (grown == NULL)
-		abort();
-	resp->body = grown;
-	memcpy(resp->body + resp->body_len, data, len);
-	resp->body_len += len;
-	resp->body[resp->body_len] = '\0';
-	return len;
+	/* past the cap: 0 aborts the transfer (CURLE_WRITE_ERROR) */
+	return upstream_append(&resp->body, &resp->body_len, data, size * n,
+	                       UPSTREAM_MAX_RESPONSE) == 0
+	           ? size * n
+	           : 0;
 }
 
-/* Copies the value of header line `line` into out when its name is `name`. */
-static void upstream_header_value(const char *line, size_t len, const char *name, char *out,
-                                  size_t cap)
+void upstream_header_value(const char *line, size_t len, const char *name, char *out, size_t cap)
 {
 	size_t nlen = strlen(name), vlen;
 	const char *v;

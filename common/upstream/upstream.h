@@ -75,4 +75,12 @@ void upstream_submit(upstream_loop *l, const upstream_request *req, upstream_don
 
 void upstream_response_cleanup(upstream_response *resp);
 
+/*
+ * libcurl callback helpers, shared with common/client: copies the value of
+ * header line `line` into out[cap] when its name is `name`; appends data to
+ * *buf (NUL-terminated) unless that would pass max bytes (returns -1).
+ */
+void upstream_header_value(const char *line, size_t len, const char *name, char *out, size_t cap);
+int upstream_append(char **buf, size_t *len, const char *data, size_t n, size_t max);
+
 #endif

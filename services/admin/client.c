@@ -28,6 +28,7 @@
 
 #include "common/base/rand.h"
 #include "common/client/client.h"
+#include "common/token/token.h"
 
 static int usage(void)
 {
@@ -60,21 +61,6 @@ static char *read_file(const char *path, size_t *len)
 	return buf;
 }
 
-static EVP_PKEY *platform_key(const char *hex)
-{
-	size_t n = strlen(hex) / 2;
-	unsigned char *der = malloc(n + 1);
-	const unsigned char *q = der;
-	EVP_PKEY *key = NULL;
-
-	if (der == NULL)
-		abort();
-	if (strlen(hex) % 2 == 0 && hc_hex_decode(hex, der, n) == 0)
-		key = d2i_PUBKEY(NULL, &q, (long)n);
-	free(der);
-	return key;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"base", required_argument, NULL, 'b'},
@@ -103,7 +89,7 @@ int main(int argc, char **argv)
 		case 'i': c.keyid = optarg; break;
 		case 'k': key_path = optarg; break;
 		case 'p':
-			c.platform = platform_key(optarg);
+			c.platform = token_public_key_hex(optarg);
 			if (c.platform == NULL) {
 				fprintf(stderr,
 				        "hc-client: --platform-key is not a hex DER public key\n");

@@ -24,31 +24,6 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static char *hex_of(const unsigned char *b, size_t n)
-{
-	char *out = malloc(2 * n + 1);
-
-	if (out == NULL)
-		abort();
-	hc_hex_encode(b, n, out);
-	return out;
-}
-
-static EVP_PKEY *public_of_hex(const char *hex)
-{
-	size_t n = strlen(hex) / 2;
-	unsigned char *der = malloc(n + 1);
-	const unsigned char *p = der;
-	EVP_PKEY *k = NULL;
-
-	if (der == NULL)
-		abort();
-	if (hc_hex_decode(hex, der, n) == 0)
-		k = d2i_PUBKEY(NULL, &p, (long)n);
-	free(der);
-	return k;
-}
-
 static EVP_PKEY *private_of_sealed(const unsigned char *secret, const char *sealed)
 {
 	char *hex = pii_open(secret, SEAL_CONTEXT, sealed);
@@ -88,8 +63,8 @@ static int key_create(db_conn *conn, const unsigned char *secret, const char *pu
 		goto out;
 	}
 	hc_hex_encode(kid, TOKEN_KID_LEN, kid_hex);
-	priv_hex = hex_of(priv, (size_t)plen);
-	pub_hex = hex_of(pub, (size_t)publen);
+	priv_hex = hc_hex_new(priv, (size_t)plen);
+	pub_hex = hc_hex_new(pub, (size_t)publen);
 	sealed = pii_seal(secret, SEAL_CONTEXT, priv_hex);
 	{
 		const char *params[4] = {kid_hex, purpose, sealed, pub_hex};
@@ -149,7 +124,7 @@ static int keyset_load(db_conn *conn, const unsigned char *secret, keyset **out,
 			ks->signer = private_of_sealed(secret, db_res_get(res, i, 2));
 		if (ks->n == KEYSET_MAX)
 			continue;
-		ks->pkeys[ks->n] = public_of_hex(db_res_get(res, i, 3));
+		ks->pkeys[ks->n] = token_public_key_hex(db_res_get(res, i, 3));
 		if (ks->pkeys[ks->n] == NULL ||
 		    hc_hex_decode(kid, ks->keys[ks->n].kid, TOKEN_KID_LEN) != 0) {
 			EVP_PKEY_free(ks->pkeys[ks->n]);

@@ -66,10 +66,7 @@ static int admin_add_key(const svc_spec *spec, gateway_config *cfg, const char *
 	EVP_PKEY_free(key);
 	if (n <= 0)
 		return hc_err_set(err, HC_ERR_PERMANENT, "could not encode the key of %s", path);
-	hex = malloc((size_t)n * 2 + 1);
-	if (hex == NULL)
-		abort();
-	hc_hex_encode(der, (size_t)n, hex);
+	hex = hc_hex_new(der, (size_t)n);
 	OPENSSL_free(der);
 	rc = svc_admin_open(spec, cfg, conn, err);
 	if (rc == 0) {

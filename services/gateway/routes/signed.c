@@ -54,16 +54,7 @@ static int signed_key(gateway_app *app, http_req *req, const char *client, const
 		return -1;
 	}
 	if (db_res_rows(res) == 1) {
-		const char *hex = db_res_get(res, 0, 4);
-		size_t n = strlen(hex) / 2;
-		unsigned char *der = malloc(n + 1);
-		const unsigned char *q = der;
-
-		if (der == NULL)
-			abort();
-		if (hc_hex_decode(hex, der, n) == 0)
-			*key = d2i_PUBKEY(NULL, &q, (long)n);
-		free(der);
+		*key = token_public_key_hex(db_res_get(res, 0, 4));
 		snprintf(p->role, sizeof(p->role), "%s", db_res_get(res, 0, 0));
 		snprintf(p->county, sizeof(p->county), "%s", db_res_get(res, 0, 1));
 		p->quota_rate = strtol(db_res_get(res, 0, 2), NULL, 10);
@@ -207,7 +198,7 @@ void gateway_get_response_key(void *app_, http_req *req)
 {
 	gateway_app *app = app_;
 	unsigned char *der = NULL;
-	char *pem_body;
+	char *spki_hex;
 	int n;
 
 	if (app->response_key == NULL) {
@@ -219,14 +210,11 @@ void gateway_get_response_key(void *app_, http_req *req)
 		http_reply_problem(req, PROBLEM_INTERNAL, NULL, "could not encode the key");
 		return;
 	}
-	pem_body = malloc((size_t)n * 2 + 8);
-	if (pem_body == NULL)
-		abort();
-	hc_hex_encode(der, (size_t)n, pem_body);
+	spki_hex = hc_hex_new(der, (size_t)n);
 	OPENSSL_free(der);
 	http_reply_header(req, "Cache-Control", "max-age=300");
 	http_reply_json(req, 200,
 	                json_pack("{s:s, s:s, s:s}", "keyid", app->response_keyid, "alg",
-	                          httpsig_alg_of(app->response_key), "spki_der_hex", pem_body));
-	free(pem_body);
+	                          httpsig_alg_of(app->response_key), "spki_der_hex", spki_hex));
+	free(spki_hex);
 }
