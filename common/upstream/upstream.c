@@ -229,6 +229,7 @@ void upstream_submit(upstream_loop *l, const upstream_request *req, upstream_don
 	upstream_job *j = calloc(1, sizeof(*j));
 	char line[160];
 	int refused;
+	size_t k;
 
 	if (j == NULL)
 		abort();
@@ -243,7 +244,6 @@ void upstream_submit(upstream_loop *l, const upstream_request *req, upstream_don
 		                             "X-HC-Role", "X-HC-County"};
 		const char *const values[] = {req->content_type, req->traceparent, req->client,
 		                              req->role, req->county};
-		size_t k;
 
 		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
 			if (values[k] == NULL)
@@ -252,6 +252,8 @@ void upstream_submit(upstream_loop *l, const upstream_request *req, upstream_don
 			j->headers = curl_slist_append(j->headers, line);
 		}
 	}
+	for (k = 0; req->headers != NULL && req->headers[k] != NULL; k++)
+		j->headers = curl_slist_append(j->headers, req->headers[k]);
 	j->headers = curl_slist_append(j->headers, "Expect:"); /* no 100-continue round trip */
 	curl_easy_setopt(j->easy, CURLOPT_URL, req->url);
 	curl_easy_setopt(j->easy, CURLOPT_CUSTOMREQUEST, req->method);

@@ -26,7 +26,8 @@ typedef struct upstream_request {
 	const char *client;       /* principal headers (X-HC-*); each may be NULL */
 	const char *role;
 	const char *county;
-	const char *body; /* may be NULL */
+	const char *const *headers; /* more "Name: value" lines, NULL-terminated; may be NULL */
+	const char *body;           /* may be NULL */
 	size_t body_len;
 	long timeout_ms;
 } upstream_request;

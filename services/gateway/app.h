@@ -1,13 +1,14 @@
 /*
  * gateway: the public HTTP API of the platform.  It owns no domain data: it
- * authenticates the client (API key, role, county), checks that the route
+ * authenticates the client (signature or API key; role, county), checks that the route
  * admits the role, and forwards the request with the client's principal to
  * the internal API of the owning service over kept-alive connections
  * (common/upstream); services enforce object-level scope from the
  * principal.  It keeps the Idempotency-Key records of POSTs
  * (routes/idempotency.c), the clients' quotas and sheds load beyond its
- * workers' share (routes/quota.c).  Request signing and callbacks come
- * here as they arrive.
+ * workers' share (routes/quota.c), checks signed requests and signs its
+ * answers (routes/signed.c), and delivers callbacks to partner apps from
+ * the events it consumes (routes/webhooks.c).
  */
 #ifndef HC_GATEWAY_APP_H
 #define HC_GATEWAY_APP_H
@@ -32,8 +33,14 @@ typedef struct gateway_config {
 	const char *response_key_hex; /* HC_RESPONSE_KEY: hex DER private key signing responses */
 	long quota_rate;              /* HC_QUOTA_RATE: a client's requests a second */
 	long quota_burst;             /* HC_QUOTA_BURST */
-	long max_inflight; /* HC_GATEWAY_MAX_INFLIGHT: requests being forwarded at once */
+	long max_inflight;       /* HC_GATEWAY_MAX_INFLIGHT: requests being forwarded at once */
+	long webhook_allow_http; /* HC_WEBHOOK_ALLOW_HTTP: 1 admits http:// callback URLs */
+	long webhook_backoff_ms; /* HC_WEBHOOK_BACKOFF_MS: the first retry's delay */
+	long webhook_timeout_ms; /* HC_WEBHOOK_TIMEOUT_MS: one delivery's time limit */
 } gateway_config;
+
+struct gateway_app;
+struct gateway_principal;
 
 /* One public route: who may call it and which service owns it. */
 typedef struct gateway_route {
@@ -43,6 +50,8 @@ typedef struct gateway_route {
 	unsigned roles;    /* enum auth_role bits; 0: public, no key needed */
 	const char *county_param; /* path parameter a county system must own, or NULL */
 	int priority;             /* code display and verification: served while others are shed */
+	/* served by the gateway itself (owner "gateway"), after authentication */
+	void (*local)(struct gateway_app *app, http_req *req, const struct gateway_principal *p);
 } gateway_route;
 
 /* Token buckets per client (routes/quota.c). */
@@ -65,6 +74,9 @@ typedef struct gateway_app {
 	EVP_PKEY *response_key; /* signs responses to signed requests; NULL: unsigned */
 	char response_keyid[48];
 	atomic_long nonce_purged; /* when old nonces were last deleted (Unix seconds) */
+	pthread_t sender;         /* webhook deliveries (routes/webhooks.c) */
+	int sender_running;
+	atomic_int sender_stop;
 } gateway_app;
 
 /*
@@ -148,5 +160,16 @@ int gateway_response_key_load(gateway_app *app, hc_err *err);
 
 /* GET /.well-known/hc-response-key: the key that signs responses, public. */
 void gateway_get_response_key(void *app, http_req *req);
+
+/*
+ * Callbacks (routes/webhooks.c): the subscription routes, the consumer that
+ * turns a partner's people's events into deliveries, and the sender thread.
+ */
+void gateway_post_webhook(gateway_app *app, http_req *req, const gateway_principal *p);
+void gateway_get_webhooks(gateway_app *app, http_req *req, const gateway_principal *p);
+void gateway_delete_webhook(gateway_app *app, http_req *req, const gateway_principal *p);
+int gateway_on_partner_event(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);
+int gateway_sender_start(gateway_app *app, hc_err *err);
+void gateway_sender_stop(gateway_app *app);
 
 #endif

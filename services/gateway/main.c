@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/event/catalog.h"
 #include "common/log/log.h"
 #include "common/upstream/upstream.h"
 #include "services/gateway/app.h"
@@ -24,40 +25,44 @@ extern const size_t gateway_migrations_count;
 #define N ROLE_ANALYST
 static const gateway_route gateway_routes[] = {
     /* employers and workers (partner apps, the provincial platform) */
-    {"POST", "/v1/employer-applications", "intake", P | A, NULL, 0},
-    {"GET", "/v1/employer-applications/{id}", "intake", P | A | C, NULL, 0},
-    {"POST", "/v1/declarations", "intake", P | A, NULL, 0},
-    {"GET", "/v1/declarations/{id}", "intake", P | A | C, NULL, 0},
-    {"POST", "/v1/check-ins", "intake", P | A, NULL, 0},
-    {"POST", "/v1/corrections", "intake", P | A, NULL, 0},
-    {"GET", "/v1/corrections/{id}", "intake", P | A | C, NULL, 0},
+    {"POST", "/v1/employer-applications", "intake", P | A, NULL, 0, NULL},
+    {"GET", "/v1/employer-applications/{id}", "intake", P | A | C, NULL, 0, NULL},
+    {"POST", "/v1/declarations", "intake", P | A, NULL, 0, NULL},
+    {"GET", "/v1/declarations/{id}", "intake", P | A | C, NULL, 0, NULL},
+    {"POST", "/v1/check-ins", "intake", P | A, NULL, 0, NULL},
+    {"POST", "/v1/corrections", "intake", P | A, NULL, 0, NULL},
+    {"GET", "/v1/corrections/{id}", "intake", P | A | C, NULL, 0, NULL},
     /* county (and city) headquarters */
-    {"GET", "/v1/counties/{county}/queue", "review", P | C, "county", 0},
-    {"GET", "/v1/queue-items/{application_id}", "review", P | C, NULL, 0},
-    {"POST", "/v1/queue-items/{application_id}/decision", "review", C, NULL, 0},
-    {"GET", "/v1/counties/{county}/correction-reviews", "review", P | C, "county", 0},
-    {"GET", "/v1/correction-reviews/{id}", "review", P | C, NULL, 0},
-    {"POST", "/v1/correction-reviews/{id}/county-decision", "review", C, NULL, 0},
-    {"POST", "/v1/correction-reviews/{id}/city-decision", "review", C, NULL, 0},
+    {"GET", "/v1/counties/{county}/queue", "review", P | C, "county", 0, NULL},
+    {"GET", "/v1/queue-items/{application_id}", "review", P | C, NULL, 0, NULL},
+    {"POST", "/v1/queue-items/{application_id}/decision", "review", C, NULL, 0, NULL},
+    {"GET", "/v1/counties/{county}/correction-reviews", "review", P | C, "county", 0, NULL},
+    {"GET", "/v1/correction-reviews/{id}", "review", P | C, NULL, 0, NULL},
+    {"POST", "/v1/correction-reviews/{id}/county-decision", "review", C, NULL, 0, NULL},
+    {"POST", "/v1/correction-reviews/{id}/city-decision", "review", C, NULL, 0, NULL},
     /* the big-data platform */
-    {"POST", "/v1/reference-records", "matching", P, NULL, 0},
-    {"GET", "/v1/people/{person_key}/assessments", "matching", P | N, NULL, 0},
-    {"GET", "/v1/rules", "matching", P | C | N, NULL, 0},
+    {"POST", "/v1/reference-records", "matching", P, NULL, 0, NULL},
+    {"GET", "/v1/people/{person_key}/assessments", "matching", P | N, NULL, 0, NULL},
+    {"GET", "/v1/rules", "matching", P | C | N, NULL, 0, NULL},
     /* certificates and vehicle passes */
-    {"GET", "/v1/people/{person_key}/certificates", "certificate", P | A | C, NULL, 0},
-    {"POST", "/v1/vehicle-passes", "certificate", P | A, NULL, 0},
-    {"GET", "/v1/vehicle-passes/{id}", "certificate", P | A | C | K, NULL, 0},
+    {"GET", "/v1/people/{person_key}/certificates", "certificate", P | A | C, NULL, 0, NULL},
+    {"POST", "/v1/vehicle-passes", "certificate", P | A, NULL, 0, NULL},
+    {"GET", "/v1/vehicle-passes/{id}", "certificate", P | A | C | K, NULL, 0, NULL},
     /* codes and checkpoints */
-    {"GET", "/v1/codes/{person_key}", "codegen", P | A, NULL, 1},
-    {"GET", "/v1/codes/{person_key}/history", "codegen", P | A, NULL, 0},
-    {"POST", "/v1/scans", "codegen", K, NULL, 0},
-    {"GET", "/v1/codes/{person_key}/token", "codegen", P | A, NULL, 1},
-    {"GET", "/v1/codes/{person_key}/qr.png", "codegen", P | A, NULL, 1},
-    {"GET", "/v1/codes/{person_key}/qr.svg", "codegen", P | A, NULL, 1},
-    {"POST", "/v1/verifications", "codegen", K, NULL, 1},
+    {"GET", "/v1/codes/{person_key}", "codegen", P | A, NULL, 1, NULL},
+    {"GET", "/v1/codes/{person_key}/history", "codegen", P | A, NULL, 0, NULL},
+    {"POST", "/v1/scans", "codegen", K, NULL, 0, NULL},
+    {"GET", "/v1/codes/{person_key}/token", "codegen", P | A, NULL, 1, NULL},
+    {"GET", "/v1/codes/{person_key}/qr.png", "codegen", P | A, NULL, 1, NULL},
+    {"GET", "/v1/codes/{person_key}/qr.svg", "codegen", P | A, NULL, 1, NULL},
+    {"POST", "/v1/verifications", "codegen", K, NULL, 1, NULL},
+    /* callbacks to partner apps, served by the gateway itself */
+    {"POST", "/v1/webhooks", "gateway", A, NULL, 0, gateway_post_webhook},
+    {"GET", "/v1/webhooks", "gateway", A, NULL, 0, gateway_get_webhooks},
+    {"DELETE", "/v1/webhooks/{id}", "gateway", A, NULL, 0, gateway_delete_webhook},
     /* public: the keys that verify codes, for anyone */
-    {"GET", "/.well-known/jwks.json", "codegen", 0, NULL, 0},
-    {"GET", "/v1/keys/signed-list", "codegen", 0, NULL, 0},
+    {"GET", "/.well-known/jwks.json", "codegen", 0, NULL, 0, NULL},
+    {"GET", "/v1/keys/signed-list", "codegen", 0, NULL, 0, NULL},
 };
 #undef P
 #undef A
@@ -89,21 +94,39 @@ static const config_var gateway_vars[] = {
      "1: API keys are accepted besides signed requests (local development only)"},
     {"HC_RESPONSE_KEY", CONFIG_STRING, "", offsetof(gateway_config, response_key_hex), 0, 1024,
      "hex DER (PKCS#8) of the P-256 or RSA private key that signs responses"},
+    {"HC_WEBHOOK_ALLOW_HTTP", CONFIG_INT, "0", offsetof(gateway_config, webhook_allow_http), 0, 1,
+     "1: callback URLs may be http:// (local development and tests)"},
+    {"HC_WEBHOOK_BACKOFF_MS", CONFIG_INT, "1000", offsetof(gateway_config, webhook_backoff_ms), 10,
+     600000, "delay before a failed callback's first retry, doubled each time (at most an hour)"},
+    {"HC_WEBHOOK_TIMEOUT_MS", CONFIG_INT, "10000", offsetof(gateway_config, webhook_timeout_ms),
+     100, 120000, "how long one callback may take"},
     {"HC_GATEWAY_AUTH", CONFIG_INT, "1", offsetof(gateway_config, auth), 0, 1,
      "1: every call needs an API key; 0: open, for local development only"},
 };
 
-static int gateway_starting(void *app, hc_err *err)
+static const bus_route gateway_consumes[] = {
+    {TOPIC_DECLARATION, TYPE_DECLARATION_SUBMITTED, svc_on_declaration_client, NULL},
+    {TOPIC_CODE, TYPE_CODE_CHANGED, gateway_on_partner_event, NULL},
+    {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_ISSUED, gateway_on_partner_event, NULL},
+    {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_REVOKED, gateway_on_partner_event, NULL},
+    {TOPIC_REVIEW_DECISION, TYPE_CORRECTION_DECIDED, gateway_on_partner_event, NULL},
+};
+
+static int gateway_starting(void *app_, hc_err *err)
 {
-	if (gateway_response_key_load(app, err) != 0)
+	gateway_app *app = app_;
+
+	if (gateway_response_key_load(app, err) != 0 ||
+	    upstream_loop_start(&app->upstream, err) != 0)
 		return HC_ERR_FATAL;
-	return upstream_loop_start(&((gateway_app *)app)->upstream, err);
+	return gateway_sender_start(app, err);
 }
 
 static void gateway_stopping(void *app_)
 {
 	gateway_app *app = app_;
 
+	gateway_sender_stop(app);
 	upstream_loop_stop(app->upstream); /* answers everything in flight first */
 }
 
@@ -121,6 +144,8 @@ int main(int argc, char **argv)
 	    .nroutes = NROUTES + 2, /* the table's routes, then the gateway's own two */
 	    .vars = gateway_vars,
 	    .nvars = sizeof(gateway_vars) / sizeof(gateway_vars[0]),
+	    .consumes = gateway_consumes,
+	    .nconsumes = sizeof(gateway_consumes) / sizeof(gateway_consumes[0]),
 	    .starting = gateway_starting,
 	    .stopping = gateway_stopping,
 	};

@@ -31,6 +31,55 @@ const db_stmt gateway_statements[] = {
      2},
     {"gateway_nonce_purge",
      "DELETE FROM request_nonces WHERE seen_at < now() - interval '10 minutes'", 0},
+    /* callbacks (routes/webhooks.c) */
+    {"person_client_add",
+     "INSERT INTO person_clients (person_key, client) VALUES ($1, $2) ON CONFLICT DO NOTHING", 2},
+    {"gateway_webhook_add",
+     "INSERT INTO webhook_subscriptions (id, client, url, events)"
+     " VALUES ($1::uuid, $2, $3, $4::text[]) RETURNING json_build_object('id', id, 'url', url,"
+     " 'events', events, 'created_at', " DB_RFC3339("created_at") ")::text",
+     4},
+    {"gateway_webhook_list",
+     "SELECT coalesce(json_agg(json_build_object('id', s.id, 'url', s.url, 'events', s.events,"
+     " 'created_at', " DB_RFC3339(
+         "s.created_at") ", 'deliveries', (SELECT coalesce(json_agg("
+                         "json_build_object('event_id', d.event_id, 'event_type', d.event_type, "
+                         "'status', d.status,"
+                         " 'attempts', d.attempts, 'last_status', d.last_status) ORDER BY d.id "
+                         "DESC), '[]')"
+                         " FROM (SELECT * FROM webhook_deliveries WHERE subscription_id = s.id "
+                         "ORDER BY id DESC"
+                         " LIMIT 20) d)) ORDER BY s.created_at), '[]')::text"
+                         " FROM webhook_subscriptions s WHERE s.client = $1 AND s.deleted_at IS "
+                         "NULL",
+     1},
+    {"gateway_webhook_delete",
+     "UPDATE webhook_subscriptions SET deleted_at = now() WHERE id = $1::uuid AND client = $2"
+     " AND deleted_at IS NULL",
+     2},
+    /* one delivery per subscription of a client the person applied through */
+    {"gateway_deliveries_add",
+     "INSERT INTO webhook_deliveries (subscription_id, event_id, event_type, payload)"
+     " SELECT s.id, $2, $3, $4 FROM webhook_subscriptions s"
+     " JOIN person_clients p ON p.client = s.client"
+     " WHERE p.person_key = $1 AND s.deleted_at IS NULL AND $3 = ANY (s.events)"
+     " ON CONFLICT DO NOTHING",
+     4},
+    /* claims due deliveries for a minute (a crash lets them come due again) */
+    {"gateway_deliveries_claim",
+     "UPDATE webhook_deliveries d SET next_at = now() + interval '1 minute'"
+     " FROM webhook_subscriptions s WHERE s.id = d.subscription_id AND d.id IN"
+     " (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_at <= now()"
+     " ORDER BY next_at LIMIT 50 FOR UPDATE SKIP LOCKED)"
+     " RETURNING d.id, s.client, s.url, d.event_id, d.payload, d.attempts",
+     0},
+    {"gateway_delivery_done",
+     "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = $2::integer,"
+     " last_error = $3, status = CASE WHEN $2::integer BETWEEN 200 AND 299 THEN 'delivered'"
+     " WHEN created_at < now() - interval '24 hours' THEN 'failed' ELSE 'pending' END,"
+     " delivered_at = CASE WHEN $2::integer BETWEEN 200 AND 299 THEN now() END,"
+     " next_at = now() + make_interval(secs => $4::double precision) WHERE id = $1::bigint",
+     4},
     {"gateway_client_revoke",
      "UPDATE api_clients SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", 1},
     /* idempotency keys (routes/idempotency.c) */

@@ -9,11 +9,12 @@ start_platform
 PARTNER=$(gw_client poison-partner partner)
 declare -A consumers=(
 	[hc.intake.employer-application.v1]="certificate review"
-	[hc.intake.declaration.v1]="certificate codegen matching"
+	[hc.intake.declaration.v1]="certificate codegen gateway matching"
 	[hc.intake.correction.v1]="review"
-	[hc.review.decision.v1]="certificate intake matching"
+	[hc.review.decision.v1]="certificate gateway intake matching"
 	[hc.matching.assessment.v1]="certificate codegen"
-	[hc.certificate.certificate.v1]="codegen"
+	[hc.certificate.certificate.v1]="codegen gateway"
+	[hc.codegen.code.v1]="gateway"
 	[hc.codegen.scan.v1]="matching"
 )
 key="poison-$HC_TEST_RUN"

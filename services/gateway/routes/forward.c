@@ -167,15 +167,25 @@ void gateway_handle(void *app_, http_req *req)
 	gateway_app *app = app_;
 	const gateway_route *route = &app->routes[http_req_route(req) - app->http_routes];
 	gateway_principal p;
-	const char *base = gateway_owner_url(&app->cfg, route->owner);
+	const char *base = route->local ? NULL : gateway_owner_url(&app->cfg, route->owner);
 
 	gateway_idem idem;
 
 	if (gateway_admit(app, req, route->priority) != 0)
 		return; /* shed: 503 */
-	if (!app->cfg.auth || route->roles == 0) {
+	if (route->local != NULL && !app->cfg.auth) {
+		http_reply_problem(req, PROBLEM_FORBIDDEN, NULL,
+		                   "callbacks belong to a client: HC_GATEWAY_AUTH is off");
+		gateway_release(app);
+	} else if (!app->cfg.auth || route->roles == 0) {
 		/* public routes (roles 0), or local development without keys */
 		gateway_forward(app, req, base, NULL, NULL);
+	} else if (route->local != NULL) {
+		/* the gateway's own routes (callbacks): no Idempotency-Key records */
+		if (gateway_authenticate(app, req, route, &p) == 0 &&
+		    gateway_quota_take(app, req, p.client, p.quota_rate, p.quota_burst) == 0)
+			route->local(app, req, &p);
+		gateway_release(app);
 	} else if (gateway_authenticate(app, req, route, &p) == 0 &&
 	           gateway_quota_take(app, req, p.client, p.quota_rate, p.quota_burst) == 0 &&
 	           gateway_idem_begin(app, req, p.client, &idem) == 0) {

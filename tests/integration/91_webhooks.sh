@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Callbacks to partner apps: a partner subscribes to code changes; its
+# endpoint fails five times, then succeeds, and it receives the event
+# exactly once as far as its deduplication (HC-Event-Id) is concerned, each
+# attempt signed by the platform; another partner's endpoint hangs and does
+# not delay the first's deliveries; each partner hears only of the people
+# who applied through it; subscriptions are listed with their deliveries
+# and can be deleted.
+. "$(dirname "$0")/lib.sh"
+
+for s in intake review matching certificate codegen; do svc_start "$s"; done
+svc_start gateway HC_WEBHOOK_ALLOW_HTTP=1 HC_WEBHOOK_BACKOFF_MS=100 HC_WEBHOOK_TIMEOUT_MS=2000
+A=$(gw_client hook-a partner)
+B=$(gw_client hook-b partner)
+CHK=$(gw_client hook-chk checkpoint)
+port_a=$((TEST_GATEWAY_PORT + 110))
+port_b=$((TEST_GATEWAY_PORT + 111))
+: >"$HC_TEST_TMP/hook-a.log"
+: >"$HC_TEST_TMP/hook-b.log"
+python3 tests/tools/webhook_receiver.py "$port_a" flaky "$HC_TEST_TMP/hook-a.log" </dev/null >/dev/null 2>&1 &
+echo $! >"$HC_TEST_TMP/receiver-a.pid"
+python3 tests/tools/webhook_receiver.py "$port_b" hang "$HC_TEST_TMP/hook-b.log" </dev/null >/dev/null 2>&1 &
+echo $! >"$HC_TEST_TMP/receiver-b.pid"
+_test_pids+=(receiver-a receiver-b)
+wait_for "the receivers" 10 bash -c "curl -s -o /dev/null http://127.0.0.1:$port_a/ && curl -s -o /dev/null --max-time 1 http://127.0.0.1:$port_b/; true"
+
+note "subscriptions: checked, listed, per client"
+AUTH=$A http POST "$GATEWAY/v1/webhooks" '{"url":"ftp://127.0.0.1/x","events":["hc.codegen.code.changed.v1"]}'
+assert_eq "$STATUS $(jq -r .field <<<"$BODY")" "400 url" "an ftp URL"
+AUTH=$A http POST "$GATEWAY/v1/webhooks" '{"url":"http://127.0.0.1:1/x","events":["hc.intake.declaration.submitted.v1"]}'
+assert_eq "$STATUS $(jq -r .field <<<"$BODY")" "400 events" "an event partners may not subscribe to"
+AUTH=$CHK http POST "$GATEWAY/v1/webhooks" '{"url":"http://127.0.0.1:1/x","events":["hc.codegen.code.changed.v1"]}'
+assert_eq "$STATUS" 403 "a checkpoint may not subscribe"
+AUTH=$A http POST "$GATEWAY/v1/webhooks" "{\"url\":\"http://127.0.0.1:$port_a/callbacks\",\"events\":[\"hc.codegen.code.changed.v1\"]}"
+assert_eq "$STATUS" 201 "partner A subscribes"
+sub_a=$(jq -r .id <<<"$BODY")
+AUTH=$B http POST "$GATEWAY/v1/webhooks" "{\"url\":\"http://127.0.0.1:$port_b/callbacks\",\"events\":[\"hc.codegen.code.changed.v1\"]}"
+assert_eq "$STATUS" 201 "partner B subscribes"
+AUTH=$B http GET "$GATEWAY/v1/webhooks"
+assert_eq "$(jq -c '[.[].url]' <<<"$BODY")" "[\"http://127.0.0.1:$port_b/callbacks\"]" "B sees only its own"
+
+note "B's endpoint hangs; A's fails five times, then succeeds"
+AUTH=$B http POST "$GATEWAY/v1/declarations" "$(declaration_json "$(person_id b)" 420102)"
+key_b=$(jq -r .person_key <<<"$BODY")
+wait_for "B's code" 30 code_is "$key_b" '.colour == "green"'
+wait_for "B's endpoint holding a delivery" 30 test -s "$HC_TEST_TMP/hook-b.log"
+AUTH=$A http POST "$GATEWAY/v1/declarations" "$(declaration_json "$(person_id a)" 420102)"
+key_a=$(jq -r .person_key <<<"$BODY")
+wait_for "A's code" 30 code_is "$key_a" '.colour == "green"'
+t0=$(date +%s)
+wait_for "A's event delivered" 30 grep -q '"status": 200' "$HC_TEST_TMP/hook-a.log"
+secs=$(( $(date +%s) - t0 ))
+note "A's event delivered ${secs}s after its code changed, through five failures"
+[ "$secs" -le 15 ] || fail "A's delivery took ${secs}s"
+event=$(records_of hc.codegen.code.v1 "$key_a" | jq -r .id | head -1)
+assert_eq "$(jq -r 'select(.status == 200) | .event_id' "$HC_TEST_TMP/hook-a.log" | sort -u | xargs)" "$event" \
+	"the one event A acknowledged is the code.changed event on Kafka"
+assert_eq "$(jq -s -c '[.[] | select(.event_id == "'"$event"'")] | [length, (map(.status) | sort | unique), all(.signed)]' "$HC_TEST_TMP/hook-a.log")" \
+	'[6,[200,500],true]' "six attempts, five refused, one accepted, all signed"
+assert_eq "$(jq -r .person_key "$HC_TEST_TMP/hook-a.log" | sort -u | xargs)" "$key_a" "A hears only of its own person"
+sleep 1
+assert_eq "$(jq -s 'map(select(.event_id == "'"$event"'")) | length' "$HC_TEST_TMP/hook-a.log")" 6 "no attempt after the acknowledgement"
+AUTH=$A http GET "$GATEWAY/v1/webhooks"
+assert_eq "$(jq -c '.[0].deliveries[0] | [.event_id, .status, .attempts]' <<<"$BODY")" "[\"$event\",\"delivered\",6]" "A's delivery log"
+AUTH=$B http GET "$GATEWAY/v1/webhooks"
+assert_eq "$(jq -r '.[0].deliveries[0].status' <<<"$BODY")" pending "B's delivery still pending"
+assert_eq "$(jq -r .person_key "$HC_TEST_TMP/hook-b.log" | sort -u | xargs)" "$key_b" "B hears only of its own person"
+
+note "a deleted subscription is gone"
+AUTH=$A http DELETE "$GATEWAY/v1/webhooks/$sub_a"
+assert_eq "$STATUS" 204 "delete"
+AUTH=$A http GET "$GATEWAY/v1/webhooks"
+assert_eq "$BODY" "[]" "no subscriptions left"
+AUTH=$A http DELETE "$GATEWAY/v1/webhooks/$sub_a"
+assert_eq "$STATUS" 404 "deleted twice"
