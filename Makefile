@@ -118,10 +118,10 @@ $(BUILD)/bin/hc-verify: $(BUILD)/obj/services/admin/verify.o $(LIBHC)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/hc-load: $(BUILD)/obj/tests/tools/load.o
+$(BUILD)/tests/hc-load: $(BUILD)/obj/tests/tools/load.o $(LIBHC)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/bare_verify: $(BUILD)/obj/tests/bench/bare_verify.o $(LIBHC)
 	@mkdir -p $(@D)

@@ -9,11 +9,13 @@
  * Failures are classified as librdkafka's examples teach: a transient one
  * (database down, broker unreachable for the dead-letter write) rolls back,
  * waits with backoff and seeks back to the record; a permanent one
- * dead-letters the record and moves on; a fatal Kafka error stops the loop.
+ * dead-letters the record and moves on; a fatal Kafka error stops the loop
+ * (except a static member fenced by itself, which re-creates its handle).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/bus/bus_internal.h"
@@ -28,6 +30,8 @@ typedef struct consumer {
 	void *ctx;
 	volatile sig_atomic_t *stop;
 	metric *processed, *duplicates, *dead, *retries, *skipped;
+	int fenced; /* fencings since fenced_since (consumer_refence) */
+	time_t fenced_since;
 } consumer;
 
 static int consumer_conf(rd_kafka_conf_t *conf, const char *name, const char *value, hc_err *err)
@@ -312,6 +316,41 @@ done:
 	return rc;
 }
 
+/*
+ * A static member fenced by its own instance id: after a broker restart the
+ * coordinator may give the rejoining member a new member id while a commit
+ * under the old one is in flight, which librdkafka reports as fatal.  The
+ * remedy is a new handle under the same instance id; stored offsets not yet
+ * committed are redelivered, and processed_events makes them no-ops.  More
+ * than 5 fencings in 10 minutes means another live process has this
+ * instance id: then the consumer stops.
+ */
+static int consumer_refence(consumer *c, const char *why, hc_err *err)
+{
+	time_t now = time(NULL);
+	int rc;
+
+	if (now - c->fenced_since > 600) {
+		c->fenced_since = now;
+		c->fenced = 0;
+	}
+	if (++c->fenced > 5)
+		return hc_err_set(err, HC_ERR_FATAL, "fenced %d times in 10 minutes: %s", c->fenced,
+		                  why);
+	log_warn("consumer %s fenced (%s); re-creating it as the same static member", c->cfg->name,
+	         why);
+	rd_kafka_destroy(c->rk);
+	c->rk = NULL;
+	for (int slept = 0; slept < 1000 && !*c->stop; slept += 50)
+		usleep(50 * 1000);
+	rc = consumer_open(c, err);
+	if (rc != 0 && c->rk != NULL) {
+		rd_kafka_destroy(c->rk);
+		c->rk = NULL;
+	}
+	return rc;
+}
+
 int bus_consumer_run(bus *b, db_conn *conn, const bus_consumer_config *cfg, void *ctx,
                      volatile sig_atomic_t *stop, hc_err *err)
 {
@@ -346,9 +385,13 @@ int bus_consumer_run(bus *b, db_conn *conn, const bus_consumer_config *cfg, void
 		if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 			if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
 				char buf[256];
+				rd_kafka_resp_err_t why =
+				    rd_kafka_fatal_error(c.rk, buf, sizeof(buf));
 
-				rd_kafka_fatal_error(c.rk, buf, sizeof(buf));
 				rd_kafka_message_destroy(m);
+				if (why == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID &&
+				    consumer_refence(&c, buf, err) == 0)
+					continue; /* a new handle, the same static member */
 				rc = hc_err_set(err, HC_ERR_FATAL, "kafka consumer fatal error: %s",
 				                buf);
 				break;
@@ -378,8 +421,10 @@ int bus_consumer_run(bus *b, db_conn *conn, const bus_consumer_config *cfg, void
 		backoff = 100;
 		rd_kafka_message_destroy(m);
 	}
-	rd_kafka_consumer_close(c.rk);
-	rd_kafka_destroy(c.rk);
+	if (c.rk != NULL) {
+		rd_kafka_consumer_close(c.rk);
+		rd_kafka_destroy(c.rk);
+	}
 	log_info("consumer %s stopped", cfg->name);
 	return rc;
 }

@@ -110,6 +110,10 @@ static const bus_route gateway_consumes[] = {
     {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_ISSUED, gateway_on_partner_event, NULL},
     {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_REVOKED, gateway_on_partner_event, NULL},
     {TOPIC_REVIEW_DECISION, TYPE_CORRECTION_DECIDED, gateway_on_partner_event, NULL},
+    {TOPIC_EMPLOYER_APPLICATION, TYPE_EMPLOYER_APPLICATION_SUBMITTED, gateway_on_application_client,
+     NULL},
+    {TOPIC_REVIEW_DECISION, TYPE_EMPLOYER_APPLICATION_DECIDED, gateway_on_application_decided,
+     NULL},
 };
 
 static int gateway_starting(void *app_, hc_err *err)

@@ -34,10 +34,16 @@ const db_stmt gateway_statements[] = {
     /* callbacks (routes/webhooks.c) */
     {"person_client_add",
      "INSERT INTO person_clients (person_key, client) VALUES ($1, $2) ON CONFLICT DO NOTHING", 2},
+    {"application_client_add",
+     "INSERT INTO application_clients (application_id, client) VALUES ($1::uuid, $2)"
+     " ON CONFLICT DO NOTHING",
+     2},
+    /* subscribing again to the same URL replaces the events (a retry is harmless) */
     {"gateway_webhook_add",
      "INSERT INTO webhook_subscriptions (id, client, url, events)"
-     " VALUES ($1::uuid, $2, $3, $4::text[]) RETURNING json_build_object('id', id, 'url', url,"
-     " 'events', events, 'created_at', " DB_RFC3339("created_at") ")::text",
+     " VALUES ($1::uuid, $2, $3, $4::text[]) ON CONFLICT (client, url) WHERE deleted_at IS NULL"
+     " DO UPDATE SET events = EXCLUDED.events RETURNING json_build_object('id', id, 'url', url,"
+     " 'events', events, 'created_at', " DB_RFC3339("created_at") ")::text, xmax = 0",
      4},
     {"gateway_webhook_list",
      "SELECT coalesce(json_agg(json_build_object('id', s.id, 'url', s.url, 'events', s.events,"
@@ -63,6 +69,14 @@ const db_stmt gateway_statements[] = {
      " SELECT s.id, $2, $3, $4 FROM webhook_subscriptions s"
      " JOIN person_clients p ON p.client = s.client"
      " WHERE p.person_key = $1 AND s.deleted_at IS NULL AND $3 = ANY (s.events)"
+     " ON CONFLICT DO NOTHING",
+     4},
+    /* one delivery per subscription of the client that submitted the application */
+    {"gateway_deliveries_add_application",
+     "INSERT INTO webhook_deliveries (subscription_id, event_id, event_type, payload)"
+     " SELECT s.id, $2, $3, $4 FROM webhook_subscriptions s"
+     " JOIN application_clients a ON a.client = s.client"
+     " WHERE a.application_id = $1::uuid AND s.deleted_at IS NULL AND $3 = ANY (s.events)"
      " ON CONFLICT DO NOTHING",
      4},
     /* claims due deliveries for a minute (a crash lets them come due again) */

@@ -8,7 +8,7 @@
 start_platform
 PARTNER=$(gw_client poison-partner partner)
 declare -A consumers=(
-	[hc.intake.employer-application.v1]="certificate review"
+	[hc.intake.employer-application.v1]="certificate gateway review"
 	[hc.intake.declaration.v1]="certificate codegen gateway matching"
 	[hc.intake.correction.v1]="review"
 	[hc.review.decision.v1]="certificate gateway intake matching"

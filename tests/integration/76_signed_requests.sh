@@ -97,6 +97,11 @@ assert_eq "$STATUS" 200 "a nonce's first use"
 call "$client:k1" "$k/p256.pem" --nonce "$nonce" "/v1/declarations/$decl"
 refused signature-replayed "the nonce again"
 
+note "the load generator signs too: 100 signed reads in 2 s, all served"
+out=$("$HC_BUILD/tests/hc-load" -r 50 -d 2 -c 4 -i "$client:k1" -k "$k/p256.pem" "$GATEWAY/v1/declarations/$decl")
+note "hc-load: $out"
+assert_eq "$(tr ' ' '\n' <<<"$out" | grep -E '^(ok|non2xx|errors)=' | xargs)" "ok=100 non2xx=0 errors=0" "signed load"
+
 note "10,000 replays of a captured request: none accepted, nothing created"
 call "$client:k1" "$k/p256.pem" --save-request "$HC_TEST_TMP/captured.cfg" \
 	-d "$(declaration_json "$(person_id captured)" 420102)" /v1/declarations

@@ -101,7 +101,12 @@ after_fault() {
 	for ((;;)); do
 		left=$(pending 2>/dev/null || echo error)
 		[ "$left" = 0 ] && break
-		(( $(date +%s) - t0 < RECOVERY_S )) || fail "$name: not settled after ${RECOVERY_S}s ($left pending)"
+		if (( $(date +%s) - t0 >= RECOVERY_S )); then
+			for s in intake review matching certificate codegen gateway; do
+				hc_pid_alive "$HC_TEST_TMP/$s.pid" || echo "$s is not running" >&2
+			done
+			fail "$name: not settled after ${RECOVERY_S}s ($left pending)"
+		fi
 		sleep 0.5
 	done
 	secs=$(( $(date +%s) - t0 ))

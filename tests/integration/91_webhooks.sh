@@ -34,6 +34,10 @@ assert_eq "$STATUS" 403 "a checkpoint may not subscribe"
 AUTH=$A http POST "$GATEWAY/v1/webhooks" "{\"url\":\"http://127.0.0.1:$port_a/callbacks\",\"events\":[\"hc.codegen.code.changed.v1\"]}"
 assert_eq "$STATUS" 201 "partner A subscribes"
 sub_a=$(jq -r .id <<<"$BODY")
+AUTH=$A http POST "$GATEWAY/v1/webhooks" "{\"url\":\"http://127.0.0.1:$port_a/callbacks\",\"events\":[\"hc.codegen.code.changed.v1\",\"hc.review.employer-application.decided.v1\"]}"
+assert_eq "$STATUS $(jq -r .id <<<"$BODY")" "200 $sub_a" "subscribing again to the same URL replaces the events"
+AUTH=$A http GET "$GATEWAY/v1/webhooks"
+assert_eq "$(jq length <<<"$BODY")" 1 "still one subscription"
 AUTH=$B http POST "$GATEWAY/v1/webhooks" "{\"url\":\"http://127.0.0.1:$port_b/callbacks\",\"events\":[\"hc.codegen.code.changed.v1\"]}"
 assert_eq "$STATUS" 201 "partner B subscribes"
 AUTH=$B http GET "$GATEWAY/v1/webhooks"
@@ -57,7 +61,7 @@ assert_eq "$(jq -r 'select(.status == 200) | .event_id' "$HC_TEST_TMP/hook-a.log
 	"the one event A acknowledged is the code.changed event on Kafka"
 assert_eq "$(jq -s -c '[.[] | select(.event_id == "'"$event"'")] | [length, (map(.status) | sort | unique), all(.signed)]' "$HC_TEST_TMP/hook-a.log")" \
 	'[6,[200,500],true]' "six attempts, five refused, one accepted, all signed"
-assert_eq "$(jq -r .person_key "$HC_TEST_TMP/hook-a.log" | sort -u | xargs)" "$key_a" "A hears only of its own person"
+assert_eq "$(jq -r 'select(.type == "hc.codegen.code.changed.v1") | .person_key' "$HC_TEST_TMP/hook-a.log" | sort -u | xargs)" "$key_a" "A hears only of its own person"
 sleep 1
 assert_eq "$(jq -s 'map(select(.event_id == "'"$event"'")) | length' "$HC_TEST_TMP/hook-a.log")" 6 "no attempt after the acknowledgement"
 AUTH=$A http GET "$GATEWAY/v1/webhooks"
@@ -65,6 +69,17 @@ assert_eq "$(jq -c '.[0].deliveries[0] | [.event_id, .status, .attempts]' <<<"$B
 AUTH=$B http GET "$GATEWAY/v1/webhooks"
 assert_eq "$(jq -r '.[0].deliveries[0].status' <<<"$BODY")" pending "B's delivery still pending"
 assert_eq "$(jq -r .person_key "$HC_TEST_TMP/hook-b.log" | sort -u | xargs)" "$key_b" "B hears only of its own person"
+
+note "a county's decision on A's employer application reaches A, not B"
+COUNTY=$(gw_client hook-county county 420102)
+AUTH=$A http POST "$GATEWAY/v1/employer-applications" "$(application_json "hooks-$HC_TEST_RUN" 420102 1 77)"
+assert_eq "$STATUS" 201 "A's employer application"
+app=$(jq -r .id <<<"$BODY")
+wait_for "queued" 30 curl -fsS "$REVIEW/v1/queue-items/$app"
+AUTH=$COUNTY http POST "$GATEWAY/v1/queue-items/$app/decision" '{"decision":"approve","opinion":"同意复工","reviewer":"甲"}'
+assert_eq "$STATUS" 200 "the county approves"
+wait_for "the decision delivered to A" 30 bash -c "jq -r 'select(.type == \"hc.review.employer-application.decided.v1\" and .status == 200) | .application_id' '$HC_TEST_TMP/hook-a.log' | grep -qx '$app'"
+assert_eq "$(jq -r 'select(.type == "hc.review.employer-application.decided.v1") | .application_id' "$HC_TEST_TMP/hook-b.log" | wc -l)" 0 "B hears nothing of it"
 
 note "a deleted subscription is gone"
 AUTH=$A http DELETE "$GATEWAY/v1/webhooks/$sub_a"

@@ -2,7 +2,12 @@
  * hc-load: an open-loop HTTP/1.1 load generator.
  *
  *   hc-load -r RATE -d SECONDS -c CONNECTIONS [-m METHOD] [-H 'Name: value']...
- *           [-b BODYFILE] URL
+ *           [-b BODYFILE] [-i CLIENT:KID -k KEY.pem] URL
+ *
+ * With -i and -k every request is signed as partner apps sign theirs
+ * (common/httpsig; docs/API.md), each with its own nonce: the requests are
+ * signed before the run starts, so signing costs no time during it (the
+ * run must fit in the gateway's 300-second window).
  *
  * Request i is due at start + i / RATE whatever happened before it, and its
  * latency is measured from that due time, so a server that stalls cannot
@@ -24,6 +29,11 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/pem.h>
+
+#include "common/base/rand.h"
+#include "common/httpsig/httpsig.h"
 
 typedef struct conn {
 	int fd;
@@ -83,18 +93,62 @@ static size_t complete(conn *c, int *status)
 	return head + body;
 }
 
+/*
+ * The total requests, each signed with its own nonce, as one array of
+ * request texts; or NULL when the key cannot sign.
+ */
+static char **sign_all(size_t total, const char *head, const char *method, const char *path,
+                       const char *body, size_t bodylen, const char *keyid, EVP_PKEY *key,
+                       size_t *lens)
+{
+	char digest[HTTPSIG_DIGEST_MAX + 1], input[512], sig[HTTPSIG_SIG_MAX * 2], nonce[33];
+	char pathbuf[2048], *query;
+	char **reqs = calloc(total, sizeof(*reqs));
+	unsigned char raw[16];
+	size_t k, headlen = strlen(head);
+	int64_t now = (int64_t)time(NULL);
+
+	snprintf(pathbuf, sizeof(pathbuf), "%s", path);
+	query = strchr(pathbuf, '?');
+	if (query != NULL)
+		*query++ = '\0';
+	httpsig_digest(body, bodylen, digest);
+	for (k = 0; reqs != NULL && k < total; k++) {
+		char *r = malloc(headlen + bodylen + 1024 + sizeof(sig));
+		size_t n;
+
+		hc_rand_bytes(raw, sizeof(raw));
+		hc_hex_encode(raw, sizeof(raw), nonce);
+		if (r == NULL ||
+		    httpsig_sign_request(key, keyid, now, nonce, method, pathbuf, query, digest,
+		                         input, sizeof(input), sig, sizeof(sig)) != 0) {
+			free(r);
+			return NULL;
+		}
+		n = (size_t)sprintf(
+		    r, "%sContent-Digest: %s\r\nSignature-Input: %s\r\nSignature: %s\r\n\r\n", head,
+		    digest, input, sig);
+		memcpy(r + n, body, bodylen);
+		lens[k] = n + bodylen;
+		reqs[k] = r;
+	}
+	return reqs;
+}
+
 int main(int argc, char **argv)
 {
 	double rate = 100, seconds = 10, start, next_due, *lat;
 	int nconns = 16, i, opt, ep, nheaders = 0;
-	const char *method = "GET", *bodyfile = NULL, *headers[32];
+	const char *method = "GET", *bodyfile = NULL, *headers[32], *keyid = NULL, *keyfile = NULL;
+	char **signed_reqs = NULL;
+	size_t *signed_lens = NULL;
 	char host[256], path[2048], *req, *body = NULL;
 	size_t reqlen, bodylen = 0, total, sent = 0, done = 0, ok = 0, non2xx = 0, errors = 0;
 	struct sockaddr_in addr = {.sin_family = AF_INET};
 	unsigned port = 80;
 	conn *conns;
 
-	while ((opt = getopt(argc, argv, "r:d:c:m:H:b:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:d:c:m:H:b:i:k:")) != -1) {
 		switch (opt) {
 		case 'r': rate = atof(optarg); break;
 		case 'd': seconds = atof(optarg); break;
@@ -105,6 +159,8 @@ int main(int argc, char **argv)
 				headers[nheaders++] = optarg;
 			break;
 		case 'b': bodyfile = optarg; break;
+		case 'i': keyid = optarg; break;
+		case 'k': keyfile = optarg; break;
 		default: return 2;
 		}
 	}
@@ -140,12 +196,32 @@ int main(int argc, char **argv)
 		reqlen += (size_t)sprintf(
 		    req + reqlen, "Content-Type: application/json\r\nContent-Length: %zu\r\n",
 		    bodylen);
+	total = (size_t)(rate * seconds);
+	if ((keyid != NULL) != (keyfile != NULL) || (keyid != NULL && seconds > 250)) {
+		fprintf(stderr, "hc-load: -i and -k go together, for runs of at most 250 s\n");
+		return 2;
+	}
+	if (keyid != NULL) {
+		FILE *f = fopen(keyfile, "r");
+		EVP_PKEY *key = f != NULL ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+
+		if (f != NULL)
+			fclose(f);
+		req[reqlen] = '\0';
+		signed_lens = calloc(total + 1, sizeof(*signed_lens));
+		if (key == NULL || signed_lens == NULL ||
+		    (signed_reqs = sign_all(total, req, method, path, body, bodylen, keyid, key,
+		                            signed_lens)) == NULL) {
+			fprintf(stderr, "hc-load: cannot sign with %s\n", keyfile);
+			return 2;
+		}
+		EVP_PKEY_free(key);
+	}
 	reqlen += (size_t)sprintf(req + reqlen, "\r\n");
 	if (body != NULL) {
 		memcpy(req + reqlen, body, bodylen);
 		reqlen += bodylen;
 	}
-	total = (size_t)(rate * seconds);
 	lat = calloc(total + 1, sizeof(*lat));
 	conns = calloc((size_t)nconns, sizeof(*conns));
 	ep = epoll_create1(0);
@@ -171,7 +247,10 @@ int main(int argc, char **argv)
 				break;
 			if (conns[i].busy || conns[i].fd < 0)
 				continue;
-			if (write(conns[i].fd, req, reqlen) != (ssize_t)reqlen) {
+			if (signed_reqs != NULL
+			        ? write(conns[i].fd, signed_reqs[sent], signed_lens[sent]) !=
+			              (ssize_t)signed_lens[sent]
+			        : write(conns[i].fd, req, reqlen) != (ssize_t)reqlen) {
 				errors++;
 				done++;
 				sent++;
@@ -240,5 +319,17 @@ int main(int argc, char **argv)
 		       sent, ok, non2xx, errors, total - done, (double)m / el, PCT(0.5), PCT(0.9),
 		       PCT(0.99), PCT(0.999), m ? lat[m - 1] * 1000 : 0);
 	}
+	for (i = 0; i < nconns; i++)
+		if (conns[i].fd >= 0)
+			close(conns[i].fd);
+	for (sent = 0; signed_reqs != NULL && sent < total; sent++)
+		free(signed_reqs[sent]);
+	free(signed_reqs);
+	free(signed_lens);
+	free(conns);
+	free(lat);
+	free(req);
+	free(body);
+	close(ep);
 	return 0;
 }

@@ -22,16 +22,20 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         event_id = self.headers.get("HC-Event-Id", "")
         try:
-            person = json.loads(body)["data"].get("person_key", "")
-        except (ValueError, KeyError, TypeError):
-            person = ""
+            event = json.loads(body)
+            person = event["data"].get("person_key", "")
+            kind = event.get("type", "")
+            application = event["data"].get("application_id", "")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            person, kind, application = "", "", ""
         with lock:
             seen[event_id] = seen.get(event_id, 0) + 1
             n = seen[event_id]
         if mode == "hang":
             with lock, open(log_path, "a") as f:
                 f.write(json.dumps({"t": time.time(), "event_id": event_id, "n": n,
-                                    "person_key": person, "status": "held"}) + "\n")
+                                    "person_key": person, "type": kind,
+                                    "application_id": application, "status": "held"}) + "\n")
             time.sleep(30)
             status = 200
         else:
@@ -39,7 +43,8 @@ class Handler(BaseHTTPRequestHandler):
         with lock, open(log_path, "a") as f:
             f.write(json.dumps({"t": time.time(), "event_id": event_id, "n": n,
                                 "attempt": self.headers.get("HC-Delivery-Attempt"),
-                                "person_key": person, "status": status,
+                                "person_key": person, "type": kind,
+                                "application_id": application, "status": status,
                                 "signed": bool(self.headers.get("Signature"))
                                 and bool(self.headers.get("Content-Digest"))}) + "\n")
         try:

@@ -8,6 +8,12 @@ CREATE TABLE person_clients (
     PRIMARY KEY (person_key, client)
 );
 
+-- application_clients: which client submitted each employer application.
+CREATE TABLE application_clients (
+    application_id uuid PRIMARY KEY,
+    client         text NOT NULL
+);
+
 CREATE TABLE webhook_subscriptions (
     id         uuid PRIMARY KEY,
     client     text NOT NULL REFERENCES api_clients (id),
@@ -16,7 +22,9 @@ CREATE TABLE webhook_subscriptions (
     created_at timestamptz NOT NULL DEFAULT now(),
     deleted_at timestamptz
 );
-CREATE INDEX webhook_subscriptions_client ON webhook_subscriptions (client) WHERE deleted_at IS NULL;
+-- one live subscription per client and URL: subscribing again replaces its events
+CREATE UNIQUE INDEX webhook_subscriptions_url ON webhook_subscriptions (client, url)
+    WHERE deleted_at IS NULL;
 
 CREATE TABLE webhook_deliveries (
     id              bigserial PRIMARY KEY,

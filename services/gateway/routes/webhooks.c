@@ -1,13 +1,17 @@
 /*
  * Callbacks to partner apps; see app.h.
  *
- *   POST   /v1/webhooks        {url, events: [type...]}: a subscription
+ *   POST   /v1/webhooks        {url, events: [type...]}: a subscription (201;
+ *                              200 when it replaces the events of the
+ *                              client's subscription to the same URL)
  *   GET    /v1/webhooks        the client's subscriptions, each with its
  *                              latest 20 deliveries (status, attempts)
  *   DELETE /v1/webhooks/{id}
  *
  * The gateway consumes the events partners may hear of (a code changed, a
- * certificate issued or revoked, a correction decided) and, in the same
+ * certificate issued or revoked, a correction decided, an employer
+ * application decided: the latter reach the client that submitted the
+ * application, the others the clients the person applied through) and, in the same
  * transaction as the consumer's processed_events row, writes one delivery
  * per subscription of each client the person applied through (unique per
  * subscription and event, so a redelivered event adds nothing).  A sender
@@ -34,7 +38,8 @@
 #include "services/gateway/app.h"
 
 static const char *const webhook_types[] = {TYPE_CODE_CHANGED, TYPE_CERTIFICATE_ISSUED,
-                                            TYPE_CERTIFICATE_REVOKED, TYPE_CORRECTION_DECIDED};
+                                            TYPE_CERTIFICATE_REVOKED, TYPE_CORRECTION_DECIDED,
+                                            TYPE_EMPLOYER_APPLICATION_DECIDED};
 
 /* ---- the consumer ---- */
 
@@ -53,6 +58,39 @@ int gateway_on_partner_event(void *app, db_conn *tx, const cloudevent *ev, hc_er
 		const char *params[4] = {key, ev->id, ev->type, payload};
 
 		rc = db_run(tx, "gateway_deliveries_add", 4, params, NULL, err);
+	}
+	free(payload);
+	return rc;
+}
+
+int gateway_on_application_client(void *app, db_conn *tx, const cloudevent *ev, hc_err *err)
+{
+	const char *id = json_string_value(json_object_get(ev->data, "application_id"));
+	const char *client = json_string_value(json_object_get(ev->data, "submitted_by"));
+	const char *params[2] = {id, client};
+
+	(void)app;
+	if (!hc_uuid_valid(id))
+		return hc_err_field(err, HC_ERR_PERMANENT, "data.application_id",
+		                    "data.application_id must be a UUID");
+	return client == NULL ? 0 : db_run(tx, "application_client_add", 2, params, NULL, err);
+}
+
+int gateway_on_application_decided(void *app, db_conn *tx, const cloudevent *ev, hc_err *err)
+{
+	const char *id = json_string_value(json_object_get(ev->data, "application_id"));
+	char *payload;
+	int rc;
+
+	(void)app;
+	if (!hc_uuid_valid(id))
+		return hc_err_field(err, HC_ERR_PERMANENT, "data.application_id",
+		                    "data.application_id must be a UUID");
+	payload = cloudevent_encode(ev);
+	{
+		const char *params[4] = {id, ev->id, ev->type, payload};
+
+		rc = db_run(tx, "gateway_deliveries_add_application", 4, params, NULL, err);
 	}
 	free(payload);
 	return rc;
@@ -116,8 +154,9 @@ void gateway_post_webhook(gateway_app *app, http_req *req, const gateway_princip
 		hc_err_clear(&err);
 		if (db_run(conn, "gateway_webhook_add", 4, params, &res, &err) != 0)
 			http_reply_err(req, &err);
-		else
-			http_reply_bytes(req, 201, "application/json", db_res_get(res, 0, 0),
+		else /* 201 for a new subscription, 200 when it replaced one to the same URL */
+			http_reply_bytes(req, strcmp(db_res_get(res, 0, 1), "t") == 0 ? 201 : 200,
+			                 "application/json", db_res_get(res, 0, 0),
 			                 strlen(db_res_get(res, 0, 0)));
 		db_res_free(res);
 		db_pool_give(app->svc.pool, conn);

@@ -30,12 +30,17 @@ static int submission_write(db_conn *tx, void *ctx, hc_err *err)
 	                                         http_req_principal(sub->req).client,
 	                                         sub->app->cfg.pii_key, sub->submitted_at, err);
 
-	if (rc == 0)
-		rc = bus_outbox_emit(
-		    tx, TOPIC_EMPLOYER_APPLICATION, sub->id, sub->ea.county_code,
-		    TYPE_EMPLOYER_APPLICATION_SUBMITTED, INTAKE_EVENT_SOURCE, sub->id,
-		    employer_application_event_data(&sub->ea, sub->id, sub->submitted_at),
-		    http_req_traceparent(sub->req), err);
+	if (rc == 0) {
+		json_t *data =
+		    employer_application_event_data(&sub->ea, sub->id, sub->submitted_at);
+		const char *client = http_req_principal(sub->req).client;
+
+		if (client != NULL) /* the partner's callbacks follow the application */
+			json_object_set_new(data, "submitted_by", json_string(client));
+		rc = bus_outbox_emit(tx, TOPIC_EMPLOYER_APPLICATION, sub->id, sub->ea.county_code,
+		                     TYPE_EMPLOYER_APPLICATION_SUBMITTED, INTAKE_EVENT_SOURCE,
+		                     sub->id, data, http_req_traceparent(sub->req), err);
+	}
 	return rc;
 }
 

@@ -42,6 +42,7 @@ static const jspec_field submitted_spec[] = {
     {"county_code", JSPEC_STRING, 1, 6, 6, region_check_county, NULL, NULL, 0},
     {"category", JSPEC_STRING, 1, 1, 64, NULL, NULL, NULL, 0},
     {"submitted_at", JSPEC_STRING, 1, 20, 40, check_time, NULL, NULL, 0},
+    {"submitted_by", JSPEC_STRING, 0, 1, 40, NULL, NULL, NULL, 0},
     {"worker_count", JSPEC_INTEGER, 1, 1, 100000, NULL, NULL, NULL, 0},
     {"workers", JSPEC_ARRAY, 1, 1, 100000, NULL, NULL, worker_spec,
      sizeof(worker_spec) / sizeof(worker_spec[0])},
