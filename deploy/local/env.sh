@@ -52,8 +52,12 @@ hc_log() { printf '%s %s\n' "[$(date +%H:%M:%S)]" "$*" >&2; }
 hc_die() { hc_log "error: $*"; exit 1; }
 
 # hc_pid_alive FILE: true when FILE names a running process.
+# A zombie (killed, not yet reaped by an init that reaps slowly) is not alive.
 hc_pid_alive() {
-	[ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+	local pid
+	[ -s "$1" ] || return 1
+	pid=$(cat "$1")
+	kill -0 "$pid" 2>/dev/null && [ "$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)" != Z ]
 }
 
 # hc_stop_pid FILE NAME [SECONDS]: TERM the process in FILE, KILL it after SECONDS.
