@@ -128,7 +128,8 @@ static char **sign_all(size_t total, const char *head, const char *method, const
 		n = (size_t)sprintf(
 		    r, "%sContent-Digest: %s\r\nSignature-Input: %s\r\nSignature: %s\r\n\r\n", head,
 		    digest, input, sig);
-		memcpy(r + n, body, bodylen);
+		if (bodylen > 0)
+			memcpy(r + n, body, bodylen);
 		lens[k] = n + bodylen;
 		reqs[k] = r;
 	}
