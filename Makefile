@@ -9,7 +9,7 @@
 #   make SAN=1 ...  build with AddressSanitizer and UndefinedBehaviorSanitizer
 #   make V=1 ...    show full commands
 
-SERVICES := gateway intake review matching certificate codegen
+SERVICES := gateway intake review matching certificate codegen analytics
 PKGS     := rdkafka libpq jansson libmicrohttpd libcurl openssl libcbor libqrencode
 
 CC      ?= cc
@@ -53,7 +53,8 @@ $(foreach s,$(SERVICES),$(eval $(call service_vars,$(s))))
 gateway_OBJ += $(BUILD)/obj/gen/gateway_openapi.o
 
 SERVICE_BINS := $(SERVICES:%=$(BUILD)/bin/hc-%)
-TOOL_BINS    := $(BUILD)/bin/hc-topics $(BUILD)/bin/hc-verify $(BUILD)/bin/hc-client $(BUILD)/tests/token_corpus \
+TOOL_BINS    := $(BUILD)/bin/hc-topics $(BUILD)/bin/hc-verify $(BUILD)/bin/hc-client $(BUILD)/bin/hc-replay \
+                $(BUILD)/tests/county_feed $(BUILD)/tests/token_corpus \
                 $(BUILD)/tests/bare_verify $(BUILD)/tests/hc-load
 EMBED        := $(BUILD)/bin/embed_sql
 
@@ -109,6 +110,20 @@ $(LIBHC): $(COMMON_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/bin/hc-client: $(BUILD)/obj/services/admin/client.o $(LIBHC)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# hc-replay links the projections it rebuilds (each depends on common/ and its domain only)
+REPLAY_OBJ := $(addprefix $(BUILD)/obj/services/,admin/replay.o admin/replay_asof.o \
+                admin/replay_project.o review/projection.o codegen/projection.o \
+                analytics/projection.o) $(review_DOMAIN_OBJ)
+$(BUILD)/bin/hc-replay: $(REPLAY_OBJ) $(LIBHC)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/county_feed: $(BUILD)/obj/deploy/county/county_feed.o $(LIBHC)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -184,7 +199,7 @@ test: install
 
 ALL_C := $(sort $(wildcard common/*/*.c common/*/*.h services/*/*.c services/*/*.h \
            services/*/*/*.c services/*/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c \
-           tests/tools/*.c tests/bench/*.c \
+           tests/tools/*.c tests/bench/*.c deploy/county/*.c \
            tests/fuzz/*.h deploy/build/*.c))
 
 lint:

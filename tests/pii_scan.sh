@@ -38,7 +38,7 @@ for t in $topics; do
 done
 # Every schema but intake's (which holds personal data sealed) must hold none.
 schemas=0
-for schema in review matching certificate codegen gateway; do
+for schema in review matching certificate codegen analytics gateway; do
 	deploy/local/pg.sh dump "$HC_PG_DATABASE" "$schema" | scan "schema $schema"
 	schemas=$((schemas + 1))
 done

@@ -21,6 +21,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/base/err.h"
 #include "common/db/db.h"
@@ -140,5 +141,77 @@ int bus_topics_create(const char *brokers, const char *const *names, const int *
 
 /* Deletes topics names[0..n); absent topics are not an error. */
 int bus_topics_delete(const char *brokers, const char *const *names, size_t n, hc_err *err);
+
+/*
+ * Reading the log for analysts and rebuilds (reader.c): a bounded read that
+ * joins no service's group and produces nothing.
+ */
+typedef struct bus_position {
+	char topic[128]; /* unprefixed */
+	int32_t partition;
+	int64_t low;   /* the partition's first offset when reading started */
+	int64_t start; /* first offset read */
+	int64_t next;  /* next offset to read: where a later read resumes */
+	int64_t end;   /* first offset not read, fixed when reading started */
+	int closed;
+} bus_position;
+
+typedef struct bus_record {
+	const char *topic; /* unprefixed */
+	int32_t partition;
+	int64_t offset;
+	int64_t timestamp_ms;
+	const char *key; /* not NUL-terminated; may be NULL */
+	size_t keylen;
+	const char *value; /* not NUL-terminated; may be NULL */
+	size_t len;
+	const char *type;   /* the ce_type header, "" when absent */
+	const char *county; /* the county header, "" when absent */
+	const char *id;     /* the ce_id header, "" when absent */
+} bus_record;
+
+/* Return 0 to go on, an error kind to stop the read with it. */
+typedef int (*bus_record_fn)(void *ctx, const bus_record *r, hc_err *err);
+
+typedef struct bus_reader_config {
+	const char *brokers;
+	const char *topic_prefix;
+	const char *const *topics; /* unprefixed */
+	size_t ntopics;
+	/*
+	 * Every partition is read from start to end.  end is the high watermark
+	 * when reading starts, or the first offset at or after to_ms when to_ms
+	 * >= 0.  start is, in increasing precedence: the low watermark; the first
+	 * offset at or after from_ms (from_ms >= 0); the group's committed offset
+	 * (group_id set); an entry of start[] (explicit offsets).  Records whose
+	 * timestamp lies outside [from_ms, to_ms) are passed over.
+	 */
+	int64_t from_ms;
+	int64_t to_ms;
+	const char *group_id; /* NULL: no group; else positions are committed to it */
+	const char *key;      /* non-NULL: only the key's partition (murmur2) */
+	const bus_position *start;
+	size_t nstart;
+	const bus_position *ends; /* partitions' ends fixed by the caller (bus_positions) */
+	size_t nends;
+	void (*progress)(void *ctx, int64_t done, int64_t total); /* may be NULL */
+	void (*flush)(void *ctx); /* may be NULL: called before each commit */
+} bus_reader_config;
+
+/*
+ * Calls fn for every record of the configured range, in offset order within
+ * each partition, until the range ends or *stop becomes non-zero.  *out gets
+ * every partition's positions (free() it), also after an error.  Returns 0 or
+ * an error kind.
+ */
+int bus_read(const bus_reader_config *cfg, bus_record_fn fn, void *ctx, volatile sig_atomic_t *stop,
+             bus_position **out, size_t *nout, hc_err *err);
+
+/*
+ * The positions bus_read would read, without reading: every partition's
+ * start and end as configured, now.  *out to free().  Returns 0 or an error
+ * kind.
+ */
+int bus_positions(const bus_reader_config *cfg, bus_position **out, size_t *nout, hc_err *err);
 
 #endif

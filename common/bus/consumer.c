@@ -272,6 +272,7 @@ static int consumer_handle(consumer *c, const rd_kafka_message_t *m)
 		rc = consumer_dead_letter(c, m, err.msg, &err);
 		goto done;
 	}
+	ev.log_ms = (long long)rd_kafka_message_timestamp(m, NULL);
 	if (ev.traceparent[0] != '\0') {
 		char trace[33];
 

@@ -121,6 +121,12 @@ int db_connect(db_conn **out, const char *url, const char *schema, const db_stmt
 	return 0;
 }
 
+int db_prepare(db_conn *conn, const db_stmt_table *tables, hc_err *err)
+{
+	conn->tables = tables;
+	return db_session_setup(conn, err);
+}
+
 void db_close(db_conn *conn)
 {
 	if (conn == NULL)

@@ -46,6 +46,13 @@ typedef struct db_migration {
 int db_connect(db_conn **out, const char *url, const char *schema, const db_stmt_table *tables,
                hc_err *err);
 
+/*
+ * Replaces the connection's statement tables and prepares them (after the
+ * session created what they refer to, such as temporary tables).  Returns 0
+ * or an error kind.
+ */
+int db_prepare(db_conn *conn, const db_stmt_table *tables, hc_err *err);
+
 /* Closes the connection; db_close(NULL) does nothing. */
 void db_close(db_conn *conn);
 

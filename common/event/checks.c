@@ -37,16 +37,18 @@ static const jspec_field certificate_spec[] = {
 
 int event_check_assessment(json_t *data, hc_err *err)
 {
-	return jspec_check(data, assessment_spec,
-	                   sizeof(assessment_spec) / sizeof(assessment_spec[0]), "data", err) == 0
+	return jspec_check_event(data, assessment_spec,
+	                         sizeof(assessment_spec) / sizeof(assessment_spec[0]), "data",
+	                         err) == 0
 	           ? 0
 	           : HC_ERR_PERMANENT;
 }
 
 int event_check_certificate(json_t *data, hc_err *err)
 {
-	return jspec_check(data, certificate_spec,
-	                   sizeof(certificate_spec) / sizeof(certificate_spec[0]), "data", err) == 0
+	return jspec_check_event(data, certificate_spec,
+	                         sizeof(certificate_spec) / sizeof(certificate_spec[0]), "data",
+	                         err) == 0
 	           ? 0
 	           : HC_ERR_PERMANENT;
 }

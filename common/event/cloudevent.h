@@ -28,6 +28,8 @@ typedef struct cloudevent {
 	char time[40];                         /* RFC 3339, UTC */
 	char traceparent[TRACEPARENT_LEN + 1]; /* "" when absent */
 	json_t *data;                          /* owned: an object */
+	long long
+	    log_ms; /* the Kafka record's timestamp (ms) when read from the log; 0 otherwise */
 } cloudevent;
 
 /*

@@ -61,7 +61,10 @@ static int jspec_string(json_t *v, const jspec_field *f, const char *path, hc_er
 	return 0;
 }
 
-static int jspec_value(json_t *v, const jspec_field *f, const char *path, hc_err *err)
+static int jspec_walk(json_t *obj, const jspec_field *spec, size_t n, const char *prefix,
+                      int strict, hc_err *err);
+
+static int jspec_value(json_t *v, const jspec_field *f, const char *path, int strict, hc_err *err)
 {
 	if (!jspec_type_ok(v, f->type))
 		return hc_err_field(err, HC_ERR_PERMANENT, path, "%s must be %s", path,
@@ -93,23 +96,27 @@ static int jspec_value(json_t *v, const jspec_field *f, const char *path, hc_err
 			if (!json_is_object(item))
 				return hc_err_field(err, HC_ERR_PERMANENT, sub,
 				                    "%s must be an object", sub);
-			if (jspec_check(item, f->items, f->nitems, sub, err) != 0)
+			if (jspec_walk(item, f->items, f->nitems, sub, strict, err) != 0)
 				return HC_ERR_PERMANENT;
 		}
 		return 0;
 	}
-	case JSPEC_OBJECT: return f->items ? jspec_check(v, f->items, f->nitems, path, err) : 0;
+	case JSPEC_OBJECT:
+		return f->items ? jspec_walk(v, f->items, f->nitems, path, strict, err) : 0;
 	default: return 0;
 	}
 }
 
-int jspec_check(json_t *obj, const jspec_field *spec, size_t n, const char *prefix, hc_err *err)
+static int jspec_walk(json_t *obj, const jspec_field *spec, size_t n, const char *prefix,
+                      int strict, hc_err *err)
 {
 	const char *key;
 	json_t *v;
 	size_t i;
 
 	json_object_foreach (obj, key, v) {
+		if (!strict)
+			break;
 		for (i = 0; i < n; i++)
 			if (strcmp(spec[i].name, key) == 0)
 				break;
@@ -134,10 +141,21 @@ int jspec_check(json_t *obj, const jspec_field *spec, size_t n, const char *pref
 				                    path);
 			continue;
 		}
-		if (jspec_value(v, &spec[i], path, err) != 0)
+		if (jspec_value(v, &spec[i], path, strict, err) != 0)
 			return HC_ERR_PERMANENT;
 	}
 	return 0;
+}
+
+int jspec_check(json_t *obj, const jspec_field *spec, size_t n, const char *prefix, hc_err *err)
+{
+	return jspec_walk(obj, spec, n, prefix, 1, err);
+}
+
+int jspec_check_event(json_t *obj, const jspec_field *spec, size_t n, const char *prefix,
+                      hc_err *err)
+{
+	return jspec_walk(obj, spec, n, prefix, 0, err);
 }
 
 int jspec_date_check(const char *s, hc_err *err)

@@ -50,4 +50,12 @@ int jspec_date_check(const char *s, hc_err *err);
  */
 int jspec_check(json_t *obj, const jspec_field *spec, size_t n, const char *prefix, hc_err *err);
 
+/*
+ * jspec_check for the data of a consumed event: fields spec does not name
+ * are ignored (at every depth), since a producer may add optional fields
+ * within a major version (docs/EVENTS.md); the named ones are checked alike.
+ */
+int jspec_check_event(json_t *obj, const jspec_field *spec, size_t n, const char *prefix,
+                      hc_err *err);
+
 #endif

@@ -125,9 +125,18 @@ static void svc_vars(const svc_spec *spec, config_var vars[SVC_NVARS])
 static void svc_init_spec(svc *s, const svc_spec *spec)
 {
 	s->spec = spec;
+	size_t n = 2;
+
 	s->tables[0] = bus_statements;
 	s->tables[1] = spec->statements;
-	s->tables[2] = NULL;
+	for (const projection *const *p = spec->projections; p != NULL && *p != NULL; p++) {
+		if (n + 1 == sizeof(s->tables) / sizeof(s->tables[0]))
+			abort(); /* a wiring mistake: more projections than slots */
+		s->tables[n++] = (*p)->statements;
+		if ((*p)->configure != NULL)
+			(*p)->configure();
+	}
+	s->tables[n] = NULL;
 }
 
 static int svc_load_config(svc *s, const svc_spec *spec, void *own_cfg, hc_err *err)

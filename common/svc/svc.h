@@ -18,6 +18,7 @@
 #include "common/db/db.h"
 #include "common/event/cloudevent.h"
 #include "common/http/http.h"
+#include "common/svc/projection.h"
 
 /* Settings every service reads; see svc_config_vars in svc.c for names. */
 typedef struct svc_config {
@@ -49,6 +50,9 @@ typedef struct svc_spec {
 	size_t nconsumes;
 	const config_var *vars; /* the service's own settings; may be NULL */
 	size_t nvars;
+	/* may be NULL: the service's projections (NULL-terminated); their statements are prepared
+	 */
+	const projection *const *projections;
 	/* may be NULL: runs before HTTP starts (start the app's own threads) */
 	int (*starting)(void *app, hc_err *err);
 	/* may be NULL: runs first on stop, while HTTP still runs (finish deferred replies) */
@@ -58,7 +62,7 @@ typedef struct svc_spec {
 typedef struct svc {
 	const svc_spec *spec;
 	svc_config cfg;
-	db_stmt_table tables[3]; /* bus and service statements, NULL-terminated */
+	db_stmt_table tables[8]; /* bus, service and projection statements, NULL-terminated */
 	db_pool *pool;           /* HTTP handlers' connections */
 	bus *bus;
 	bus_relay *relay;

@@ -35,13 +35,14 @@ HC_KAFKA_BROKERS=${HC_KAFKA_BROKERS:-127.0.0.1:$HC_KAFKA_PORT}
 
 # Services: name and HTTP port.
 # Started in this order (the gateway last), stopped in reverse.
-HC_SERVICES=${HC_SERVICES:-"intake review matching certificate codegen gateway"}
+HC_SERVICES=${HC_SERVICES:-"intake review matching certificate codegen analytics gateway"}
 HC_GATEWAY_PORT=${HC_GATEWAY_PORT:-8080}
 HC_INTAKE_PORT=${HC_INTAKE_PORT:-8081}
 HC_REVIEW_PORT=${HC_REVIEW_PORT:-8082}
 HC_MATCHING_PORT=${HC_MATCHING_PORT:-8083}
 HC_CERTIFICATE_PORT=${HC_CERTIFICATE_PORT:-8084}
 HC_CODEGEN_PORT=${HC_CODEGEN_PORT:-8085}
+HC_ANALYTICS_PORT=${HC_ANALYTICS_PORT:-8086}
 
 # Secrets for the local stack, generated once into var/secrets.env.
 HC_SECRETS_FILE=${HC_SECRETS_FILE:-$HC_VAR/secrets.env}
@@ -103,12 +104,16 @@ hc_load_secrets() {
 		{
 			echo "HC_PII_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
 			echo "HC_PERSON_KEY_SECRET=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
-			for s in intake review gateway matching certificate codegen; do
+			for s in intake review gateway matching certificate codegen analytics; do
 				echo "HC_PG_PASSWORD_${s^^}=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
 			done
 		} >"$HC_SECRETS_FILE"
 	fi
 	# secrets added since the file was made
+	for s in analytics; do
+		grep -q "^HC_PG_PASSWORD_${s^^}=" "$HC_SECRETS_FILE" ||
+			echo "HC_PG_PASSWORD_${s^^}=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')" >>"$HC_SECRETS_FILE"
+	done
 	grep -q '^HC_CODE_KEY_SECRET=' "$HC_SECRETS_FILE" ||
 		echo "HC_CODE_KEY_SECRET=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >>"$HC_SECRETS_FILE"
 	# the P-256 key that signs the gateway's responses (PKCS#8 DER, hex)

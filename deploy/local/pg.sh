@@ -56,7 +56,7 @@ provision() {
 		pg_psql postgres -c "CREATE DATABASE \"$db\""
 	fi
 	pg_psql "$db" -c "REVOKE ALL ON SCHEMA public FROM PUBLIC; REVOKE ALL ON DATABASE \"$db\" FROM PUBLIC;"
-	for s in intake review gateway matching certificate codegen; do
+	for s in intake review gateway matching certificate codegen analytics; do
 		pw_var="HC_PG_PASSWORD_${s^^}"
 		pg_psql "$db" -v role="$s" -v pw="${!pw_var}" -v db="$db" <"$HC_ROOT/deploy/sql/provision_role.sql"
 	done

@@ -8,3 +8,5 @@ GRANT CONNECT ON DATABASE :"db" TO :"role";
 CREATE SCHEMA IF NOT EXISTS :"role" AUTHORIZATION :"role";
 REVOKE ALL ON SCHEMA :"role" FROM PUBLIC;
 ALTER ROLE :"role" IN DATABASE :"db" SET search_path = :"role";
+-- temporary tables, private to a session: where hc-replay rebuilds a projection aside
+GRANT TEMPORARY ON DATABASE :"db" TO :"role";

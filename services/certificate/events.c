@@ -90,8 +90,8 @@ int certificate_on_application_submitted(void *app, db_conn *tx, const cloudeven
 	int rc;
 
 	(void)app;
-	rc = jspec_check(only, submitted_spec, sizeof(submitted_spec) / sizeof(submitted_spec[0]),
-	                 "data", err) == 0
+	rc = jspec_check_event(only, submitted_spec,
+	                       sizeof(submitted_spec) / sizeof(submitted_spec[0]), "data", err) == 0
 	         ? 0
 	         : HC_ERR_PERMANENT;
 	json_decref(only);

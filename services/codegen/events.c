@@ -14,6 +14,7 @@
 #include "common/event/checks.h"
 #include "common/log/log.h"
 #include "services/codegen/app.h"
+#include "services/codegen/projection.h"
 
 /* What a new version would be, from an assessment or the current version. */
 typedef struct next_code {
@@ -88,12 +89,13 @@ static int write_version(db_conn *tx, const next_code *n, json_t *cur, int pass,
 		    tx, TOPIC_CODE, n->person_key, n->county_code, TYPE_CODE_CHANGED,
 		    CODEGEN_EVENT_SOURCE, n->person_key,
 		    json_pack(
-		        "{s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O}",
+		        "{s:s, s:s, s:s, s:O, s:O, s:O?, s:O, s:O, s:O, s:O, s:O, s:O, s:O}",
 		        "person_key", n->person_key, "masked_name", n->masked_name, "county_code",
 		        n->county_code, "version", json_object_get(v, "version"), "colour",
-		        json_object_get(v, "colour"), "pass", json_object_get(v, "pass"), "rule_id",
-		        json_object_get(v, "rule_id"), "rule_version",
-		        json_object_get(v, "rule_version"), "evidence",
+		        json_object_get(v, "colour"), "previous_colour",
+		        cur != NULL ? json_object_get(cur, "colour") : NULL, "pass",
+		        json_object_get(v, "pass"), "rule_id", json_object_get(v, "rule_id"),
+		        "rule_version", json_object_get(v, "rule_version"), "evidence",
 		        json_object_get(v, "evidence"), "decided_by",
 		        json_object_get(v, "decided_by"), "cause", json_object_get(v, "cause"),
 		        "changed_at", json_object_get(v, "created_at")),
@@ -183,15 +185,7 @@ int codegen_on_certificate(void *app, db_conn *tx, const cloudevent *ev, hc_err 
 	int rc, newer, cert = 0, pass;
 
 	(void)app;
-	if (event_check_certificate(ev->data, err) != 0)
-		return HC_ERR_PERMANENT;
-	{
-		const char *params[3] = {
-		    str(ev->data, "certificate_id"), key,
-		    strcmp(ev->type, TYPE_CERTIFICATE_ISSUED) == 0 ? "valid" : "revoked"};
-
-		rc = db_run(tx, "codegen_certificate_upsert", 3, params, NULL, err);
-	}
+	rc = codegen_certificates_apply(tx, ev, err);
 	if (rc == 0)
 		rc = current(tx, key, "-infinity", &cur, &newer, err);
 	if (rc != 0 || cur == NULL) {

@@ -4,6 +4,7 @@
 
 #include "common/event/catalog.h"
 #include "services/codegen/app.h"
+#include "services/codegen/projection.h"
 
 extern const db_migration codegen_migrations[];
 extern const size_t codegen_migrations_count;
@@ -54,6 +55,7 @@ int main(int argc, char **argv)
 	static codegen_app app = {
 	    .keys = {.mu = PTHREAD_MUTEX_INITIALIZER},
 	    .verifier = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER}};
+	static const projection *const projections[] = {&codegen_certificates_projection, NULL};
 	svc_spec spec = {
 	    .name = "codegen",
 	    .default_port = "8085",
@@ -68,6 +70,7 @@ int main(int argc, char **argv)
 	    .nvars = sizeof(codegen_vars) / sizeof(codegen_vars[0]),
 	    .starting = codegen_starting,
 	    .stopping = codegen_stopping,
+	    .projections = projections,
 	};
 
 	app.keys.secret = app.cfg.code_key_secret; /* filled when the settings load */

@@ -41,12 +41,6 @@ const db_stmt codegen_statements[] = {
      " version = EXCLUDED.version, assessed_at = EXCLUDED.assessed_at,"
      " updated_at = clock_timestamp()",
      5},
-    /* revoked is final: an issued event arriving after its revocation changes nothing */
-    {"codegen_certificate_upsert",
-     "INSERT INTO certificates (certificate_id, person_key, status) VALUES ($1, $2, $3)"
-     " ON CONFLICT (certificate_id) DO UPDATE SET status = CASE"
-     " WHEN certificates.status = 'revoked' THEN 'revoked' ELSE EXCLUDED.status END",
-     3},
     {"codegen_code_get",
      "SELECT " CODE_JSON " FROM codes c"
      " JOIN code_versions v ON v.person_key = c.person_key AND v.version = c.version"

@@ -27,6 +27,7 @@ typedef struct gateway_config {
 	const char *matching_url;    /* HC_MATCHING_URL */
 	const char *certificate_url; /* HC_CERTIFICATE_URL */
 	const char *codegen_url;     /* HC_CODEGEN_URL */
+	const char *analytics_url;   /* HC_ANALYTICS_URL */
 	long timeout_ms;             /* HC_UPSTREAM_TIMEOUT_MS */
 	long auth;                   /* HC_GATEWAY_AUTH: 1 requires a signature (or an API key) */
 	long api_keys;               /* HC_GATEWAY_API_KEYS: 1 also admits API keys (development) */

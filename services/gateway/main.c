@@ -56,6 +56,9 @@ static const gateway_route gateway_routes[] = {
     {"GET", "/v1/codes/{person_key}/qr.png", "codegen", P | A, NULL, 1, NULL},
     {"GET", "/v1/codes/{person_key}/qr.svg", "codegen", P | A, NULL, 1, NULL},
     {"POST", "/v1/verifications", "codegen", K, NULL, 1, NULL},
+    /* analysts: figures and explanations built from the event log */
+    {"GET", "/v1/analytics/daily", "analytics", P | N, NULL, 0, NULL},
+    {"GET", "/v1/analytics/people/{person_key}/as-of", "analytics", P | N, NULL, 0, NULL},
     /* callbacks to partner apps, served by the gateway itself */
     {"POST", "/v1/webhooks", "gateway", A, NULL, 0, gateway_post_webhook},
     {"GET", "/v1/webhooks", "gateway", A, NULL, 0, gateway_get_webhooks},
@@ -82,6 +85,8 @@ static const config_var gateway_vars[] = {
      offsetof(gateway_config, certificate_url), 8, 256, "internal base URL of certificate"},
     {"HC_CODEGEN_URL", CONFIG_STRING, "http://127.0.0.1:8085",
      offsetof(gateway_config, codegen_url), 8, 256, "internal base URL of codegen"},
+    {"HC_ANALYTICS_URL", CONFIG_STRING, "http://127.0.0.1:8086",
+     offsetof(gateway_config, analytics_url), 8, 256, "internal base URL of analytics"},
     {"HC_UPSTREAM_TIMEOUT_MS", CONFIG_INT, "5000", offsetof(gateway_config, timeout_ms), 100,
      120000, "how long the gateway waits for a service's answer"},
     {"HC_QUOTA_RATE", CONFIG_INT, "500", offsetof(gateway_config, quota_rate), 1, 1000000,

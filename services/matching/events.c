@@ -73,8 +73,9 @@ int matching_on_declaration(void *app, db_conn *tx, const cloudevent *ev, hc_err
 	int rc, published;
 
 	(void)app;
-	if (jspec_check(ev->data, declaration_spec,
-	                sizeof(declaration_spec) / sizeof(declaration_spec[0]), "data", err) != 0)
+	if (jspec_check_event(ev->data, declaration_spec,
+	                      sizeof(declaration_spec) / sizeof(declaration_spec[0]), "data",
+	                      err) != 0)
 		return HC_ERR_PERMANENT;
 	t.id = S("declaration_id");
 	{
@@ -103,8 +104,8 @@ int matching_on_checkin(void *app, db_conn *tx, const cloudevent *ev, hc_err *er
 	int rc, published;
 
 	(void)app;
-	if (jspec_check(ev->data, checkin_spec, sizeof(checkin_spec) / sizeof(checkin_spec[0]),
-	                "data", err) != 0)
+	if (jspec_check_event(ev->data, checkin_spec,
+	                      sizeof(checkin_spec) / sizeof(checkin_spec[0]), "data", err) != 0)
 		return HC_ERR_PERMANENT;
 	t.id = S("checkin_id");
 	{
@@ -134,8 +135,8 @@ static const jspec_field scan_spec[] = {
 
 int matching_wants_scan(const cloudevent *ev, hc_err *err)
 {
-	if (jspec_check(ev->data, scan_spec, sizeof(scan_spec) / sizeof(scan_spec[0]), "data",
-	                err) != 0)
+	if (jspec_check_event(ev->data, scan_spec, sizeof(scan_spec) / sizeof(scan_spec[0]), "data",
+	                      err) != 0)
 		return HC_ERR_PERMANENT;
 	return json_is_true(get(ev, "fever"));
 }
@@ -146,8 +147,8 @@ int matching_on_scan(void *app, db_conn *tx, const cloudevent *ev, hc_err *err)
 	int rc, published;
 
 	(void)app;
-	if (jspec_check(ev->data, scan_spec, sizeof(scan_spec) / sizeof(scan_spec[0]), "data",
-	                err) != 0)
+	if (jspec_check_event(ev->data, scan_spec, sizeof(scan_spec) / sizeof(scan_spec[0]), "data",
+	                      err) != 0)
 		return HC_ERR_PERMANENT;
 	if (!json_is_true(get(ev, "fever")))
 		return 0;

@@ -3,6 +3,7 @@
 
 #include "common/event/catalog.h"
 #include "services/review/app.h"
+#include "services/review/projection.h"
 #include "services/review/store.h"
 
 extern const db_migration review_migrations[];
@@ -32,6 +33,7 @@ static const config_var review_vars[] = {
 int main(int argc, char **argv)
 {
 	static review_app app;
+	static const projection *const projections[] = {&review_queue_projection, NULL};
 	svc_spec spec = {
 	    .name = "review",
 	    .default_port = "8082",
@@ -44,6 +46,7 @@ int main(int argc, char **argv)
 	    .nconsumes = sizeof(review_consumes) / sizeof(review_consumes[0]),
 	    .vars = review_vars,
 	    .nvars = sizeof(review_vars) / sizeof(review_vars[0]),
+	    .projections = projections,
 	};
 
 	return svc_main(argc, argv, &spec, &app, &app.cfg);

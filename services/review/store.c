@@ -29,13 +29,6 @@
 /* clang-format on */
 
 const db_stmt review_statements[] = {
-    {"review_enqueue",
-     "INSERT INTO queue_items (application_id, event_id, county_code, employer_name, credit_code,"
-     " category, worker_count, workers, submitted_at, due_at)"
-     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::timestamptz,"
-     " $9::timestamptz + make_interval(hours => $10::integer))"
-     " ON CONFLICT (application_id) DO NOTHING",
-     10},
     {"review_queue_list",
      "SELECT " ITEM_JSON " FROM queue_items q"
      " WHERE q.county_code = $1 AND ($2::text IS NULL OR q.status = $2)"
@@ -54,11 +47,6 @@ const db_stmt review_statements[] = {
      " WHERE q.application_id = $1 AND q.status = 'pending'"
      " AND ($5::text IS NULL OR q.county_code = $5) RETURNING " ITEM_JSON,
      5},
-    {"review_correction_enqueue",
-     "INSERT INTO corrections (correction_id, event_id, person_key, county_code, reason,"
-     " filed_at) VALUES ($1, $2, $3, $4, $5, $6::timestamptz)"
-     " ON CONFLICT (correction_id) DO NOTHING",
-     6},
     {"review_correction_list",
      "SELECT " CORRECTION_JSON " FROM corrections c WHERE c.county_code = $1"
      " AND ($2::text IS NULL OR c.status = $2) ORDER BY c.filed_at, c.correction_id LIMIT 500",
@@ -81,35 +69,6 @@ const db_stmt review_statements[] = {
      5},
     {NULL, NULL, 0},
 };
-
-int review_store_enqueue(db_conn *tx, const char *event_id, json_t *data, long deadline_hours,
-                         hc_err *err)
-{
-	char count[24], hours[24];
-	char *workers = json_dumps(json_object_get(data, "workers"), JSON_COMPACT);
-	const char *params[10] = {
-	    json_string_value(json_object_get(data, "application_id")),
-	    event_id,
-	    json_string_value(json_object_get(data, "county_code")),
-	    json_string_value(json_object_get(data, "employer_name")),
-	    json_string_value(json_object_get(data, "credit_code")),
-	    json_string_value(json_object_get(data, "category")),
-	    count,
-	    workers,
-	    json_string_value(json_object_get(data, "submitted_at")),
-	    hours,
-	};
-	int rc;
-
-	if (workers == NULL)
-		abort();
-	snprintf(count, sizeof(count), "%lld",
-	         (long long)json_integer_value(json_object_get(data, "worker_count")));
-	snprintf(hours, sizeof(hours), "%ld", deadline_hours);
-	rc = db_run(tx, "review_enqueue", 10, params, NULL, err);
-	free(workers);
-	return rc;
-}
 
 int review_store_queue_list(db_conn *conn, const review_queue_query *q, json_t **out, hc_err *err)
 {
@@ -178,18 +137,6 @@ static int one_json(db_conn *conn, const char *stmt, int n, const char *const *p
 	if (rc == HC_ERR_NOT_FOUND)
 		hc_err_set(err, HC_ERR_NOT_FOUND, "no such correction request");
 	return rc;
-}
-
-int review_store_correction_enqueue(db_conn *tx, const char *event_id, json_t *data, hc_err *err)
-{
-	const char *params[6] = {json_string_value(json_object_get(data, "correction_id")),
-	                         event_id,
-	                         json_string_value(json_object_get(data, "person_key")),
-	                         json_string_value(json_object_get(data, "county_code")),
-	                         json_string_value(json_object_get(data, "reason")),
-	                         json_string_value(json_object_get(data, "filed_at"))};
-
-	return db_run(tx, "review_correction_enqueue", 6, params, NULL, err);
 }
 
 int review_store_correction_list(db_conn *conn, const char *county, const char *status,

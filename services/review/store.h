@@ -9,13 +9,6 @@
 
 extern const db_stmt review_statements[];
 
-/*
- * Enters a submitted application into its county's queue inside tx.  An
- * application already queued is left as it is (returns 0).
- */
-int review_store_enqueue(db_conn *tx, const char *event_id, json_t *data, long deadline_hours,
-                         hc_err *err);
-
 typedef struct review_queue_query {
 	const char *county;
 	const char *status; /* NULL: any */
@@ -43,9 +36,6 @@ int review_store_item_get(db_conn *conn, const char *application_id, const char 
 int review_store_decide(db_conn *tx, const char *application_id, const char *county,
                         const char *status, const char *opinion, const char *reviewer,
                         json_t **item, hc_err *err);
-
-/* Enters a filed correction request (the data of its event) inside tx; once. */
-int review_store_correction_enqueue(db_conn *tx, const char *event_id, json_t *data, hc_err *err);
 
 /* A county's correction requests (status may be NULL: any), oldest first. */
 int review_store_correction_list(db_conn *conn, const char *county, const char *status,

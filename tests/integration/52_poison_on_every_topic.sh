@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A poison record on every consumed topic, with all six services running:
+# A poison record on every consumed topic, with all seven services running:
 # each consumer of the topic dead-letters it to <topic>.dlq (naming itself
 # in dlq_consumer) and keeps going; a declaration made afterwards still
 # becomes a code.
@@ -9,13 +9,13 @@ start_platform
 PARTNER=$(gw_client poison-partner partner)
 declare -A consumers=(
 	[hc.intake.employer-application.v1]="certificate gateway review"
-	[hc.intake.declaration.v1]="certificate codegen gateway matching"
+	[hc.intake.declaration.v1]="analytics certificate codegen gateway matching"
 	[hc.intake.correction.v1]="review"
-	[hc.review.decision.v1]="certificate gateway intake matching"
+	[hc.review.decision.v1]="analytics certificate gateway intake matching"
 	[hc.matching.assessment.v1]="certificate codegen"
-	[hc.certificate.certificate.v1]="codegen gateway"
-	[hc.codegen.code.v1]="gateway"
-	[hc.codegen.scan.v1]="matching"
+	[hc.certificate.certificate.v1]="analytics codegen gateway"
+	[hc.codegen.code.v1]="analytics gateway"
+	[hc.codegen.scan.v1]="analytics matching"
 )
 key="poison-$HC_TEST_RUN"
 for t in "${!consumers[@]}"; do

@@ -17,7 +17,7 @@ assert_eq "$(as_role intake 'SELECT count(*) >= 0 FROM employer_applications')" 
 note "other schemas: refused"
 as_role review 'SELECT * FROM intake.application_workers' | grep -q 'permission denied' || fail "review could read intake"
 as_role intake 'SELECT * FROM review.queue_items' | grep -q 'permission denied' || fail "intake could read review"
-for s in review matching certificate codegen gateway; do
+for s in review matching certificate codegen analytics gateway; do
 	as_role "$s" 'SELECT * FROM intake.declarations' | grep -q 'permission denied' || fail "$s could read intake's declarations"
 done
 as_role certificate 'SELECT * FROM matching.records' | grep -q 'permission denied' || fail "certificate could read matching"

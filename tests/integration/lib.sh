@@ -19,12 +19,14 @@ TEST_GATEWAY_PORT=${TEST_GATEWAY_PORT:-18080}
 TEST_MATCHING_PORT=${TEST_MATCHING_PORT:-18083}
 TEST_CERTIFICATE_PORT=${TEST_CERTIFICATE_PORT:-18084}
 TEST_CODEGEN_PORT=${TEST_CODEGEN_PORT:-18085}
+TEST_ANALYTICS_PORT=${TEST_ANALYTICS_PORT:-18086}
 GATEWAY=http://127.0.0.1:$TEST_GATEWAY_PORT
 INTAKE=http://127.0.0.1:$TEST_INTAKE_PORT
 REVIEW=http://127.0.0.1:$TEST_REVIEW_PORT
 MATCHING=http://127.0.0.1:$TEST_MATCHING_PORT
 CERTIFICATE=http://127.0.0.1:$TEST_CERTIFICATE_PORT
 CODEGEN=http://127.0.0.1:$TEST_CODEGEN_PORT
+ANALYTICS=http://127.0.0.1:$TEST_ANALYTICS_PORT
 TOPIC_APPLICATIONS=${HC_KAFKA_TOPIC_PREFIX}hc.intake.employer-application.v1
 
 _test_pids=()
@@ -57,7 +59,7 @@ svc_start() {
 		HC_KAFKA_TOPIC_PREFIX="$HC_KAFKA_TOPIC_PREFIX" HC_HTTP_PORT="${!port_var}" HC_HTTP_THREADS="${TEST_HTTP_THREADS:-4}" \
 		HC_KAFKA_GROUP_ID="$s-test-$HC_TEST_RUN" HC_KAFKA_INSTANCE_ID="$s-test-1" \
 		HC_INTAKE_URL="$INTAKE" HC_REVIEW_URL="$REVIEW" HC_MATCHING_URL="$MATCHING" \
-		HC_CERTIFICATE_URL="$CERTIFICATE" HC_CODEGEN_URL="$CODEGEN" HC_GATEWAY_API_KEYS=1 HC_LOG_LEVEL=info "$@" \
+		HC_CERTIFICATE_URL="$CERTIFICATE" HC_CODEGEN_URL="$CODEGEN" HC_ANALYTICS_URL="$ANALYTICS" HC_GATEWAY_API_KEYS=1 HC_LOG_LEVEL=info "$@" \
 		setsid "$HC_BUILD/bin/hc-$s" </dev/null >>"$HC_TEST_TMP/$s.log" 2>&1 &
 	echo $! >"$pidfile"
 	_test_pids+=("$s")
@@ -175,7 +177,7 @@ kafka_records() { kcat -b "$HC_KAFKA_BROKERS" -C -t "$1" -o beginning -e -q -J 2
 # start_platform: all six services, the gateway last.
 start_platform() {
 	local s
-	for s in intake review matching certificate codegen gateway; do svc_start "$s" "$@"; done
+	for s in intake review matching certificate codegen analytics gateway; do svc_start "$s" "$@"; done
 }
 
 # person_id N: a resident ID unique to this run, this test and N (born 1980-1999).

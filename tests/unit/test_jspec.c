@@ -74,4 +74,32 @@ TEST(embedded_nul_is_refused)
 	expect("{\"name\":\"a\\u0000b\"}", HC_ERR_PERMANENT, "name");
 }
 
-UNIT_MAIN(T(valid_bodies), T(each_failure_names_its_field), T(embedded_nul_is_refused))
+/* Event data: a newer producer's optional fields are ignored; the known ones are still checked. */
+TEST(event_data_tolerates_new_fields)
+{
+	static const char *const cases[][3] = {
+	    {"{\"name\":\"ab\",\"added\":1,\"items\":[{\"code\":\"12\",\"more\":true}]}", "0", ""},
+	    {"{\"name\":\"ab\",\"added\":1,\"age\":151}", "p", "age"},
+	    {"{\"added\":1}", "p", "name"},
+	    {"{\"name\":\"ab\",\"items\":[{\"code\":\"17\",\"more\":1}]}", "p", "items[0].code"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *o = json_loads(cases[i][0], 0, NULL);
+		hc_err err;
+		int got;
+
+		hc_err_clear(&err);
+		got = jspec_check_event(o, spec, sizeof(spec) / sizeof(spec[0]), "", &err);
+		CHECK(got == (cases[i][1][0] == '0' ? 0 : HC_ERR_PERMANENT));
+		CHECK(strcmp(err.field, cases[i][2]) == 0);
+		/* the same data as a request body: the unknown field is refused */
+		if (cases[i][1][0] == '0')
+			CHECK(jspec_check(o, spec, sizeof(spec) / sizeof(spec[0]), "", &err) ==
+			      HC_ERR_PERMANENT);
+		json_decref(o);
+	}
+}
+
+UNIT_MAIN(T(valid_bodies), T(each_failure_names_its_field), T(embedded_nul_is_refused),
+          T(event_data_tolerates_new_fields))

@@ -151,9 +151,10 @@ static void gateway_forward(gateway_app *app, http_req *req, const char *base,
 
 const char *gateway_owner_url(const gateway_config *cfg, const char *owner)
 {
-	const char *const names[] = {"intake", "review", "matching", "certificate", "codegen"};
-	const char *const urls[] = {cfg->intake_url, cfg->review_url, cfg->matching_url,
-	                            cfg->certificate_url, cfg->codegen_url};
+	const char *const names[] = {"intake",      "review",  "matching",
+	                             "certificate", "codegen", "analytics"};
+	const char *const urls[] = {cfg->intake_url,      cfg->review_url,  cfg->matching_url,
+	                            cfg->certificate_url, cfg->codegen_url, cfg->analytics_url};
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)

@@ -164,9 +164,10 @@ static const jspec_field correction_decided_spec[] = {
 
 int correction_check_decided(json_t *data, hc_err *err)
 {
-	return jspec_check(data, correction_decided_spec,
-	                   sizeof(correction_decided_spec) / sizeof(correction_decided_spec[0]),
-	                   "data", err) == 0
+	return jspec_check_event(data, correction_decided_spec,
+	                         sizeof(correction_decided_spec) /
+	                             sizeof(correction_decided_spec[0]),
+	                         "data", err) == 0
 	           ? 0
 	           : HC_ERR_PERMANENT;
 }

@@ -45,8 +45,8 @@ static const jspec_field decided_spec[] = {
 
 int employer_application_check_decided(json_t *data, hc_err *err)
 {
-	return jspec_check(data, decided_spec, sizeof(decided_spec) / sizeof(decided_spec[0]),
-	                   "data", err) == 0
+	return jspec_check_event(data, decided_spec, sizeof(decided_spec) / sizeof(decided_spec[0]),
+	                         "data", err) == 0
 	           ? 0
 	           : HC_ERR_PERMANENT;
 }

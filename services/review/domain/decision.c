@@ -31,7 +31,8 @@ int review_decision_parse(review_decision *d, json_t *body, hc_err *err)
 json_t *review_decision_event_data(json_t *item)
 {
 	static const char *const fields[] = {"application_id", "county_code", "status",
-	                                     "opinion",        "reviewer",    "decided_at"};
+	                                     "opinion",        "reviewer",    "decided_at",
+	                                     "submitted_at",   "due_at"};
 	json_t *data = json_object();
 	size_t i;
 

@@ -50,8 +50,8 @@ static const jspec_field submitted_spec[] = {
 
 int queue_check_submitted(json_t *data, hc_err *err)
 {
-	if (jspec_check(data, submitted_spec, sizeof(submitted_spec) / sizeof(submitted_spec[0]),
-	                "data", err) != 0)
+	if (jspec_check_event(data, submitted_spec,
+	                      sizeof(submitted_spec) / sizeof(submitted_spec[0]), "data", err) != 0)
 		return HC_ERR_PERMANENT;
 	if (json_integer_value(json_object_get(data, "worker_count")) !=
 	    (json_int_t)json_array_size(json_object_get(data, "workers")))
