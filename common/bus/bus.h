@@ -165,7 +165,7 @@ typedef struct bus_record {
 	size_t keylen;
 	const char *value; /* not NUL-terminated; may be NULL */
 	size_t len;
-	const char *type;   /* the ce_type header, "" when absent */
+	const char *type;   /* the ce_type header, "" when absent (or not asked for) */
 	const char *county; /* the county header, "" when absent */
 	const char *id;     /* the ce_id header, "" when absent */
 } bus_record;
@@ -192,6 +192,7 @@ typedef struct bus_reader_config {
 	const char *key;      /* non-NULL: only the key's partition (murmur2) */
 	const bus_position *start;
 	size_t nstart;
+	int headers;              /* 1: fill the record's type, county and id from its headers */
 	const bus_position *ends; /* partitions' ends fixed by the caller (bus_positions) */
 	size_t nends;
 	void (*progress)(void *ctx, int64_t done, int64_t total); /* may be NULL */

@@ -337,7 +337,8 @@ int bus_read(const bus_reader_config *cfg, bus_record_fn fn, void *ctx, volatile
 			done++;
 			if ((cfg->from_ms < 0 || r.timestamp_ms >= cfg->from_ms) &&
 			    (cfg->to_ms < 0 || r.timestamp_ms < cfg->to_ms)) {
-				(void)rd_kafka_message_headers(m, &h);
+				if (cfg->headers)
+					(void)rd_kafka_message_headers(m, &h);
 				reader_header(h, "ce_type", type, sizeof(type));
 				reader_header(h, "county", county, sizeof(county));
 				reader_header(h, "ce_id", id, sizeof(id));

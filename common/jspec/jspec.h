@@ -58,4 +58,10 @@ int jspec_check(json_t *obj, const jspec_field *spec, size_t n, const char *pref
 int jspec_check_event(json_t *obj, const jspec_field *spec, size_t n, const char *prefix,
                       hc_err *err);
 
+/*
+ * 1 when buf[0..n) is exactly one JSON value (with surrounding whitespace),
+ * 0 otherwise; nothing is built (scan.c).  Strings' UTF-8 is not checked.
+ */
+int jspec_json_valid(const char *buf, size_t n);
+
 #endif

@@ -40,6 +40,7 @@
 #include <jansson.h>
 
 #include "common/bus/bus.h"
+#include "common/jspec/jspec.h"
 #include "common/event/catalog.h"
 #include "services/admin/replay.h"
 
@@ -75,9 +76,13 @@ typedef struct replay {
 	int progress; /* 1: show it; 2: shown complete */
 	struct timespec started, shown;
 	int64_t written;
-	char *line; /* output line buffer */
-	size_t cap;
+	char *line; /* output buffer: lines accumulate, written out past OUT_FLUSH */
+	size_t len, cap;
+	int64_t ts_second;  /* the second ts_prefix formats */
+	char ts_prefix[48]; /* "YYYY-MM-DDTHH:MM:SS." */
 } replay;
+
+#define OUT_FLUSH (1u << 20)
 
 int64_t replay_parse_us(const char *s)
 {
@@ -121,157 +126,45 @@ int64_t replay_parse_us(const char *s)
  * checked): records that are not are written escaped rather than verbatim, so
  * every output line stays valid NDJSON without parsing every record.
  */
-int replay_json_valid(const char *buf, size_t n)
-{
-	char stack[64]; /* '{' or '[' per open container */
-	size_t i = 0;
-	int depth = 0, want_value = 1, done = 0;
 
-#define WS()                                                                                   \
-	while (i < n && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n' || buf[i] == '\r')) \
-	i++
-	for (;;) {
-		WS();
-		if (want_value) {
-			if (i == n)
-				return 0;
-			char c = buf[i];
-
-			if (c == '{' || c == '[') {
-				if (depth == (int)sizeof(stack))
-					return 0;
-				stack[depth++] = c;
-				i++;
-				WS();
-				if (i < n && buf[i] == (c == '{' ? '}' : ']')) {
-					depth--;
-					i++;
-					want_value = 0;
-					goto after;
-				}
-				if (c == '{') {
-					if (i == n || buf[i] != '"')
-						return 0;
-					goto key;
-				}
-				continue;
-			}
-			if (c == '"') {
-				goto string;
-			}
-			if (c == '-' || (c >= '0' && c <= '9')) {
-				if (c == '-')
-					i++;
-				if (i == n || buf[i] < '0' || buf[i] > '9')
-					return 0;
-				if (buf[i] == '0')
-					i++;
-				else
-					while (i < n && buf[i] >= '0' && buf[i] <= '9')
-						i++;
-				if (i < n && buf[i] == '.') {
-					i++;
-					if (i == n || buf[i] < '0' || buf[i] > '9')
-						return 0;
-					while (i < n && buf[i] >= '0' && buf[i] <= '9')
-						i++;
-				}
-				if (i < n && (buf[i] == 'e' || buf[i] == 'E')) {
-					i++;
-					if (i < n && (buf[i] == '+' || buf[i] == '-'))
-						i++;
-					if (i == n || buf[i] < '0' || buf[i] > '9')
-						return 0;
-					while (i < n && buf[i] >= '0' && buf[i] <= '9')
-						i++;
-				}
-				want_value = 0;
-				goto after;
-			}
-			if (n - i >= 4 && memcmp(buf + i, "true", 4) == 0)
-				i += 4;
-			else if (n - i >= 5 && memcmp(buf + i, "false", 5) == 0)
-				i += 5;
-			else if (n - i >= 4 && memcmp(buf + i, "null", 4) == 0)
-				i += 4;
-			else
-				return 0;
-			want_value = 0;
-			goto after;
-		}
-	after:
-		WS();
-		if (depth == 0) {
-			done = 1;
-			break;
-		}
-		if (i == n)
-			return 0;
-		if (buf[i] == ',') {
-			i++;
-			want_value = 1;
-			if (stack[depth - 1] == '{') {
-				WS();
-				if (i == n || buf[i] != '"')
-					return 0;
-				goto key;
-			}
-			continue;
-		}
-		if (buf[i] == (stack[depth - 1] == '{' ? '}' : ']')) {
-			depth--;
-			i++;
-			goto after;
-		}
-		return 0;
-	key:
-		/* a member name, then ':' and a value */
-		i++;
-		while (i < n && buf[i] != '"') {
-			if ((unsigned char)buf[i] < 0x20)
-				return 0;
-			if (buf[i] == '\\' && ++i == n)
-				return 0;
-			i++;
-		}
-		if (i == n)
-			return 0;
-		i++;
-		WS();
-		if (i == n || buf[i] != ':')
-			return 0;
-		i++;
-		want_value = 1;
-		continue;
-	string:
-		i++;
-		while (i < n && buf[i] != '"') {
-			if ((unsigned char)buf[i] < 0x20)
-				return 0;
-			if (buf[i] == '\\') {
-				if (++i == n || strchr("\"\\/bfnrtu", buf[i]) == NULL)
-					return 0;
-			}
-			i++;
-		}
-		if (i == n)
-			return 0;
-		i++;
-		want_value = 0;
-		goto after;
-	}
-#undef WS
-	return done && i == n;
-}
-
+/* Room for need more bytes after r->len. */
 static void grow(replay *r, size_t need)
 {
-	if (r->cap >= need)
+	if (r->len + need <= r->cap)
 		return;
-	r->cap = need * 2;
+	r->cap = (r->len + need) * 2;
 	r->line = realloc(r->line, r->cap);
 	if (r->line == NULL)
 		abort();
+}
+
+static void out_flush(replay *r)
+{
+	if (r->len > 0)
+		fwrite(r->line, 1, r->len, r->out);
+	r->len = 0;
+}
+
+/* Appends the decimal digits of v. */
+static size_t put_u64(char *o, unsigned long long v)
+{
+	char tmp[24];
+	size_t n = 0, j;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	for (j = 0; j < n; j++)
+		o[j] = tmp[n - 1 - j];
+	return n;
+}
+
+static size_t put_str(char *o, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(o, s, n);
+	return n;
 }
 
 /* Appends s[0..n) as the body of a JSON string (quotes not included). */
@@ -279,6 +172,16 @@ static size_t put_json_text(char *o, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t j = 0;
+
+	for (j = 0; j < n && (unsigned char)s[j] >= 0x20 && (unsigned char)s[j] < 0x7f &&
+	            s[j] != '"' && s[j] != '\\';
+	     j++)
+		; /* the usual key (hex, a UUID) needs no escape: copied at once */
+	if (j == n) {
+		memcpy(o, s, n);
+		return n;
+	}
+	j = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -315,21 +218,36 @@ static size_t put_csv(char *o, const char *s, size_t n)
 	return j;
 }
 
-static void iso_ms(int64_t ms, char *out, size_t cap)
+/* The record's timestamp as RFC 3339 UTC with milliseconds (24 bytes); the date is formatted once a
+ * second. */
+static size_t put_time(replay *r, char *o, int64_t ms)
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
+	int64_t sec = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+	int frac = (int)(ms - sec * 1000);
 
-	gmtime_r(&t, &tm);
-	snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	if (sec != r->ts_second || r->ts_prefix[0] == '\0') {
+		time_t t = (time_t)sec;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		snprintf(r->ts_prefix, sizeof(r->ts_prefix), "%04d-%02d-%02dT%02d:%02d:%02d.",
+		         (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100, tm.tm_mday % 100,
+		         tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100);
+		r->ts_second = sec;
+	}
+	memcpy(o, r->ts_prefix, 20);
+	o[20] = (char)('0' + frac / 100);
+	o[21] = (char)('0' + frac / 10 % 10);
+	o[22] = (char)('0' + frac % 10);
+	o[23] = 'Z';
+	return 24;
 }
 
 static int on_record(void *ctx, const bus_record *rec, hc_err *err)
 {
 	replay *r = ctx;
-	char ts[64];
-	size_t j = 0, i;
+	size_t i;
+	char *o;
 	int valid;
 
 	(void)err;
@@ -344,47 +262,68 @@ static int on_record(void *ctx, const bus_record *rec, hc_err *err)
 	if (r->key != NULL && (rec->key == NULL || rec->keylen != strlen(r->key) ||
 	                       memcmp(rec->key, r->key, rec->keylen) != 0))
 		return 0;
-	iso_ms(rec->timestamp_ms, ts, sizeof(ts));
-	grow(r, 512 + 6 * (rec->len + rec->keylen + strlen(rec->type) + strlen(rec->county)));
-	valid = rec->value != NULL && replay_json_valid(rec->value, rec->len);
+	grow(r, 512 + strlen(rec->topic) + 6 * (rec->len + rec->keylen) + strlen(rec->type) +
+	            strlen(rec->county) + strlen(rec->id));
+	o = r->line + r->len;
+	valid = rec->value != NULL && jspec_json_valid(rec->value, rec->len);
 	if (r->csv) {
-		j += (size_t)sprintf(r->line, "%s,%d,%lld,%s,", rec->topic, (int)rec->partition,
-		                     (long long)rec->offset, ts);
-		j += put_csv(r->line + j, rec->key ? rec->key : "", rec->key ? rec->keylen : 0);
-		j += (size_t)sprintf(r->line + j, ",%s,%s,%s,", rec->id, rec->type, rec->county);
-		j += put_csv(r->line + j, rec->value ? rec->value : "", rec->value ? rec->len : 0);
+		o += put_str(o, rec->topic);
+		*o++ = ',';
+		o += put_u64(o, (unsigned long long)rec->partition);
+		*o++ = ',';
+		o += put_u64(o, (unsigned long long)rec->offset);
+		*o++ = ',';
+		o += put_time(r, o, rec->timestamp_ms);
+		*o++ = ',';
+		o += put_csv(o, rec->key ? rec->key : "", rec->key ? rec->keylen : 0);
+		*o++ = ',';
+		o += put_str(o, rec->id);
+		*o++ = ',';
+		o += put_str(o, rec->type);
+		*o++ = ',';
+		o += put_str(o, rec->county);
+		*o++ = ',';
+		o += put_csv(o, rec->value ? rec->value : "", rec->value ? rec->len : 0);
 	} else {
-		j += (size_t)sprintf(r->line,
-		                     "{\"topic\":\"%s\",\"partition\":%d,\"offset\":%lld,"
-		                     "\"timestamp\":\"%s\",\"key\":",
-		                     rec->topic, (int)rec->partition, (long long)rec->offset, ts);
+		o += put_str(o, "{\"topic\":\"");
+		o += put_str(o, rec->topic);
+		o += put_str(o, "\",\"partition\":");
+		o += put_u64(o, (unsigned long long)rec->partition);
+		o += put_str(o, ",\"offset\":");
+		o += put_u64(o, (unsigned long long)rec->offset);
+		o += put_str(o, ",\"timestamp\":\"");
+		o += put_time(r, o, rec->timestamp_ms);
+		o += put_str(o, "\",\"key\":");
 		if (rec->key == NULL) {
-			memcpy(r->line + j, "null", 4);
-			j += 4;
+			o += put_str(o, "null");
 		} else {
-			r->line[j++] = '"';
-			j += put_json_text(r->line + j, rec->key, rec->keylen);
-			r->line[j++] = '"';
+			*o++ = '"';
+			o += put_json_text(o, rec->key, rec->keylen);
+			*o++ = '"';
 		}
 		if (valid) {
-			memcpy(r->line + j, ",\"event\":", 9);
-			j += 9;
+			o += put_str(o, ",\"event\":");
+			memcpy(o, rec->value, rec->len);
 			/* a valid JSON value: raw newlines in it can only be whitespace */
-			for (i = 0; i < rec->len; i++)
-				r->line[j++] = rec->value[i] == '\n' || rec->value[i] == '\r'
-				                   ? ' '
-				                   : rec->value[i];
+			for (char *nl = o;
+			     (nl = memchr(nl, '\n', rec->len - (size_t)(nl - o))) != NULL;)
+				*nl = ' ';
+			for (char *cr = o;
+			     (cr = memchr(cr, '\r', rec->len - (size_t)(cr - o))) != NULL;)
+				*cr = ' ';
+			o += rec->len;
 		} else {
-			memcpy(r->line + j, ",\"invalid\":\"", 12);
-			j += 12;
-			j += put_json_text(r->line + j, rec->value ? rec->value : "",
+			o += put_str(o, ",\"invalid\":\"");
+			o += put_json_text(o, rec->value ? rec->value : "",
 			                   rec->value ? rec->len : 0);
-			r->line[j++] = '"';
+			*o++ = '"';
 		}
-		r->line[j++] = '}';
+		*o++ = '}';
 	}
-	r->line[j++] = '\n';
-	fwrite(r->line, 1, j, r->out);
+	*o++ = '\n';
+	r->len = (size_t)(o - r->line);
+	if (r->len >= OUT_FLUSH)
+		out_flush(r);
 	r->written++;
 	return 0;
 }
@@ -427,6 +366,7 @@ static void on_progress(void *ctx, int64_t done, int64_t total)
 
 static void on_flush(void *ctx)
 {
+	out_flush(ctx);
 	fflush(((replay *)ctx)->out);
 }
 
@@ -568,9 +508,12 @@ static int cmd_read(int argc, char **argv)
 		fputs("topic,partition,offset,timestamp,key,id,type,county,event\n", r.out);
 	cfg.progress = on_progress;
 	cfg.flush = on_flush;
+	cfg.headers =
+	    r.csv || r.ntypes > 0 || r.county != NULL; /* NDJSON carries them in the event */
 	replay_on_signals();
 	hc_err_clear(&err);
 	rc = bus_read(&cfg, on_record, &r, &stop_flag, &pos, &npos, &err);
+	out_flush(&r);
 	if (fclose(r.out) != 0 && rc == 0)
 		rc = hc_err_set(&err, HC_ERR_FATAL, "could not write the output");
 	free(r.line);

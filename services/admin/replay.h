@@ -10,9 +10,6 @@
 /* ISO 8601 with a zone ("Z" or +hh:mm) or @EPOCH_MS, in microseconds; -1 when bad. */
 int64_t replay_parse_us(const char *s);
 
-/* 1 when buf[0..n) is exactly one JSON value. */
-int replay_json_valid(const char *buf, size_t n);
-
 /* Brokers and prefix from the environment, no range limits. */
 void replay_base_config(bus_reader_config *cfg);
 

@@ -215,6 +215,7 @@ int replay_as_of(int argc, char **argv)
 	cfg.topics = topics;
 	cfg.ntopics = 1;
 	cfg.key = a.n == 1 ? a.q[0].key : NULL;
+	cfg.headers = 1;
 	replay_on_signals();
 	hc_err_clear(&err);
 	rc = bus_read(&cfg, on_code, &a, replay_stop_flag(), &pos, &npos, &err);

@@ -101,5 +101,27 @@ TEST(event_data_tolerates_new_fields)
 	}
 }
 
+/* The validity scan hc-replay copies records with. */
+TEST(json_scan)
+{
+	static const char *const good[] = {
+	    "{}",
+	    " [ ] ",
+	    "0",
+	    "-0.5e+10",
+	    "\"\\u00e9\\n\"",
+	    "{\"a\":[1,{\"b\":null}],\"c\":true}",
+	    "{\"long string, more than eight bytes\":\"\xe5\xbc\xa0*\"}"};
+	static const char *const bad[] = {"",     "{",           "{\"a\":1,}",   "[1 2]",  "01",
+	                                  "1.",   "\"\\u00k9\"", "\"\\x\"",      "{a:1}",  "nul",
+	                                  "[1]]", "\"a\nb\"",    "not an event", "{\"a\"}"};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		CHECK(jspec_json_valid(good[i], strlen(good[i])) == 1);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(jspec_json_valid(bad[i], strlen(bad[i])) == 0);
+	CHECK(jspec_json_valid("\"a\0\"", 4) == 0); /* a raw NUL in a string */
+}
+
 UNIT_MAIN(T(valid_bodies), T(each_failure_names_its_field), T(embedded_nul_is_refused),
-          T(event_data_tolerates_new_fields))
+          T(event_data_tolerates_new_fields), T(json_scan))
