@@ -401,6 +401,8 @@ void replay_on_signals(void)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
+	sa.sa_flags =
+	    SA_RESTART; /* a write blocked on a slow reader completes; the loop then stops */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 }

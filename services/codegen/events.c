@@ -89,7 +89,7 @@ static int write_version(db_conn *tx, const next_code *n, json_t *cur, int pass,
 		    tx, TOPIC_CODE, n->person_key, n->county_code, TYPE_CODE_CHANGED,
 		    CODEGEN_EVENT_SOURCE, n->person_key,
 		    json_pack(
-		        "{s:s, s:s, s:s, s:O, s:O, s:O?, s:O, s:O, s:O, s:O, s:O, s:O, s:O}",
+		        "{s:s, s:s, s:s, s:O, s:O, s:O*, s:O, s:O, s:O, s:O, s:O, s:O, s:O}",
 		        "person_key", n->person_key, "masked_name", n->masked_name, "county_code",
 		        n->county_code, "version", json_object_get(v, "version"), "colour",
 		        json_object_get(v, "colour"), "previous_colour",

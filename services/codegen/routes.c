@@ -54,7 +54,7 @@ json_t *codegen_scan_event(const char *scan_id, const char *key, const char *che
                            const json_t *code, int fever, const char *result, const char *reason,
                            const char *scanned_at)
 {
-	return json_pack("{s:s, s:s, s:s, s:O?, s:O?, s:b, s:s, s:s?, s:O?, s:s}", "scan_id",
+	return json_pack("{s:s, s:s, s:s, s:O?, s:O*, s:b, s:s, s:s?, s:O?, s:s}", "scan_id",
 	                 scan_id, "person_key", key, "checkpoint_id", checkpoint_id, "county_code",
 	                 json_object_get(code, "county_code"), "colour",
 	                 json_object_get(code, "colour"), "fever", fever, "result", result,

@@ -1,9 +1,10 @@
 /*
- * bare_verify PORT: the baseline of the verification benchmark, a bare
- * libmicrohttpd server (two threads, epoll) whose only handler does one
- * ES256 verification of a token per request (token_verify: base45, CBOR,
- * signature) and answers 200.  It measures what the machine allows for the
- * cryptography and HTTP alone.
+ * bare_verify PORT [hello]: the baselines of the verification and code
+ * display benchmarks, a bare libmicrohttpd server (two threads, epoll)
+ * whose only handler does one ES256 verification of a token per request
+ * (token_verify: base45, CBOR, signature) and answers 200; with `hello`, it
+ * answers "hello" and does nothing else.  It measures what the machine
+ * allows for the cryptography and HTTP alone, or for HTTP alone.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 
 static token_key keys[1];
 static char *token;
+static int hello;
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *data,
@@ -37,6 +39,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		*size = 0;
 		return MHD_YES;
 	}
+	if (hello) {
+		r = MHD_create_response_from_buffer(5, "hello", MHD_RESPMEM_PERSISTENT);
+		ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
 	ok = token_verify(token, keys, 1, (int64_t)time(NULL), NULL, NULL) == TOKEN_OK;
 	r = MHD_create_response_from_buffer(ok ? 2 : 3, ok ? "ok" : "bad", MHD_RESPMEM_PERSISTENT);
 	ret = MHD_queue_response(c, ok ? MHD_HTTP_OK : MHD_HTTP_INTERNAL_SERVER_ERROR, r);
@@ -53,8 +61,10 @@ int main(int argc, char **argv)
 	sigset_t set;
 	int sig;
 
-	if (argc != 2 || key == NULL || token_kid(key, keys[0].kid) != 0)
+	if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "hello") != 0) || key == NULL ||
+	    token_kid(key, keys[0].kid) != 0)
 		return 2;
+	hello = argc == 3;
 	keys[0].pkey = key;
 	claims.exp = claims.iat + 86400;
 	strcpy(claims.issuer, "HC");

@@ -99,8 +99,6 @@ first=$(sql "SELECT extract(epoch FROM min(submitted_at)) FROM intake.employer_a
 last=$(sql "SELECT extract(epoch FROM max(received_at)) FROM review.queue_items WHERE employer_name = 'bench-write'")
 e2e_rate=$(awk -v n="$posted" -v a="$first" -v b="$last" 'BEGIN {printf "%.0f", n / (b - a)}')
 note "$posted applications; queue complete ${drain_s}s after the load ended; end-to-end $e2e_rate/s"
-rss() { awk '/VmHWM/ {print $2}' "/proc/$(cat "$HC_TEST_TMP/$1.pid")/status"; }
-mem="gateway $(($(rss gateway) / 1024)) MiB, intake $(($(rss intake) / 1024)) MiB, review $(($(rss review) / 1024)) MiB"
 fi
 
 note "verification: a bare libmicrohttpd handler doing one ES256 verify per request, then"
@@ -132,6 +130,28 @@ note "$open_loop"
 ol() { tr ' ' '\n' <<<"$open_loop" | sed -n "s/^$1=//p"; }
 verified=$(sql "SELECT count(*) FROM codegen.scans WHERE person_key = '$code_key'")
 hc_stop_pid "$HC_TEST_TMP/bare_verify.pid" bare_verify 5
+
+note "code display: a bare libmicrohttpd hello, then GET a person's current QR (PNG, a fresh token"
+note "each time) through the gateway, closed loop, then open loop at half its saturation"
+gw_quota bench-partner 1000000 1000000
+"$HC_BUILD/tests/bare_verify" 28091 hello &
+echo $! >"$HC_TEST_TMP/bare_hello.pid"
+wait_for "the bare hello server" 10 curl -fsS -o /dev/null http://127.0.0.1:28091/
+bench hello_bare http://127.0.0.1:28091/
+bench qr_gateway "$GATEWAY/v1/codes/$code_key/qr.png" -H "Authorization: Bearer $PARTNER"
+hc_stop_pid "$HC_TEST_TMP/bare_hello.pid" bare_hello 5
+qr_half=$(awk -v r="$(awk -F'\t' '$1 == "qr_gateway" {print $2}' "$results")" 'BEGIN {printf "%d", r / 2}')
+"$HC_BUILD/tests/hc-load" -r "$qr_half" -d "$DUR" -c "$CONNS" \
+	-H "Authorization: Bearer $PARTNER" "$GATEWAY/v1/codes/$code_key/qr.png" >"$HC_TEST_TMP/load-qr.txt" ||
+	fail "hc-load failed"
+qr_loop=$(cat "$HC_TEST_TMP/load-qr.txt")
+note "$qr_loop"
+qol() { tr ' ' '\n' <<<"$qr_loop" | sed -n "s/^$1=//p"; }
+rss() { awk '/VmHWM/ {print $2}' "/proc/$(cat "$HC_TEST_TMP/$1.pid")/status"; }
+mem=""
+for s in gateway intake review matching codegen; do
+	[ -s "$HC_TEST_TMP/$s.pid" ] && mem+="${mem:+, }$s $(($(rss $s) / 1024)) MiB"
+done
 if [ -n "${BENCH_ONLY:-}" ]; then
 	cat "$results"
 	exit 0
@@ -160,6 +180,8 @@ measured in the same run; absolute numbers move with the machine's other load.
 | bare libmicrohttpd, one ES256 verify per request | itself | $(val verify_bare 2) | 1.00 | $(val verify_bare 3) | $(val verify_bare 4) |
 | POST /v1/verifications, codegen direct (online check, scan recorded) | bare verify | $(val verify_direct 2) | $(ratio "$(val verify_direct 2)" "$(val verify_bare 2)") | $(val verify_direct 3) | $(val verify_direct 4) |
 | POST /v1/verifications through the gateway (online check, scan recorded) | bare verify | $(val verify_gateway 2) | $(ratio "$(val verify_gateway 2)" "$(val verify_bare 2)") | $(val verify_gateway 3) | $(val verify_gateway 4) |
+| bare libmicrohttpd hello | itself | $(val hello_bare 2) | 1.00 | $(val hello_bare 3) | $(val hello_bare 4) |
+| GET a person's current QR (PNG, fresh token) through the gateway | bare hello | $(val qr_gateway 2) | $(ratio "$(val qr_gateway 2)" "$(val hello_bare 2)") | $(val qr_gateway 3) | $(val qr_gateway 4) |
 
 End to end: $posted applications posted during the two write runs reached review's queue at
 $e2e_rate/s on average (first submission to last queue insert), and the queue was complete
@@ -175,6 +197,11 @@ request of every run (each also published on Kafka). The aim is 0.6x the bare ba
 under 10 ms at half saturation. Each verification is recorded before it is answered: its scan and
 outbox row are group-committed with the others waiting (services/codegen/verify.c) and relayed
 to Kafka, which puts it nearer a POST than a read.
+Code display at half of its own saturation, open loop (\`hc-load -r $qr_half -d $DUR -c $CONNS\`):
+$(qol rate) req/s achieved, p50 $(qol p50) ms, p90 $(qol p90) ms, p99 $(qol p99) ms, max $(qol max) ms;
+$(qol ok) answered 2xx, $(qol non2xx) other, $(qol errors) errors. The aim is 0.5x the bare hello and
+a p99 under 10 ms at half saturation. Each answer signs a fresh token (ES256) and renders its QR
+as PNG; the gateway checks the caller and forwards to codegen.
 Non-2xx answers during the runs: $(awk -F'\t' '{s += $5} END {print s}' "$results").
 
 Reproduce: \`make bench\` (BENCH_SECONDS and BENCH_CONNECTIONS change the duration and connections).
