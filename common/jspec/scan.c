@@ -48,6 +48,30 @@ static size_t plain_run(const char *buf, size_t i, size_t n)
 	return i;
 }
 
+/*
+ * From the opening quote at i: the index just past the closing quote, or 0
+ * when the string is not valid (a control character, a bad escape, no end).
+ */
+static size_t string_end(const char *buf, size_t i, size_t n)
+{
+	for (i++;;) {
+		i = plain_run(buf, i, n);
+		if (i == n)
+			return 0;
+		if (buf[i] == '"')
+			return i + 1;
+		if (buf[i] != '\\' || ++i == n || buf[i] == '\0' ||
+		    strchr("\"\\/bfnrtu", buf[i]) == NULL)
+			return 0; /* a control character, or a bad escape */
+		if (buf[i] == 'u') {
+			if (n - i < 5 || !hex4(buf + i + 1))
+				return 0;
+			i += 4;
+		}
+		i++;
+	}
+}
+
 int jspec_json_valid(const char *buf, size_t n)
 {
 	char stack[2048]; /* '{' or '[' per open container */
@@ -153,24 +177,9 @@ int jspec_json_valid(const char *buf, size_t n)
 		return 0;
 	key:
 		/* a member name, then ':' and a value */
-		i++;
-		for (;;) {
-			i = plain_run(buf, i, n);
-			if (i == n || buf[i] == '"')
-				break;
-			if (buf[i] != '\\' || ++i == n || buf[i] == '\0' ||
-			    strchr("\"\\/bfnrtu", buf[i]) == NULL)
-				return 0; /* a control character, or a bad escape */
-			if (buf[i] == 'u') {
-				if (n - i < 5 || !hex4(buf + i + 1))
-					return 0;
-				i += 4;
-			}
-			i++;
-		}
-		if (i == n)
+		i = string_end(buf, i, n);
+		if (i == 0)
 			return 0;
-		i++;
 		WS();
 		if (i == n || buf[i] != ':')
 			return 0;
@@ -178,24 +187,9 @@ int jspec_json_valid(const char *buf, size_t n)
 		want_value = 1;
 		continue;
 	string:
-		i++;
-		for (;;) {
-			i = plain_run(buf, i, n);
-			if (i == n || buf[i] == '"')
-				break;
-			if (buf[i] != '\\' || ++i == n || buf[i] == '\0' ||
-			    strchr("\"\\/bfnrtu", buf[i]) == NULL)
-				return 0; /* a control character, or a bad escape */
-			if (buf[i] == 'u') {
-				if (n - i < 5 || !hex4(buf + i + 1))
-					return 0;
-				i += 4;
-			}
-			i++;
-		}
-		if (i == n)
+		i = string_end(buf, i, n);
+		if (i == 0)
 			return 0;
-		i++;
 		want_value = 0;
 		goto after;
 	}

@@ -5,12 +5,14 @@
  * The command streams a CSV (header line naming the columns) or NDJSON file
  * of any size: records are parsed one at a time, ID numbers turned into
  * person keys at once, and stored MATCHING_BATCH_MAX per transaction with
- * the re-assessments they cause.  An invalid line is reported (line number
+ * the re-assessments they cause, by a writer thread while the next batch is
+ * read.  An invalid line is reported (line number
  * and field, never its content) and skipped; the exit status is then 1.
  * Importing the same file again inserts nothing (records are unique per
  * source and record id).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,15 +179,93 @@ static int flush(db_conn *conn, json_t *rows, long *inserted, long *reassessed, 
 	return rc;
 }
 
+/*
+ * The writer of an import: batches are parsed on the calling thread and
+ * stored by this one, on the command's connection, so that reading and
+ * checking the next batch overlaps the database storing the last one.  At
+ * most two batches wait; they are stored in file order.
+ */
+typedef struct import_writer {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	db_conn *conn;
+	json_t *queue[2];
+	long first_line[2]; /* of each waiting batch, for the report */
+	size_t n;
+	int done, rc;
+	long failed_line;
+	long inserted, reassessed;
+	hc_err err;
+} import_writer;
+
+static void *writer_main(void *arg)
+{
+	import_writer *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		json_t *rows;
+		long line;
+		int rc;
+
+		while (w->n == 0 && !w->done)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->n == 0)
+			break;
+		rows = w->queue[0];
+		line = w->first_line[0];
+		pthread_mutex_unlock(&w->mu);
+		rc = w->rc == 0 ? flush(w->conn, rows, &w->inserted, &w->reassessed, &w->err) : 0;
+		json_decref(rows);
+		pthread_mutex_lock(&w->mu);
+		if (rc != 0 && w->rc == 0) {
+			w->rc = rc;
+			w->failed_line = line;
+		}
+		w->queue[0] = w->queue[1];
+		w->first_line[0] = w->first_line[1];
+		w->n--;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Hands a batch to the writer (waiting while two wait); returns the writer's error so far. */
+static int writer_push(import_writer *w, json_t *rows, long first_line)
+{
+	int rc;
+
+	pthread_mutex_lock(&w->mu);
+	while (w->n == 2 && w->rc == 0)
+		pthread_cond_wait(&w->cv, &w->mu);
+	rc = w->rc;
+	if (rc == 0) {
+		w->queue[w->n] = rows;
+		w->first_line[w->n] = first_line;
+		w->n++;
+		pthread_cond_broadcast(&w->cv);
+	} else {
+		json_decref(rows);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
 static int import_file(db_conn *conn, const char *path, int csv, const unsigned char secret[32],
                        long *inserted, long *reassessed, long *rejected)
 {
+	import_writer w = {
+	    .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .conn = conn};
 	reader r = {0};
 	json_t *rows = json_array(), *rec;
+	long first = 0;
 	hc_err err;
 	int bad, rc = 0;
 
 	hc_err_clear(&err);
+	hc_err_clear(&w.err);
 	r.f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	r.csv = csv;
 	if (r.f == NULL) {
@@ -193,6 +273,8 @@ static int import_file(db_conn *conn, const char *path, int csv, const unsigned 
 		json_decref(rows);
 		return 1;
 	}
+	if (pthread_create(&w.thread, NULL, writer_main, &w) != 0)
+		abort();
 	while (rc == 0 && (rec = next_record(&r, &bad)) != NULL) {
 		json_t *row = NULL;
 		char where[32];
@@ -204,23 +286,34 @@ static int import_file(db_conn *conn, const char *path, int csv, const unsigned 
 			fprintf(stderr, "hc-matching: %s: %s: %s\n", path, where, err.msg);
 		if (row == NULL)
 			(*rejected)++;
-		else
-			json_array_append_new(rows, row);
+		else if (json_array_append_new(rows, row) == 0 && json_array_size(rows) == 1)
+			first = r.line;
 		json_decref(rec);
-		if (json_array_size(rows) >= MATCHING_BATCH_MAX)
-			rc = flush(conn, rows, inserted, reassessed, &err);
+		if (json_array_size(rows) >= MATCHING_BATCH_MAX) {
+			rc = writer_push(&w, rows, first);
+			rows = json_array();
+		}
 	}
-	if (rc == 0)
-		rc = flush(conn, rows, inserted, reassessed, &err);
-	if (rc != 0)
-		fprintf(stderr, "hc-matching: %s: stopped at line %ld: %s\n", path, r.line,
-		        err.msg);
+	if (rc == 0 && json_array_size(rows) > 0) {
+		(void)writer_push(&w, rows, first);
+		rows = NULL;
+	}
+	json_decref(rows);
+	pthread_mutex_lock(&w.mu);
+	w.done = 1;
+	pthread_cond_broadcast(&w.cv);
+	pthread_mutex_unlock(&w.mu);
+	pthread_join(w.thread, NULL);
+	*inserted += w.inserted;
+	*reassessed += w.reassessed;
+	if (w.rc != 0)
+		fprintf(stderr, "hc-matching: %s: stopped at the batch from line %ld: %s\n", path,
+		        w.failed_line, w.err.msg);
 	if (r.f != stdin)
 		fclose(r.f);
 	free(r.buf);
 	json_decref(r.header);
-	json_decref(rows);
-	return rc != 0;
+	return w.rc != 0;
 }
 
 static int ends_with(const char *s, const char *suffix)

@@ -183,7 +183,9 @@ sql "WITH p AS (SELECT person_key, min(created_at) f, max(created_at) l FROM cod
 assert_eq "$(wc -l <"$HC_TEST_TMP/queries.txt")" 1000 "queries"
 while read -r k at; do printf '%s\t%s\n' "$k" "$at"; done <"$HC_TEST_TMP/queries.txt" >"$HC_TEST_TMP/queries.tsv"
 sql "CREATE TABLE IF NOT EXISTS public.rp_queries_$HC_TEST_RUN (person_key text, at text, n serial)"
-deploy/local/pg.sh psql "$HC_PG_DATABASE" -c "\\copy public.rp_queries_$HC_TEST_RUN (person_key, at) FROM '$HC_TEST_TMP/queries.tsv'" >/dev/null
+# through psql's own stdin: the postgres user need not reach this run's directory
+deploy/local/pg.sh psql "$HC_PG_DATABASE" -c "\\copy public.rp_queries_$HC_TEST_RUN (person_key, at) FROM pstdin" \
+	<"$HC_TEST_TMP/queries.tsv" >/dev/null
 norm='{person_key, at, colour, version, rule_id, rule_version, evidence, decided_by, cause}'
 sql "SELECT json_build_object('person_key', q.person_key, 'at', q.at, 'colour', v.colour, 'version', v.version,
 	        'rule_id', v.rule_id, 'rule_version', v.rule_version, 'evidence', v.evidence, 'decided_by', v.decided_by, 'cause', v.cause)
