@@ -3,9 +3,9 @@
 # session): `hc-matching import` of 1,000,000 reference records (CSV: each
 # line validated, its ID number turned into a person key, rows stored in
 # batches with the re-assessments they cause), against PostgreSQL COPY of
-# the same rows (psql's \\copy, from a file), as stored, into a table with the same columns, constraints
-# and indexes, in the same run.  Appends its section to docs/BENCHMARKS.md
-# (printed only, with BENCH_ONLY=import).
+# the same rows, as stored (psql's \copy from a file), into a table with the
+# same columns, constraints and indexes, in the same run.  Appends its
+# section to docs/BENCHMARKS.md (printed only, with BENCH_ONLY=import).
 . "$(dirname "$0")/../integration/lib.sh"
 
 N=${BENCH_IMPORT_RECORDS:-1000000}
