@@ -29,7 +29,11 @@ static const db_stmt queue_statements[] = {
      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::timestamptz,"
      " $9::timestamptz + make_interval(hours => $10::integer),"
      " to_timestamp($11::double precision / 1000))"
-     " ON CONFLICT (application_id) DO NOTHING",
+     /* the same event twice (a re-publish): the earliest arrival counts, whatever the
+        order a rebuild reads the copies in (the live consumer applies only the first) */
+     " ON CONFLICT (application_id) DO UPDATE SET received_at = EXCLUDED.received_at"
+     " WHERE queue_items.event_id = EXCLUDED.event_id"
+     " AND EXCLUDED.received_at < queue_items.received_at",
      11},
     {"review_proj_decide",
      "UPDATE queue_items SET status = $2, opinion = $3, reviewer = $4,"
@@ -39,7 +43,9 @@ static const db_stmt queue_statements[] = {
      "INSERT INTO corrections (correction_id, event_id, person_key, county_code, reason,"
      " filed_at, received_at) VALUES ($1, $2, $3, $4, $5, $6::timestamptz,"
      " to_timestamp($7::double precision / 1000))"
-     " ON CONFLICT (correction_id) DO NOTHING",
+     " ON CONFLICT (correction_id) DO UPDATE SET received_at = EXCLUDED.received_at"
+     " WHERE corrections.event_id = EXCLUDED.event_id"
+     " AND EXCLUDED.received_at < corrections.received_at",
      7},
     {"review_proj_correction_county",
      "UPDATE corrections SET status = CASE WHEN $2 = 'county_approved' THEN 'pending_city'"
