@@ -25,6 +25,9 @@ typedef struct bus_delivery {
 	char error[160];
 } bus_delivery;
 
+/* Sets one librdkafka property.  Returns 0 or HC_ERR_FATAL naming it. */
+int bus_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, hc_err *err);
+
 /* Writes prefix + topic into out[cap]. */
 void bus_topic_full(const bus *bus, const char *topic, char *out, size_t cap);
 

@@ -34,15 +34,6 @@ typedef struct consumer {
 	time_t fenced_since;
 } consumer;
 
-static int consumer_conf(rd_kafka_conf_t *conf, const char *name, const char *value, hc_err *err)
-{
-	char errstr[256];
-
-	if (rd_kafka_conf_set(conf, name, value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
-		return hc_err_set(err, HC_ERR_FATAL, "could not set kafka %s: %s", name, errstr);
-	return 0;
-}
-
 /* FNV-1a of each distinct subscribed topic, combined so that route order does not matter. */
 static unsigned subscription_fingerprint(const consumer *c)
 {
@@ -73,11 +64,11 @@ static int consumer_open(consumer *c, hc_err *err)
 	int rc = 0;
 
 	snprintf(session, sizeof(session), "%ld", c->cfg->session_timeout_ms);
-	rc = consumer_conf(conf, "bootstrap.servers", c->bus->brokers, err);
+	rc = bus_conf_set(conf, "bootstrap.servers", c->bus->brokers, err);
 	if (rc == 0)
-		rc = consumer_conf(conf, "group.id", c->cfg->group_id, err);
+		rc = bus_conf_set(conf, "group.id", c->cfg->group_id, err);
 	if (rc == 0)
-		rc = consumer_conf(conf, "client.id", c->bus->client_id, err);
+		rc = bus_conf_set(conf, "client.id", c->bus->client_id, err);
 	if (rc == 0 && c->cfg->instance_id != NULL && c->cfg->instance_id[0] != '\0') {
 		/*
 		 * A static member that rejoins with other topics does not make
@@ -91,20 +82,20 @@ static int consumer_open(consumer *c, hc_err *err)
 
 		snprintf(id, sizeof(id), "%.200s-%08x", c->cfg->instance_id,
 		         subscription_fingerprint(c));
-		rc = consumer_conf(conf, "group.instance.id", id, err);
+		rc = bus_conf_set(conf, "group.instance.id", id, err);
 	}
 	if (rc == 0)
-		rc = consumer_conf(conf, "session.timeout.ms", session, err);
+		rc = bus_conf_set(conf, "session.timeout.ms", session, err);
 	if (rc == 0)
-		rc = consumer_conf(conf, "enable.auto.offset.store", "false", err);
+		rc = bus_conf_set(conf, "enable.auto.offset.store", "false", err);
 	if (rc == 0)
-		rc = consumer_conf(conf, "enable.auto.commit", "true", err);
+		rc = bus_conf_set(conf, "enable.auto.commit", "true", err);
 	if (rc == 0)
-		rc = consumer_conf(conf, "auto.commit.interval.ms", "1000", err);
+		rc = bus_conf_set(conf, "auto.commit.interval.ms", "1000", err);
 	if (rc == 0)
-		rc = consumer_conf(conf, "auto.offset.reset", "earliest", err);
+		rc = bus_conf_set(conf, "auto.offset.reset", "earliest", err);
 	if (rc == 0)
-		rc = consumer_conf(conf, "max.poll.interval.ms", "600000", err);
+		rc = bus_conf_set(conf, "max.poll.interval.ms", "600000", err);
 	if (rc != 0) {
 		rd_kafka_conf_destroy(conf);
 		return rc;

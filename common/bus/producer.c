@@ -39,7 +39,7 @@ static void bus_on_error(rd_kafka_t *rk, int code, const char *reason, void *opa
 	log_warn("kafka: %s", reason);
 }
 
-static int bus_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, hc_err *err)
+int bus_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, hc_err *err)
 {
 	char errstr[256];
 

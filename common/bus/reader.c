@@ -16,32 +16,23 @@
 #define READER_TIMEOUT_MS 10000
 #define READER_MAX_PARTS  4096
 
-static int reader_conf(rd_kafka_conf_t *conf, const char *name, const char *value, hc_err *err)
-{
-	char errstr[256];
-
-	if (rd_kafka_conf_set(conf, name, value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
-		return hc_err_set(err, HC_ERR_FATAL, "could not set kafka %s: %s", name, errstr);
-	return 0;
-}
-
 static rd_kafka_t *reader_new(const bus_reader_config *cfg, hc_err *err)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	char errstr[512];
 	rd_kafka_t *rk;
 
-	if (reader_conf(conf, "bootstrap.servers", cfg->brokers, err) != 0 ||
-	    reader_conf(conf, "client.id", "hc-replay", err) != 0 ||
-	    reader_conf(conf, "enable.auto.commit", "false", err) != 0 ||
-	    reader_conf(conf, "enable.auto.offset.store", "false", err) != 0 ||
-	    reader_conf(conf, "enable.partition.eof", "true", err) != 0 ||
-	    reader_conf(conf, "fetch.wait.max.ms", "50", err) != 0 ||
-	    reader_conf(conf, "queued.min.messages", "200000", err) != 0 ||
+	if (bus_conf_set(conf, "bootstrap.servers", cfg->brokers, err) != 0 ||
+	    bus_conf_set(conf, "client.id", "hc-replay", err) != 0 ||
+	    bus_conf_set(conf, "enable.auto.commit", "false", err) != 0 ||
+	    bus_conf_set(conf, "enable.auto.offset.store", "false", err) != 0 ||
+	    bus_conf_set(conf, "enable.partition.eof", "true", err) != 0 ||
+	    bus_conf_set(conf, "fetch.wait.max.ms", "50", err) != 0 ||
+	    bus_conf_set(conf, "queued.min.messages", "200000", err) != 0 ||
 	    /* librdkafka wants a group id even to assign; without the caller's own group the
 	       reader never joins it and never commits to it */
-	    reader_conf(conf, "group.id", cfg->group_id != NULL ? cfg->group_id : "hc-replay",
-	                err) != 0) {
+	    bus_conf_set(conf, "group.id", cfg->group_id != NULL ? cfg->group_id : "hc-replay",
+	                 err) != 0) {
 		rd_kafka_conf_destroy(conf);
 		return NULL;
 	}
