@@ -54,6 +54,7 @@ struct http_req {
 	char *body;
 	size_t body_len;
 	int too_large;
+	size_t received; /* body bytes read, kept or not */
 	struct timespec started;
 	const http_route *route;
 	size_t route_index;
@@ -516,6 +517,27 @@ static http_req *http_req_new(http_server *srv, struct MHD_Connection *conn, con
 	return req;
 }
 
+/* Bytes of an oversized body read and discarded before the refusal is sent anyway. */
+static long http_drain_max(const http_server *srv)
+{
+	return srv->cfg.max_body * 4 > 4 * 1024 * 1024 ? srv->cfg.max_body * 4 : 4 * 1024 * 1024;
+}
+
+static int expects_continue(struct MHD_Connection *conn)
+{
+	const char *e = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+
+	return e != NULL && strcasecmp(e, "100-continue") == 0;
+}
+
+static enum MHD_Result http_refuse_too_large(http_req *req)
+{
+	req->route_index = req->srv->nroutes;
+	http_reply_problem(req, PROBLEM_BODY_TOO_LARGE, NULL, "the body exceeds %ld bytes",
+	                   req->srv->cfg.max_body);
+	return http_queue(req);
+}
+
 static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                        const char *method, const char *version,
                                        const char *upload_data, size_t *upload_data_size,
@@ -533,16 +555,27 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, c
 		*con_cls = req;
 		if (cl != NULL && strtoll(cl, NULL, 10) > srv->cfg.max_body) {
 			req->too_large = 1;
-			req->route_index = srv->nroutes;
-			http_reply_problem(req, PROBLEM_BODY_TOO_LARGE, NULL,
-			                   "the body exceeds %ld bytes", srv->cfg.max_body);
-			return http_queue(req);
+			/*
+			 * A client waiting for 100 Continue, or one announcing more than
+			 * we would drain, is answered now. Any other client is already
+			 * sending: refusing before its body is read would close the
+			 * connection under it (a reset, and the 413 lost), so the body is
+			 * read and discarded and the refusal comes at its end.
+			 */
+			if (expects_continue(conn) || strtoll(cl, NULL, 10) > http_drain_max(srv))
+				return http_refuse_too_large(req);
 		}
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
 		size_t n = *upload_data_size;
 
+		req->received += n;
+		*upload_data_size = 0;
+		if (req->status != 0)
+			return MHD_YES; /* refused already; the rest is discarded */
+		if (req->too_large && req->received > (size_t)http_drain_max(srv))
+			return http_refuse_too_large(req); /* an endless chunked body */
 		if (!req->too_large && req->body_len + n <= (size_t)srv->cfg.max_body) {
 			char *grown = realloc(req->body, req->body_len + n + 1);
 
@@ -555,7 +588,6 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, c
 		} else {
 			req->too_large = 1; /* keep reading, discard, refuse at the end */
 		}
-		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	if (req->suspended)
