@@ -17,6 +17,7 @@
 
 #include <openssl/evp.h>
 
+#include "common/cache/cache.h"
 #include "common/metrics/metrics.h"
 #include "common/svc/svc.h"
 #include "common/upstream/upstream.h"
@@ -69,6 +70,7 @@ typedef struct gateway_app {
 	const gateway_route *routes; /* parallel to http_routes */
 	const http_route *http_routes;
 	upstream_loop *upstream; /* sends forwarded requests (common/upstream) */
+	cache *clients;          /* clients and their keys, as authentication reads them */
 	gateway_quotas quotas;
 	atomic_long inflight; /* requests being forwarded */
 	metric *shed, *shed_priority;

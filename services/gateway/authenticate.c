@@ -28,7 +28,7 @@ static int gateway_unauthenticated(http_req *req, const char *why)
 /* The API key of the Authorization header (local development). */
 static int gateway_key_authenticate(gateway_app *app, http_req *req, gateway_principal *p)
 {
-	char secret[AUTH_SECRET_HEX + 1], hash[65];
+	char secret[AUTH_SECRET_HEX + 1], hash[65], ckey[CACHE_KEY_MAX];
 	gateway_client c;
 	db_conn *conn;
 	hc_err err;
@@ -37,9 +37,18 @@ static int gateway_key_authenticate(gateway_app *app, http_req *req, gateway_pri
 	hc_err_clear(&err);
 	if (auth_key_parse(http_req_header(req, "Authorization"), p->client, secret, &err) != 0)
 		return gateway_unauthenticated(req, err.msg);
-	conn = db_pool_take(app->svc.pool);
-	rc = gateway_store_client_get(conn, p->client, &c, &err);
-	db_pool_give(app->svc.pool, conn);
+	snprintf(ckey, sizeof(ckey), "a:%s", p->client);
+	if (cache_get(app->clients, ckey, &c, sizeof(c)) == (long)sizeof(c)) {
+		rc = 0;
+	} else {
+		uint64_t gen = cache_generation(app->clients);
+
+		conn = db_pool_take(app->svc.pool);
+		rc = gateway_store_client_get(conn, p->client, &c, &err);
+		db_pool_give(app->svc.pool, conn);
+		if (rc == 0)
+			cache_put(app->clients, gen, ckey, &c, sizeof(c));
+	}
 	if (rc == HC_ERR_TRANSIENT || (rc != 0 && rc != HC_ERR_NOT_FOUND)) {
 		http_reply_err(req, &err);
 		return -1;

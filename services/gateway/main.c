@@ -126,7 +126,9 @@ static int gateway_starting(void *app_, hc_err *err)
 	gateway_app *app = app_;
 
 	if (gateway_response_key_load(app, err) != 0 ||
-	    upstream_loop_start(&app->upstream, err) != 0)
+	    upstream_loop_start(&app->upstream, err) != 0 ||
+	    cache_start(&app->clients, "clients", app->svc.cfg.database_url, app->svc.cfg.db_schema,
+	                "hc_gateway_clients", 4096, err) != 0)
 		return HC_ERR_FATAL;
 	return gateway_sender_start(app, err);
 }
@@ -187,6 +189,7 @@ int main(int argc, char **argv)
 	}
 	rc = svc_main(argc, argv, &spec, &app, &app.cfg);
 	upstream_loop_free(app.upstream);
+	cache_free(app.clients);
 	EVP_PKEY_free(app.response_key);
 	upstream_global_cleanup();
 	return rc;

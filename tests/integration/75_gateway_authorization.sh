@@ -77,7 +77,10 @@ for ((i = 0; i < 200; i++)); do
 done >"$HC_TEST_TMP/xt.cfg"
 assert_eq "$(curl -sS --parallel --parallel-max 4 -K "$HC_TEST_TMP/xt.cfg" | sort | uniq -c | xargs)" "200 404" "cross-tenant answers"
 
-note "a revoked key stops working at once"
+note "a revoked key stops working at once, though the gateway keeps its clients in a cache"
+expect 200 - "$P1" GET "/v1/employer-applications/$a"
+hits=$(curl -fsS "$GATEWAY/metrics" | sed -n 's/^hc_cache_hits_total{cache="clients"} //p')
+[ "${hits:-0}" -gt 0 ] || fail "the clients cache answered no lookup (hits: ${hits:-none})"
 HC_DATABASE_URL="$(hc_db_url gateway "$HC_PG_DATABASE")" HC_KAFKA_BROKERS="$HC_KAFKA_BROKERS" \
 	"$HC_BUILD/bin/hc-gateway" client revoke "p1-$HC_TEST_RUN" >/dev/null 2>>"$HC_TEST_TMP/gateway-admin.log"
 expect 401 unauthenticated "$P1" GET "/v1/employer-applications/$a"

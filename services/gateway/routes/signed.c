@@ -35,32 +35,63 @@ static int refuse(http_req *req, enum problem_code code, const char *why)
 	return -1;
 }
 
+/* What authentication keeps of a client's key (a cache entry). */
+typedef struct signed_client {
+	char role[16];
+	char county[8];
+	long quota_rate, quota_burst;
+	char der_hex[400]; /* "" when too long to keep */
+} signed_client;
+
 /* The client's key kid into *key (EVP_PKEY_free), with its principal. */
 static int signed_key(gateway_app *app, http_req *req, const char *client, const char *kid,
                       gateway_principal *p, EVP_PKEY **key)
 {
 	const char *params[2] = {client, kid};
-	db_res *res = NULL;
-	db_conn *conn = db_pool_take(app->svc.pool);
-	hc_err err;
-	int rc;
+	signed_client sc;
+	char ckey[CACHE_KEY_MAX];
 
-	hc_err_clear(&err);
 	*key = NULL;
-	rc = db_run(conn, "gateway_client_key_get", 2, params, &res, &err);
-	db_pool_give(app->svc.pool, conn);
-	if (rc != 0) {
-		http_reply_err(req, &err);
-		return -1;
+	snprintf(ckey, sizeof(ckey), "s:%s/%s", client, kid);
+	if (cache_get(app->clients, ckey, &sc, sizeof(sc)) != (long)sizeof(sc)) {
+		uint64_t gen = cache_generation(app->clients);
+		db_res *res = NULL;
+		db_conn *conn = db_pool_take(app->svc.pool);
+		hc_err err;
+		int rc;
+
+		hc_err_clear(&err);
+		rc = db_run(conn, "gateway_client_key_get", 2, params, &res, &err);
+		db_pool_give(app->svc.pool, conn);
+		if (rc != 0) {
+			http_reply_err(req, &err);
+			return -1;
+		}
+		memset(&sc, 0, sizeof(sc));
+		if (db_res_rows(res) == 1) {
+			snprintf(sc.role, sizeof(sc.role), "%s", db_res_get(res, 0, 0));
+			snprintf(sc.county, sizeof(sc.county), "%s", db_res_get(res, 0, 1));
+			sc.quota_rate = strtol(db_res_get(res, 0, 2), NULL, 10);
+			sc.quota_burst = strtol(db_res_get(res, 0, 3), NULL, 10);
+			if (strlen(db_res_get(res, 0, 4)) < sizeof(sc.der_hex)) {
+				snprintf(sc.der_hex, sizeof(sc.der_hex), "%s",
+				         db_res_get(res, 0, 4));
+				cache_put(app->clients, gen, ckey, &sc, sizeof(sc));
+			} else {
+				*key = token_public_key_hex(
+				    db_res_get(res, 0, 4)); /* too long to keep */
+			}
+		}
+		db_res_free(res);
 	}
-	if (db_res_rows(res) == 1) {
-		*key = token_public_key_hex(db_res_get(res, 0, 4));
-		snprintf(p->role, sizeof(p->role), "%s", db_res_get(res, 0, 0));
-		snprintf(p->county, sizeof(p->county), "%s", db_res_get(res, 0, 1));
-		p->quota_rate = strtol(db_res_get(res, 0, 2), NULL, 10);
-		p->quota_burst = strtol(db_res_get(res, 0, 3), NULL, 10);
+	if (sc.der_hex[0] != '\0')
+		*key = token_public_key_hex(sc.der_hex);
+	if (*key != NULL) {
+		snprintf(p->role, sizeof(p->role), "%s", sc.role);
+		snprintf(p->county, sizeof(p->county), "%s", sc.county);
+		p->quota_rate = sc.quota_rate;
+		p->quota_burst = sc.quota_burst;
 	}
-	db_res_free(res);
 	if (*key == NULL)
 		return refuse(req, PROBLEM_SIGNATURE_KEY_UNKNOWN,
 		              "the keyid names no active key of an active client");
