@@ -6,6 +6,13 @@
  * record went to the dead-letter topic), so a crash at any point redelivers
  * the record and processed_events turns the redelivery into a no-op.
  *
+ * Records already fetched are applied together: up to CONSUMER_BATCH_MAX of
+ * them in one transaction (one commit, one WAL flush, instead of one each),
+ * their offsets stored after it commits.  Anything unusual in a batch (a
+ * record that does not decode, a handler's failure, a failed commit) rolls
+ * the whole batch back and its records are handled again one at a time, each
+ * in its own transaction, exactly as a batch of one.
+ *
  * Failures are classified as librdkafka's examples teach: a transient one
  * (database down, broker unreachable for the dead-letter write) rolls back,
  * waits with backoff and seeks back to the record; a permanent one
@@ -22,6 +29,8 @@
 #include "common/log/log.h"
 #include "common/metrics/metrics.h"
 
+#define CONSUMER_BATCH_MAX 64
+
 typedef struct consumer {
 	bus *bus;
 	rd_kafka_t *rk;
@@ -29,7 +38,7 @@ typedef struct consumer {
 	const bus_consumer_config *cfg;
 	void *ctx;
 	volatile sig_atomic_t *stop;
-	metric *processed, *duplicates, *dead, *retries, *skipped;
+	metric *processed, *duplicates, *dead, *retries, *skipped, *batches;
 	int fenced; /* fencings since fenced_since (consumer_refence) */
 	time_t fenced_since;
 } consumer;
@@ -308,6 +317,117 @@ done:
 	return rc;
 }
 
+/* Rewinds every partition of b[from..n) to its first record there. */
+static void consumer_seek_back_from(consumer *c, rd_kafka_message_t **b, size_t from, size_t n)
+{
+	size_t i, j;
+
+	for (i = from; i < n; i++) {
+		for (j = from; j < i; j++)
+			if (b[j]->rkt == b[i]->rkt && b[j]->partition == b[i]->partition)
+				break;
+		if (j == i)
+			consumer_seek_back(c, b[i]);
+	}
+}
+
+/*
+ * Applies b[0..n) in one transaction and stores their offsets.  Returns 0,
+ * or -1 with everything rolled back and nothing stored, for the records to
+ * be handled one at a time.
+ */
+static int consumer_apply_batch(consumer *c, rd_kafka_message_t **b, size_t n)
+{
+	long applied = 0, duplicates = 0, skipped = 0;
+	hc_err err;
+	size_t i;
+
+	hc_err_clear(&err);
+	if (db_ensure(c->conn, &err) != 0 || db_tx_begin(c->conn, &err) != 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const rd_kafka_message_t *m = b[i];
+		const bus_route *route;
+		cloudevent ev;
+		int rc;
+
+		if (cloudevent_decode(&ev, m->payload, m->len, &err) != 0)
+			goto fallback; /* a dead letter: the single path writes it */
+		ev.log_ms = (long long)rd_kafka_message_timestamp(m, NULL);
+		if (ev.traceparent[0] != '\0') {
+			char trace[33];
+
+			traceparent_trace_id(ev.traceparent, trace);
+			log_trace_set(trace);
+		}
+		route = consumer_route(c, rd_kafka_topic_name(m->rkt), ev.type);
+		rc = route == NULL ? 0 : route->wants != NULL ? route->wants(&ev, &err) : 1;
+		if (rc == 1) {
+			char part[16], off[24];
+			const char *params[5] = {c->cfg->name, ev.id, rd_kafka_topic_name(m->rkt),
+			                         part, off};
+			db_res *res = NULL;
+
+			snprintf(part, sizeof(part), "%d", (int)m->partition);
+			snprintf(off, sizeof(off), "%lld", (long long)m->offset);
+			rc = db_run(c->conn, "bus_processed_insert", 5, params, &res, &err);
+			if (rc == 0 && db_res_affected(res) == 0) {
+				duplicates++;
+			} else if (rc == 0) {
+				rc = route->fn(c->ctx, c->conn, &ev, &err);
+				applied++;
+			}
+			db_res_free(res);
+		} else if (rc == 0) {
+			skipped++;
+		}
+		cloudevent_cleanup(&ev);
+		log_trace_set(NULL);
+		if (rc != 0)
+			goto fallback;
+	}
+	if (db_tx_commit(c->conn, &err) != 0)
+		goto fallback;
+	for (i = 0; i < n; i++)
+		consumer_store(c, b[i]);
+	metrics_add(c->processed, applied);
+	metrics_add(c->duplicates, duplicates);
+	metrics_add(c->skipped, skipped);
+	metrics_add(c->batches, 1);
+	return 0;
+fallback:
+	log_trace_set(NULL);
+	db_tx_rollback(c->conn);
+	log_debug("consumer %s: a batch of %zu records goes one by one (%s)", c->cfg->name, n,
+	          err.msg);
+	return -1;
+}
+
+/*
+ * Handles b[0..n): as one batch when it can, else one record at a time.
+ * Returns 0; HC_ERR_TRANSIENT when a record must be retried (its partition,
+ * and every other partition with records left, rewound to them); or
+ * HC_ERR_FATAL.
+ */
+static int consumer_handle_all(consumer *c, rd_kafka_message_t **b, size_t n)
+{
+	size_t i;
+
+	if (n > 1 && consumer_apply_batch(c, b, n) == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		int rc = consumer_handle(c, b[i]);
+
+		if (rc == HC_ERR_FATAL)
+			return rc;
+		if (rc != 0) {
+			consumer_seek_back_from(c, b, i, n);
+			return HC_ERR_TRANSIENT;
+		}
+	}
+	return 0;
+}
+
 /*
  * A static member fenced by its own instance id: after a broker restart the
  * coordinator may give the rejoining member a new member id while a commit
@@ -343,10 +463,35 @@ static int consumer_refence(consumer *c, const char *why, hc_err *err)
 	return rc;
 }
 
+/*
+ * An error event of the poll (m, destroyed here): a fatal error stops the
+ * consumer (HC_ERR_FATAL, err set) unless it is a static member fenced by
+ * itself, which gets a new handle; anything else is logged.  Returns 0 or
+ * HC_ERR_FATAL.
+ */
+static int consumer_on_error(consumer *c, rd_kafka_message_t *m, hc_err *err)
+{
+	if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+		char buf[256];
+		rd_kafka_resp_err_t why = rd_kafka_fatal_error(c->rk, buf, sizeof(buf));
+
+		rd_kafka_message_destroy(m);
+		if (why == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID &&
+		    consumer_refence(c, buf, err) == 0)
+			return 0; /* a new handle, the same static member */
+		return hc_err_set(err, HC_ERR_FATAL, "kafka consumer fatal error: %s", buf);
+	}
+	if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+		log_warn("kafka consumer: %s", rd_kafka_message_errstr(m));
+	rd_kafka_message_destroy(m);
+	return 0;
+}
+
 int bus_consumer_run(bus *b, db_conn *conn, const bus_consumer_config *cfg, void *ctx,
                      volatile sig_atomic_t *stop, hc_err *err)
 {
 	consumer c = {.bus = b, .conn = conn, .cfg = cfg, .ctx = ctx, .stop = stop};
+	hc_err_clear(err);
 	char labels[96];
 	long backoff = 100;
 	int rc;
@@ -362,6 +507,8 @@ int bus_consumer_run(bus *b, db_conn *conn, const bus_consumer_config *cfg, void
 	    metrics_counter("hc_consumer_retries_total", labels, "Transient failures retried");
 	c.skipped = metrics_counter("hc_consumer_skipped_total", labels,
 	                            "Events of types not handled, or not wanted (no effect)");
+	c.batches = metrics_counter("hc_consumer_batches_total", labels,
+	                            "Batches of records applied in one transaction");
 	rc = consumer_open(&c, err);
 	if (rc != 0) {
 		if (c.rk != NULL)
@@ -370,48 +517,36 @@ int bus_consumer_run(bus *b, db_conn *conn, const bus_consumer_config *cfg, void
 	}
 	log_info("consumer %s running in group %s", cfg->name, cfg->group_id);
 	while (!*stop) {
-		rd_kafka_message_t *m = rd_kafka_consumer_poll(c.rk, 200);
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(c.rk, 200),
+		                   *batch[CONSUMER_BATCH_MAX];
+		size_t n = 0, i;
 
-		if (m == NULL)
-			continue;
-		if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-			if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
-				char buf[256];
-				rd_kafka_resp_err_t why =
-				    rd_kafka_fatal_error(c.rk, buf, sizeof(buf));
-
-				rd_kafka_message_destroy(m);
-				if (why == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID &&
-				    consumer_refence(&c, buf, err) == 0)
-					continue; /* a new handle, the same static member */
-				rc = hc_err_set(err, HC_ERR_FATAL, "kafka consumer fatal error: %s",
-				                buf);
-				break;
-			}
-			if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-				log_warn("kafka consumer: %s", rd_kafka_message_errstr(m));
-			rd_kafka_message_destroy(m);
-			continue;
+		/* a record, with whatever else is fetched already, up to a batch */
+		while (m != NULL && m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			batch[n++] = m;
+			m = n < CONSUMER_BATCH_MAX ? rd_kafka_consumer_poll(c.rk, 0) : NULL;
 		}
-		rc = consumer_handle(&c, m);
+		rc = n > 0 ? consumer_handle_all(&c, batch, n) : 0;
+		for (i = 0; i < n; i++)
+			rd_kafka_message_destroy(batch[i]);
+		if (m != NULL && consumer_on_error(&c, m, err) == HC_ERR_FATAL)
+			rc = HC_ERR_FATAL; /* an error event ended the batch */
 		if (rc == HC_ERR_FATAL) {
-			rd_kafka_message_destroy(m);
-			hc_err_set(err, HC_ERR_FATAL, "consumer %s stopped on a fatal error",
-			           cfg->name);
+			if (err->kind == 0)
+				hc_err_set(err, HC_ERR_FATAL,
+				           "consumer %s stopped on a fatal error", cfg->name);
 			break;
 		}
 		if (rc != 0) {
 			rc = 0;
 			metrics_add(c.retries, 1);
-			consumer_seek_back(&c, m);
-			rd_kafka_message_destroy(m);
 			for (long slept = 0; slept < backoff && !*stop; slept += 50)
 				usleep(50 * 1000);
 			backoff = backoff < 5000 ? backoff * 2 : 5000;
 			continue;
 		}
-		backoff = 100;
-		rd_kafka_message_destroy(m);
+		if (n > 0)
+			backoff = 100;
 	}
 	if (c.rk != NULL) {
 		rd_kafka_consumer_close(c.rk);
