@@ -71,6 +71,23 @@ const db_stmt gateway_statements[] = {
      " WHERE p.person_key = $1 AND s.deleted_at IS NULL AND $3 = ANY (s.events)"
      " ON CONFLICT DO NOTHING",
      4},
+    /* a partner event of a person no client is linked to yet, kept for the link */
+    {"gateway_pending_add",
+     "INSERT INTO partner_events_pending (event_id, person_key, event_type, payload)"
+     " SELECT $2, $1, $3, $4"
+     " WHERE NOT EXISTS (SELECT 1 FROM person_clients WHERE person_key = $1)"
+     " ON CONFLICT DO NOTHING",
+     4},
+    /* the link arrived ($1 person, $2 client): what waited goes to the client's subscriptions */
+    {"gateway_pending_deliver",
+     "INSERT INTO webhook_deliveries (subscription_id, event_id, event_type, payload)"
+     " SELECT s.id, e.event_id, e.event_type, e.payload FROM partner_events_pending e"
+     " JOIN webhook_subscriptions s ON s.client = $2"
+     " WHERE e.person_key = $1 AND s.deleted_at IS NULL AND e.event_type = ANY (s.events)"
+     " ON CONFLICT DO NOTHING",
+     2},
+    {"gateway_pending_prune",
+     "DELETE FROM partner_events_pending WHERE received_at < now() - interval '1 hour'", 0},
     /* one delivery per subscription of the client that submitted the application */
     {"gateway_deliveries_add_application",
      "INSERT INTO webhook_deliveries (subscription_id, event_id, event_type, payload)"

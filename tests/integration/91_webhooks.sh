@@ -81,6 +81,33 @@ assert_eq "$STATUS" 200 "the county approves"
 wait_for "the decision delivered to A" 30 bash -c "jq -r 'select(.type == \"hc.review.employer-application.decided.v1\" and .status == 200) | .application_id' '$HC_TEST_TMP/hook-a.log' | grep -qx '$app'"
 assert_eq "$(jq -r 'select(.type == "hc.review.employer-application.decided.v1") | .application_id' "$HC_TEST_TMP/hook-b.log" | wc -l)" 0 "B hears nothing of it"
 
+note "a code change read before the declaration that links its person to A still reaches A"
+# The two come on different topics, so the gateway may read them in either order; force the
+# unlucky one: the code change first, then (once it waits in the gateway) the declaration.
+late_key=$(printf 'late-%s' "$HC_TEST_RUN" | sha256sum | cut -c1-64)
+now=$(date -u +%Y-%m-%dT%H:%M:%S.000000Z)
+late_event=$(cat /proc/sys/kernel/random/uuid)
+jq -nc --arg k "$late_key" --arg id "$late_event" --arg t "$now" --arg a "$(cat /proc/sys/kernel/random/uuid)" \
+	'{specversion: "1.0", id: $id, type: "hc.codegen.code.changed.v1", source: "/hc/codegen", subject: $k, time: $t,
+	  datacontenttype: "application/json",
+	  data: {person_key: $k, masked_name: "张*", county_code: "420102", version: 1, colour: "green", pass: false,
+	         rule_id: "no-risk", rule_version: 1, decided_by: "rules", cause: ("assessment " + $a), changed_at: $t,
+	         evidence: [{source: "self_declaration", kind: "declaration", record_id: $a}]}}' |
+	kcat -b "$HC_KAFKA_BROKERS" -P -t "${HC_KAFKA_TOPIC_PREFIX}hc.codegen.code.v1" -k "$late_key" \
+		-H ce_type=hc.codegen.code.changed.v1 -H county=420102 || fail "could not produce the code change"
+wait_for "the code change waiting in the gateway" 30 bash -c \
+	"[ \"\$(deploy/local/pg.sh psql $HC_PG_DATABASE -tA -c \"SELECT count(*) FROM gateway.partner_events_pending WHERE event_id = '$late_event'\")\" = 1 ]"
+jq -nc --arg k "$late_key" --arg t "$now" --arg d "$(cat /proc/sys/kernel/random/uuid)" --arg c "hook-a-$HC_TEST_RUN" \
+	'{specversion: "1.0", id: $d, type: "hc.intake.declaration.submitted.v1", source: "/hc/intake", subject: $d, time: $t,
+	  datacontenttype: "application/json",
+	  data: {declaration_id: $d, person_key: $k, masked_name: "张*", county_code: "420102", declared: [],
+	         submitted_by: $c, submitted_at: $t}}' |
+	kcat -b "$HC_KAFKA_BROKERS" -P -t "${HC_KAFKA_TOPIC_PREFIX}hc.intake.declaration.v1" -k "$late_key" \
+		-H ce_type=hc.intake.declaration.submitted.v1 -H county=420102 || fail "could not produce the declaration"
+wait_for "the early code change delivered to A" 30 bash -c \
+	"jq -r 'select(.status == 200) | .event_id' '$HC_TEST_TMP/hook-a.log' | grep -qx '$late_event'"
+assert_eq "$(jq -r 'select(.event_id == "'"$late_event"'") | .event_id' "$HC_TEST_TMP/hook-b.log" | wc -l)" 0 "B hears nothing of it"
+
 note "a deleted subscription is gone"
 AUTH=$A http DELETE "$GATEWAY/v1/webhooks/$sub_a"
 assert_eq "$STATUS" 204 "delete"

@@ -58,8 +58,22 @@ int gateway_on_partner_event(void *app, db_conn *tx, const cloudevent *ev, hc_er
 		const char *params[4] = {key, ev->id, ev->type, payload};
 
 		rc = db_run(tx, "gateway_deliveries_add", 4, params, NULL, err);
+		if (rc == 0) /* no client linked yet: kept until the declaration is read */
+			rc = db_run(tx, "gateway_pending_add", 4, params, NULL, err);
 	}
 	free(payload);
+	return rc;
+}
+
+int gateway_on_declaration_client(void *app, db_conn *tx, const cloudevent *ev, hc_err *err)
+{
+	const char *key = json_string_value(json_object_get(ev->data, "person_key"));
+	const char *client = json_string_value(json_object_get(ev->data, "submitted_by"));
+	const char *params[2] = {key, client};
+	int rc = svc_on_declaration_client(app, tx, ev, err);
+
+	if (rc == 0 && client != NULL)
+		rc = db_run(tx, "gateway_pending_deliver", 2, params, NULL, err);
 	return rc;
 }
 
@@ -317,6 +331,7 @@ static void delivery_send(gateway_app *app, db_res *res, int row)
 static void *sender_main(void *arg)
 {
 	gateway_app *app = arg;
+	time_t pruned = 0;
 
 	while (!atomic_load(&app->sender_stop)) {
 		db_conn *conn = db_pool_take(app->svc.pool);
@@ -333,6 +348,12 @@ static void *sender_main(void *arg)
 		for (i = 0; i < n; i++)
 			delivery_send(app, res, i);
 		db_res_free(res);
+		if (time(NULL) - pruned >= 60) {
+			conn = db_pool_take(app->svc.pool);
+			db_run(conn, "gateway_pending_prune", 0, NULL, NULL, NULL);
+			db_pool_give(app->svc.pool, conn);
+			pruned = time(NULL);
+		}
 		if (n < 50)
 			usleep(100 * 1000);
 	}
