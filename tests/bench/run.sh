@@ -6,8 +6,11 @@ cd "$(dirname "$0")/../.."
 . tests/session.sh
 session_begin hc_bench || exit 1
 export TEST_GATEWAY_PORT=28080 TEST_INTAKE_PORT=28081 TEST_REVIEW_PORT=28082 TEST_MATCHING_PORT=28083 TEST_CERTIFICATE_PORT=28084 TEST_CODEGEN_PORT=28085
-if [ "${BENCH_ONLY:-}" != replay ] && [ "${BENCH_ONLY:-}" != import ]; then
+if [ -z "${BENCH_ONLY:-}" ] || [ "${BENCH_ONLY:-}" = verify ]; then
 	bash tests/bench/http.sh || exit 1
+fi
+if [ -z "${BENCH_ONLY:-}" ] || [ "${BENCH_ONLY:-}" = e2e ]; then
+	bash tests/bench/e2e.sh || exit 1
 fi
 if [ -z "${BENCH_ONLY:-}" ] || [ "${BENCH_ONLY:-}" = replay ]; then
 	bash tests/bench/replay.sh || exit 1

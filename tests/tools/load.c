@@ -2,7 +2,11 @@
  * hc-load: an open-loop HTTP/1.1 load generator.
  *
  *   hc-load -r RATE -d SECONDS -c CONNECTIONS [-m METHOD] [-H 'Name: value']...
- *           [-b BODYFILE] [-i CLIENT:KID -k KEY.pem] URL
+ *           [-b BODYFILE | -B BODIESFILE] [-i CLIENT:KID -k KEY.pem] URL
+ *
+ * -B gives one body per line: request i carries line i (modulo their
+ * number), for runs where every request must be another one (declarations
+ * of different people).
  *
  * With -i and -k every request is signed as partner apps sign theirs
  * (common/httpsig; docs/API.md), each with its own nonce: the requests are
@@ -15,7 +19,8 @@
  * omission).  Requests go over up to CONNECTIONS kept-alive connections to
  * a loopback host; a due request waits for a free connection, and that
  * wait counts.  Prints one line: key=value pairs (sent, ok, non2xx, errors,
- * rate, p50, p90, p99, p999, max in milliseconds).
+ * rate, p50, p90, p99, p999, max in milliseconds; then ok_p50, ok_p99, ok_max
+ * of the 2xx answers alone and other_p50, other_p99, other_max of the rest).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -94,6 +99,47 @@ static size_t complete(conn *c, int *status)
 }
 
 /*
+ * One request text per line of the bodies file (head ends before the blank
+ * line), into *reqs and *lens; returns their number, or 0.
+ */
+static size_t build_each(const char *file, const char *head, char ***reqs, size_t **lens)
+{
+	FILE *f = fopen(file, "r");
+	char *line = NULL;
+	size_t cap = 0, n = 0, room = 0, headlen = strlen(head);
+	ssize_t len;
+
+	*reqs = NULL;
+	*lens = NULL;
+	while (f != NULL && (len = getline(&line, &cap, f)) > 0) {
+		char *r;
+
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (len == 0)
+			continue;
+		if (n == room) {
+			room = room ? room * 2 : 1024;
+			*reqs = realloc(*reqs, room * sizeof(**reqs));
+			*lens = realloc(*lens, room * sizeof(**lens));
+			if (*reqs == NULL || *lens == NULL)
+				abort();
+		}
+		r = malloc(headlen + (size_t)len + 128);
+		if (r == NULL)
+			abort();
+		(*lens)[n] = (size_t)sprintf(
+		    r, "%sContent-Type: application/json\r\nContent-Length: %zd\r\n\r\n%s", head,
+		    len, line);
+		(*reqs)[n++] = r;
+	}
+	free(line);
+	if (f != NULL)
+		fclose(f);
+	return n;
+}
+
+/*
  * The total requests, each signed with its own nonce, as one array of
  * request texts; or NULL when the key cannot sign.
  */
@@ -138,18 +184,19 @@ static char **sign_all(size_t total, const char *head, const char *method, const
 
 int main(int argc, char **argv)
 {
-	double rate = 100, seconds = 10, start, next_due, *lat;
+	double rate = 100, seconds = 10, start, next_due, *lat, *lat_ok, *lat_other;
 	int nconns = 16, i, opt, ep, nheaders = 0;
 	const char *method = "GET", *bodyfile = NULL, *headers[32], *keyid = NULL, *keyfile = NULL;
-	char **signed_reqs = NULL;
-	size_t *signed_lens = NULL;
+	char **signed_reqs = NULL, **each_reqs = NULL;
+	size_t *signed_lens = NULL, *each_lens = NULL, neach = 0;
+	const char *eachfile = NULL;
 	char host[256], path[2048], *req, *body = NULL;
 	size_t reqlen, bodylen = 0, total, sent = 0, done = 0, ok = 0, non2xx = 0, errors = 0;
 	struct sockaddr_in addr = {.sin_family = AF_INET};
 	unsigned port = 80;
 	conn *conns;
 
-	while ((opt = getopt(argc, argv, "r:d:c:m:H:b:i:k:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:d:c:m:H:b:B:i:k:")) != -1) {
 		switch (opt) {
 		case 'r': rate = atof(optarg); break;
 		case 'd': seconds = atof(optarg); break;
@@ -160,6 +207,7 @@ int main(int argc, char **argv)
 				headers[nheaders++] = optarg;
 			break;
 		case 'b': bodyfile = optarg; break;
+		case 'B': eachfile = optarg; break;
 		case 'i': keyid = optarg; break;
 		case 'k': keyfile = optarg; break;
 		default: return 2;
@@ -169,7 +217,7 @@ int main(int argc, char **argv)
 	    sscanf(argv[optind], "http://%255[^:/]:%u%2047s", host, &port, path) < 2) {
 		fprintf(stderr,
 		        "usage: hc-load -r RATE -d SECONDS -c CONNS [-m METHOD] [-H HDR]... "
-		        "[-b BODYFILE] http://127.0.0.1:PORT/PATH\n");
+		        "[-b BODYFILE | -B BODIESFILE] http://127.0.0.1:PORT/PATH\n");
 		return 2;
 	}
 	if (path[0] != '/')
@@ -218,12 +266,25 @@ int main(int argc, char **argv)
 		}
 		EVP_PKEY_free(key);
 	}
+	if (eachfile != NULL) {
+		req[reqlen] = '\0';
+		neach = keyid == NULL && bodyfile == NULL
+		            ? build_each(eachfile, req, &each_reqs, &each_lens)
+		            : 0;
+		if (neach == 0) {
+			fprintf(stderr,
+			        "hc-load: -B needs a file of bodies, without -b, -i or -k\n");
+			return 2;
+		}
+	}
 	reqlen += (size_t)sprintf(req + reqlen, "\r\n");
 	if (body != NULL) {
 		memcpy(req + reqlen, body, bodylen);
 		reqlen += bodylen;
 	}
 	lat = calloc(total + 1, sizeof(*lat));
+	lat_ok = calloc(total + 1, sizeof(*lat_ok));
+	lat_other = calloc(total + 1, sizeof(*lat_other));
 	conns = calloc((size_t)nconns, sizeof(*conns));
 	ep = epoll_create1(0);
 	for (i = 0; i < nconns; i++) {
@@ -251,6 +312,9 @@ int main(int argc, char **argv)
 			if (signed_reqs != NULL
 			        ? write(conns[i].fd, signed_reqs[sent], signed_lens[sent]) !=
 			              (ssize_t)signed_lens[sent]
+			    : each_reqs != NULL
+			        ? write(conns[i].fd, each_reqs[sent % neach],
+			                each_lens[sent % neach]) != (ssize_t)each_lens[sent % neach]
 			        : write(conns[i].fd, req, reqlen) != (ssize_t)reqlen) {
 				errors++;
 				done++;
@@ -266,12 +330,23 @@ int main(int argc, char **argv)
 		}
 		next_due = sent < total ? start + (double)sent / rate : t + 1;
 		timeout = next_due > t ? (int)((next_due - t) * 1000) : 0;
+		if (timeout == 0) {
+			/* due already: without a free connection only an answer can help, so
+			 * wait for one rather than spin (the spinning took the servers' CPU) */
+			int free_conn = 0;
+
+			for (i = 0; i < nconns && !free_conn; i++)
+				free_conn = !conns[i].busy && conns[i].fd >= 0;
+			if (!free_conn)
+				timeout = 100;
+		}
 		n = epoll_wait(ep, evs, 256, timeout > 100 ? 100 : timeout);
 		for (i = 0; i < n; i++) {
 			conn *c = &conns[evs[i].data.u32];
 			ssize_t r = read(c->fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen);
 			size_t len;
 			int status = 0;
+			double l;
 
 			if (r <= 0) {
 				if (r < 0 && errno == EAGAIN)
@@ -296,11 +371,12 @@ int main(int argc, char **argv)
 			len = complete(c, &status);
 			if (len == 0 || !c->busy)
 				continue;
-			lat[ok + non2xx] = now_s() - c->due;
+			l = now_s() - c->due;
+			lat[ok + non2xx] = l;
 			if (status >= 200 && status < 300)
-				ok++;
+				lat_ok[ok++] = l;
 			else
-				non2xx++;
+				lat_other[non2xx++] = l;
 			done++;
 			c->busy = 0;
 			memmove(c->in, c->in + len, c->inlen - len);
@@ -316,9 +392,18 @@ int main(int argc, char **argv)
 		qsort(lat, m, sizeof(*lat), cmp);
 #define PCT(p) (m ? lat[(size_t)((double)(m - 1) * (p))] * 1000 : 0)
 		printf("sent=%zu ok=%zu non2xx=%zu errors=%zu lost=%zu rate=%.0f p50=%.2f p90=%.2f "
-		       "p99=%.2f p999=%.2f max=%.2f\n",
+		       "p99=%.2f p999=%.2f max=%.2f",
 		       sent, ok, non2xx, errors, total - done, (double)m / el, PCT(0.5), PCT(0.9),
 		       PCT(0.99), PCT(0.999), m ? lat[m - 1] * 1000 : 0);
+		/* the same, of the 2xx answers alone and of the others (refusals) alone */
+		qsort(lat_ok, ok, sizeof(*lat_ok), cmp);
+		qsort(lat_other, non2xx, sizeof(*lat_other), cmp);
+#define PCT_OF(a, k, p) ((k) ? (a)[(size_t)((double)((k)-1) * (p))] * 1000 : 0)
+		printf(" ok_p50=%.2f ok_p99=%.2f ok_max=%.2f other_p50=%.2f other_p99=%.2f "
+		       "other_max=%.2f\n",
+		       PCT_OF(lat_ok, ok, 0.5), PCT_OF(lat_ok, ok, 0.99), PCT_OF(lat_ok, ok, 1.0),
+		       PCT_OF(lat_other, non2xx, 0.5), PCT_OF(lat_other, non2xx, 0.99),
+		       PCT_OF(lat_other, non2xx, 1.0));
 	}
 	for (i = 0; i < nconns; i++)
 		if (conns[i].fd >= 0)
@@ -327,8 +412,14 @@ int main(int argc, char **argv)
 		free(signed_reqs[sent]);
 	free(signed_reqs);
 	free(signed_lens);
+	for (sent = 0; sent < neach; sent++)
+		free(each_reqs[sent]);
+	free(each_reqs);
+	free(each_lens);
 	free(conns);
 	free(lat);
+	free(lat_ok);
+	free(lat_other);
 	free(req);
 	free(body);
 	close(ep);

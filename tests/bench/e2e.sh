@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# The end-to-end benchmark (run by tests/bench/run.sh inside a bench session):
+# declarations of different people sent through the gateway on a fixed
+# schedule (open loop, hc-load -B), each accepted by intake, assessed by
+# matching and given its first code by codegen, across Kafka.  The baseline,
+# in the same run: pgbench with one update and one insert per transaction,
+# 8 clients.  Appends its section to docs/BENCHMARKS.md (printed only, with
+# BENCH_ONLY=e2e).
+. "$(dirname "$0")/../integration/lib.sh"
+
+DUR=${BENCH_SECONDS:-10}
+RATE=${BENCH_E2E_RATE:-1000}
+CONNS=${BENCH_CONNECTIONS:-32}
+out=docs/BENCHMARKS.md
+
+for s in intake matching codegen gateway; do svc_start "$s"; done
+KEY=$(gw_client e2e partner)
+gw_quota e2e 1000000 1000000 # the benchmark measures the path, not the quota
+
+note "baseline: pgbench, one update + one insert per transaction, 8 clients, ${DUR}s"
+deploy/local/pg.sh psql hc_bench -q -c "SET client_min_messages = warning; DROP TABLE IF EXISTS bench_counter, bench_log;
+	CREATE TABLE bench_counter (id int PRIMARY KEY, n bigint NOT NULL DEFAULT 0);
+	INSERT INTO bench_counter (id) SELECT generate_series(1, 1000);
+	CREATE TABLE bench_log (id bigserial PRIMARY KEY, counter_id int, payload text, at timestamptz DEFAULT now());"
+chmod 644 tests/bench/pgbench.sql
+(cd / && runuser -u postgres -- "$HC_PG_BIN/pgbench" -h "$HC_PG_SOCKET_DIR" -p "$HC_PG_PORT" -n -c 8 -j 2 \
+	-T "$DUR" -f "$HC_ROOT/tests/bench/pgbench.sql" hc_bench) >"$HC_TEST_TMP/pgbench-e2e.txt" 2>&1 || fail "pgbench failed"
+tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$HC_TEST_TMP/pgbench-e2e.txt" | head -1)
+note "pgbench: $tps tx/s"
+
+# declarations of N people no one has declared yet (GB 11643 check characters), one per line
+n=$(awk -v r="$RATE" -v d="$DUR" 'BEGIN {printf "%d", r * d}')
+awk -v n="$n" -v seed="$((RANDOM % 10000))" 'BEGIN {
+	split("7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2", w, " "); c = "10X98765432"
+	for (i = 0; i < n; i++) {
+		day = seed + int(i / 1000)
+		b = sprintf("420111%04d%02d%02d%03d", 1960 + int(day / 336) % 40, 1 + int(day / 28) % 12, 1 + day % 28, i % 1000)
+		s = 0
+		for (k = 1; k <= 17; k++) s += substr(b, k, 1) * w[k]
+		printf "{\"name\":\"张三丰\",\"resident_id\":\"%s%s\",\"phone\":\"13912345678\",\"county_code\":\"420111\",\"health\":{\"temperature\":36.5,\"symptoms\":[],\"contact_with_cases\":false,\"risk_area_travel_14d\":false}}\n", b, substr(c, s % 11 + 1, 1)
+	}
+}' >"$HC_TEST_TMP/declarations.ndjson"
+
+warm=$(person_id warm)
+AUTH=$KEY http POST "$GATEWAY/v1/declarations" "$(declaration_json "$warm" 420111)"
+assert_eq "$STATUS" 201 "a first declaration"
+wait_for "its code" 60 code_is "$(jq -r .person_key <<<"$BODY")" '.colour == "green"'
+
+t0=$(sql "SELECT now()")
+note "open loop: $n declarations at $RATE/s through the gateway (hc-load -r $RATE -d $DUR -c $CONNS -B)"
+"$HC_BUILD/tests/hc-load" -r "$RATE" -d "$DUR" -c "$CONNS" -m POST -B "$HC_TEST_TMP/declarations.ndjson" \
+	-H "Authorization: Bearer $KEY" "$GATEWAY/v1/declarations" >"$HC_TEST_TMP/load-e2e.txt" || fail "hc-load failed"
+accept=$(cat "$HC_TEST_TMP/load-e2e.txt")
+note "$accept"
+acc() { tr ' ' '\n' <<<"$accept" | sed -n "s/^$1=//p"; }
+accepted=$(sql "SELECT count(*) FROM intake.declarations WHERE submitted_at >= '$t0'")
+coded() { sql "SELECT count(*) FROM intake.declarations d JOIN codegen.code_versions v
+	ON v.person_key = d.person_key AND v.version = 1 WHERE d.submitted_at >= '$t0'"; }
+end_load=$(date +%s.%N)
+all_coded() { [ "$(coded)" -ge "$accepted" ]; }
+wait_for "a code for every accepted declaration" 300 all_coded
+drain_s=$(awk -v a="$end_load" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+IFS='|' read -r got e2e_rate p50 p90 p99 maxl < <(sql "
+	SELECT count(*), round(count(*) / extract(epoch FROM max(v.created_at) - min(d.submitted_at))),
+	       round(1000 * extract(epoch FROM percentile_disc(0.5) WITHIN GROUP (ORDER BY v.created_at - d.submitted_at))),
+	       round(1000 * extract(epoch FROM percentile_disc(0.9) WITHIN GROUP (ORDER BY v.created_at - d.submitted_at))),
+	       round(1000 * extract(epoch FROM percentile_disc(0.99) WITHIN GROUP (ORDER BY v.created_at - d.submitted_at))),
+	       round(1000 * extract(epoch FROM max(v.created_at - d.submitted_at)))
+	FROM intake.declarations d JOIN codegen.code_versions v ON v.person_key = d.person_key AND v.version = 1
+	WHERE d.submitted_at >= '$t0'")
+# the first stage alone: accepted -> assessed by matching (the rest is matching -> codegen)
+IFS='|' read -r s1p50 s1p99 < <(sql "
+	SELECT round(1000 * extract(epoch FROM percentile_disc(0.5) WITHIN GROUP (ORDER BY a.assessed_at - d.submitted_at))),
+	       round(1000 * extract(epoch FROM percentile_disc(0.99) WITHIN GROUP (ORDER BY a.assessed_at - d.submitted_at)))
+	FROM intake.declarations d JOIN matching.assessments a ON a.person_key = d.person_key
+	WHERE d.submitted_at >= '$t0'")
+ratio=$(awk -v a="$e2e_rate" -v b="$tps" 'BEGIN {printf "%.2f", a / b}')
+note "$got codes; end to end $e2e_rate/s (${ratio}x pgbench), p50 ${p50} ms, p99 ${p99} ms; drained ${drain_s}s after the load"
+section=$(
+	cat <<SECTION
+
+## Declaration accepted -> code, across Kafka and three services
+
+$n declarations of different people sent through the gateway at $RATE/s for ${DUR}s, open loop
+(\`hc-load -r $RATE -d $DUR -c $CONNS -B\`, latency from each request's scheduled time); each is
+accepted by intake (its row and outbox row in one transaction, 201), published, assessed by
+matching, and its first code version written by codegen. End to end is measured per person in
+PostgreSQL, from the declaration's \`submitted_at\` (intake) to its code version's \`created_at\`
+(codegen), both from the same server's clock; a code version is what the gateway serves from
+then on. The baseline is pgbench in the same run (one update + one insert per transaction, 8
+clients, ${DUR}s).
+
+| what | baseline (same run) | per second | ratio | p50 | p90 | p99 | max |
+|---|---|---|---|---|---|---|---|
+| pgbench: 1 update + 1 insert, 8 clients | itself | $tps | 1.00 | - | - | - | - |
+| declarations accepted (201) through the gateway | - | $(acc rate) | - | $(acc p50) ms | $(acc p90) ms | $(acc p99) ms | $(acc max) ms |
+| declaration accepted -> first code written | pgbench | $e2e_rate | $ratio | $p50 ms | $p90 ms | $p99 ms | $maxl ms |
+| of which accepted -> assessed (intake's relay, Kafka, matching) | - | - | - | $s1p50 ms | - | $s1p99 ms | - |
+
+Sent $(acc sent), accepted $(acc ok) (other answers: $(acc non2xx), errors: $(acc errors)); $got of
+the $accepted accepted declarations had their code $drain_s s after the load ended (nothing
+accepted was lost). End-to-end rate: codes written over the span from the first acceptance to
+the last code. The aim is at least 0.25x of pgbench sustained, with an end-to-end p99 of 200 ms
+or less at 1,000 declarations/s. Reproduce: \`make bench\` (\`BENCH_ONLY=e2e\` runs only this
+part and prints it; \`BENCH_E2E_RATE\` changes the rate).
+SECTION
+)
+[ "$got" -eq "$accepted" ] || fail "$accepted declarations accepted, $got codes written"
+
+# The burst: the partner's quota set to the sustained end-to-end rate, then 10x that rate for
+# BURST seconds; the excess must be refused fast (429), what is accepted must stay quick and
+# reach matching, and latency must be back to normal soon after.
+BURST=${BENCH_BURST_SECONDS:-30}
+cap=$e2e_rate
+gw_quota e2e "$cap" "$cap"
+half=$((cap / 2))
+# load NAME RATE SECONDS: an open-loop run of declarations; its line in $HC_TEST_TMP/NAME.txt
+load() {
+	"$HC_BUILD/tests/hc-load" -r "$2" -d "$3" -c "$CONNS" -m POST -B "$HC_TEST_TMP/declarations.ndjson" \
+		-H "Authorization: Bearer $KEY" "$GATEWAY/v1/declarations" >"$HC_TEST_TMP/$1.txt" || fail "hc-load failed ($1)"
+	note "$1: $(cat "$HC_TEST_TMP/$1.txt")"
+}
+kv() { tr ' ' '\n' <"$HC_TEST_TMP/$1.txt" | sed -n "s/^$2=//p"; }
+sleep 2
+load before "$half" 10
+tb=$(sql "SELECT now()")
+load burst $((cap * 10)) "$BURST"
+load after1 "$half" 10
+load after2 "$half" 10
+load after3 "$half" 10
+acked=$(($(kv burst ok) + $(kv after1 ok) + $(kv after2 ok) + $(kv after3 ok)))
+assessed() { sql "SELECT count(*) FROM intake.declarations d JOIN matching.assessments a
+	ON a.trigger_kind = 'declaration' AND a.trigger_id = d.id::text WHERE d.submitted_at >= '$tb'"; }
+stored=$(sql "SELECT count(*) FROM intake.declarations WHERE submitted_at >= '$tb'")
+all_assessed() { [ "$(assessed)" -ge "$stored" ]; }
+wait_for "an assessment of every declaration accepted since the burst began" 300 all_assessed
+burst_section=$(
+	cat <<SECTION
+
+### A burst at 10x the sustained rate
+
+The partner's quota set to the sustained end-to-end rate above ($cap/s, burst $cap), then
+declarations at $((cap * 10))/s for ${BURST}s, open loop, between runs at half the sustained rate
+($half/s, 10 s each) before and after. Excess is refused by the gateway's quota (429) without
+reaching a service.
+
+| run | offered/s | answered/s | accepted | refused | accepted p50 | accepted p99 | refused p50 | refused p99 | refused max |
+|---|---|---|---|---|---|---|---|---|---|
+$(for r in before burst after1 after2 after3; do
+		printf '| %s | %s | %s | %s | %s | %s ms | %s ms | %s ms | %s ms | %s ms |\n' "$r" \
+			"$(case $r in burst) echo $((cap * 10)) ;; *) echo "$half" ;; esac)" "$(kv $r rate)" "$(kv $r ok)" \
+			"$(kv $r non2xx)" "$(kv $r ok_p50)" "$(kv $r ok_p99)" "$(kv $r other_p50)" "$(kv $r other_p99)" "$(kv $r other_max)"
+	done)
+
+after1..3 are the three 10-second windows after the burst. Every declaration acknowledged from
+the burst's start on ($acked answered 2xx; $stored stored by intake) was assessed by matching
+(nothing accepted was lost). The aims: refusals in under 50 ms, accepted p99 at most 500 ms
+during the burst, latency back to normal within 30 s of its end.
+SECTION
+)
+[ "$acked" -eq "$stored" ] || fail "$acked declarations acknowledged since the burst began, $stored stored"
+section+=$burst_section
+if [ "${BENCH_ONLY:-}" = e2e ]; then
+	echo "$section"
+else
+	echo "$section" >>"$out"
+fi
+echo passed
