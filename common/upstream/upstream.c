@@ -11,17 +11,22 @@
 
 #include <curl/curl.h>
 
+#define UPSTREAM_IDLE_MAX 128
+
 struct upstream_loop {
 	CURLM *multi;
 	pthread_t thread;
 	pthread_mutex_t mu;
-	upstream_job *pending; /* set up, waiting to be added to multi */
+	upstream_job *pending;         /* set up, waiting to be added to multi */
+	CURL *idle[UPSTREAM_IDLE_MAX]; /* finished easy handles, reset and kept for reuse */
+	size_t nidle;
 	int stopping, started;
 	metric *inflight;
 };
 
 struct upstream_job {
 	upstream_job *next;
+	upstream_loop *loop;
 	CURL *easy;
 	struct curl_slist *headers;
 	upstream_response resp;
@@ -101,6 +106,34 @@ static size_t upstream_on_header(char *line, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* An easy handle: a reset one kept from an earlier request, else a new one. */
+static CURL *upstream_easy_take(upstream_loop *l)
+{
+	CURL *e = NULL;
+
+	pthread_mutex_lock(&l->mu);
+	if (l->nidle > 0)
+		e = l->idle[--l->nidle];
+	pthread_mutex_unlock(&l->mu);
+	if (e == NULL && (e = curl_easy_init()) == NULL)
+		abort();
+	return e;
+}
+
+/* Keeps e for reuse (reset: no option of its last request survives), or frees it. */
+static void upstream_easy_give(upstream_loop *l, CURL *e)
+{
+	curl_easy_reset(e);
+	pthread_mutex_lock(&l->mu);
+	if (l->nidle < UPSTREAM_IDLE_MAX) {
+		l->idle[l->nidle++] = e;
+		e = NULL;
+	}
+	pthread_mutex_unlock(&l->mu);
+	if (e != NULL)
+		curl_easy_cleanup(e);
+}
+
 /* Ends a job: its callback gets the answer (or the failure), then it is freed. */
 static void upstream_finish(upstream_job *j, CURLcode rc)
 {
@@ -126,7 +159,7 @@ static void upstream_finish(upstream_job *j, CURLcode rc)
 		j->done(j->ctx, NULL, &err);
 	}
 	upstream_response_cleanup(&j->resp);
-	curl_easy_cleanup(j->easy);
+	upstream_easy_give(j->loop, j->easy);
 	curl_slist_free_all(j->headers);
 	free(j);
 }
@@ -218,6 +251,8 @@ void upstream_loop_free(upstream_loop *l)
 	if (l == NULL)
 		return;
 	upstream_loop_stop(l);
+	while (l->nidle > 0)
+		curl_easy_cleanup(l->idle[--l->nidle]);
 	curl_multi_cleanup(l->multi);
 	pthread_mutex_destroy(&l->mu);
 	free(l);
@@ -233,9 +268,8 @@ void upstream_submit(upstream_loop *l, const upstream_request *req, upstream_don
 
 	if (j == NULL)
 		abort();
-	j->easy = curl_easy_init();
-	if (j->easy == NULL)
-		abort();
+	j->loop = l;
+	j->easy = upstream_easy_take(l);
 	j->done = done;
 	j->ctx = ctx;
 	snprintf(j->url, sizeof(j->url), "%s", req->url);
