@@ -137,6 +137,7 @@ wait_for "an assessment of every declaration accepted since the burst began" 300
 burst_section=$(
 	cat <<SECTION
 
+
 ### A burst at 10x the sustained rate
 
 The partner's quota set to the sustained end-to-end rate above ($cap/s, burst $cap), then
@@ -219,6 +220,11 @@ Re-assessment runs person by person in the import's one transaction
 county's population; codegen then takes the assessments from Kafka in batches.
 SECTION
 )
+mem=""
+for sv in gateway intake matching codegen; do
+	mem+="${mem:+, }$sv $(($(awk '/VmHWM/ {print $2}' "/proc/$(cat "$HC_TEST_TMP/$sv.pid")/status") / 1024)) MiB"
+done
+section+=$(printf '\n\nPeak resident memory over this whole section (the load, the burst, the %s people of the re-assessment):\n%s.\n' "$RN" "$mem")
 if [ "${BENCH_ONLY:-}" = e2e ]; then
 	echo "$section"
 else
