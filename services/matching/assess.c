@@ -95,30 +95,35 @@ int matching_assess(db_conn *tx, const char *person_key, const matching_trigger 
 	int rc;
 
 	*published = 0;
+	/* the person's row locked first: what follows reads what committed before the lock */
 	rc = db_run_json(tx, "matching_person_get", 1, kparams, &person, err);
 	if (rc == HC_ERR_NOT_FOUND)
 		return 0; /* never declared: nothing to assess yet */
-	if (rc == 0)
-		rc = evaluate(tx, person_key, &o, err);
+	if (rc == 0)      /* rules, evidence, latest outcome and isolation in one statement */
+		rc = db_run(tx, "matching_assess_inputs", 1, kparams, &res, err);
 	if (rc != 0)
 		goto out;
+	{
+		json_t *rules = json_loads(db_res_get(res, 0, 0), 0, NULL);
+		json_t *found = json_loads(db_res_get(res, 0, 1), 0, NULL);
+
+		o = rules != NULL && found != NULL ? rules_evaluate(rules, found) : NULL;
+		json_decref(rules);
+		json_decref(found);
+		if (o == NULL) {
+			rc = hc_err_set(err, HC_ERR_FATAL, "no default colour rule is in force");
+			goto out;
+		}
+	}
 	outcome_key(o, key, sizeof(key)); /* of the matched records only, not the trigger */
 	evidence = json_object_get(o, "evidence");
 	if (json_array_size(evidence) == 0) /* the default rule: the trigger is the evidence */
 		json_array_append_new(evidence, json_pack("{s:s, s:s, s:s}", "source", t->source,
 		                                          "kind", t->kind, "record_id", t->id));
-	rc = db_run(tx, "matching_latest", 1, kparams, &res, err);
-	if (rc != 0)
-		goto out;
-	if (!t->always && db_res_rows(res) == 1 && strcmp(db_res_get(res, 0, 0), key) == 0)
+	if (!t->always && db_res_get(res, 0, 2) != NULL && strcmp(db_res_get(res, 0, 2), key) == 0)
 		goto out; /* nothing changed */
-	db_res_free(res);
-	res = NULL;
-	rc = db_run(tx, "matching_isolation", 1, kparams, &res, err);
-	if (rc != 0)
-		goto out;
-	if (db_res_get(res, 0, 0) != NULL) {
-		snprintf(isolation, sizeof(isolation), "%s", db_res_get(res, 0, 0));
+	if (db_res_get(res, 0, 3) != NULL) {
+		snprintf(isolation, sizeof(isolation), "%s", db_res_get(res, 0, 3));
 		iso = isolation;
 	}
 	db_res_free(res);

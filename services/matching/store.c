@@ -7,13 +7,55 @@
 	" WHERE x.kind = 'risk_level' AND x.county_code = " c " AND x.on_date <= current_date" \
 	" ORDER BY x.on_date DESC, x.id DESC LIMIT 1)"
 
+/* The rules in force, as one JSON array. */
+#define RULES_JSON                                                                           \
+	"SELECT coalesce(json_agg(json_build_object('rule_id', rule_id, 'version', version," \
+	" 'colour', colour, 'sources', sources, 'kinds', kinds, 'window_days', window_days)" \
+	" ORDER BY priority, rule_id), '[]') FROM rules"                                     \
+	" WHERE valid_from <= now() AND (valid_to IS NULL OR valid_to > now())"
+
+/* Everything a rule could read about the person $1, excluding what a correction set aside. */
+#define EVIDENCE_JSON                                                                          \
+	"WITH ex AS (SELECT record_id FROM exclusions WHERE person_key = $1)"                  \
+	" SELECT coalesce(json_agg(json_build_object('source', e.source, 'kind', e.kind,"      \
+	" 'record_id', e.record_id, 'date', e.on_date::text, 'age_days', e.age, 'ref', e.ref)" \
+	" ORDER BY e.ref, e.kind), '[]') FROM ("                                               \
+	"  SELECT r.source, r.kind, r.record_id, r.on_date, current_date - r.on_date AS age,"  \
+	"  r.id AS ref FROM records r WHERE r.person_key = $1"                                 \
+	"  AND r.kind NOT IN ('travel', 'isolation') AND r.on_date > current_date - 400"       \
+	"  AND r.id NOT IN (SELECT record_id FROM ex)"                                         \
+	"  UNION ALL SELECT l.source, 'high_risk_residence', l.record_id, l.on_date, 0, l.id"  \
+	"  FROM people p CROSS JOIN LATERAL " RISK_OF(                                         \
+	    "p.county_code") " l"                                                              \
+	                     "  WHERE p.person_key = $1 AND l.level = 'high' AND l.id NOT IN " \
+	                     "(SELECT "                                                        \
+	                     "record_id FROM ex)"                                              \
+	                     "  UNION ALL SELECT t.source, 'high_risk_travel', t.record_id, "  \
+	                     "t.on_date,"                                                      \
+	                     "  current_date - t.on_date, t.id FROM records t CROSS JOIN "     \
+	                     "LATERAL " RISK_OF(                                               \
+	                         "t.county_code") " l"                                         \
+	                                          "  WHERE t.person_key = $1 AND t.kind = "    \
+	                                          "'travel' "                                  \
+	                                          "AND t.on_date > current_date - 400"         \
+	                                          "  AND l.level = 'high' AND t.id NOT IN "    \
+	                                          "(SELECT "                                   \
+	                                          "record_id FROM ex)) e"
+
+/* The last day of the person's isolation in force, or NULL. */
+#define ISOLATION_UNTIL                                                                  \
+	"SELECT max(r.until)::text FROM records r WHERE r.person_key = $1 AND r.kind = " \
+	"'isolation'"                                                                    \
+	" AND r.until >= current_date"                                                   \
+	" AND r.id NOT IN (SELECT record_id FROM exclusions WHERE person_key = $1)"
+
+/* The outcome key of the person's latest assessment, or NULL. */
+#define LATEST_OUTCOME                                              \
+	"SELECT outcome_key FROM assessments WHERE person_key = $1" \
+	" ORDER BY assessed_at DESC LIMIT 1"
+
 const db_stmt matching_statements[] = {
-    {"matching_rules",
-     "SELECT coalesce(json_agg(json_build_object('rule_id', rule_id, 'version', version,"
-     " 'colour', colour, 'sources', sources, 'kinds', kinds, 'window_days', window_days)"
-     " ORDER BY priority, rule_id), '[]') FROM rules"
-     " WHERE valid_from <= now() AND (valid_to IS NULL OR valid_to > now())",
-     0},
+    {"matching_rules", RULES_JSON, 0},
     {"matching_rules_all",
      "SELECT coalesce(json_agg(json_build_object('rule_id', r.rule_id, 'version', r.version,"
      " 'priority', r.priority, 'colour', r.colour, 'sources', r.sources, 'kinds', r.kinds,"
@@ -57,38 +99,13 @@ const db_stmt matching_statements[] = {
      " ) a), '[]')",
      1},
     /* everything a rule could read about the person, excluding what a correction set aside */
-    {"matching_evidence",
-     "WITH ex AS (SELECT record_id FROM exclusions WHERE person_key = $1)"
-     " SELECT coalesce(json_agg(json_build_object('source', e.source, 'kind', e.kind,"
-     " 'record_id', e.record_id, 'date', e.on_date::text, 'age_days', e.age, 'ref', e.ref)"
-     " ORDER BY e.ref, e.kind), '[]') FROM ("
-     "  SELECT r.source, r.kind, r.record_id, r.on_date, current_date - r.on_date AS age,"
-     "  r.id AS ref FROM records r WHERE r.person_key = $1"
-     "  AND r.kind NOT IN ('travel', 'isolation') AND r.on_date > current_date - 400"
-     "  AND r.id NOT IN (SELECT record_id FROM ex)"
-     "  UNION ALL SELECT l.source, 'high_risk_residence', l.record_id, l.on_date, 0, l.id"
-     "  FROM people p CROSS JOIN LATERAL " RISK_OF(
-         "p.county_code") " l"
-                          "  WHERE p.person_key = $1 AND l.level = 'high' AND l.id NOT IN (SELECT "
-                          "record_id FROM ex)"
-                          "  UNION ALL SELECT t.source, 'high_risk_travel', t.record_id, t.on_date,"
-                          "  current_date - t.on_date, t.id FROM records t CROSS JOIN "
-                          "LATERAL " RISK_OF(
-                              "t.county_code") " l"
-                                               "  WHERE t.person_key = $1 AND t.kind = 'travel' "
-                                               "AND t.on_date > current_date - 400"
-                                               "  AND l.level = 'high' AND t.id NOT IN (SELECT "
-                                               "record_id FROM ex)) e",
+    {"matching_evidence", EVIDENCE_JSON, 1},
+    /* after matching_person_get has locked the person: all matching_assess reads */
+    {"matching_assess_inputs",
+     "SELECT (" RULES_JSON ")::text, (" EVIDENCE_JSON ")::text, (" LATEST_OUTCOME
+     "), (" ISOLATION_UNTIL ")",
      1},
-    {"matching_isolation",
-     "SELECT max(r.until)::text FROM records r WHERE r.person_key = $1 AND r.kind = 'isolation'"
-     " AND r.until >= current_date"
-     " AND r.id NOT IN (SELECT record_id FROM exclusions WHERE person_key = $1)",
-     1},
-    {"matching_latest",
-     "SELECT outcome_key FROM assessments WHERE person_key = $1"
-     " ORDER BY assessed_at DESC LIMIT 1",
-     1},
+
     {"matching_assessment_insert",
      "INSERT INTO assessments (id, person_key, colour, rule_id, rule_version, evidence,"
      " decided_by, trigger_kind, trigger_id, isolation_until, outcome_key)"
