@@ -212,6 +212,21 @@ static const bus_route *consumer_route(const consumer *c, const char *topic, con
 	return NULL;
 }
 
+/* Decodes m's CloudEvent (its log time from the record) and takes on its trace id. */
+static int consumer_decode(const rd_kafka_message_t *m, cloudevent *ev, hc_err *err)
+{
+	if (cloudevent_decode(ev, m->payload, m->len, err) != 0)
+		return HC_ERR_PERMANENT;
+	ev->log_ms = (long long)rd_kafka_message_timestamp(m, NULL);
+	if (ev->traceparent[0] != '\0') {
+		char trace[33];
+
+		traceparent_trace_id(ev->traceparent, trace);
+		log_trace_set(trace);
+	}
+	return 0;
+}
+
 /*
  * Applies one decoded event in one transaction.  Returns 0 when committed or
  * found to be a duplicate, else the failure kind with err set.
@@ -268,16 +283,9 @@ static int consumer_handle(consumer *c, const rd_kafka_message_t *m)
 	int rc;
 
 	hc_err_clear(&err);
-	if (cloudevent_decode(&ev, m->payload, m->len, &err) != 0) {
+	if (consumer_decode(m, &ev, &err) != 0) {
 		rc = consumer_dead_letter(c, m, err.msg, &err);
 		goto done;
-	}
-	ev.log_ms = (long long)rd_kafka_message_timestamp(m, NULL);
-	if (ev.traceparent[0] != '\0') {
-		char trace[33];
-
-		traceparent_trace_id(ev.traceparent, trace);
-		log_trace_set(trace);
 	}
 	route = consumer_route(c, rd_kafka_topic_name(m->rkt), ev.type);
 	if (route == NULL) {
@@ -351,15 +359,8 @@ static int consumer_apply_batch(consumer *c, rd_kafka_message_t **b, size_t n)
 		cloudevent ev;
 		int rc;
 
-		if (cloudevent_decode(&ev, m->payload, m->len, &err) != 0)
+		if (consumer_decode(m, &ev, &err) != 0)
 			goto fallback; /* a dead letter: the single path writes it */
-		ev.log_ms = (long long)rd_kafka_message_timestamp(m, NULL);
-		if (ev.traceparent[0] != '\0') {
-			char trace[33];
-
-			traceparent_trace_id(ev.traceparent, trace);
-			log_trace_set(trace);
-		}
 		route = consumer_route(c, rd_kafka_topic_name(m->rkt), ev.type);
 		rc = route == NULL ? 0 : route->wants != NULL ? route->wants(&ev, &err) : 1;
 		if (rc == 1) {

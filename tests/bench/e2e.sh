@@ -7,6 +7,7 @@
 # 8 clients.  Appends its section to docs/BENCHMARKS.md (printed only, with
 # BENCH_ONLY=e2e).
 . "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/common.sh"
 
 DUR=${BENCH_SECONDS:-10}
 RATE=${BENCH_E2E_RATE:-1000}
@@ -18,28 +19,13 @@ KEY=$(gw_client e2e partner)
 gw_quota e2e 1000000 1000000 # the benchmark measures the path, not the quota
 
 note "baseline: pgbench, one update + one insert per transaction, 8 clients, ${DUR}s"
-deploy/local/pg.sh psql hc_bench -q -c "SET client_min_messages = warning; DROP TABLE IF EXISTS bench_counter, bench_log;
-	CREATE TABLE bench_counter (id int PRIMARY KEY, n bigint NOT NULL DEFAULT 0);
-	INSERT INTO bench_counter (id) SELECT generate_series(1, 1000);
-	CREATE TABLE bench_log (id bigserial PRIMARY KEY, counter_id int, payload text, at timestamptz DEFAULT now());"
-chmod 644 tests/bench/pgbench.sql
-(cd / && runuser -u postgres -- "$HC_PG_BIN/pgbench" -h "$HC_PG_SOCKET_DIR" -p "$HC_PG_PORT" -n -c 8 -j 2 \
-	-T "$DUR" -f "$HC_ROOT/tests/bench/pgbench.sql" hc_bench) >"$HC_TEST_TMP/pgbench-e2e.txt" 2>&1 || fail "pgbench failed"
-tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$HC_TEST_TMP/pgbench-e2e.txt" | head -1)
+tps=$(pgbench_tps "$DUR")
+[ -n "$tps" ] || fail "pgbench gave no figure"
 note "pgbench: $tps tx/s"
 
 # declarations of N people no one has declared yet (GB 11643 check characters), one per line
 n=$(awk -v r="$RATE" -v d="$DUR" 'BEGIN {printf "%d", r * d}')
-awk -v n="$n" -v seed="$((RANDOM % 10000))" 'BEGIN {
-	split("7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2", w, " "); c = "10X98765432"
-	for (i = 0; i < n; i++) {
-		day = seed + int(i / 1000)
-		b = sprintf("420111%04d%02d%02d%03d", 1960 + int(day / 336) % 40, 1 + int(day / 28) % 12, 1 + day % 28, i % 1000)
-		s = 0
-		for (k = 1; k <= 17; k++) s += substr(b, k, 1) * w[k]
-		printf "{\"name\":\"张三丰\",\"resident_id\":\"%s%s\",\"phone\":\"13912345678\",\"county_code\":\"420111\",\"health\":{\"temperature\":36.5,\"symptoms\":[],\"contact_with_cases\":false,\"risk_area_travel_14d\":false}}\n", b, substr(c, s % 11 + 1, 1)
-	}
-}' >"$HC_TEST_TMP/declarations.ndjson"
+declaration_bodies "$n" "$((RANDOM % 10000))" 420111 张三丰 >"$HC_TEST_TMP/declarations.ndjson"
 
 warm=$(person_id warm)
 AUTH=$KEY http POST "$GATEWAY/v1/declarations" "$(declaration_json "$warm" 420111)"
@@ -167,16 +153,7 @@ section+=$burst_section
 # imported by hc-matching import): every person there must get a new code version.
 RN=${BENCH_REASSESS_PEOPLE:-100000}
 gw_quota e2e 1000000 1000000
-awk -v n="$RN" -v seed="$((RANDOM % 1000 + 20000))" 'BEGIN {
-	split("7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2", w, " "); c = "10X98765432"
-	for (i = 0; i < n; i++) {
-		day = seed + int(i / 1000)
-		b = sprintf("420102%04d%02d%02d%03d", 1960 + int(day / 336) % 40, 1 + int(day / 28) % 12, 1 + day % 28, i % 1000)
-		s = 0
-		for (k = 1; k <= 17; k++) s += substr(b, k, 1) * w[k]
-		printf "{\"name\":\"李四\",\"resident_id\":\"%s%s\",\"phone\":\"13912345678\",\"county_code\":\"420102\",\"health\":{\"temperature\":36.5,\"symptoms\":[],\"contact_with_cases\":false,\"risk_area_travel_14d\":false}}\n", b, substr(c, s % 11 + 1, 1)
-	}
-}' >"$HC_TEST_TMP/county.ndjson"
+declaration_bodies "$RN" "$((RANDOM % 1000 + 20000))" 420102 李四 >"$HC_TEST_TMP/county.ndjson"
 rrate=$((RN < 1000 ? RN : 1000))
 note "re-assessment: declaring $RN people in county 420102 at $rrate/s"
 "$HC_BUILD/tests/hc-load" -r "$rrate" -d "$(awk -v n="$RN" -v r="$rrate" 'BEGIN {printf "%.3f", n / r}')" -c "$CONNS" -m POST \

@@ -5,6 +5,7 @@
 # 2-core machine, shared with the servers: figures are ratios against a
 # baseline measured in the same run, never absolute claims.
 . "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/common.sh"
 
 DUR=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNECTIONS:-32}
@@ -46,13 +47,8 @@ bench read_direct "$INTAKE/v1/employer-applications/$id"
 bench read_gateway "$GATEWAY/v1/employer-applications/$id" -H "Authorization: Bearer $KEY"
 
 note "write baseline: pgbench, one update + one insert per transaction, 8 clients"
-deploy/local/pg.sh psql hc_bench -q -c "CREATE TABLE bench_counter (id int PRIMARY KEY, n bigint NOT NULL DEFAULT 0);
-	INSERT INTO bench_counter (id) SELECT generate_series(1, 1000);
-	CREATE TABLE bench_log (id bigserial PRIMARY KEY, counter_id int, payload text, at timestamptz DEFAULT now());"
-chmod 644 tests/bench/pgbench.sql
-(cd / && runuser -u postgres -- "$HC_PG_BIN/pgbench" -h "$HC_PG_SOCKET_DIR" -p "$HC_PG_PORT" -n -c 8 -j 2 \
-	-T "$DUR" -f "$HC_ROOT/tests/bench/pgbench.sql" hc_bench) >"$HC_TEST_TMP/pgbench.txt" 2>&1 || fail "pgbench failed"
-tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$HC_TEST_TMP/pgbench.txt" | head -1)
+tps=$(pgbench_tps "$DUR")
+[ -n "$tps" ] || fail "pgbench gave no figure"
 printf 'pgbench\t%s\t-\t-\t0\n' "$tps" >>"$results"
 note "pgbench: $tps tx/s"
 

@@ -1,0 +1,31 @@
+# What the benchmark scripts share (sourced after tests/integration/lib.sh).
+
+# pgbench_tps SECONDS: runs the write baseline (pgbench: one update + one insert per
+# transaction, 8 clients) on fresh tables in hc_bench and prints its transactions per second.
+pgbench_tps() {
+	deploy/local/pg.sh psql hc_bench -q -c "SET client_min_messages = warning; DROP TABLE IF EXISTS bench_counter, bench_log;
+		CREATE TABLE bench_counter (id int PRIMARY KEY, n bigint NOT NULL DEFAULT 0);
+		INSERT INTO bench_counter (id) SELECT generate_series(1, 1000);
+		CREATE TABLE bench_log (id bigserial PRIMARY KEY, counter_id int, payload text, at timestamptz DEFAULT now());" ||
+		fail "could not create pgbench's tables"
+	chmod 644 tests/bench/pgbench.sql
+	(cd / && runuser -u postgres -- "$HC_PG_BIN/pgbench" -h "$HC_PG_SOCKET_DIR" -p "$HC_PG_PORT" -n -c 8 -j 2 \
+		-T "$1" -f "$HC_ROOT/tests/bench/pgbench.sql" hc_bench) >"$HC_TEST_TMP/pgbench.txt" 2>&1 || fail "pgbench failed"
+	sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$HC_TEST_TMP/pgbench.txt" | head -1
+}
+
+# declaration_bodies N SEED COUNTY NAME: N declaration bodies, one per line, of N different
+# people of COUNTY (resident IDs with GB 11643 check characters; SEED picks their birth dates,
+# so runs with other seeds declare other people).
+declaration_bodies() {
+	awk -v n="$1" -v seed="$2" -v county="$3" -v name="$4" 'BEGIN {
+		split("7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2", w, " "); c = "10X98765432"
+		for (i = 0; i < n; i++) {
+			day = seed + int(i / 1000)
+			b = sprintf("%s%04d%02d%02d%03d", county, 1960 + int(day / 336) % 40, 1 + int(day / 28) % 12, 1 + day % 28, i % 1000)
+			s = 0
+			for (k = 1; k <= 17; k++) s += substr(b, k, 1) * w[k]
+			printf "{\"name\":\"%s\",\"resident_id\":\"%s%s\",\"phone\":\"13912345678\",\"county_code\":\"%s\",\"health\":{\"temperature\":36.5,\"symptoms\":[],\"contact_with_cases\":false,\"risk_area_travel_14d\":false}}\n", name, b, substr(c, s % 11 + 1, 1), county
+		}
+	}'
+}
