@@ -63,17 +63,15 @@ const db_stmt gateway_statements[] = {
      "UPDATE webhook_subscriptions SET deleted_at = now() WHERE id = $1::uuid AND client = $2"
      " AND deleted_at IS NULL",
      2},
-    /* one delivery per subscription of a client the person applied through */
+    /* one delivery per subscription of every client linked to the person; with no client
+       linked yet, the event waits in partner_events_pending for the link */
     {"gateway_deliveries_add",
-     "INSERT INTO webhook_deliveries (subscription_id, event_id, event_type, payload)"
+     "WITH d AS (INSERT INTO webhook_deliveries (subscription_id, event_id, event_type, payload)"
      " SELECT s.id, $2, $3, $4 FROM webhook_subscriptions s"
      " JOIN person_clients p ON p.client = s.client"
      " WHERE p.person_key = $1 AND s.deleted_at IS NULL AND $3 = ANY (s.events)"
-     " ON CONFLICT DO NOTHING",
-     4},
-    /* a partner event of a person no client is linked to yet, kept for the link */
-    {"gateway_pending_add",
-     "INSERT INTO partner_events_pending (event_id, person_key, event_type, payload)"
+     " ON CONFLICT DO NOTHING)"
+     " INSERT INTO partner_events_pending (event_id, person_key, event_type, payload)"
      " SELECT $2, $1, $3, $4"
      " WHERE NOT EXISTS (SELECT 1 FROM person_clients WHERE person_key = $1)"
      " ON CONFLICT DO NOTHING",

@@ -57,9 +57,8 @@ int gateway_on_partner_event(void *app, db_conn *tx, const cloudevent *ev, hc_er
 	{
 		const char *params[4] = {key, ev->id, ev->type, payload};
 
+		/* also kept for later when no client is linked yet (the declaration not read) */
 		rc = db_run(tx, "gateway_deliveries_add", 4, params, NULL, err);
-		if (rc == 0) /* no client linked yet: kept until the declaration is read */
-			rc = db_run(tx, "gateway_pending_add", 4, params, NULL, err);
 	}
 	free(payload);
 	return rc;
