@@ -261,18 +261,29 @@ int svc_stop(svc *s)
 	return s->exit_code;
 }
 
-int svc_admin_open(const svc_spec *spec, void *own_cfg, db_conn **out, hc_err *err)
+int svc_admin_open_many(const svc_spec *spec, void *own_cfg, db_conn **out, size_t n, hc_err *err)
 {
 	svc s;
+	size_t i;
 
 	memset(&s, 0, sizeof(s));
 	svc_init_spec(&s, spec);
 	log_init(spec->name, HC_LOG_WARN);
 	if (svc_load_config(&s, spec, own_cfg, err) != 0 || svc_migrate(&s, err) != 0)
 		return HC_ERR_FATAL;
-	if (db_connect(out, s.cfg.database_url, s.cfg.db_schema, s.tables, err) != 0)
-		return hc_err_set(err, HC_ERR_FATAL, "%s", err->msg);
+	for (i = 0; i < n; i++) {
+		if (db_connect(&out[i], s.cfg.database_url, s.cfg.db_schema, s.tables, err) != 0) {
+			while (i > 0)
+				db_close(out[--i]);
+			return hc_err_set(err, HC_ERR_FATAL, "%s", err->msg);
+		}
+	}
 	return 0;
+}
+
+int svc_admin_open(const svc_spec *spec, void *own_cfg, db_conn **out, hc_err *err)
+{
+	return svc_admin_open_many(spec, own_cfg, out, 1, err);
 }
 
 int svc_main(int argc, char **argv, const svc_spec *spec, void *app, void *own_cfg)

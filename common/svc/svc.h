@@ -95,8 +95,10 @@ int svc_stop(svc *s);
  * For a service's administrative subcommands: loads the settings, applies
  * migrations and opens one connection with the bus's and the spec's
  * statements.  Returns 0 and a connection to db_close, or HC_ERR_FATAL.
+ * svc_admin_open_many opens n such connections (out[0..n); none open on failure).
  */
 int svc_admin_open(const svc_spec *spec, void *own_cfg, db_conn **out, hc_err *err);
+int svc_admin_open_many(const svc_spec *spec, void *own_cfg, db_conn **out, size_t n, hc_err *err);
 
 /*
  * The write of an HTTP handler: fn makes the change and writes its events to

@@ -5,8 +5,8 @@
  * The command streams a CSV (header line naming the columns) or NDJSON file
  * of any size: records are parsed one at a time, ID numbers turned into
  * person keys at once, and stored MATCHING_BATCH_MAX per transaction with
- * the re-assessments they cause, by a writer thread while the next batch is
- * read.  An invalid line is reported (line number
+ * the re-assessments they cause, by writer threads while the next batches
+ * are read.  An invalid line is reported (line number
  * and field, never its content) and skipped; the exit status is then 1.
  * Importing the same file again inserts nothing (records are unique per
  * source and record id).
@@ -180,70 +180,90 @@ static int flush(db_conn *conn, json_t *rows, long *inserted, long *reassessed, 
 }
 
 /*
- * The writer of an import: batches are parsed on the calling thread and
- * stored by this one, on the command's connection, so that reading and
- * checking the next batch overlaps the database storing the last one.  At
- * most two batches wait; they are stored in file order.
+ * The writers of an import: batches are parsed on the calling thread and
+ * stored by IMPORT_WRITERS threads, each on its own connection, so that
+ * reading and checking the next batches overlaps the database storing
+ * earlier ones, and the database uses more than one core.  Batches are
+ * taken in file order; at most IMPORT_QUEUE wait.  Two batches in flight
+ * at once are independent but for a record repeated in both (the first to
+ * commit keeps it) and people both re-assess: people are locked in one
+ * order (matching_records_insert sorts them), and a deadlock between two
+ * batches (a record repeated in both, in opposite orders) is retried like
+ * any transient error.
  */
-typedef struct import_writer {
+#define IMPORT_WRITERS 2
+#define IMPORT_QUEUE   (2 * IMPORT_WRITERS)
+
+typedef struct import_writer import_writer;
+typedef struct import_thread {
+	import_writer *w;
 	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
 	db_conn *conn;
-	json_t *queue[2];
-	long first_line[2]; /* of each waiting batch, for the report */
-	size_t n;
-	int done, rc;
-	long failed_line;
 	long inserted, reassessed;
 	hc_err err;
-} import_writer;
+} import_thread;
+
+struct import_writer {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	json_t *queue[IMPORT_QUEUE];
+	long first_line[IMPORT_QUEUE]; /* of each waiting batch, for the report */
+	size_t head, n;
+	int done, rc;
+	long failed_line;
+	hc_err err;
+	import_thread threads[IMPORT_WRITERS];
+};
 
 static void *writer_main(void *arg)
 {
-	import_writer *w = arg;
+	import_thread *t = arg;
+	import_writer *w = t->w;
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		json_t *rows;
 		long line;
-		int rc;
+		int rc, failed;
 
 		while (w->n == 0 && !w->done)
 			pthread_cond_wait(&w->cv, &w->mu);
 		if (w->n == 0)
 			break;
-		rows = w->queue[0];
-		line = w->first_line[0];
+		rows = w->queue[w->head];
+		line = w->first_line[w->head];
+		w->head = (w->head + 1) % IMPORT_QUEUE;
+		w->n--;
+		failed = w->rc != 0; /* after a failure the rest is only dropped */
+		pthread_cond_broadcast(&w->cv);
 		pthread_mutex_unlock(&w->mu);
-		rc = w->rc == 0 ? flush(w->conn, rows, &w->inserted, &w->reassessed, &w->err) : 0;
+		rc = failed ? 0 : flush(t->conn, rows, &t->inserted, &t->reassessed, &t->err);
 		json_decref(rows);
 		pthread_mutex_lock(&w->mu);
-		if (rc != 0 && w->rc == 0) {
+		if (rc != 0 && (w->rc == 0 || line < w->failed_line)) {
 			w->rc = rc;
 			w->failed_line = line;
+			w->err = t->err;
 		}
-		w->queue[0] = w->queue[1];
-		w->first_line[0] = w->first_line[1];
-		w->n--;
-		pthread_cond_broadcast(&w->cv);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
 }
 
-/* Hands a batch to the writer (waiting while two wait); returns the writer's error so far. */
+/* Hands a batch to the writers (waiting while the queue is full); returns their error so far. */
 static int writer_push(import_writer *w, json_t *rows, long first_line)
 {
 	int rc;
 
 	pthread_mutex_lock(&w->mu);
-	while (w->n == 2 && w->rc == 0)
+	while (w->n == IMPORT_QUEUE && w->rc == 0)
 		pthread_cond_wait(&w->cv, &w->mu);
 	rc = w->rc;
 	if (rc == 0) {
-		w->queue[w->n] = rows;
-		w->first_line[w->n] = first_line;
+		size_t tail = (w->head + w->n) % IMPORT_QUEUE;
+
+		w->queue[tail] = rows;
+		w->first_line[tail] = first_line;
 		w->n++;
 		pthread_cond_broadcast(&w->cv);
 	} else {
@@ -253,16 +273,32 @@ static int writer_push(import_writer *w, json_t *rows, long first_line)
 	return rc;
 }
 
-static int import_file(db_conn *conn, const char *path, int csv, const unsigned char secret[32],
+/* Stops taking batches once the queue is empty, waits for the writers, and frees what is left. */
+static void writer_finish(import_writer *w, long *inserted, long *reassessed)
+{
+	size_t i;
+
+	pthread_mutex_lock(&w->mu);
+	w->done = 1;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	for (i = 0; i < IMPORT_WRITERS; i++) {
+		pthread_join(w->threads[i].thread, NULL);
+		*inserted += w->threads[i].inserted;
+		*reassessed += w->threads[i].reassessed;
+	}
+}
+
+static int import_file(db_conn **conns, const char *path, int csv, const unsigned char secret[32],
                        long *inserted, long *reassessed, long *rejected)
 {
-	import_writer w = {
-	    .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .conn = conn};
+	import_writer w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 	reader r = {0};
 	json_t *rows = json_array(), *rec;
 	long first = 0;
 	hc_err err;
 	int bad, rc = 0;
+	size_t i;
 
 	hc_err_clear(&err);
 	hc_err_clear(&w.err);
@@ -273,8 +309,13 @@ static int import_file(db_conn *conn, const char *path, int csv, const unsigned 
 		json_decref(rows);
 		return 1;
 	}
-	if (pthread_create(&w.thread, NULL, writer_main, &w) != 0)
-		abort();
+	for (i = 0; i < IMPORT_WRITERS; i++) {
+		w.threads[i].w = &w;
+		w.threads[i].conn = conns[i];
+		hc_err_clear(&w.threads[i].err);
+		if (pthread_create(&w.threads[i].thread, NULL, writer_main, &w.threads[i]) != 0)
+			abort();
+	}
 	while (rc == 0 && (rec = next_record(&r, &bad)) != NULL) {
 		json_t *row = NULL;
 		char where[32];
@@ -299,13 +340,7 @@ static int import_file(db_conn *conn, const char *path, int csv, const unsigned 
 		rows = NULL;
 	}
 	json_decref(rows);
-	pthread_mutex_lock(&w.mu);
-	w.done = 1;
-	pthread_cond_broadcast(&w.cv);
-	pthread_mutex_unlock(&w.mu);
-	pthread_join(w.thread, NULL);
-	*inserted += w.inserted;
-	*reassessed += w.reassessed;
+	writer_finish(&w, inserted, reassessed);
 	if (w.rc != 0)
 		fprintf(stderr, "hc-matching: %s: stopped at the batch from line %ld: %s\n", path,
 		        w.failed_line, w.err.msg);
@@ -328,7 +363,8 @@ int matching_import_command(int argc, char **argv, const svc_spec *spec, matchin
 	const char *format = NULL;
 	long inserted = 0, reassessed = 0, rejected = 0;
 	int i = 2, failed = 0;
-	db_conn *conn = NULL;
+	db_conn *conns[IMPORT_WRITERS] = {NULL};
+	size_t k;
 	hc_err err;
 
 	hc_err_clear(&err);
@@ -342,17 +378,18 @@ int matching_import_command(int argc, char **argv, const svc_spec *spec, matchin
 		                "stdin)\n");
 		return 2;
 	}
-	if (svc_admin_open(spec, cfg, &conn, &err) != 0) {
+	if (svc_admin_open_many(spec, cfg, conns, IMPORT_WRITERS, &err) != 0) {
 		fprintf(stderr, "hc-matching: %s\n", err.msg);
 		return 1;
 	}
 	for (; i < argc; i++) {
 		int csv = format != NULL ? strcmp(format, "csv") == 0 : ends_with(argv[i], ".csv");
 
-		failed |= import_file(conn, argv[i], csv, cfg->person_key_secret, &inserted,
+		failed |= import_file(conns, argv[i], csv, cfg->person_key_secret, &inserted,
 		                      &reassessed, &rejected);
 	}
-	db_close(conn);
+	for (k = 0; k < IMPORT_WRITERS; k++)
+		db_close(conns[k]);
 	printf("imported %ld records, %ld people re-assessed, %ld lines rejected\n", inserted,
 	       reassessed, rejected);
 	return failed || rejected > 0;
