@@ -4,7 +4,8 @@
 #     turns its residents and its recent travellers yellow within seconds;
 #     nobody else is assessed again;
 #   - the command reports bad lines by number and field, imports the rest,
-#     and importing the same file again inserts nothing;
+#     and importing the same file again inserts nothing; a file of several
+#     batches (parallel writers) stores a record repeated in two batches once;
 #   - a record from a source no rule reads (commerce) changes no colour;
 #   - a fever at a checkpoint turns a green code yellow;
 #   - a check-in is assessed; a check-in without a declaration is refused;
@@ -63,6 +64,30 @@ set +e
 out=$(matching_import "$csv" 2>/dev/null)
 set -e
 grep -q "imported 0 records, 0 people re-assessed" <<<"$out" || fail "re-import: $out"
+
+note "a file of several batches (stored by parallel writers): a repeated record stored once, a bad line reported"
+bulk=$HC_TEST_TMP/bulk.csv
+python3 - "$(person_id bystander)" "$today" "$HC_TEST_RUN" >"$bulk" <<'PY'
+import sys
+rid, day, run = sys.argv[1:]
+print("source,record_id,kind,resident_id,county_code,date,level")
+for i in range(2600):
+    rec = 5 if i == 2500 else i  # the record of line 7 again, two batches later
+    who = "420111199001011233" if i == 1500 else rid
+    print("commerce,bulk-%s-%d,purchase,%s,,%s," % (run, rec, who, day))
+PY
+set +e
+out=$(matching_import "$bulk" 2>"$HC_TEST_TMP/bulk.err")
+rc=$?
+set -e
+assert_eq "$rc" 1 "exit status of the bulk file"
+grep -q "line 1502: record.resident_id" "$HC_TEST_TMP/bulk.err" || fail "bulk: the bad line is not reported: $(cat "$HC_TEST_TMP/bulk.err")"
+grep -q "imported 2598 records, 0 people re-assessed, 1 lines rejected" <<<"$out" || fail "bulk import: $out"
+assert_eq "$(sql "SELECT count(*) FROM matching.records WHERE record_id LIKE 'bulk-$HC_TEST_RUN-%'")" 2598 "bulk records stored"
+set +e
+out=$(matching_import "$bulk" 2>/dev/null)
+set -e
+grep -q "imported 0 records" <<<"$out" || fail "bulk re-import: $out"
 
 note "a record no rule may read changes no colour (NDJSON)"
 nd=$HC_TEST_TMP/commerce.ndjson
