@@ -111,6 +111,13 @@ typedef struct bus_route {
 	 * to the dead-letter topic.
 	 */
 	int (*wants)(const cloudevent *ev, hc_err *err);
+	/*
+	 * May be NULL.  Applies evs[0..n) of this route (n >= 2, consecutive in
+	 * a batch, in log order) inside tx, with the same effect as fn on each
+	 * in turn, in fewer statements.  Any error rolls the whole batch back,
+	 * and its records are then handled one at a time by fn.
+	 */
+	int (*many)(void *ctx, db_conn *tx, const cloudevent *evs, size_t n, hc_err *err);
 } bus_route;
 
 typedef struct bus_consumer_config {

@@ -8,7 +8,10 @@
  *
  * Records already fetched are applied together: up to CONSUMER_BATCH_MAX of
  * them in one transaction (one commit, one WAL flush, instead of one each),
- * their offsets stored after it commits.  Anything unusual in a batch (a
+ * their offsets stored after it commits.  All are recorded in
+ * processed_events with one statement, and a run of records of a route that
+ * has a batch handler (bus_route.many) goes to it at once, so a service can
+ * apply them in a few statements instead of a few each.  Anything unusual in a batch (a
  * record that does not decode, a handler's failure, a failed commit) rolls
  * the whole batch back and its records are handled again one at a time, each
  * in its own transaction, exactly as a batch of one.
@@ -38,7 +41,7 @@ typedef struct consumer {
 	const bus_consumer_config *cfg;
 	void *ctx;
 	volatile sig_atomic_t *stop;
-	metric *processed, *duplicates, *dead, *retries, *skipped, *batches;
+	metric *processed, *duplicates, *dead, *retries, *skipped, *batches, *runs;
 	int fenced; /* fencings since fenced_since (consumer_refence) */
 	time_t fenced_since;
 } consumer;
@@ -340,68 +343,134 @@ static void consumer_seek_back_from(consumer *c, rd_kafka_message_t **b, size_t 
 }
 
 /*
- * Applies b[0..n) in one transaction and stores their offsets.  Returns 0,
- * or -1 with everything rolled back and nothing stored, for the records to
- * be handled one at a time.
+ * Applies b[0..n) in one transaction and stores their offsets: every record
+ * is decoded first, the wanted ones are recorded in processed_events with
+ * one statement, and the handlers run, in order, for those it recorded (the
+ * others are duplicates).  Returns 0, or -1 with everything rolled back and
+ * nothing stored, for the records to be handled one at a time.
  */
 static int consumer_apply_batch(consumer *c, rd_kafka_message_t **b, size_t n)
 {
-	long applied = 0, duplicates = 0, skipped = 0;
+	long applied = 0, duplicates = 0, skipped = 0, in_runs = 0;
+	cloudevent *evs = calloc(n, sizeof(*evs));
+	const bus_route **routes = calloc(n, sizeof(*routes));
+	json_t *rows = json_array(), *fresh = NULL;
+	size_t decoded = 0, i;
+	char *text = NULL;
+	db_res *res = NULL;
 	hc_err err;
-	size_t i;
+	int rc = 0;
 
+	if (evs == NULL || routes == NULL || rows == NULL)
+		abort();
 	hc_err_clear(&err);
-	if (db_ensure(c->conn, &err) != 0 || db_tx_begin(c->conn, &err) != 0)
-		return -1;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && rc == 0; i++, decoded++) {
 		const rd_kafka_message_t *m = b[i];
-		const bus_route *route;
-		cloudevent ev;
-		int rc;
+		int wanted;
 
-		if (consumer_decode(m, &ev, &err) != 0)
-			goto fallback; /* a dead letter: the single path writes it */
-		route = consumer_route(c, rd_kafka_topic_name(m->rkt), ev.type);
-		rc = route == NULL ? 0 : route->wants != NULL ? route->wants(&ev, &err) : 1;
-		if (rc == 1) {
-			char part[16], off[24];
-			const char *params[5] = {c->cfg->name, ev.id, rd_kafka_topic_name(m->rkt),
-			                         part, off};
-			db_res *res = NULL;
-
-			snprintf(part, sizeof(part), "%d", (int)m->partition);
-			snprintf(off, sizeof(off), "%lld", (long long)m->offset);
-			rc = db_run(c->conn, "bus_processed_insert", 5, params, &res, &err);
-			if (rc == 0 && db_res_affected(res) == 0) {
-				duplicates++;
-			} else if (rc == 0) {
-				rc = route->fn(c->ctx, c->conn, &ev, &err);
-				applied++;
-			}
-			db_res_free(res);
-		} else if (rc == 0) {
-			skipped++;
+		if (consumer_decode(m, &evs[i], &err) != 0) {
+			rc = -1; /* a dead letter: the single path writes it */
+			break;
 		}
-		cloudevent_cleanup(&ev);
-		log_trace_set(NULL);
-		if (rc != 0)
-			goto fallback;
+		routes[i] = consumer_route(c, rd_kafka_topic_name(m->rkt), evs[i].type);
+		wanted = routes[i] == NULL          ? 0
+		         : routes[i]->wants != NULL ? routes[i]->wants(&evs[i], &err)
+		                                    : 1;
+		if (wanted < 0 || (wanted != 0 && wanted != 1))
+			rc = -1;
+		else if (wanted == 0)
+			routes[i] = NULL;
+		else
+			json_array_append_new(
+			    rows, json_pack("{s:s, s:s, s:i, s:I}", "id", evs[i].id, "topic",
+			                    rd_kafka_topic_name(m->rkt), "partition",
+			                    (int)m->partition, "offset", (json_int_t)m->offset));
 	}
-	if (db_tx_commit(c->conn, &err) != 0)
-		goto fallback;
-	for (i = 0; i < n; i++)
-		consumer_store(c, b[i]);
-	metrics_add(c->processed, applied);
-	metrics_add(c->duplicates, duplicates);
-	metrics_add(c->skipped, skipped);
-	metrics_add(c->batches, 1);
-	return 0;
-fallback:
 	log_trace_set(NULL);
-	db_tx_rollback(c->conn);
-	log_debug("consumer %s: a batch of %zu records goes one by one (%s)", c->cfg->name, n,
-	          err.msg);
-	return -1;
+	if (rc == 0 && (db_ensure(c->conn, &err) != 0 || db_tx_begin(c->conn, &err) != 0))
+		goto out; /* nothing begun */
+	if (rc == 0 && json_array_size(rows) > 0) {
+		const char *params[2] = {c->cfg->name, NULL};
+
+		text = json_dumps(rows, JSON_COMPACT);
+		if (text == NULL)
+			abort();
+		params[1] = text;
+		rc = db_run(c->conn, "bus_processed_insert_many", 2, params, &res, &err);
+		fresh = rc == 0 ? json_object() : NULL;
+		for (int r = 0; rc == 0 && r < db_res_rows(res); r++)
+			json_object_set_new(fresh, db_res_get(res, r, 0), json_true());
+	}
+	/* which records to apply: recorded now, and only once (a repeat in the batch is one too) */
+	for (i = 0; rc == 0 && i < n; i++) {
+		if (routes[i] == NULL) {
+			skipped++;
+		} else if (json_object_get(fresh, evs[i].id) == NULL) {
+			duplicates++;
+			routes[i] = NULL;
+		} else {
+			json_object_del(fresh, evs[i].id);
+		}
+	}
+	/* applied in order; a run of the same route's records at once where it can */
+	for (i = 0; rc == 0 && i < n;) {
+		cloudevent run[CONSUMER_BATCH_MAX];
+		size_t len = 0, j;
+
+		if (routes[i] == NULL) {
+			i++;
+			continue;
+		}
+		for (j = i; j < n && routes[i]->many != NULL; j++) {
+			if (routes[j] == NULL)
+				continue;
+			if (routes[j] != routes[i])
+				break;
+			run[len++] = evs[j];
+		}
+		if (len >= 2) {
+			rc = routes[i]->many(c->ctx, c->conn, run, len, &err);
+			applied += (long)len;
+			in_runs += (long)len;
+			i = j;
+			continue;
+		}
+		if (evs[i].traceparent[0] != '\0') {
+			char trace[33];
+
+			traceparent_trace_id(evs[i].traceparent, trace);
+			log_trace_set(trace);
+		}
+		rc = routes[i]->fn(c->ctx, c->conn, &evs[i], &err);
+		log_trace_set(NULL);
+		applied++;
+		i++;
+	}
+	if (rc == 0 && db_tx_commit(c->conn, &err) == 0) {
+		for (i = 0; i < n; i++)
+			consumer_store(c, b[i]);
+		metrics_add(c->processed, applied);
+		metrics_add(c->duplicates, duplicates);
+		metrics_add(c->skipped, skipped);
+		metrics_add(c->batches, 1);
+		metrics_add(c->runs, in_runs);
+	} else {
+		rc = -1;
+		db_tx_rollback(c->conn);
+	}
+out:
+	if (rc != 0)
+		log_debug("consumer %s: a batch of %zu records goes one by one (%s)", c->cfg->name,
+		          n, err.msg);
+	for (i = 0; i < decoded; i++)
+		cloudevent_cleanup(&evs[i]);
+	db_res_free(res);
+	free(text);
+	json_decref(fresh);
+	json_decref(rows);
+	free(routes);
+	free(evs);
+	return rc != 0 ? -1 : 0;
 }
 
 /*
@@ -510,6 +579,8 @@ int bus_consumer_run(bus *b, db_conn *conn, const bus_consumer_config *cfg, void
 	                            "Events of types not handled, or not wanted (no effect)");
 	c.batches = metrics_counter("hc_consumer_batches_total", labels,
 	                            "Batches of records applied in one transaction");
+	c.runs = metrics_counter("hc_consumer_run_records_total", labels,
+	                         "Records applied several at once by their route's batch handler");
 	rc = consumer_open(&c, err);
 	if (rc != 0) {
 		if (c.rk != NULL)

@@ -42,6 +42,13 @@ const db_stmt bus_statements[] = {
     {"bus_outbox_mark", "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", 1},
     {"bus_outbox_prune", "DELETE FROM outbox WHERE published_at < now() - interval '1 day'", 0},
     {"bus_relay_lock", "SELECT pg_try_advisory_lock(hashtext(current_schema() || ':relay'))", 0},
+    /* $2: [{id, topic, partition, offset}]; the ids recorded now come back */
+    {"bus_processed_insert_many",
+     "INSERT INTO processed_events (consumer, event_id, topic, partition, \"offset\")"
+     " SELECT $1, r.id, r.topic, r.partition, r.\"offset\" FROM jsonb_to_recordset($2::jsonb)"
+     " AS r(id text, topic text, partition integer, \"offset\" bigint)"
+     " ON CONFLICT DO NOTHING RETURNING event_id",
+     2},
     {"bus_processed_insert",
      "INSERT INTO processed_events (consumer, event_id, topic, partition, \"offset\")"
      " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",

@@ -13,7 +13,7 @@
 /* The stop flag: the one global of a service, set by the signal handler. */
 static volatile sig_atomic_t svc_stop_flag;
 
-#define SVC_NVARS 14
+#define SVC_NVARS 15
 
 static const config_var svc_config_vars[SVC_NVARS] = {
     {"HC_DATABASE_URL", CONFIG_STRING, NULL, offsetof(svc_config, database_url), 1, 1024,
@@ -30,6 +30,8 @@ static const config_var svc_config_vars[SVC_NVARS] = {
      "static group membership id; a restart gets its partitions back at once"},
     {"HC_KAFKA_SESSION_TIMEOUT_MS", CONFIG_INT, "10000", offsetof(svc_config, session_timeout_ms),
      6000, 300000, "consumer session timeout"},
+    {"HC_CONSUMERS", CONFIG_INT, "2", offsetof(svc_config, consumers), 1, SVC_CONSUMERS_MAX,
+     "consumer threads, each a member of the group with its own partitions and connection"},
     {"HC_HTTP_ADDR", CONFIG_STRING, "127.0.0.1", offsetof(svc_config, http_addr), 7, 64,
      "HTTP listen address"},
     {"HC_HTTP_PORT", CONFIG_INT, "0", offsetof(svc_config, http_port), 0, 65535,
@@ -66,11 +68,12 @@ static int svc_ready(void *app, hc_err *err)
 
 static void *svc_consumer_main(void *arg)
 {
-	svc *s = arg;
+	struct svc_consumer *sc = arg;
+	svc *s = sc->svc;
 	bus_consumer_config cc = {
 	    .name = s->spec->name,
 	    .group_id = s->cfg.group_id,
-	    .instance_id = s->cfg.instance_id,
+	    .instance_id = sc->instance_id,
 	    .session_timeout_ms = s->cfg.session_timeout_ms,
 	    .routes = s->spec->consumes,
 	    .nroutes = s->spec->nconsumes,
@@ -78,7 +81,7 @@ static void *svc_consumer_main(void *arg)
 	hc_err err;
 
 	hc_err_clear(&err);
-	if (bus_consumer_run(s->bus, s->consumer_conn, &cc, s->app, &svc_stop_flag, &err) != 0) {
+	if (bus_consumer_run(s->bus, sc->conn, &cc, s->app, &svc_stop_flag, &err) != 0) {
 		log_error("%s", err.msg);
 		s->exit_code = 1;
 		svc_stop_flag = 1;
@@ -166,7 +169,7 @@ int svc_start(svc *s, const svc_spec *spec, void *app, void *own_cfg, hc_err *er
 	struct sigaction sa;
 	bus_config bc;
 	http_config hc;
-	int rc;
+	int rc, i;
 
 	memset(s, 0, sizeof(*s));
 	svc_init_spec(s, spec);
@@ -200,16 +203,30 @@ int svc_start(svc *s, const svc_spec *spec, void *app, void *own_cfg, hc_err *er
 	}
 	if (rc != 0)
 		goto fail;
-	if (spec->nconsumes > 0) {
-		rc = db_connect(&s->consumer_conn, s->cfg.database_url, s->cfg.db_schema, s->tables,
-		                err);
+	/*
+	 * Consumer threads: members of one group, so the partitions (and with
+	 * them the keys, each in order) are shared out among them.  The first
+	 * keeps the configured static instance id, the others add their number.
+	 */
+	for (i = 0; spec->nconsumes > 0 && i < (int)s->cfg.consumers; i++) {
+		struct svc_consumer *sc = &s->consumers[i];
+
+		sc->svc = s;
+		sc->index = i;
+		if (i == 0 || s->cfg.instance_id[0] == '\0')
+			snprintf(sc->instance_id, sizeof(sc->instance_id), "%s",
+			         s->cfg.instance_id);
+		else
+			snprintf(sc->instance_id, sizeof(sc->instance_id), "%s-c%d",
+			         s->cfg.instance_id, i);
+		rc = db_connect(&sc->conn, s->cfg.database_url, s->cfg.db_schema, s->tables, err);
 		if (rc != 0)
 			goto fail;
-		if (pthread_create(&s->consumer_thread, NULL, svc_consumer_main, s) != 0) {
-			rc = hc_err_set(err, HC_ERR_FATAL, "could not start the consumer thread");
+		if (pthread_create(&sc->thread, NULL, svc_consumer_main, sc) != 0) {
+			rc = hc_err_set(err, HC_ERR_FATAL, "could not start a consumer thread");
 			goto fail;
 		}
-		s->consumer_running = 1;
+		sc->running = 1;
 	}
 	hc.addr = s->cfg.http_addr;
 	hc.port = s->cfg.http_port;
@@ -247,11 +264,15 @@ int svc_stop(svc *s)
 		s->spec->stopping(s->app);
 	http_server_stop(s->http);
 	s->http = NULL;
-	if (s->consumer_running)
-		pthread_join(s->consumer_thread, NULL);
-	s->consumer_running = 0;
-	db_close(s->consumer_conn);
-	s->consumer_conn = NULL;
+	for (int i = 0; i < SVC_CONSUMERS_MAX; i++) {
+		struct svc_consumer *sc = &s->consumers[i];
+
+		if (sc->running)
+			pthread_join(sc->thread, NULL);
+		sc->running = 0;
+		db_close(sc->conn);
+		sc->conn = NULL;
+	}
 	bus_relay_stop(s->relay);
 	s->relay = NULL;
 	bus_free(s->bus);

@@ -20,6 +20,8 @@
 #include "common/http/http.h"
 #include "common/svc/projection.h"
 
+#define SVC_CONSUMERS_MAX 8
+
 /* Settings every service reads; see svc_config_vars in svc.c for names. */
 typedef struct svc_config {
 	const char *database_url;
@@ -29,6 +31,7 @@ typedef struct svc_config {
 	const char *group_id;
 	const char *instance_id;
 	long session_timeout_ms;
+	long consumers; /* consumer threads, each its own group member and connection */
 	const char *http_addr;
 	long http_port;
 	long http_threads;
@@ -67,9 +70,14 @@ typedef struct svc {
 	bus *bus;
 	bus_relay *relay;
 	http_server *http;
-	db_conn *consumer_conn;
-	pthread_t consumer_thread;
-	int consumer_running;
+	struct svc_consumer {
+		struct svc *svc;
+		int index;
+		char instance_id[160];
+		db_conn *conn;
+		pthread_t thread;
+		int running;
+	} consumers[SVC_CONSUMERS_MAX];
 	int exit_code;
 	void *app; /* passed to handlers and consumers */
 } svc;

@@ -141,8 +141,10 @@ hc_secret_env() {
 	esac
 }
 
-# hc_db_url SERVICE [DATABASE]: the libpq URL of the service's own role.
+# hc_db_url SERVICE [DATABASE]: the libpq URL of the service's own role, through the
+# cluster's Unix socket (a statement's round trip costs about half of one over loopback TCP;
+# the cluster also listens on $HC_PG_HOST:$HC_PG_PORT, with the same password check).
 hc_db_url() {
 	local pw_var="HC_PG_PASSWORD_${1^^}"
-	echo "postgresql://$1:${!pw_var}@$HC_PG_HOST:$HC_PG_PORT/${2:-$HC_PG_DATABASE}?application_name=hc-$1"
+	echo "postgresql://$1:${!pw_var}@/${2:-$HC_PG_DATABASE}?host=$HC_PG_SOCKET_DIR&port=$HC_PG_PORT&application_name=hc-$1"
 }

@@ -3,7 +3,9 @@
 #
 # initdb and pg_ctl run as the postgres user (initdb refuses root).  The
 # cluster listens on 127.0.0.1:$HC_PG_PORT and on a socket in its own
-# directory.  `provision DB` creates the database, one login role and one
+# directory; the services connect through the socket.  Only the postgres
+# superuser logs in without a password (peer, on the socket); every service
+# role gives its password (SCRAM), on the socket or over TCP.  `provision DB` creates the database, one login role and one
 # schema per service; a role can use only its own schema.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
@@ -29,6 +31,15 @@ start() {
 			--auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$HC_LOG_DIR/initdb.log" 2>&1 ||
 			{ cat "$HC_LOG_DIR/initdb.log" >&2; hc_die "initdb failed"; }
 	fi
+	# written on every start, so a cluster made before the services used the socket gets it too
+	cat >"$HC_PG_DATA/pg_hba.conf" <<-'HBA'
+		# TYPE  DATABASE  USER      ADDRESS       METHOD
+		local   all       postgres                peer
+		local   all       all                     scram-sha-256
+		host    all       all       127.0.0.1/32  scram-sha-256
+		host    all       all       ::1/128       scram-sha-256
+	HBA
+	chown postgres:postgres "$HC_PG_DATA/pg_hba.conf"
 	touch "$HC_PG_DIR/postgres.log"
 	chown postgres:postgres "$HC_PG_DIR/postgres.log"
 	# pg_ctl -w waits until the server accepts connections.

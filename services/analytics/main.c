@@ -14,13 +14,13 @@ static const http_route analytics_routes[] = {
 };
 
 static const bus_route analytics_consumes[] = {
-    {TOPIC_DECLARATION, TYPE_DECLARATION_SUBMITTED, analytics_on_event, NULL},
-    {TOPIC_DECLARATION, TYPE_CHECKIN_SUBMITTED, analytics_on_event, NULL},
-    {TOPIC_CODE, TYPE_CODE_CHANGED, analytics_on_event, NULL},
-    {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_ISSUED, analytics_on_event, NULL},
-    {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_REVOKED, analytics_on_event, NULL},
-    {TOPIC_REVIEW_DECISION, TYPE_EMPLOYER_APPLICATION_DECIDED, analytics_on_event, NULL},
-    {TOPIC_SCAN, TYPE_SCAN_RECORDED, analytics_on_event, NULL},
+    {TOPIC_DECLARATION, TYPE_DECLARATION_SUBMITTED, analytics_on_event, NULL, NULL},
+    {TOPIC_DECLARATION, TYPE_CHECKIN_SUBMITTED, analytics_on_event, NULL, NULL},
+    {TOPIC_CODE, TYPE_CODE_CHANGED, analytics_on_event, NULL, NULL},
+    {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_ISSUED, analytics_on_event, NULL, NULL},
+    {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_REVOKED, analytics_on_event, NULL, NULL},
+    {TOPIC_REVIEW_DECISION, TYPE_EMPLOYER_APPLICATION_DECIDED, analytics_on_event, NULL, NULL},
+    {TOPIC_SCAN, TYPE_SCAN_RECORDED, analytics_on_event, NULL, NULL},
 };
 
 static const config_var analytics_vars[] = {

@@ -16,11 +16,11 @@ static const http_route certificate_routes[] = {
 
 static const bus_route certificate_consumes[] = {
     {TOPIC_EMPLOYER_APPLICATION, TYPE_EMPLOYER_APPLICATION_SUBMITTED,
-     certificate_on_application_submitted, NULL},
+     certificate_on_application_submitted, NULL, NULL},
     {TOPIC_REVIEW_DECISION, TYPE_EMPLOYER_APPLICATION_DECIDED, certificate_on_application_decided,
-     NULL},
-    {TOPIC_ASSESSMENT, TYPE_ASSESSMENT_COMPLETED, certificate_on_assessment, NULL},
-    {TOPIC_DECLARATION, TYPE_DECLARATION_SUBMITTED, svc_on_declaration_client, NULL},
+     NULL, NULL},
+    {TOPIC_ASSESSMENT, TYPE_ASSESSMENT_COMPLETED, certificate_on_assessment, NULL, NULL},
+    {TOPIC_DECLARATION, TYPE_DECLARATION_SUBMITTED, svc_on_declaration_client, NULL, NULL},
 };
 
 static const config_var certificate_vars[] = {

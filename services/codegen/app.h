@@ -59,6 +59,8 @@ void codegen_rfc3339(int64_t t, char out[32]);
 
 /* Consumed events (events.c). */
 int codegen_on_assessment(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);
+/* A run of assessments at once, as codegen_on_assessment on each in turn (bus_route.many). */
+int codegen_on_assessments(void *app, db_conn *tx, const cloudevent *evs, size_t n, hc_err *err);
 int codegen_on_certificate(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);
 
 /* Routes (routes.c; tokens.c). */

@@ -42,6 +42,21 @@ static int unchanged(json_t *cur, json_t *src, int pass)
 	       json_equal(json_object_get(reason, "evidence"), json_object_get(src, "evidence"));
 }
 
+/* The data of a code.changed event for version v (from cur, NULL: the first) of n (new reference).
+ */
+static json_t *code_changed_data(const next_code *n, json_t *v, json_t *cur)
+{
+	return json_pack(
+	    "{s:s, s:s, s:s, s:O, s:O, s:O*, s:O, s:O, s:O, s:O, s:O, s:O, s:O}", "person_key",
+	    n->person_key, "masked_name", n->masked_name, "county_code", n->county_code, "version",
+	    json_object_get(v, "version"), "colour", json_object_get(v, "colour"),
+	    "previous_colour", cur != NULL ? json_object_get(cur, "colour") : NULL, "pass",
+	    json_object_get(v, "pass"), "rule_id", json_object_get(v, "rule_id"), "rule_version",
+	    json_object_get(v, "rule_version"), "evidence", json_object_get(v, "evidence"),
+	    "decided_by", json_object_get(v, "decided_by"), "cause", json_object_get(v, "cause"),
+	    "changed_at", json_object_get(v, "created_at"));
+}
+
 /* Writes version cur+1 from n and publishes hc.codegen.code.changed.v1. */
 static int write_version(db_conn *tx, const next_code *n, json_t *cur, int pass,
                          const char *traceparent, hc_err *err)
@@ -60,7 +75,7 @@ static int write_version(db_conn *tx, const next_code *n, json_t *cur, int pass,
 	snprintf(rule_version, sizeof(rule_version), "%lld",
 	         (long long)json_integer_value(json_object_get(n->src, "rule_version")));
 	{
-		const char *params[10] = {n->person_key,
+		const char *params[13] = {n->person_key,
 		                          version,
 		                          str(n->src, "colour"),
 		                          pass ? "true" : "false",
@@ -69,47 +84,35 @@ static int write_version(db_conn *tx, const next_code *n, json_t *cur, int pass,
 		                          evidence,
 		                          str(n->src, "decided_by"),
 		                          n->assessment_id,
-		                          n->cause};
+		                          n->cause,
+		                          n->masked_name,
+		                          n->county_code,
+		                          n->assessed_at};
 
-		rc = db_run(tx, "codegen_version_insert", 10, params, &res, err);
+		rc = db_run(tx, "codegen_version_write", 13, params, &res, err);
 	}
 	free(evidence);
 	if (rc != 0)
 		return rc;
 	v = json_loads(db_res_get(res, 0, 0), 0, NULL);
 	db_res_free(res);
-	{
-		const char *params[5] = {n->person_key, n->masked_name, n->county_code, version,
-		                         n->assessed_at};
-
-		rc = db_run(tx, "codegen_code_upsert", 5, params, NULL, err);
-	}
 	if (rc == 0)
-		rc = bus_outbox_emit(
-		    tx, TOPIC_CODE, n->person_key, n->county_code, TYPE_CODE_CHANGED,
-		    CODEGEN_EVENT_SOURCE, n->person_key,
-		    json_pack(
-		        "{s:s, s:s, s:s, s:O, s:O, s:O*, s:O, s:O, s:O, s:O, s:O, s:O, s:O}",
-		        "person_key", n->person_key, "masked_name", n->masked_name, "county_code",
-		        n->county_code, "version", json_object_get(v, "version"), "colour",
-		        json_object_get(v, "colour"), "previous_colour",
-		        cur != NULL ? json_object_get(cur, "colour") : NULL, "pass",
-		        json_object_get(v, "pass"), "rule_id", json_object_get(v, "rule_id"),
-		        "rule_version", json_object_get(v, "rule_version"), "evidence",
-		        json_object_get(v, "evidence"), "decided_by",
-		        json_object_get(v, "decided_by"), "cause", json_object_get(v, "cause"),
-		        "changed_at", json_object_get(v, "created_at")),
-		    traceparent, err);
+		rc = bus_outbox_emit(tx, TOPIC_CODE, n->person_key, n->county_code,
+		                     TYPE_CODE_CHANGED, CODEGEN_EVENT_SOURCE, n->person_key,
+		                     code_changed_data(n, v, cur), traceparent, err);
 	if (rc == 0)
 		log_info("code version %s made (%s)", version, n->cause);
 	json_decref(v);
 	return rc;
 }
 
-/* The current code (locked) into *cur (NULL when none); *newer when it is at least as recent as at.
+/*
+ * The current code (locked) into *cur (NULL when none); *newer when it is
+ * at least as recent as at; *cert whether the person holds a valid
+ * certificate (only read along with a code: -1 without one).
  */
 static int current(db_conn *tx, const char *key, const char *at, json_t **cur, int *newer,
-                   hc_err *err)
+                   int *cert, hc_err *err)
 {
 	const char *params[2] = {key, at};
 	db_res *res = NULL;
@@ -117,10 +120,12 @@ static int current(db_conn *tx, const char *key, const char *at, json_t **cur, i
 
 	*cur = NULL;
 	*newer = 0;
+	*cert = -1;
 	rc = db_run(tx, "codegen_current", 2, params, &res, err);
 	if (rc == 0 && db_res_rows(res) == 1) {
 		*cur = json_loads(db_res_get(res, 0, 0), 0, NULL);
 		*newer = strcmp(db_res_get(res, 0, 1), "t") == 0;
+		*cert = strcmp(db_res_get(res, 0, 2), "t") == 0;
 	}
 	db_res_free(res);
 	return rc;
@@ -153,12 +158,12 @@ int codegen_on_assessment(void *app, db_conn *tx, const cloudevent *ev, hc_err *
 	n.assessment_id = str(ev->data, "assessment_id");
 	n.assessed_at = str(ev->data, "assessed_at");
 	snprintf(n.cause, sizeof(n.cause), "assessment %s", n.assessment_id);
-	rc = current(tx, n.person_key, n.assessed_at, &cur, &newer, err);
+	rc = current(tx, n.person_key, n.assessed_at, &cur, &newer, &cert, err);
 	if (rc == 0 && newer) {
 		json_decref(cur);
 		return 0; /* a later assessment is already in force */
 	}
-	if (rc == 0)
+	if (rc == 0 && cert < 0) /* no code yet */
 		rc = has_certificate(tx, n.person_key, &cert, err);
 	pass = rc == 0 && cert && strcmp(str(ev->data, "colour"), "green") == 0;
 	if (rc == 0 && !unchanged(cur, ev->data, pass))
@@ -186,13 +191,12 @@ int codegen_on_certificate(void *app, db_conn *tx, const cloudevent *ev, hc_err 
 
 	(void)app;
 	rc = codegen_certificates_apply(tx, ev, err);
-	if (rc == 0)
-		rc = current(tx, key, "-infinity", &cur, &newer, err);
+	if (rc == 0) /* after the certificate's change: cert sees it */
+		rc = current(tx, key, "-infinity", &cur, &newer, &cert, err);
 	if (rc != 0 || cur == NULL) {
 		json_decref(cur);
 		return rc; /* no code yet: the first assessment will see the certificate */
 	}
-	rc = has_certificate(tx, key, &cert, err);
 	pass = cert && strcmp(str(cur, "colour"), "green") == 0;
 	if (rc == 0 && pass != json_is_true(json_object_get(cur, "pass"))) {
 		json_t *reason = json_object_get(cur, "reason");
@@ -215,5 +219,202 @@ int codegen_on_certificate(void *app, db_conn *tx, const cloudevent *ev, hc_err 
 	}
 	json_decref(src);
 	json_decref(cur);
+	return rc;
+}
+
+/* What codegen_on_assessment decides for one event of a run (codegen_on_assessments). */
+typedef struct assess_item {
+	next_code n;
+	json_t *cur; /* the current code, or NULL */
+	int found, newer, cert;
+} assess_item;
+
+/* A PostgreSQL array literal of the field f of every event, each quoted; NULL if one cannot be. */
+static char *array_literal(const cloudevent *evs, size_t n, const char *f)
+{
+	size_t cap = 2, len = 0, i;
+	char *out = malloc(cap);
+
+	if (out == NULL)
+		abort();
+	out[len++] = '{';
+	for (i = 0; i < n; i++) {
+		const char *v = str(evs[i].data, f);
+		size_t vn = v != NULL ? strlen(v) : 0;
+		char *grown;
+
+		if (v == NULL || strpbrk(v, "\"\\") != NULL) {
+			free(out);
+			return NULL;
+		}
+		grown = realloc(out, cap += vn + 4);
+		if (grown == NULL)
+			abort();
+		out = grown;
+		len += (size_t)sprintf(out + len, "%s\"%s\"", i > 0 ? "," : "", v);
+	}
+	snprintf(out + len, cap - len, "}");
+	return out;
+}
+
+/* Reads the current codes of the run's people (locked) and whether each holds a certificate. */
+static int read_current_many(db_conn *tx, const cloudevent *evs, size_t n, assess_item *it,
+                             json_t *index, hc_err *err)
+{
+	char *keys = array_literal(evs, n, "person_key"),
+	     *ats = array_literal(evs, n, "assessed_at");
+	db_res *res = NULL;
+	size_t missing = 0, i;
+	int rc, r;
+
+	if (keys == NULL || ats == NULL) {
+		free(keys);
+		free(ats);
+		return hc_err_set(err, HC_ERR_PERMANENT, "a person key or time cannot be listed");
+	}
+	{
+		const char *params[2] = {keys, ats};
+
+		rc = db_run(tx, "codegen_current_many", 2, params, &res, err);
+	}
+	for (r = 0; rc == 0 && r < db_res_rows(res); r++) {
+		assess_item *x =
+		    &it[json_integer_value(json_object_get(index, db_res_get(res, r, 0)))];
+
+		x->found = 1;
+		x->cur = json_loads(db_res_get(res, r, 1), 0, NULL);
+		x->newer = strcmp(db_res_get(res, r, 2), "t") == 0;
+		x->cert = strcmp(db_res_get(res, r, 3), "t") == 0;
+	}
+	db_res_free(res);
+	res = NULL;
+	for (i = 0; i < n; i++)
+		missing += !it[i].found;
+	if (rc == 0 && missing > 0) { /* people without a code yet: their certificates */
+		const char *params[1] = {keys};
+
+		rc = db_run(tx, "codegen_certified_many", 1, params, &res, err);
+		for (r = 0; rc == 0 && r < db_res_rows(res); r++)
+			it[json_integer_value(json_object_get(index, db_res_get(res, r, 0)))].cert =
+			    1;
+		db_res_free(res);
+	}
+	free(keys);
+	free(ats);
+	return rc;
+}
+
+int codegen_on_assessments(void *app, db_conn *tx, const cloudevent *evs, size_t n, hc_err *err)
+{
+	assess_item *it = calloc(n, sizeof(*it));
+	json_t *index = json_object(), *versions = json_array(), *codes = json_array();
+	json_t *made = json_object(), *events = json_array();
+	db_res *res = NULL;
+	size_t i;
+	int rc = 0, r;
+
+	if (it == NULL || index == NULL || versions == NULL || codes == NULL || made == NULL ||
+	    events == NULL)
+		abort();
+	for (i = 0; i < n && rc == 0; i++) {
+		const char *key;
+
+		if (event_check_assessment(evs[i].data, err) != 0) {
+			rc = HC_ERR_PERMANENT;
+			break;
+		}
+		key = str(evs[i].data, "person_key");
+		if (json_object_get(index, key) != NULL)
+			break; /* a person twice: one at a time, in order */
+		json_object_set_new(index, key, json_integer((json_int_t)i));
+	}
+	if (rc == 0 && i < n) {
+		for (i = 0; i < n && rc == 0; i++)
+			rc = codegen_on_assessment(app, tx, &evs[i], err);
+		goto out;
+	}
+	if (rc == 0)
+		rc = read_current_many(tx, evs, n, it, index, err);
+	for (i = 0; i < n && rc == 0; i++) {
+		assess_item *x = &it[i];
+		json_t *d = evs[i].data;
+		int pass = x->cert && strcmp(str(d, "colour"), "green") == 0, change;
+		long long version;
+
+		if (x->newer)
+			continue; /* a later assessment is already in force */
+		x->n.src = d;
+		x->n.person_key = str(d, "person_key");
+		x->n.masked_name = str(d, "masked_name");
+		x->n.county_code = str(d, "county_code");
+		x->n.assessment_id = str(d, "assessment_id");
+		x->n.assessed_at = str(d, "assessed_at");
+		snprintf(x->n.cause, sizeof(x->n.cause), "assessment %s", x->n.assessment_id);
+		change = !unchanged(x->cur, d, pass);
+		version = x->cur == NULL
+		              ? 0
+		              : (long long)json_integer_value(json_object_get(x->cur, "version"));
+		if (change) {
+			version++;
+			json_array_append_new(
+			    versions,
+			    json_pack(
+			        "{s:s, s:I, s:s, s:b, s:s, s:O, s:O, s:s, s:s, s:s}", "person_key",
+			        x->n.person_key, "version", (json_int_t)version, "colour",
+			        str(d, "colour"), "pass", pass, "rule_id", str(d, "rule_id"),
+			        "rule_version", json_object_get(d, "rule_version"), "evidence",
+			        json_object_get(d, "evidence"), "decided_by", str(d, "decided_by"),
+			        "assessment_id", x->n.assessment_id, "cause", x->n.cause));
+		}
+		/* the code points at the new version, or keeps what the next comparison is made
+		 * against */
+		json_array_append_new(
+		    codes,
+		    json_pack("{s:s, s:s, s:s, s:I, s:s}", "person_key", x->n.person_key,
+		              "masked_name", x->n.masked_name, "county_code", x->n.county_code,
+		              "version", (json_int_t)version, "assessed_at", x->n.assessed_at));
+	}
+	if (rc == 0 && json_array_size(codes) > 0) {
+		char *vtext = json_dumps(versions, JSON_COMPACT),
+		     *ctext = json_dumps(codes, JSON_COMPACT);
+		const char *params[2] = {vtext, ctext};
+
+		if (vtext == NULL || ctext == NULL)
+			abort();
+		rc = db_run(tx, "codegen_write_many", 2, params, &res, err);
+		free(vtext);
+		free(ctext);
+		for (r = 0; rc == 0 && r < db_res_rows(res); r++)
+			json_object_set_new(made, db_res_get(res, r, 0),
+			                    json_loads(db_res_get(res, r, 1), 0, NULL));
+	}
+	for (i = 0; i < n && rc == 0; i++) { /* the events, in the order of the assessments */
+		json_t *v =
+		    it[i].n.person_key != NULL ? json_object_get(made, it[i].n.person_key) : NULL;
+
+		if (v != NULL)
+			json_array_append_new(
+			    events, bus_outbox_row(TOPIC_CODE, it[i].n.person_key,
+			                           it[i].n.county_code, TYPE_CODE_CHANGED,
+			                           CODEGEN_EVENT_SOURCE, it[i].n.person_key,
+			                           code_changed_data(&it[i].n, v, it[i].cur),
+			                           evs[i].traceparent));
+	}
+	if (rc == 0 && json_array_size(events) > 0) {
+		rc = bus_outbox_add_rows(tx, events, err);
+		if (rc == 0)
+			log_info("%zu code versions made from %zu assessments",
+			         json_array_size(events), n);
+	}
+out:
+	for (i = 0; i < n; i++)
+		json_decref(it[i].cur);
+	free(it);
+	db_res_free(res);
+	json_decref(index);
+	json_decref(versions);
+	json_decref(codes);
+	json_decref(made);
+	json_decref(events);
 	return rc;
 }

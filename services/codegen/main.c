@@ -32,10 +32,11 @@ static const config_var codegen_vars[] = {
 };
 
 static const bus_route codegen_consumes[] = {
-    {TOPIC_ASSESSMENT, TYPE_ASSESSMENT_COMPLETED, codegen_on_assessment, NULL},
-    {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_ISSUED, codegen_on_certificate, NULL},
-    {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_REVOKED, codegen_on_certificate, NULL},
-    {TOPIC_DECLARATION, TYPE_DECLARATION_SUBMITTED, svc_on_declaration_client, NULL},
+    {TOPIC_ASSESSMENT, TYPE_ASSESSMENT_COMPLETED, codegen_on_assessment, NULL,
+     codegen_on_assessments},
+    {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_ISSUED, codegen_on_certificate, NULL, NULL},
+    {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_REVOKED, codegen_on_certificate, NULL, NULL},
+    {TOPIC_DECLARATION, TYPE_DECLARATION_SUBMITTED, svc_on_declaration_client, NULL, NULL},
 };
 
 static int codegen_starting(void *app_, hc_err *err)

@@ -22,18 +22,59 @@
 const db_stmt codegen_statements[] = {
     /* the current code, locked for the consumer that will change it */
     {"codegen_current",
-     "SELECT " CODE_JSON ", c.assessed_at >= $2::timestamptz FROM codes c"
+     "SELECT " CODE_JSON ", c.assessed_at >= $2::timestamptz,"
+     " EXISTS (SELECT 1 FROM certificates WHERE person_key = $1 AND status = 'valid')"
+     " FROM codes c"
      " JOIN code_versions v ON v.person_key = c.person_key AND v.version = c.version"
      " WHERE c.person_key = $1 FOR UPDATE OF c",
      2},
     {"codegen_has_certificate",
      "SELECT EXISTS (SELECT 1 FROM certificates WHERE person_key = $1 AND status = 'valid')", 1},
-    {"codegen_version_insert",
-     "INSERT INTO code_versions AS v (person_key, version, colour, pass, rule_id, rule_version,"
-     " evidence, decided_by, assessment_id, cause)"
+    /* the new version and the current code pointing at it, in one statement */
+    {"codegen_version_write",
+     "WITH nv AS (INSERT INTO code_versions AS v (person_key, version, colour, pass, rule_id,"
+     " rule_version, evidence, decided_by, assessment_id, cause)"
      " VALUES ($1, $2::integer, $3, $4::boolean, $5, $6::integer, $7::jsonb, $8, $9, $10)"
-     " RETURNING " VERSION_JSON,
-     10},
+     " RETURNING " VERSION_JSON " AS j),"
+     " nc AS (INSERT INTO codes (person_key, masked_name, county_code, version, assessed_at)"
+     " VALUES ($1, $11, $12, $2::integer, $13::timestamptz) ON CONFLICT (person_key) DO UPDATE"
+     " SET masked_name = EXCLUDED.masked_name, county_code = EXCLUDED.county_code,"
+     " version = EXCLUDED.version, assessed_at = EXCLUDED.assessed_at,"
+     " updated_at = clock_timestamp())"
+     " SELECT j FROM nv",
+     13},
+    /* many people at once (codegen_on_assessments): their codes locked in key order */
+    {"codegen_current_many",
+     "SELECT c.person_key, " CODE_JSON ", c.assessed_at >= x.at,"
+     " EXISTS (SELECT 1 FROM certificates WHERE person_key = x.k AND status = 'valid')"
+     " FROM unnest($1::text[], $2::timestamptz[]) AS x(k, at)"
+     " JOIN codes c ON c.person_key = x.k"
+     " JOIN code_versions v ON v.person_key = c.person_key AND v.version = c.version"
+     " ORDER BY c.person_key FOR UPDATE OF c",
+     2},
+    {"codegen_certified_many",
+     "SELECT DISTINCT person_key FROM certificates"
+     " WHERE person_key = ANY($1::text[]) AND status = 'valid'",
+     1},
+    /* $1: new versions, $2: codes to upsert (each person once); the new versions come back */
+    {"codegen_write_many",
+     "WITH nv AS (INSERT INTO code_versions AS v (person_key, version, colour, pass, rule_id,"
+     " rule_version, evidence, decided_by, assessment_id, cause)"
+     " SELECT r.person_key, r.version, r.colour, r.pass, r.rule_id, r.rule_version, r.evidence,"
+     " r.decided_by, r.assessment_id, r.cause FROM jsonb_to_recordset($1::jsonb) AS r("
+     " person_key text, version integer, colour text, pass boolean, rule_id text,"
+     " rule_version integer, evidence jsonb, decided_by text, assessment_id uuid, cause text)"
+     " RETURNING v.person_key, " VERSION_JSON " AS j),"
+     " nc AS (INSERT INTO codes (person_key, masked_name, county_code, version, assessed_at)"
+     " SELECT r.person_key, r.masked_name, r.county_code, r.version, r.assessed_at"
+     " FROM jsonb_to_recordset($2::jsonb) AS r(person_key text, masked_name text,"
+     " county_code text, version integer, assessed_at timestamptz)"
+     " ON CONFLICT (person_key) DO UPDATE"
+     " SET masked_name = EXCLUDED.masked_name, county_code = EXCLUDED.county_code,"
+     " version = EXCLUDED.version, assessed_at = EXCLUDED.assessed_at,"
+     " updated_at = clock_timestamp())"
+     " SELECT person_key, j FROM nv",
+     2},
     {"codegen_code_upsert",
      "INSERT INTO codes (person_key, masked_name, county_code, version, assessed_at)"
      " VALUES ($1, $2, $3, $4::integer, $5::timestamptz) ON CONFLICT (person_key) DO UPDATE"

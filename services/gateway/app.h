@@ -172,6 +172,8 @@ void gateway_post_webhook(gateway_app *app, http_req *req, const gateway_princip
 void gateway_get_webhooks(gateway_app *app, http_req *req, const gateway_principal *p);
 void gateway_delete_webhook(gateway_app *app, http_req *req, const gateway_principal *p);
 int gateway_on_partner_event(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);
+/* A run of partner events at once, as gateway_on_partner_event on each (bus_route.many). */
+int gateway_on_partner_events(void *app, db_conn *tx, const cloudevent *evs, size_t n, hc_err *err);
 /* The declaration links a person to its partner; partner events that came first are delivered. */
 int gateway_on_declaration_client(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);
 int gateway_on_application_client(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);

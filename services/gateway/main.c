@@ -110,14 +110,17 @@ static const config_var gateway_vars[] = {
 };
 
 static const bus_route gateway_consumes[] = {
-    {TOPIC_DECLARATION, TYPE_DECLARATION_SUBMITTED, gateway_on_declaration_client, NULL},
-    {TOPIC_CODE, TYPE_CODE_CHANGED, gateway_on_partner_event, NULL},
-    {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_ISSUED, gateway_on_partner_event, NULL},
-    {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_REVOKED, gateway_on_partner_event, NULL},
-    {TOPIC_REVIEW_DECISION, TYPE_CORRECTION_DECIDED, gateway_on_partner_event, NULL},
+    {TOPIC_DECLARATION, TYPE_DECLARATION_SUBMITTED, gateway_on_declaration_client, NULL, NULL},
+    {TOPIC_CODE, TYPE_CODE_CHANGED, gateway_on_partner_event, NULL, gateway_on_partner_events},
+    {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_ISSUED, gateway_on_partner_event, NULL,
+     gateway_on_partner_events},
+    {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_REVOKED, gateway_on_partner_event, NULL,
+     gateway_on_partner_events},
+    {TOPIC_REVIEW_DECISION, TYPE_CORRECTION_DECIDED, gateway_on_partner_event, NULL,
+     gateway_on_partner_events},
     {TOPIC_EMPLOYER_APPLICATION, TYPE_EMPLOYER_APPLICATION_SUBMITTED, gateway_on_application_client,
-     NULL},
-    {TOPIC_REVIEW_DECISION, TYPE_EMPLOYER_APPLICATION_DECIDED, gateway_on_application_decided,
+     NULL, NULL},
+    {TOPIC_REVIEW_DECISION, TYPE_EMPLOYER_APPLICATION_DECIDED, gateway_on_application_decided, NULL,
      NULL},
 };
 

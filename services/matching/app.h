@@ -46,6 +46,21 @@ int matching_assess(db_conn *tx, const char *person_key, const matching_trigger 
                     hc_err *err);
 
 /*
+ * Assesses many people inside tx (assess.c), as matching_assess does each, a
+ * chunk of MATCHING_ASSESS_CHUNK at a time: the chunk's people locked in key
+ * order with one statement, their inputs read with one, their assessments
+ * and events written with one each.  people: a JSON array of person keys,
+ * sorted (so concurrent callers lock in one order); unknown people are
+ * skipped.  Adds the assessments recorded to *published.
+ */
+#define MATCHING_ASSESS_CHUNK 500
+int matching_assess_many(db_conn *tx, const json_t *people, const matching_trigger *t,
+                         long *published, hc_err *err);
+/* The same, person people[i] for the trigger ts[i]. */
+int matching_assess_each(db_conn *tx, const json_t *people, const matching_trigger *const *ts,
+                         long *published, hc_err *err);
+
+/*
  * For a decided correction (assess.c): sets aside, for that person, every
  * record behind a colour other than green, so the next assessment is green
  * unless new records arrive.
@@ -65,6 +80,8 @@ int matching_import_command(int argc, char **argv, const svc_spec *spec, matchin
 
 /* Consumed events (events.c). */
 int matching_on_declaration(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);
+/* A run of declarations at once, as matching_on_declaration on each in turn (bus_route.many). */
+int matching_on_declarations(void *app, db_conn *tx, const cloudevent *evs, size_t n, hc_err *err);
 int matching_on_checkin(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);
 int matching_on_scan(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);
 /* Only a scan with fever changes anything: the others are skipped without a transaction. */

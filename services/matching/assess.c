@@ -83,6 +83,50 @@ int matching_exclude_until_green(db_conn *tx, const char *person_key, const char
 	return rc;
 }
 
+/*
+ * Decides the outcome for one person from the rules in force and the
+ * evidence found (JSON text) against the latest outcome key (NULL: none):
+ * 1 with *out (new reference) and key when an assessment is to be recorded,
+ * 0 when nothing changed, -1 when no default rule is in force.
+ */
+static int decide(json_t *rules, const char *found_text, const char *latest,
+                  const matching_trigger *t, json_t **out, char key[1024])
+{
+	json_t *found = json_loads(found_text, 0, NULL);
+	json_t *o = rules != NULL && found != NULL ? rules_evaluate(rules, found) : NULL;
+	json_t *evidence;
+
+	json_decref(found);
+	*out = NULL;
+	if (o == NULL)
+		return -1;
+	outcome_key(o, key, 1024); /* of the matched records only, not the trigger */
+	evidence = json_object_get(o, "evidence");
+	if (json_array_size(evidence) == 0) /* the default rule: the trigger is the evidence */
+		json_array_append_new(evidence, json_pack("{s:s, s:s, s:s}", "source", t->source,
+		                                          "kind", t->kind, "record_id", t->id));
+	if (!t->always && latest != NULL && strcmp(latest, key) == 0) {
+		json_decref(o);
+		return 0; /* nothing changed */
+	}
+	*out = o;
+	return 1;
+}
+
+/* The data of an assessment.completed event (new reference). */
+static json_t *assessment_data(const char *id, const char *person_key, const char *masked_name,
+                               const char *county, json_t *o, const matching_trigger *t,
+                               const char *iso, const char *at)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:s, s:{s:s, s:s}, s:s?, s:s}",
+	                 "assessment_id", id, "person_key", person_key, "masked_name", masked_name,
+	                 "county_code", county, "colour", json_object_get(o, "colour"), "rule_id",
+	                 json_object_get(o, "rule_id"), "rule_version",
+	                 json_object_get(o, "rule_version"), "evidence",
+	                 json_object_get(o, "evidence"), "decided_by", t->decided_by, "trigger",
+	                 "kind", t->kind, "id", t->id, "isolation_until", iso, "assessed_at", at);
+}
+
 int matching_assess(db_conn *tx, const char *person_key, const matching_trigger *t, int *published,
                     hc_err *err)
 {
@@ -105,23 +149,17 @@ int matching_assess(db_conn *tx, const char *person_key, const matching_trigger 
 		goto out;
 	{
 		json_t *rules = json_loads(db_res_get(res, 0, 0), 0, NULL);
-		json_t *found = json_loads(db_res_get(res, 0, 1), 0, NULL);
+		int d = decide(rules, db_res_get(res, 0, 1), db_res_get(res, 0, 2), t, &o, key);
 
-		o = rules != NULL && found != NULL ? rules_evaluate(rules, found) : NULL;
 		json_decref(rules);
-		json_decref(found);
-		if (o == NULL) {
+		if (d < 0) {
 			rc = hc_err_set(err, HC_ERR_FATAL, "no default colour rule is in force");
 			goto out;
 		}
+		if (d == 0)
+			goto out;
 	}
-	outcome_key(o, key, sizeof(key)); /* of the matched records only, not the trigger */
 	evidence = json_object_get(o, "evidence");
-	if (json_array_size(evidence) == 0) /* the default rule: the trigger is the evidence */
-		json_array_append_new(evidence, json_pack("{s:s, s:s, s:s}", "source", t->source,
-		                                          "kind", t->kind, "record_id", t->id));
-	if (!t->always && db_res_get(res, 0, 2) != NULL && strcmp(db_res_get(res, 0, 2), key) == 0)
-		goto out; /* nothing changed */
 	if (db_res_get(res, 0, 3) != NULL) {
 		snprintf(isolation, sizeof(isolation), "%s", db_res_get(res, 0, 3));
 		iso = isolation;
@@ -152,14 +190,9 @@ int matching_assess(db_conn *tx, const char *person_key, const matching_trigger 
 	if (rc != 0)
 		goto out;
 	snprintf(at, sizeof(at), "%s", db_res_get(res, 0, 0));
-	data = json_pack("{s:s, s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:s, s:{s:s, s:s}, s:s?, s:s}",
-	                 "assessment_id", id, "person_key", person_key, "masked_name",
-	                 json_object_get(person, "masked_name"), "county_code",
-	                 json_object_get(person, "county_code"), "colour",
-	                 json_object_get(o, "colour"), "rule_id", json_object_get(o, "rule_id"),
-	                 "rule_version", json_object_get(o, "rule_version"), "evidence", evidence,
-	                 "decided_by", t->decided_by, "trigger", "kind", t->kind, "id", t->id,
-	                 "isolation_until", iso, "assessed_at", at);
+	data = assessment_data(
+	    id, person_key, json_string_value(json_object_get(person, "masked_name")),
+	    json_string_value(json_object_get(person, "county_code")), o, t, iso, at);
 	rc = bus_outbox_emit(tx, TOPIC_ASSESSMENT, person_key,
 	                     json_string_value(json_object_get(person, "county_code")),
 	                     TYPE_ASSESSMENT_COMPLETED, MATCHING_EVENT_SOURCE, id, data,
@@ -173,5 +206,138 @@ out:
 	free(evtext);
 	json_decref(person);
 	json_decref(o);
+	return rc;
+}
+
+/*
+ * Assesses people[from..to) (sorted keys), as matching_assess does each,
+ * person people[i] for the trigger ts[i]; adds to *published.
+ */
+static int assess_chunk(db_conn *tx, json_t *rules, const json_t *people, size_t from, size_t to,
+                        const matching_trigger *const *ts, long *published, hc_err *err)
+{
+	json_t *index = json_object();
+	json_t *rows = json_array(), *events = json_array();
+	size_t cap = 2, len = 0, i;
+	char *keys = malloc(cap);
+	db_res *res = NULL;
+	int r, rc;
+
+	if (rows == NULL || events == NULL || keys == NULL || index == NULL)
+		abort();
+	keys[len++] = '{';
+	for (i = from; i < to; i++) {
+		const char *k = json_string_value(json_array_get(people, i));
+		size_t n = strlen(k);
+		char *grown = realloc(keys, cap += n + 2);
+
+		if (grown == NULL)
+			abort();
+		keys = grown;
+		if (i > from)
+			keys[len++] = ',';
+		memcpy(keys + len, k, n); /* person keys are hex: no quoting needed */
+		len += n;
+		json_object_set_new(index, k, json_integer((json_int_t)i));
+	}
+	keys[len++] = '}';
+	keys[len] = '\0';
+	{
+		const char *params[1] = {keys};
+
+		/* locked first, in one order: the reads that follow see what committed before */
+		rc = db_run(tx, "matching_people_lock", 1, params, NULL, err);
+		if (rc == 0)
+			rc = db_run(tx, "matching_assess_inputs_many", 1, params, &res, err);
+	}
+	free(keys);
+	for (r = 0; rc == 0 && r < db_res_rows(res); r++) {
+		const char *person_key = db_res_get(res, r, 0), *iso = db_res_get(res, r, 5);
+		const char *at = db_res_get(res, r, 6);
+		const matching_trigger *t =
+		    ts[json_integer_value(json_object_get(index, person_key))];
+		char key[1024], id[HC_UUID_LEN + 1];
+		json_t *o = NULL;
+		int d = decide(rules, db_res_get(res, r, 3), db_res_get(res, r, 4), t, &o, key);
+
+		if (d < 0) {
+			rc = hc_err_set(err, HC_ERR_FATAL, "no default colour rule is in force");
+			break;
+		}
+		if (d == 0)
+			continue;
+		hc_uuid_v4(id);
+		json_array_append_new(
+		    rows,
+		    json_pack("{s:s, s:s, s:O, s:O, s:O, s:O, s:s, s:s, s:s, s:s?, s:s, s:s}", "id",
+		              id, "person_key", person_key, "colour", json_object_get(o, "colour"),
+		              "rule_id", json_object_get(o, "rule_id"), "rule_version",
+		              json_object_get(o, "rule_version"), "evidence",
+		              json_object_get(o, "evidence"), "decided_by", t->decided_by,
+		              "trigger_kind", t->kind, "trigger_id", t->id, "isolation_until", iso,
+		              "outcome_key", key, "assessed_at", at));
+		json_array_append_new(
+		    events, bus_outbox_row(TOPIC_ASSESSMENT, person_key, db_res_get(res, r, 2),
+		                           TYPE_ASSESSMENT_COMPLETED, MATCHING_EVENT_SOURCE, id,
+		                           assessment_data(id, person_key, db_res_get(res, r, 1),
+		                                           db_res_get(res, r, 2), o, t, iso, at),
+		                           t->traceparent));
+		json_decref(o);
+	}
+	if (rc == 0 && json_array_size(rows) > 0) {
+		char *text = json_dumps(rows, JSON_COMPACT);
+		const char *params[1] = {text};
+
+		if (text == NULL)
+			abort();
+		rc = db_run(tx, "matching_assessments_insert_many", 1, params, NULL, err);
+		free(text);
+		if (rc == 0)
+			rc = bus_outbox_add_rows(tx, events, err);
+	}
+	if (rc == 0)
+		*published += (long)json_array_size(rows);
+	db_res_free(res);
+	json_decref(index);
+	json_decref(rows);
+	json_decref(events);
+	return rc;
+}
+
+int matching_assess_each(db_conn *tx, const json_t *people, const matching_trigger *const *ts,
+                         long *published, hc_err *err)
+{
+	size_t n = json_array_size(people), from;
+	json_t *rules = NULL;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	rc = db_run_json(tx, "matching_rules", 0, NULL, &rules, err);
+	for (from = 0; rc == 0 && from < n; from += MATCHING_ASSESS_CHUNK) {
+		size_t to = from + MATCHING_ASSESS_CHUNK < n ? from + MATCHING_ASSESS_CHUNK : n;
+
+		rc = assess_chunk(tx, rules, people, from, to, ts, published, err);
+	}
+	json_decref(rules);
+	return rc;
+}
+
+int matching_assess_many(db_conn *tx, const json_t *people, const matching_trigger *t,
+                         long *published, hc_err *err)
+{
+	size_t n = json_array_size(people), i;
+	const matching_trigger **ts = calloc(n + 1, sizeof(*ts));
+	long before = *published;
+	int rc;
+
+	if (ts == NULL)
+		abort();
+	for (i = 0; i < n; i++)
+		ts[i] = t;
+	rc = matching_assess_each(tx, people, ts, published, err);
+	free(ts);
+	if (rc == 0 && *published > before)
+		log_info("%ld assessments after %s %s", *published - before, t->kind, t->id);
 	return rc;
 }

@@ -90,6 +90,116 @@ int matching_on_declaration(void *app, db_conn *tx, const cloudevent *ev, hc_err
 	return rc;
 }
 
+/* A declaration of a run and its person, to order by person key (locks are taken in key order). */
+typedef struct keyed {
+	const char *key;
+	size_t i;
+} keyed;
+
+static int by_key(const void *a, const void *b)
+{
+	return strcmp(((const keyed *)a)->key, ((const keyed *)b)->key);
+}
+
+int matching_on_declarations(void *app, db_conn *tx, const cloudevent *evs, size_t n, hc_err *err)
+{
+	matching_trigger *ts = calloc(n, sizeof(*ts));
+	const matching_trigger **order = calloc(n, sizeof(*order));
+	keyed *idx = calloc(n, sizeof(*idx));
+	json_t *seen = json_object(), *people = json_array(), *keys = json_array();
+	json_t *records = json_array();
+	long published = 0;
+	size_t i, d, k;
+	int rc = 0;
+
+	if (ts == NULL || order == NULL || idx == NULL || seen == NULL || people == NULL ||
+	    keys == NULL || records == NULL)
+		abort();
+	for (i = 0; i < n && rc == 0; i++) {
+		const cloudevent *ev = &evs[i];
+		json_t *declared = get(ev, "declared");
+
+		if (jspec_check_event(ev->data, declaration_spec,
+		                      sizeof(declaration_spec) / sizeof(declaration_spec[0]),
+		                      "data", err) != 0) {
+			rc = HC_ERR_PERMANENT;
+			break;
+		}
+		if (json_object_get(seen, S("person_key")) != NULL)
+			break; /* a person twice: one at a time, in order */
+		json_object_set_new(seen, S("person_key"), json_true());
+		for (d = 0; d < json_array_size(declared); d++) {
+			const char *flag = json_string_value(json_array_get(declared, d));
+			char rid[64];
+
+			for (k = 0; flag != NULL && flags[k] != NULL && strcmp(flags[k], flag) != 0;
+			     k++)
+				;
+			if (flag == NULL || flags[k] == NULL) {
+				rc = hc_err_field(err, HC_ERR_PERMANENT, "data.declared",
+				                  "data.declared[%zu] is not a known flag", d);
+				break;
+			}
+			snprintf(rid, sizeof(rid), "%.36s:%s", S("declaration_id"), flag);
+			json_array_append_new(records, json_pack("{s:s, s:s, s:s, s:s}", "source",
+			                                         "self_declaration", "record_id",
+			                                         rid, "kind", flag, "person_key",
+			                                         S("person_key")));
+		}
+		ts[i] = (matching_trigger){
+		    "declaration",  S("declaration_id"), "self_declaration", "rules", 1,
+		    ev->traceparent};
+		idx[i] = (keyed){S("person_key"), i};
+	}
+	if (rc == 0 && i < n) {
+		for (i = 0; i < n && rc == 0; i++)
+			rc = matching_on_declaration(app, tx, &evs[i], err);
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	qsort(idx, n, sizeof(*idx), by_key);
+	for (i = 0; i < n; i++) {
+		const cloudevent *ev = &evs[idx[i].i];
+
+		json_array_append_new(keys, json_string(S("person_key")));
+		json_array_append_new(people,
+		                      json_pack("{s:s, s:s, s:s}", "person_key", S("person_key"),
+		                                "masked_name", S("masked_name"), "county_code",
+		                                S("county_code")));
+		order[i] = &ts[idx[i].i];
+	}
+	{
+		char *text = json_dumps(people, JSON_COMPACT);
+		const char *params[1] = {text};
+
+		if (text == NULL)
+			abort();
+		rc = db_run(tx, "matching_people_upsert_many", 1, params, NULL, err);
+		free(text);
+	}
+	if (rc == 0 && json_array_size(records) > 0) {
+		char *text = json_dumps(records, JSON_COMPACT);
+		const char *params[1] = {text};
+
+		if (text == NULL)
+			abort();
+		rc = db_run(tx, "matching_records_add_many", 1, params, NULL, err);
+		free(text);
+	}
+	if (rc == 0)
+		rc = matching_assess_each(tx, keys, order, &published, err);
+out:
+	free(ts);
+	free(order);
+	free(idx);
+	json_decref(seen);
+	json_decref(people);
+	json_decref(keys);
+	json_decref(records);
+	return rc;
+}
+
 static const jspec_field checkin_spec[] = {
     {"checkin_id", JSPEC_STRING, 1, 36, 36, hc_uuid_check, NULL, NULL, 0},
     {"person_key", JSPEC_STRING, 1, 64, 64, person_key_check, NULL, NULL, 0},

@@ -32,7 +32,6 @@ int matching_import_rows(db_conn *tx, json_t *rows, const char *traceparent, lon
 	const char *params[1] = {text};
 	json_t *people = NULL;
 	db_res *res = NULL;
-	size_t i;
 	int rc;
 
 	if (text == NULL)
@@ -45,13 +44,7 @@ int matching_import_rows(db_conn *tx, json_t *rows, const char *traceparent, lon
 	*inserted += strtol(db_res_get(res, 0, 0), NULL, 10);
 	people = json_loads(db_res_get(res, 0, 1), 0, NULL);
 	db_res_free(res);
-	for (i = 0; rc == 0 && i < json_array_size(people); i++) {
-		int published = 0;
-
-		rc = matching_assess(tx, json_string_value(json_array_get(people, i)), &t,
-		                     &published, err);
-		*reassessed += published;
-	}
+	rc = matching_assess_many(tx, people, &t, reassessed, err);
 	json_decref(people);
 	return rc;
 }

@@ -14,45 +14,44 @@
 	" ORDER BY priority, rule_id), '[]') FROM rules"                                     \
 	" WHERE valid_from <= now() AND (valid_to IS NULL OR valid_to > now())"
 
-/* Everything a rule could read about the person $1, excluding what a correction set aside. */
-#define EVIDENCE_JSON                                                                          \
-	"WITH ex AS (SELECT record_id FROM exclusions WHERE person_key = $1)"                  \
+/* clang-format off */
+/*
+ * Everything a rule could read about the person k (an SQL expression: $1, or
+ * a column of an outer query), excluding what a correction set aside.
+ */
+#define EVIDENCE_JSON_OF(k)                                                                    \
+	"WITH ex AS (SELECT record_id FROM exclusions WHERE person_key = " k ")"               \
 	" SELECT coalesce(json_agg(json_build_object('source', e.source, 'kind', e.kind,"      \
 	" 'record_id', e.record_id, 'date', e.on_date::text, 'age_days', e.age, 'ref', e.ref)" \
 	" ORDER BY e.ref, e.kind), '[]') FROM ("                                               \
 	"  SELECT r.source, r.kind, r.record_id, r.on_date, current_date - r.on_date AS age,"  \
-	"  r.id AS ref FROM records r WHERE r.person_key = $1"                                 \
+	"  r.id AS ref FROM records r WHERE r.person_key = " k                                 \
 	"  AND r.kind NOT IN ('travel', 'isolation') AND r.on_date > current_date - 400"       \
 	"  AND r.id NOT IN (SELECT record_id FROM ex)"                                         \
 	"  UNION ALL SELECT l.source, 'high_risk_residence', l.record_id, l.on_date, 0, l.id"  \
-	"  FROM people p CROSS JOIN LATERAL " RISK_OF(                                         \
-	    "p.county_code") " l"                                                              \
-	                     "  WHERE p.person_key = $1 AND l.level = 'high' AND l.id NOT IN " \
-	                     "(SELECT "                                                        \
-	                     "record_id FROM ex)"                                              \
-	                     "  UNION ALL SELECT t.source, 'high_risk_travel', t.record_id, "  \
-	                     "t.on_date,"                                                      \
-	                     "  current_date - t.on_date, t.id FROM records t CROSS JOIN "     \
-	                     "LATERAL " RISK_OF(                                               \
-	                         "t.county_code") " l"                                         \
-	                                          "  WHERE t.person_key = $1 AND t.kind = "    \
-	                                          "'travel' "                                  \
-	                                          "AND t.on_date > current_date - 400"         \
-	                                          "  AND l.level = 'high' AND t.id NOT IN "    \
-	                                          "(SELECT "                                   \
-	                                          "record_id FROM ex)) e"
+	"  FROM people p CROSS JOIN LATERAL " RISK_OF("p.county_code") " l"                    \
+	"  WHERE p.person_key = " k " AND l.level = 'high'"                                    \
+	"  AND l.id NOT IN (SELECT record_id FROM ex)"                                         \
+	"  UNION ALL SELECT t.source, 'high_risk_travel', t.record_id, t.on_date,"             \
+	"  current_date - t.on_date, t.id FROM records t CROSS JOIN LATERAL "                  \
+	RISK_OF("t.county_code") " l"                                                          \
+	"  WHERE t.person_key = " k " AND t.kind = 'travel' AND t.on_date > current_date - 400"\
+	"  AND l.level = 'high' AND t.id NOT IN (SELECT record_id FROM ex)) e"
+#define EVIDENCE_JSON EVIDENCE_JSON_OF("$1")
 
-/* The last day of the person's isolation in force, or NULL. */
-#define ISOLATION_UNTIL                                                                  \
-	"SELECT max(r.until)::text FROM records r WHERE r.person_key = $1 AND r.kind = " \
-	"'isolation'"                                                                    \
-	" AND r.until >= current_date"                                                   \
-	" AND r.id NOT IN (SELECT record_id FROM exclusions WHERE person_key = $1)"
+/* The last day of the person k's isolation in force, or NULL. */
+#define ISOLATION_UNTIL_OF(k)                                                                \
+	"SELECT max(r.until)::text FROM records r WHERE r.person_key = " k                   \
+	" AND r.kind = 'isolation' AND r.until >= current_date"                              \
+	" AND r.id NOT IN (SELECT record_id FROM exclusions WHERE person_key = " k ")"
+#define ISOLATION_UNTIL ISOLATION_UNTIL_OF("$1")
 
-/* The outcome key of the person's latest assessment, or NULL. */
-#define LATEST_OUTCOME                                              \
-	"SELECT outcome_key FROM assessments WHERE person_key = $1" \
+/* The outcome key of the person k's latest assessment, or NULL. */
+#define LATEST_OUTCOME_OF(k)                                                                 \
+	"SELECT outcome_key FROM assessments WHERE person_key = " k                          \
 	" ORDER BY assessed_at DESC LIMIT 1"
+#define LATEST_OUTCOME LATEST_OUTCOME_OF("$1")
+/* clang-format on */
 
 const db_stmt matching_statements[] = {
     {"matching_rules", RULES_JSON, 0},
@@ -71,6 +70,21 @@ const db_stmt matching_statements[] = {
      " ON CONFLICT (person_key) DO UPDATE SET masked_name = EXCLUDED.masked_name,"
      " county_code = EXCLUDED.county_code, updated_at = now()",
      3},
+    /* $1: [{person_key, masked_name, county_code}], each person once; locked in key order */
+    {"matching_people_upsert_many",
+     "INSERT INTO people (person_key, masked_name, county_code)"
+     " SELECT r.person_key, r.masked_name, r.county_code FROM jsonb_to_recordset($1::jsonb)"
+     " AS r(person_key text, masked_name text, county_code text) ORDER BY r.person_key"
+     " ON CONFLICT (person_key) DO UPDATE SET masked_name = EXCLUDED.masked_name,"
+     " county_code = EXCLUDED.county_code, updated_at = now()",
+     1},
+    /* $1: [{source, record_id, kind, person_key}], of the day */
+    {"matching_records_add_many",
+     "INSERT INTO records (source, record_id, kind, person_key, on_date)"
+     " SELECT r.source, r.record_id, r.kind, r.person_key, current_date"
+     " FROM jsonb_to_recordset($1::jsonb) AS r(source text, record_id text, kind text,"
+     " person_key text) ON CONFLICT (source, record_id) DO NOTHING",
+     1},
     {"matching_person_move",
      "UPDATE people SET county_code = $2, updated_at = now() WHERE person_key = $1", 2},
     {"matching_person_get",
@@ -106,6 +120,29 @@ const db_stmt matching_statements[] = {
      "), (" ISOLATION_UNTIL ")",
      1},
 
+    /* many people at once (matching_assess_many): lock them in one order, then read */
+    {"matching_people_lock",
+     "SELECT count(*) FROM (SELECT 1 FROM people WHERE person_key = ANY($1::text[])"
+     " ORDER BY person_key FOR UPDATE) l",
+     1},
+    {"matching_assess_inputs_many",
+     "SELECT pp.person_key, pp.masked_name, pp.county_code,"
+     " (" EVIDENCE_JSON_OF("pp.person_key") ")::text, (" LATEST_OUTCOME_OF(
+         "pp.person_key") "),"
+                          " (" ISOLATION_UNTIL_OF("pp.person_key") "), " DB_RFC3339(
+                              "clock_timestamp()") " FROM people pp WHERE pp.person_key = "
+                                                   "ANY($1::text[]) ORDER BY pp.person_key",
+     1},
+    {"matching_assessments_insert_many",
+     "INSERT INTO assessments (id, person_key, colour, rule_id, rule_version, evidence,"
+     " decided_by, trigger_kind, trigger_id, isolation_until, outcome_key, assessed_at)"
+     " SELECT a.id, a.person_key, a.colour, a.rule_id, a.rule_version, a.evidence,"
+     " a.decided_by, a.trigger_kind, a.trigger_id, a.isolation_until, a.outcome_key,"
+     " a.assessed_at FROM jsonb_to_recordset($1::jsonb) AS a(id uuid, person_key text,"
+     " colour text, rule_id text, rule_version integer, evidence jsonb, decided_by text,"
+     " trigger_kind text, trigger_id text, isolation_until date, outcome_key text,"
+     " assessed_at timestamptz)",
+     1},
     {"matching_assessment_insert",
      "INSERT INTO assessments (id, person_key, colour, rule_id, rule_version, evidence,"
      " decided_by, trigger_kind, trigger_id, isolation_until, outcome_key)"

@@ -64,6 +64,47 @@ int gateway_on_partner_event(void *app, db_conn *tx, const cloudevent *ev, hc_er
 	return rc;
 }
 
+int gateway_on_partner_events(void *app, db_conn *tx, const cloudevent *evs, size_t n, hc_err *err)
+{
+	json_t *rows = json_array(), *seen = json_object();
+	size_t i;
+	int rc = 0;
+
+	if (rows == NULL || seen == NULL)
+		abort();
+	for (i = 0; i < n; i++) {
+		const char *key = json_string_value(json_object_get(evs[i].data, "person_key"));
+
+		if (!person_key_valid(key) || json_object_get(seen, key) != NULL)
+			break; /* one at a time: a bad one dead-lettered, a person's in order */
+		json_object_set_new(seen, key, json_true());
+		{
+			char *payload = cloudevent_encode(&evs[i]);
+
+			json_array_append_new(rows,
+			                      json_pack("{s:s, s:s, s:s, s:s}", "person_key", key,
+			                                "event_id", evs[i].id, "event_type",
+			                                evs[i].type, "payload", payload));
+			free(payload);
+		}
+	}
+	if (i < n) {
+		for (i = 0; i < n && rc == 0; i++)
+			rc = gateway_on_partner_event(app, tx, &evs[i], err);
+	} else {
+		char *text = json_dumps(rows, JSON_COMPACT);
+		const char *params[1] = {text};
+
+		if (text == NULL)
+			abort();
+		rc = db_run(tx, "gateway_deliveries_add_many", 1, params, NULL, err);
+		free(text);
+	}
+	json_decref(rows);
+	json_decref(seen);
+	return rc;
+}
+
 int gateway_on_declaration_client(void *app, db_conn *tx, const cloudevent *ev, hc_err *err)
 {
 	const char *key = json_string_value(json_object_get(ev->data, "person_key"));
