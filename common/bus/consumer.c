@@ -376,7 +376,7 @@ static int consumer_apply_batch(consumer *c, rd_kafka_message_t **b, size_t n)
 		wanted = routes[i] == NULL          ? 0
 		         : routes[i]->wants != NULL ? routes[i]->wants(&evs[i], &err)
 		                                    : 1;
-		if (wanted < 0 || (wanted != 0 && wanted != 1))
+		if (wanted != 0 && wanted != 1)
 			rc = -1;
 		else if (wanted == 0)
 			routes[i] = NULL;
@@ -387,8 +387,10 @@ static int consumer_apply_batch(consumer *c, rd_kafka_message_t **b, size_t n)
 			                    (int)m->partition, "offset", (json_int_t)m->offset));
 	}
 	log_trace_set(NULL);
-	if (rc == 0 && (db_ensure(c->conn, &err) != 0 || db_tx_begin(c->conn, &err) != 0))
-		goto out; /* nothing begun */
+	if (rc == 0 && (db_ensure(c->conn, &err) != 0 || db_tx_begin(c->conn, &err) != 0)) {
+		rc = -1; /* nothing begun: one at a time, where a transient failure is retried */
+		goto out;
+	}
 	if (rc == 0 && json_array_size(rows) > 0) {
 		const char *params[2] = {c->cfg->name, NULL};
 

@@ -352,21 +352,11 @@ json_t *bus_outbox_row(const char *topic, const char *key, const char *county, c
 
 int bus_outbox_add_rows(db_conn *tx, const json_t *rows, hc_err *err)
 {
-	char *text;
-	int rc;
+	const json_t *values[1] = {rows};
 
 	if (json_array_size(rows) == 0)
 		return 0;
-	text = json_dumps(rows, JSON_COMPACT);
-	if (text == NULL)
-		abort();
-	{
-		const char *params[1] = {text};
-
-		rc = db_run(tx, "bus_outbox_insert_many", 1, params, NULL, err);
-	}
-	free(text);
-	return rc;
+	return db_run_with_json(tx, "bus_outbox_insert_many", 1, values, NULL, err);
 }
 
 int bus_outbox_emit(db_conn *tx, const char *topic, const char *key, const char *county,

@@ -6,8 +6,10 @@
 #include <assert.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <libpq-fe.h>
 
@@ -18,6 +20,7 @@ struct db_conn {
 	char *url;
 	char *schema;
 	const db_stmt_table *tables;
+	int nice; /* the backend's CPU priority, when it runs on this machine; 0: left alone */
 };
 
 struct db_res {
@@ -57,6 +60,43 @@ static int db_fail(db_conn *conn, PGresult *r, const char *what, hc_err *err)
 }
 
 /* Sets the search path and prepares every statement; used after (re)connecting. */
+/*
+ * Gives the connection's backend process conn->nice, when the server is on
+ * this machine (reached through its Unix socket) and the process under that
+ * pid is a postgres backend; anything else (a remote server, no permission)
+ * leaves it as it is.
+ */
+static void db_apply_nice(db_conn *conn)
+{
+	const char *host = PQhost(conn->pg);
+	char path[64], comm[32] = "";
+	PGresult *r;
+	long pid = 0;
+	FILE *f;
+
+	if (conn->nice == 0 || host == NULL || host[0] != '/')
+		return;
+	r = PQexec(conn->pg, "SELECT pg_backend_pid()");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		pid = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	if (pid <= 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	if (fgets(comm, sizeof(comm), f) != NULL && strncmp(comm, "postgres", 8) == 0)
+		(void)setpriority(PRIO_PROCESS, (id_t)pid, conn->nice);
+	fclose(f);
+}
+
+void db_set_background(db_conn *conn, int nice)
+{
+	conn->nice = nice;
+	db_apply_nice(conn);
+}
+
 static int db_session_setup(db_conn *conn, hc_err *err)
 {
 	const char *params[1] = {conn->schema};
@@ -152,6 +192,7 @@ int db_ensure(db_conn *conn, hc_err *err)
 		return hc_err_set(err, HC_ERR_TRANSIENT, "could not reconnect to database: %.200s",
 		                  PQerrorMessage(conn->pg));
 	log_info("reconnected to database");
+	db_apply_nice(conn);
 	return db_session_setup(conn, err);
 }
 
@@ -292,6 +333,24 @@ void db_res_free(db_res *res)
 		return;
 	PQclear(res->pg);
 	free(res);
+}
+
+int db_run_with_json(db_conn *conn, const char *name, int n, const json_t *const *values,
+                     db_res **res, hc_err *err)
+{
+	char *texts[4] = {NULL, NULL, NULL, NULL};
+	int i, rc;
+
+	assert(n >= 1 && n <= 4);
+	for (i = 0; i < n; i++) {
+		texts[i] = json_dumps(values[i], JSON_COMPACT | JSON_ENCODE_ANY);
+		if (texts[i] == NULL)
+			abort();
+	}
+	rc = db_run(conn, name, n, (const char *const *)texts, res, err);
+	for (i = 0; i < n; i++)
+		free(texts[i]);
+	return rc;
 }
 
 int db_run_json(db_conn *conn, const char *name, int nparams, const char *const *params,

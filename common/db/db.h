@@ -86,6 +86,13 @@ void db_tx_rollback(db_conn *conn);
 int db_ping(db_conn *conn, hc_err *err);
 
 /*
+ * Marks conn as background work: its backend process gets CPU priority nice
+ * (now and after every reconnect) when the server runs on this machine,
+ * reached through its Unix socket; otherwise nothing changes.
+ */
+void db_set_background(db_conn *conn, int nice);
+
+/*
  * Waits up to timeout_ms for a NOTIFY on a channel this connection LISTENs
  * to.  Returns 1 when one (or more) arrived, 0 on timeout, or
  * HC_ERR_TRANSIENT when the connection broke.
@@ -107,6 +114,13 @@ int db_migrate(db_conn *conn, const char *component, const db_migration *list, s
  */
 int db_run_json(db_conn *conn, const char *name, int nparams, const char *const *params,
                 json_t **out, hc_err *err);
+
+/*
+ * Runs a statement whose parameters are JSON documents: values[0..n) (at
+ * most 4), each written compactly as its parameter.  As db_run otherwise.
+ */
+int db_run_with_json(db_conn *conn, const char *name, int n, const json_t *const *values,
+                     db_res **res, hc_err *err);
 
 int db_res_rows(const db_res *res);
 /* The text of a cell; NULL for SQL NULL.  Borrowed from res. */

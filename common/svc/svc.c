@@ -3,6 +3,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -30,7 +31,7 @@ static const config_var svc_config_vars[SVC_NVARS] = {
      "static group membership id; a restart gets its partitions back at once"},
     {"HC_KAFKA_SESSION_TIMEOUT_MS", CONFIG_INT, "10000", offsetof(svc_config, session_timeout_ms),
      6000, 300000, "consumer session timeout"},
-    {"HC_CONSUMERS", CONFIG_INT, "2", offsetof(svc_config, consumers), 1, SVC_CONSUMERS_MAX,
+    {"HC_CONSUMERS", CONFIG_INT, "1", offsetof(svc_config, consumers), 1, SVC_CONSUMERS_MAX,
      "consumer threads, each a member of the group with its own partitions and connection"},
     {"HC_HTTP_ADDR", CONFIG_STRING, "127.0.0.1", offsetof(svc_config, http_addr), 7, 64,
      "HTTP listen address"},
@@ -66,6 +67,12 @@ static int svc_ready(void *app, hc_err *err)
 	return rc;
 }
 
+void svc_background_thread(void)
+{
+	/* a failure (no permission) only leaves the thread at the default priority */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), SVC_BACKGROUND_NICE);
+}
+
 static void *svc_consumer_main(void *arg)
 {
 	struct svc_consumer *sc = arg;
@@ -81,6 +88,8 @@ static void *svc_consumer_main(void *arg)
 	hc_err err;
 
 	hc_err_clear(&err);
+	svc_background_thread();
+	db_set_background(sc->conn, SVC_BACKGROUND_NICE);
 	if (bus_consumer_run(s->bus, sc->conn, &cc, s->app, &svc_stop_flag, &err) != 0) {
 		log_error("%s", err.msg);
 		s->exit_code = 1;

@@ -22,6 +22,14 @@
 
 #define SVC_CONSUMERS_MAX 8
 
+/*
+ * Lowers the calling thread's CPU priority to SVC_BACKGROUND_NICE: consumer
+ * threads (and their database backends, db_set_background), whose work can
+ * wait, yield the CPU to the threads answering requests when both want it.
+ */
+#define SVC_BACKGROUND_NICE 10
+void svc_background_thread(void);
+
 /* Settings every service reads; see svc_config_vars in svc.c for names. */
 typedef struct svc_config {
 	const char *database_url;

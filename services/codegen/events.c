@@ -375,15 +375,9 @@ int codegen_on_assessments(void *app, db_conn *tx, const cloudevent *evs, size_t
 		              "version", (json_int_t)version, "assessed_at", x->n.assessed_at));
 	}
 	if (rc == 0 && json_array_size(codes) > 0) {
-		char *vtext = json_dumps(versions, JSON_COMPACT),
-		     *ctext = json_dumps(codes, JSON_COMPACT);
-		const char *params[2] = {vtext, ctext};
+		const json_t *values[2] = {versions, codes};
 
-		if (vtext == NULL || ctext == NULL)
-			abort();
-		rc = db_run(tx, "codegen_write_many", 2, params, &res, err);
-		free(vtext);
-		free(ctext);
+		rc = db_run_with_json(tx, "codegen_write_many", 2, values, &res, err);
 		for (r = 0; rc == 0 && r < db_res_rows(res); r++)
 			json_object_set_new(made, db_res_get(res, r, 0),
 			                    json_loads(db_res_get(res, r, 1), 0, NULL));

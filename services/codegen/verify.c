@@ -182,13 +182,9 @@ static int batch_write(db_conn *tx, verify_job *jobs, char scanned_at[40], hc_er
 			job_decide(j, scanned_at, scans, events);
 		}
 		if (json_array_size(scans) > 0) {
-			char *text = json_dumps(scans, JSON_COMPACT);
-			const char *params[1] = {text};
+			const json_t *values[1] = {scans};
 
-			if (text == NULL)
-				abort();
-			rc = db_run(tx, "codegen_scans_insert", 1, params, NULL, err);
-			free(text);
+			rc = db_run_with_json(tx, "codegen_scans_insert", 1, values, NULL, err);
 		}
 	}
 	if (rc == 0)

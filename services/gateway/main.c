@@ -93,7 +93,7 @@ static const config_var gateway_vars[] = {
      "requests a second each client may make (its own quota, if set, instead)"},
     {"HC_QUOTA_BURST", CONFIG_INT, "1000", offsetof(gateway_config, quota_burst), 1, 1000000,
      "requests a client may make at once beyond its rate"},
-    {"HC_GATEWAY_MAX_INFLIGHT", CONFIG_INT, "512", offsetof(gateway_config, max_inflight), 4,
+    {"HC_GATEWAY_MAX_INFLIGHT", CONFIG_INT, "128", offsetof(gateway_config, max_inflight), 4,
      100000, "requests forwarded at once; ordinary routes get three quarters, beyond: 503 at once"},
     {"HC_GATEWAY_API_KEYS", CONFIG_INT, "0", offsetof(gateway_config, api_keys), 0, 1,
      "1: API keys are accepted besides signed requests (local development only)"},

@@ -285,13 +285,9 @@ static int assess_chunk(db_conn *tx, json_t *rules, const json_t *people, size_t
 		json_decref(o);
 	}
 	if (rc == 0 && json_array_size(rows) > 0) {
-		char *text = json_dumps(rows, JSON_COMPACT);
-		const char *params[1] = {text};
+		const json_t *values[1] = {rows};
 
-		if (text == NULL)
-			abort();
-		rc = db_run(tx, "matching_assessments_insert_many", 1, params, NULL, err);
-		free(text);
+		rc = db_run_with_json(tx, "matching_assessments_insert_many", 1, values, NULL, err);
 		if (rc == 0)
 			rc = bus_outbox_add_rows(tx, events, err);
 	}

@@ -170,22 +170,14 @@ int matching_on_declarations(void *app, db_conn *tx, const cloudevent *evs, size
 		order[i] = &ts[idx[i].i];
 	}
 	{
-		char *text = json_dumps(people, JSON_COMPACT);
-		const char *params[1] = {text};
+		const json_t *values[1] = {people};
 
-		if (text == NULL)
-			abort();
-		rc = db_run(tx, "matching_people_upsert_many", 1, params, NULL, err);
-		free(text);
+		rc = db_run_with_json(tx, "matching_people_upsert_many", 1, values, NULL, err);
 	}
 	if (rc == 0 && json_array_size(records) > 0) {
-		char *text = json_dumps(records, JSON_COMPACT);
-		const char *params[1] = {text};
+		const json_t *values[1] = {records};
 
-		if (text == NULL)
-			abort();
-		rc = db_run(tx, "matching_records_add_many", 1, params, NULL, err);
-		free(text);
+		rc = db_run_with_json(tx, "matching_records_add_many", 1, values, NULL, err);
 	}
 	if (rc == 0)
 		rc = matching_assess_each(tx, keys, order, &published, err);

@@ -28,17 +28,13 @@ int matching_import_rows(db_conn *tx, json_t *rows, const char *traceparent, lon
 {
 	char batch[HC_UUID_LEN + 1];
 	matching_trigger t = {"import", batch, "matching", "rules", 0, traceparent};
-	char *text = json_dumps(rows, JSON_COMPACT);
-	const char *params[1] = {text};
+	const json_t *values[1] = {rows};
 	json_t *people = NULL;
 	db_res *res = NULL;
 	int rc;
 
-	if (text == NULL)
-		abort();
 	hc_uuid_v4(batch);
-	rc = db_run(tx, "matching_records_insert", 1, params, &res, err);
-	free(text);
+	rc = db_run_with_json(tx, "matching_records_insert", 1, values, &res, err);
 	if (rc != 0)
 		return rc;
 	*inserted += strtol(db_res_get(res, 0, 0), NULL, 10);

@@ -97,12 +97,15 @@ SECTION
 # BURST seconds; the excess must be refused fast (429), what is accepted must stay quick and
 # reach matching, and latency must be back to normal soon after.
 BURST=${BENCH_BURST_SECONDS:-30}
+# Enough connections that the generator never waits for a free one while the burst's accepted
+# requests are being answered (an open-loop run must not be paced by the server it measures).
+BURST_CONNS=${BENCH_BURST_CONNECTIONS:-256}
 cap=$e2e_rate
 gw_quota e2e "$cap" "$cap"
 half=$((cap / 2))
 # load NAME RATE SECONDS: an open-loop run of declarations; its line in $HC_TEST_TMP/NAME.txt
 load() {
-	"$HC_BUILD/tests/hc-load" -r "$2" -d "$3" -c "$CONNS" -m POST -B "$HC_TEST_TMP/declarations.ndjson" \
+	"$HC_BUILD/tests/hc-load" -r "$2" -d "$3" -c "$BURST_CONNS" -m POST -B "$HC_TEST_TMP/declarations.ndjson" \
 		-H "Authorization: Bearer $KEY" "$GATEWAY/v1/declarations" >"$HC_TEST_TMP/$1.txt" || fail "hc-load failed ($1)"
 	note "$1: $(cat "$HC_TEST_TMP/$1.txt")"
 }
@@ -128,15 +131,17 @@ burst_section=$(
 
 The partner's quota set to the sustained end-to-end rate above ($cap/s, burst $cap), then
 declarations at $((cap * 10))/s for ${BURST}s, open loop, between runs at half the sustained rate
-($half/s, 10 s each) before and after. Excess is refused by the gateway's quota (429) without
-reaching a service.
+($half/s, 10 s each) before and after (\`hc-load -c $BURST_CONNS\`). Excess is refused by the
+gateway's quota (429) without reaching a service. "not sent": requests the generator could not
+send on time, every connection waiting for an answer; errors: no answer within its 30 s.
 
-| run | offered/s | answered/s | accepted | refused | accepted p50 | accepted p99 | refused p50 | refused p99 | refused max |
-|---|---|---|---|---|---|---|---|---|---|
+| run | offered/s | answered/s | accepted | refused | not sent | errors | accepted p50 | accepted p99 | refused p50 | refused p99 | refused max |
+|---|---|---|---|---|---|---|---|---|---|---|---|
 $(for r in before burst after1 after2 after3; do
-		printf '| %s | %s | %s | %s | %s | %s ms | %s ms | %s ms | %s ms | %s ms |\n' "$r" \
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s ms | %s ms | %s ms | %s ms | %s ms |\n' "$r" \
 			"$(case $r in burst) echo $((cap * 10)) ;; *) echo "$half" ;; esac)" "$(kv $r rate)" "$(kv $r ok)" \
-			"$(kv $r non2xx)" "$(kv $r ok_p50)" "$(kv $r ok_p99)" "$(kv $r other_p50)" "$(kv $r other_p99)" "$(kv $r other_max)"
+			"$(kv $r non2xx)" "$(kv $r lost)" "$(kv $r errors)" "$(kv $r ok_p50)" "$(kv $r ok_p99)" \
+			"$(kv $r other_p50)" "$(kv $r other_p99)" "$(kv $r other_max)"
 	done)
 
 after1..3 are the three 10-second windows after the burst. Every declaration acknowledged from
@@ -145,7 +150,8 @@ the burst's start on ($acked answered 2xx; $stored stored by intake) was assesse
 during the burst, latency back to normal within 30 s of its end.
 SECTION
 )
-[ "$acked" -eq "$stored" ] || fail "$acked declarations acknowledged since the burst began, $stored stored"
+# Every acknowledged declaration is stored; more may be (a client that gave up before its answer).
+[ "$stored" -ge "$acked" ] || fail "$acked declarations acknowledged since the burst began, only $stored stored"
 section+=$burst_section
 
 # Re-assessment: BENCH_REASSESS_PEOPLE people (100,000 unless set) declared in county 420102

@@ -29,6 +29,14 @@ matching_import() {
 	HC_DATABASE_URL="$(hc_db_url matching "$HC_PG_DATABASE")" HC_KAFKA_BROKERS="$HC_KAFKA_BROKERS" \
 		"$HC_BUILD/bin/hc-matching" import "$@"
 }
+# import_expecting STATUS FILE ERRFILE: imports FILE (its summary in $out), expecting exit STATUS
+import_expecting() {
+	set +e
+	out=$(matching_import "$2" 2>"$3")
+	local rc=$?
+	set -e
+	assert_eq "$rc" "$1" "exit status of importing $(basename "$2")"
+}
 
 declare_person traveller 420106
 declare_person resident $HIGH
@@ -44,11 +52,7 @@ csv=$HC_TEST_TMP/risk.csv
 	echo "travel_records,tr-bad-$HC_TEST_RUN,travel,420111199001011233,$HIGH,$three_days_ago,"
 	echo "risk_areas,risk-$HC_TEST_RUN,risk_level,,$HIGH,$today,high"
 } >"$csv"
-set +e
-out=$(matching_import "$csv" 2>"$HC_TEST_TMP/import.err")
-rc=$?
-set -e
-assert_eq "$rc" 1 "exit status with a rejected line"
+import_expecting 1 "$csv" "$HC_TEST_TMP/import.err" # a line rejected
 grep -q "line 3: record.resident_id" "$HC_TEST_TMP/import.err" || fail "the bad line is not reported: $(cat "$HC_TEST_TMP/import.err")"
 grep -q 420111199001011233 "$HC_TEST_TMP/import.err" && fail "the report repeats the ID number"
 grep -q "imported 2 records" <<<"$out" || fail "import summary: $out"
@@ -60,9 +64,7 @@ assert_eq "$(assessments bystander)" 1 "assessments of a bystander"
 code_is "${key[bystander]}" '.colour == "green" and .version == 1' || fail "the bystander's code changed"
 
 note "the same file again inserts nothing"
-set +e
-out=$(matching_import "$csv" 2>/dev/null)
-set -e
+import_expecting 1 "$csv" /dev/null # its bad line again
 grep -q "imported 0 records, 0 people re-assessed" <<<"$out" || fail "re-import: $out"
 
 note "a file of several batches (stored by parallel writers): a repeated record stored once, a bad line reported"
@@ -76,17 +78,11 @@ for i in range(2600):
     who = "420111199001011233" if i == 1500 else rid
     print("commerce,bulk-%s-%d,purchase,%s,,%s," % (run, rec, who, day))
 PY
-set +e
-out=$(matching_import "$bulk" 2>"$HC_TEST_TMP/bulk.err")
-rc=$?
-set -e
-assert_eq "$rc" 1 "exit status of the bulk file"
+import_expecting 1 "$bulk" "$HC_TEST_TMP/bulk.err"
 grep -q "line 1502: record.resident_id" "$HC_TEST_TMP/bulk.err" || fail "bulk: the bad line is not reported: $(cat "$HC_TEST_TMP/bulk.err")"
 grep -q "imported 2598 records, 0 people re-assessed, 1 lines rejected" <<<"$out" || fail "bulk import: $out"
 assert_eq "$(sql "SELECT count(*) FROM matching.records WHERE record_id LIKE 'bulk-$HC_TEST_RUN-%'")" 2598 "bulk records stored"
-set +e
-out=$(matching_import "$bulk" 2>/dev/null)
-set -e
+import_expecting 1 "$bulk" /dev/null # the bad line again
 grep -q "imported 0 records" <<<"$out" || fail "bulk re-import: $out"
 
 note "a record no rule may read changes no colour (NDJSON)"

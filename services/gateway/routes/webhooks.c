@@ -92,13 +92,9 @@ int gateway_on_partner_events(void *app, db_conn *tx, const cloudevent *evs, siz
 		for (i = 0; i < n && rc == 0; i++)
 			rc = gateway_on_partner_event(app, tx, &evs[i], err);
 	} else {
-		char *text = json_dumps(rows, JSON_COMPACT);
-		const char *params[1] = {text};
+		const json_t *values[1] = {rows};
 
-		if (text == NULL)
-			abort();
-		rc = db_run(tx, "gateway_deliveries_add_many", 1, params, NULL, err);
-		free(text);
+		rc = db_run_with_json(tx, "gateway_deliveries_add_many", 1, values, NULL, err);
 	}
 	json_decref(rows);
 	json_decref(seen);
