@@ -108,6 +108,15 @@ static int consumer_open(consumer *c, hc_err *err)
 		rc = bus_conf_set(conf, "auto.offset.reset", "earliest", err);
 	if (rc == 0)
 		rc = bus_conf_set(conf, "max.poll.interval.ms", "600000", err);
+	/*
+	 * A service applies at most CONSUMER_BATCH_MAX records at a time: 8 MiB
+	 * fetched ahead keeps it busy, where librdkafka's default (64 MiB, plus
+	 * fetch buffers) held a backlog's worth of records in memory.
+	 */
+	if (rc == 0)
+		rc = bus_conf_set(conf, "queued.max.messages.kbytes", "8192", err);
+	if (rc == 0)
+		rc = bus_conf_set(conf, "fetch.max.bytes", "8388608", err);
 	if (rc != 0) {
 		rd_kafka_conf_destroy(conf);
 		return rc;

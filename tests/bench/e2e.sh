@@ -198,9 +198,11 @@ transaction and publishes an assessment for each; codegen writes each a new code
 | $people | $imp_s s | $all_s s | $(awk -v n="$people" -v s="$all_s" 'BEGIN {printf "%.0f", n / s}') |
 
 The aim is 100,000 people recoloured within 30 s (\`BENCH_REASSESS_PEOPLE\` changes the count).
-Re-assessment runs person by person in the import's one transaction
-(services/matching/import.c, assess.c), several statements for each, so its time grows with the
-county's population; codegen then takes the assessments from Kafka in batches.
+Matching re-assesses the county in the import's one transaction, 500 people at a time with four
+statements per chunk (services/matching/assess.c, \`matching_assess_many\`); codegen then takes
+the assessments from Kafka in batches of up to 64, four statements per batch
+(services/codegen/events.c, \`codegen_on_assessments\`). Codegen cannot start before matching's
+transaction commits.
 SECTION
 )
 mem=""
