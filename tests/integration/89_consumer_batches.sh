@@ -7,7 +7,9 @@
 # first without, then with a fever), then resumed one after the other.
 # Every person gets one assessment and one code version per declaration, in
 # order, with the colour one at a time would give; the batch handlers did
-# take runs of records (hc_consumer_run_records_total).
+# take runs of records (hc_consumer_run_records_total).  Then a backlog
+# reaches codegen while PostgreSQL is down: the batch that cannot begin is
+# retried, not skipped.
 . "$(dirname "$0")/lib.sh"
 
 start_platform
@@ -71,4 +73,20 @@ c1=$(run_records "$CODEGEN")
 [ "$((m1 - m0))" -ge 2 ] || fail "matching applied no run of declarations at once ($m0 -> $m1)"
 [ "$((c1 - c0))" -ge 2 ] || fail "codegen applied no run of assessments at once ($c0 -> $c1)"
 note "runs applied at once: matching $((m1 - m0)) records, codegen $((c1 - c0))"
+
+note "a backlog reaching codegen while PostgreSQL is down: retried until it is back, none skipped"
+kill -STOP "$(cat "$HC_TEST_TMP/codegen.pid")"
+trap 'kill -CONT "$(cat "$HC_TEST_TMP/codegen.pid")" 2>/dev/null || true' ERR
+declare -A late
+for i in $(seq 1 10); do late[q$i]=$(declare_one "late$i"); done
+late_in() { printf "'%s'," "${late[@]}" | sed 's/,$//'; }
+late_assessed() { [ "$(sql "SELECT count(*) FROM matching.assessments WHERE person_key IN ($(late_in))")" -eq 10 ]; }
+wait_for "10 more assessments" 60 late_assessed
+runuser -u postgres -- "$HC_PG_BIN/pg_ctl" -D "$HC_PG_DATA" -m immediate -w stop >/dev/null
+kill -CONT "$(cat "$HC_TEST_TMP/codegen.pid")"
+trap - ERR
+sleep 3 # codegen takes the backlog from Kafka and cannot begin its transaction
+deploy/local/pg.sh start >/dev/null
+late_coded() { [ "$(sql "SELECT count(*) FROM codegen.codes WHERE person_key IN ($(late_in))")" -eq 10 ]; }
+wait_for "a code for each of the 10" 60 late_coded
 echo passed
