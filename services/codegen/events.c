@@ -229,54 +229,23 @@ typedef struct assess_item {
 	int found, newer, cert;
 } assess_item;
 
-/* A PostgreSQL array literal of the field f of every event, each quoted; NULL if one cannot be. */
-static char *array_literal(const cloudevent *evs, size_t n, const char *f)
-{
-	size_t cap = 2, len = 0, i;
-	char *out = malloc(cap);
-
-	if (out == NULL)
-		abort();
-	out[len++] = '{';
-	for (i = 0; i < n; i++) {
-		const char *v = str(evs[i].data, f);
-		size_t vn = v != NULL ? strlen(v) : 0;
-		char *grown;
-
-		if (v == NULL || strpbrk(v, "\"\\") != NULL) {
-			free(out);
-			return NULL;
-		}
-		grown = realloc(out, cap += vn + 4);
-		if (grown == NULL)
-			abort();
-		out = grown;
-		len += (size_t)sprintf(out + len, "%s\"%s\"", i > 0 ? "," : "", v);
-	}
-	snprintf(out + len, cap - len, "}");
-	return out;
-}
-
 /* Reads the current codes of the run's people (locked) and whether each holds a certificate. */
 static int read_current_many(db_conn *tx, const cloudevent *evs, size_t n, assess_item *it,
                              json_t *index, hc_err *err)
 {
-	char *keys = array_literal(evs, n, "person_key"),
-	     *ats = array_literal(evs, n, "assessed_at");
+	json_t *people = json_array();
+	const json_t *values[1] = {people};
 	db_res *res = NULL;
 	size_t missing = 0, i;
 	int rc, r;
 
-	if (keys == NULL || ats == NULL) {
-		free(keys);
-		free(ats);
-		return hc_err_set(err, HC_ERR_PERMANENT, "a person key or time cannot be listed");
-	}
-	{
-		const char *params[2] = {keys, ats};
-
-		rc = db_run(tx, "codegen_current_many", 2, params, &res, err);
-	}
+	if (people == NULL)
+		abort();
+	for (i = 0; i < n; i++)
+		json_array_append_new(
+		    people, json_pack("{s:O, s:O}", "k", json_object_get(evs[i].data, "person_key"),
+		                      "at", json_object_get(evs[i].data, "assessed_at")));
+	rc = db_run_with_json(tx, "codegen_current_many", 1, values, &res, err);
 	for (r = 0; rc == 0 && r < db_res_rows(res); r++) {
 		assess_item *x =
 		    &it[json_integer_value(json_object_get(index, db_res_get(res, r, 0)))];
@@ -291,16 +260,13 @@ static int read_current_many(db_conn *tx, const cloudevent *evs, size_t n, asses
 	for (i = 0; i < n; i++)
 		missing += !it[i].found;
 	if (rc == 0 && missing > 0) { /* people without a code yet: their certificates */
-		const char *params[1] = {keys};
-
-		rc = db_run(tx, "codegen_certified_many", 1, params, &res, err);
+		rc = db_run_with_json(tx, "codegen_certified_many", 1, values, &res, err);
 		for (r = 0; rc == 0 && r < db_res_rows(res); r++)
 			it[json_integer_value(json_object_get(index, db_res_get(res, r, 0)))].cert =
 			    1;
 		db_res_free(res);
 	}
-	free(keys);
-	free(ats);
+	json_decref(people);
 	return rc;
 }
 

@@ -47,14 +47,15 @@ const db_stmt codegen_statements[] = {
     {"codegen_current_many",
      "SELECT c.person_key, " CODE_JSON ", c.assessed_at >= x.at,"
      " EXISTS (SELECT 1 FROM certificates WHERE person_key = x.k AND status = 'valid')"
-     " FROM unnest($1::text[], $2::timestamptz[]) AS x(k, at)"
+     " FROM jsonb_to_recordset($1::jsonb) AS x(k text, at timestamptz)"
      " JOIN codes c ON c.person_key = x.k"
      " JOIN code_versions v ON v.person_key = c.person_key AND v.version = c.version"
      " ORDER BY c.person_key FOR UPDATE OF c",
-     2},
+     1},
     {"codegen_certified_many",
      "SELECT DISTINCT person_key FROM certificates"
-     " WHERE person_key = ANY($1::text[]) AND status = 'valid'",
+     " WHERE person_key IN (SELECT x.k FROM jsonb_to_recordset($1::jsonb) AS x(k text))"
+     " AND status = 'valid'",
      1},
     /* $1: new versions, $2: codes to upsert (each person once); the new versions come back */
     {"codegen_write_many",

@@ -216,41 +216,26 @@ out:
 static int assess_chunk(db_conn *tx, json_t *rules, const json_t *people, size_t from, size_t to,
                         const matching_trigger *const *ts, long *published, hc_err *err)
 {
-	json_t *index = json_object();
+	json_t *index = json_object(), *keys = json_array();
 	json_t *rows = json_array(), *events = json_array();
-	size_t cap = 2, len = 0, i;
-	char *keys = malloc(cap);
+	const json_t *values[1] = {keys};
 	db_res *res = NULL;
+	size_t i;
 	int r, rc;
 
 	if (rows == NULL || events == NULL || keys == NULL || index == NULL)
 		abort();
-	keys[len++] = '{';
 	for (i = from; i < to; i++) {
-		const char *k = json_string_value(json_array_get(people, i));
-		size_t n = strlen(k);
-		char *grown = realloc(keys, cap += n + 2);
+		json_t *k = json_array_get(people, i);
 
-		if (grown == NULL)
-			abort();
-		keys = grown;
-		if (i > from)
-			keys[len++] = ',';
-		memcpy(keys + len, k, n); /* person keys are hex: no quoting needed */
-		len += n;
-		json_object_set_new(index, k, json_integer((json_int_t)i));
+		json_array_append(keys, k);
+		json_object_set_new(index, json_string_value(k), json_integer((json_int_t)i));
 	}
-	keys[len++] = '}';
-	keys[len] = '\0';
-	{
-		const char *params[1] = {keys};
-
-		/* locked first, in one order: the reads that follow see what committed before */
-		rc = db_run(tx, "matching_people_lock", 1, params, NULL, err);
-		if (rc == 0)
-			rc = db_run(tx, "matching_assess_inputs_many", 1, params, &res, err);
-	}
-	free(keys);
+	/* locked first, in one order: the reads that follow see what committed before */
+	rc = db_run_with_json(tx, "matching_people_lock", 1, values, NULL, err);
+	if (rc == 0)
+		rc = db_run_with_json(tx, "matching_assess_inputs_many", 1, values, &res, err);
+	json_decref(keys);
 	for (r = 0; rc == 0 && r < db_res_rows(res); r++) {
 		const char *person_key = db_res_get(res, r, 0), *iso = db_res_get(res, r, 5);
 		const char *at = db_res_get(res, r, 6);
@@ -285,9 +270,10 @@ static int assess_chunk(db_conn *tx, json_t *rules, const json_t *people, size_t
 		json_decref(o);
 	}
 	if (rc == 0 && json_array_size(rows) > 0) {
-		const json_t *values[1] = {rows};
+		const json_t *written[1] = {rows};
 
-		rc = db_run_with_json(tx, "matching_assessments_insert_many", 1, values, NULL, err);
+		rc =
+		    db_run_with_json(tx, "matching_assessments_insert_many", 1, written, NULL, err);
 		if (rc == 0)
 			rc = bus_outbox_add_rows(tx, events, err);
 	}

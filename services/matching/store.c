@@ -122,7 +122,8 @@ const db_stmt matching_statements[] = {
 
     /* many people at once (matching_assess_many): lock them in one order, then read */
     {"matching_people_lock",
-     "SELECT count(*) FROM (SELECT 1 FROM people WHERE person_key = ANY($1::text[])"
+     "SELECT count(*) FROM (SELECT 1 FROM people"
+     " WHERE person_key = ANY (ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))"
      " ORDER BY person_key FOR UPDATE) l",
      1},
     {"matching_assess_inputs_many",
@@ -130,8 +131,10 @@ const db_stmt matching_statements[] = {
      " (" EVIDENCE_JSON_OF("pp.person_key") ")::text, (" LATEST_OUTCOME_OF(
          "pp.person_key") "),"
                           " (" ISOLATION_UNTIL_OF("pp.person_key") "), " DB_RFC3339(
-                              "clock_timestamp()") " FROM people pp WHERE pp.person_key = "
-                                                   "ANY($1::text[]) ORDER BY pp.person_key",
+                              "clock_timestamp()") " FROM people pp WHERE pp.person_key = ANY "
+                                                   "(ARRAY(SELECT "
+                                                   "jsonb_array_elements_text($1::jsonb)))"
+                                                   " ORDER BY pp.person_key",
      1},
     {"matching_assessments_insert_many",
      "INSERT INTO assessments (id, person_key, colour, rule_id, rule_version, evidence,"
