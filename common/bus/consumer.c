@@ -32,7 +32,7 @@
 #include "common/log/log.h"
 #include "common/metrics/metrics.h"
 
-#define CONSUMER_BATCH_MAX 64
+#define CONSUMER_BATCH_MAX 512
 
 typedef struct consumer {
 	bus *bus;
@@ -352,6 +352,27 @@ static void consumer_seek_back_from(consumer *c, rd_kafka_message_t **b, size_t 
 }
 
 /*
+ * Whether m's key is not in keys yet (then it is added): a run given to a
+ * batch handler holds each key (person) once, so the handler can read and
+ * write all of them in a few statements.  A record without a key counts as
+ * new.
+ */
+static int consumer_key_first(json_t *keys, const rd_kafka_message_t *m)
+{
+	char k[160];
+
+	if (m->key == NULL || m->key_len == 0 || m->key_len >= sizeof(k) ||
+	    memchr(m->key, '\0', m->key_len) != NULL)
+		return 1;
+	memcpy(k, m->key, m->key_len);
+	k[m->key_len] = '\0';
+	if (json_object_get(keys, k) != NULL)
+		return 0;
+	json_object_set_new_nocheck(keys, k, json_true());
+	return 1;
+}
+
+/*
  * Applies b[0..n) in one transaction and stores their offsets: every record
  * is decoded first, the wanted ones are recorded in processed_events with
  * one statement, and the handlers run, in order, for those it recorded (the
@@ -361,16 +382,16 @@ static void consumer_seek_back_from(consumer *c, rd_kafka_message_t **b, size_t 
 static int consumer_apply_batch(consumer *c, rd_kafka_message_t **b, size_t n)
 {
 	long applied = 0, duplicates = 0, skipped = 0, in_runs = 0;
-	cloudevent *evs = calloc(n, sizeof(*evs));
+	cloudevent *evs = calloc(n, sizeof(*evs)), *run = calloc(n, sizeof(*run));
 	const bus_route **routes = calloc(n, sizeof(*routes));
-	json_t *rows = json_array(), *fresh = NULL;
+	json_t *rows = json_array(), *fresh = NULL, *keys = json_object();
 	size_t decoded = 0, i;
 	char *text = NULL;
 	db_res *res = NULL;
 	hc_err err;
 	int rc = 0;
 
-	if (evs == NULL || routes == NULL || rows == NULL)
+	if (evs == NULL || run == NULL || routes == NULL || rows == NULL || keys == NULL)
 		abort();
 	hc_err_clear(&err);
 	for (i = 0; i < n && rc == 0; i++, decoded++) {
@@ -423,19 +444,22 @@ static int consumer_apply_batch(consumer *c, rd_kafka_message_t **b, size_t n)
 			json_object_del(fresh, evs[i].id);
 		}
 	}
-	/* applied in order; a run of the same route's records at once where it can */
+	/*
+	 * applied in order; a run of the same route's records at once where it
+	 * can, cut before a record whose key (the person) is in the run already
+	 */
 	for (i = 0; rc == 0 && i < n;) {
-		cloudevent run[CONSUMER_BATCH_MAX];
 		size_t len = 0, j;
 
 		if (routes[i] == NULL) {
 			i++;
 			continue;
 		}
+		json_object_clear(keys);
 		for (j = i; j < n && routes[i]->many != NULL; j++) {
 			if (routes[j] == NULL)
 				continue;
-			if (routes[j] != routes[i])
+			if (routes[j] != routes[i] || !consumer_key_first(keys, b[j]))
 				break;
 			run[len++] = evs[j];
 		}
@@ -479,7 +503,9 @@ out:
 	free(text);
 	json_decref(fresh);
 	json_decref(rows);
+	json_decref(keys);
 	free(routes);
+	free(run);
 	free(evs);
 	return rc != 0 ? -1 : 0;
 }

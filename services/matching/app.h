@@ -15,11 +15,15 @@
 
 typedef struct matching_config {
 	unsigned char person_key_secret[32]; /* HC_PERSON_KEY_SECRET */
+	long reassess_sync_max;              /* HC_REASSESS_SYNC_MAX */
 } matching_config;
+
+typedef struct matching_reassessor matching_reassessor;
 
 typedef struct matching_app {
 	svc svc; /* first: the runtime casts the app to its svc */
 	matching_config cfg;
+	matching_reassessor *reassessor; /* reassess.c */
 } matching_app;
 
 #define MATCHING_EVENT_SOURCE "/hc/matching"
@@ -68,12 +72,31 @@ int matching_assess_each(db_conn *tx, const json_t *people, const matching_trigg
 int matching_exclude_until_green(db_conn *tx, const char *person_key, const char *correction_id,
                                  hc_err *err);
 
+/* What an import did: records stored, people re-assessed at once, people queued. */
+typedef struct matching_import_counts {
+	long inserted, reassessed, queued;
+} matching_import_counts;
+
 /*
  * Stores rows (parsed records, see record_parse) inside tx and re-assesses
- * everyone they touch (import.c).  Adds to *inserted and *reassessed.
+ * everyone they touch (import.c): at once when they are at most sync_max,
+ * else they are queued in tx for the re-assessment workers (reassess.c), so
+ * that a county of a hundred thousand people is not one long transaction
+ * and codegen starts on the first chunk.  Adds to *c.
  */
-int matching_import_rows(db_conn *tx, json_t *rows, const char *traceparent, long *inserted,
-                         long *reassessed, hc_err *err);
+int matching_import_rows(db_conn *tx, json_t *rows, const char *traceparent, long sync_max,
+                         matching_import_counts *c, hc_err *err);
+
+/*
+ * The re-assessment workers (reassess.c): MATCHING_REASSESS_WORKERS threads,
+ * each with its own connection at background priority, take the queue a
+ * chunk at a time (SKIP LOCKED, so they never wait for each other) and
+ * re-assess it, deleting the chunk in the transaction that writes its
+ * assessments.  Woken by the queue's NOTIFY, polled every second as well.
+ */
+#define MATCHING_REASSESS_WORKERS 2
+int matching_reassessor_start(matching_app *app, hc_err *err);
+void matching_reassessor_stop(matching_app *app);
 
 /* `hc-matching import [--format csv|ndjson] FILE...` (import.c). */
 int matching_import_command(int argc, char **argv, const svc_spec *spec, matching_config *cfg);

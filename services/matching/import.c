@@ -5,8 +5,9 @@
  * The command streams a CSV (header line naming the columns) or NDJSON file
  * of any size: records are parsed one at a time, ID numbers turned into
  * person keys at once, and stored MATCHING_BATCH_MAX per transaction with
- * the re-assessments they cause, by writer threads while the next batches
- * are read.  An invalid line is reported (line number
+ * the re-assessments they cause (or, past HC_REASSESS_SYNC_MAX people, with
+ * those people queued for the service's re-assessment workers), by writer
+ * threads while the next batches are read.  An invalid line is reported (line number
  * and field, never its content) and skipped; the exit status is then 1.
  * Importing the same file again inserts nothing (records are unique per
  * source and record id).
@@ -23,8 +24,8 @@
 #include "services/matching/domain/rules.h"
 #include "services/matching/store.h"
 
-int matching_import_rows(db_conn *tx, json_t *rows, const char *traceparent, long *inserted,
-                         long *reassessed, hc_err *err)
+int matching_import_rows(db_conn *tx, json_t *rows, const char *traceparent, long sync_max,
+                         matching_import_counts *c, hc_err *err)
 {
 	char batch[HC_UUID_LEN + 1];
 	matching_trigger t = {"import", batch, "matching", "rules", 0, traceparent};
@@ -37,10 +38,25 @@ int matching_import_rows(db_conn *tx, json_t *rows, const char *traceparent, lon
 	rc = db_run_with_json(tx, "matching_records_insert", 1, values, &res, err);
 	if (rc != 0)
 		return rc;
-	*inserted += strtol(db_res_get(res, 0, 0), NULL, 10);
+	c->inserted += strtol(db_res_get(res, 0, 0), NULL, 10);
 	people = json_loads(db_res_get(res, 0, 1), 0, NULL);
 	db_res_free(res);
-	rc = matching_assess_many(tx, people, &t, reassessed, err);
+	if ((long)json_array_size(people) <= sync_max) {
+		rc = matching_assess_many(tx, people, &t, &c->reassessed, err);
+	} else {
+		char *keys = json_dumps(people, JSON_COMPACT);
+		const char *params[4] = {keys, t.kind, t.id, t.traceparent};
+
+		if (keys == NULL)
+			abort();
+		rc = db_run(tx, "matching_reassess_queue", 4, params, NULL, err);
+		free(keys);
+		if (rc == 0) {
+			c->queued += (long)json_array_size(people);
+			log_info("%zu people queued for re-assessment after %s %s",
+			         json_array_size(people), t.kind, t.id);
+		}
+	}
 	json_decref(people);
 	return rc;
 }
@@ -137,7 +153,8 @@ static json_t *next_record(reader *r, int *bad)
 	return NULL;
 }
 
-static int flush(db_conn *conn, json_t *rows, long *inserted, long *reassessed, hc_err *err)
+static int flush(db_conn *conn, json_t *rows, long sync_max, matching_import_counts *counts,
+                 hc_err *err)
 {
 	char tp[TRACEPARENT_LEN + 1];
 	int rc, attempt;
@@ -146,18 +163,19 @@ static int flush(db_conn *conn, json_t *rows, long *inserted, long *reassessed, 
 		return 0;
 	traceparent_new(tp);
 	for (attempt = 0;; attempt++) {
-		long ins = 0, re = 0;
+		matching_import_counts c = {0, 0, 0};
 
 		rc = db_ensure(conn, err);
 		if (rc == 0)
 			rc = db_tx_begin(conn, err);
 		if (rc == 0)
-			rc = matching_import_rows(conn, rows, tp, &ins, &re, err);
+			rc = matching_import_rows(conn, rows, tp, sync_max, &c, err);
 		if (rc == 0)
 			rc = db_tx_commit(conn, err);
 		if (rc == 0) {
-			*inserted += ins;
-			*reassessed += re;
+			counts->inserted += c.inserted;
+			counts->reassessed += c.reassessed;
+			counts->queued += c.queued;
 			break;
 		}
 		db_tx_rollback(conn);
@@ -188,7 +206,7 @@ typedef struct import_thread {
 	import_writer *w;
 	pthread_t thread;
 	db_conn *conn;
-	long inserted, reassessed;
+	matching_import_counts counts;
 	hc_err err;
 } import_thread;
 
@@ -199,7 +217,7 @@ struct import_writer {
 	long first_line[IMPORT_QUEUE]; /* of each waiting batch, for the report */
 	size_t head, n;
 	int done, rc;
-	long failed_line;
+	long failed_line, sync_max;
 	hc_err err;
 	import_thread threads[IMPORT_WRITERS];
 };
@@ -226,7 +244,7 @@ static void *writer_main(void *arg)
 		failed = w->rc != 0; /* after a failure the rest is only dropped */
 		pthread_cond_broadcast(&w->cv);
 		pthread_mutex_unlock(&w->mu);
-		rc = failed ? 0 : flush(t->conn, rows, &t->inserted, &t->reassessed, &t->err);
+		rc = failed ? 0 : flush(t->conn, rows, w->sync_max, &t->counts, &t->err);
 		json_decref(rows);
 		pthread_mutex_lock(&w->mu);
 		if (rc != 0 && (w->rc == 0 || line < w->failed_line)) {
@@ -263,7 +281,7 @@ static int writer_push(import_writer *w, json_t *rows, long first_line)
 }
 
 /* Stops taking batches once the queue is empty, waits for the writers, and frees what is left. */
-static void writer_finish(import_writer *w, long *inserted, long *reassessed)
+static void writer_finish(import_writer *w, matching_import_counts *counts)
 {
 	size_t i;
 
@@ -273,15 +291,18 @@ static void writer_finish(import_writer *w, long *inserted, long *reassessed)
 	pthread_mutex_unlock(&w->mu);
 	for (i = 0; i < IMPORT_WRITERS; i++) {
 		pthread_join(w->threads[i].thread, NULL);
-		*inserted += w->threads[i].inserted;
-		*reassessed += w->threads[i].reassessed;
+		counts->inserted += w->threads[i].counts.inserted;
+		counts->reassessed += w->threads[i].counts.reassessed;
+		counts->queued += w->threads[i].counts.queued;
 	}
 }
 
-static int import_file(db_conn **conns, const char *path, int csv, const unsigned char secret[32],
-                       long *inserted, long *reassessed, long *rejected)
+static int import_file(db_conn **conns, const char *path, int csv, const matching_config *cfg,
+                       matching_import_counts *counts, long *rejected)
 {
-	import_writer w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	import_writer w = {.mu = PTHREAD_MUTEX_INITIALIZER,
+	                   .cv = PTHREAD_COND_INITIALIZER,
+	                   .sync_max = cfg->reassess_sync_max};
 	reader r = {0};
 	json_t *rows = json_array(), *rec;
 	long first = 0;
@@ -312,7 +333,7 @@ static int import_file(db_conn **conns, const char *path, int csv, const unsigne
 		snprintf(where, sizeof(where), "line %ld", r.line);
 		if (bad)
 			fprintf(stderr, "hc-matching: %s: %s: not a record\n", path, where);
-		else if (record_parse(rec, "record", secret, &row, &err) != 0)
+		else if (record_parse(rec, "record", cfg->person_key_secret, &row, &err) != 0)
 			fprintf(stderr, "hc-matching: %s: %s: %s\n", path, where, err.msg);
 		if (row == NULL)
 			(*rejected)++;
@@ -329,7 +350,7 @@ static int import_file(db_conn **conns, const char *path, int csv, const unsigne
 		rows = NULL;
 	}
 	json_decref(rows);
-	writer_finish(&w, inserted, reassessed);
+	writer_finish(&w, counts);
 	if (w.rc != 0)
 		fprintf(stderr, "hc-matching: %s: stopped at the batch from line %ld: %s\n", path,
 		        w.failed_line, w.err.msg);
@@ -350,7 +371,8 @@ static int ends_with(const char *s, const char *suffix)
 int matching_import_command(int argc, char **argv, const svc_spec *spec, matching_config *cfg)
 {
 	const char *format = NULL;
-	long inserted = 0, reassessed = 0, rejected = 0;
+	matching_import_counts counts = {0, 0, 0};
+	long rejected = 0;
 	int i = 2, failed = 0;
 	db_conn *conns[IMPORT_WRITERS] = {NULL};
 	size_t k;
@@ -374,12 +396,12 @@ int matching_import_command(int argc, char **argv, const svc_spec *spec, matchin
 	for (; i < argc; i++) {
 		int csv = format != NULL ? strcmp(format, "csv") == 0 : ends_with(argv[i], ".csv");
 
-		failed |= import_file(conns, argv[i], csv, cfg->person_key_secret, &inserted,
-		                      &reassessed, &rejected);
+		failed |= import_file(conns, argv[i], csv, cfg, &counts, &rejected);
 	}
 	for (k = 0; k < IMPORT_WRITERS; k++)
 		db_close(conns[k]);
-	printf("imported %ld records, %ld people re-assessed, %ld lines rejected\n", inserted,
-	       reassessed, rejected);
+	printf("imported %ld records, %ld people re-assessed, %ld people queued for "
+	       "re-assessment, %ld lines rejected\n",
+	       counts.inserted, counts.reassessed, counts.queued, rejected);
 	return failed || rejected > 0;
 }

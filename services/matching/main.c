@@ -26,7 +26,21 @@ static const bus_route matching_consumes[] = {
 static const config_var matching_vars[] = {
     {"HC_PERSON_KEY_SECRET", CONFIG_KEY32, NULL, offsetof(matching_config, person_key_secret), 0, 0,
      "HMAC-SHA256 secret deriving person keys, 64 hex characters"},
+    {"HC_REASSESS_SYNC_MAX", CONFIG_INT, "500", offsetof(matching_config, reassess_sync_max), 0,
+     10000000,
+     "people an imported batch re-assesses in its own transaction; more are queued for the "
+     "re-assessment workers"},
 };
+
+static int matching_starting(void *app, hc_err *err)
+{
+	return matching_reassessor_start(app, err);
+}
+
+static void matching_stopping(void *app)
+{
+	matching_reassessor_stop(app);
+}
 
 int main(int argc, char **argv)
 {
@@ -43,6 +57,8 @@ int main(int argc, char **argv)
 	    .nconsumes = sizeof(matching_consumes) / sizeof(matching_consumes[0]),
 	    .vars = matching_vars,
 	    .nvars = sizeof(matching_vars) / sizeof(matching_vars[0]),
+	    .starting = matching_starting,
+	    .stopping = matching_stopping,
 	};
 
 	if (argc > 1 && strcmp(argv[1], "import") == 0)

@@ -2,6 +2,8 @@
  * matching's internal API:
  *   POST /v1/reference-records         {records: [...]}, 1 to 1000 per call;
  *                                      stored and re-assessed in one transaction
+ *                                      (past HC_REASSESS_SYNC_MAX people, those
+ *                                      are queued in it for reassess.c instead)
  *   GET  /v1/people/{person_key}/assessments   the latest 100, newest first
  *   GET  /v1/rules                     every rule and version, as data
  */
@@ -16,22 +18,24 @@
 typedef struct importing {
 	http_req *req;
 	json_t *rows;
-	long inserted, reassessed;
+	long sync_max;
+	matching_import_counts counts;
 } importing;
 
 static int importing_write(db_conn *tx, void *ctx, hc_err *err)
 {
 	importing *x = ctx;
 
-	return matching_import_rows(tx, x->rows, http_req_traceparent(x->req), &x->inserted,
-	                            &x->reassessed, err);
+	x->counts = (matching_import_counts){0, 0, 0}; /* a retried transaction counts again */
+	return matching_import_rows(tx, x->rows, http_req_traceparent(x->req), x->sync_max,
+	                            &x->counts, err);
 }
 
 void matching_post_records(void *app_, http_req *req)
 {
 	matching_app *app = app_;
 	json_t *body = http_req_json(req), *list;
-	importing x = {.req = req};
+	importing x = {.req = req, .sync_max = app->cfg.reassess_sync_max};
 	hc_err err;
 	size_t i;
 
@@ -62,10 +66,11 @@ void matching_post_records(void *app_, http_req *req)
 	if (svc_http_tx(&app->svc, req, importing_write, &x) != 0)
 		goto out;
 	http_reply_json(req, 200,
-	                json_pack("{s:I, s:I, s:I}", "inserted", (json_int_t)x.inserted,
+	                json_pack("{s:I, s:I, s:I, s:I}", "inserted", (json_int_t)x.counts.inserted,
 	                          "duplicates",
-	                          (json_int_t)(json_array_size(x.rows) - (size_t)x.inserted),
-	                          "reassessed", (json_int_t)x.reassessed));
+	                          (json_int_t)(json_array_size(x.rows) - (size_t)x.counts.inserted),
+	                          "reassessed", (json_int_t)x.counts.reassessed, "queued",
+	                          (json_int_t)x.counts.queued));
 out:
 	json_decref(x.rows);
 	json_decref(body);

@@ -167,5 +167,22 @@ const db_stmt matching_statements[] = {
                           " FROM (SELECT * FROM assessments WHERE person_key = $1"
                           " ORDER BY assessed_at DESC LIMIT 100) a",
      1},
+    /* $1: person keys (JSON array); $2..$4: the trigger's kind, id and traceparent */
+    {"matching_reassess_queue",
+     "INSERT INTO reassessments (person_key, trigger_kind, trigger_id, traceparent)"
+     " SELECT k, $2, $3, $4 FROM jsonb_array_elements_text($1::jsonb) k",
+     4},
+    /*
+     * The oldest $1 queued (skipping those another worker holds), deleted;
+     * each person once, with the earliest trigger, in key order (the order
+     * people are locked in)
+     */
+    {"matching_reassess_take",
+     "WITH taken AS (DELETE FROM reassessments WHERE id IN"
+     " (SELECT id FROM reassessments ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)"
+     " RETURNING id, person_key, trigger_kind, trigger_id, traceparent)"
+     " SELECT DISTINCT ON (person_key) person_key, trigger_kind, trigger_id, traceparent"
+     " FROM taken ORDER BY person_key, id",
+     1},
     {NULL, NULL, 0},
 };

@@ -177,12 +177,18 @@ r0=$(date +%s.%N)
 HC_DATABASE_URL="$(hc_db_url matching "$HC_PG_DATABASE")" HC_KAFKA_BROKERS="$HC_KAFKA_BROKERS" \
 	"$HC_BUILD/bin/hc-matching" import "$HC_TEST_TMP/risk.csv" >"$HC_TEST_TMP/risk.out" 2>&1 || fail "the import failed: $(cat "$HC_TEST_TMP/risk.out")"
 r1=$(date +%s.%N)
+note "$(cat "$HC_TEST_TMP/risk.out")"
+# matching is done when its re-assessment queue is empty; codegen when every person has a new version
+assessed() { [ "$(sql "SELECT count(*) FROM matching.reassessments")" -eq 0 ]; }
 recoloured() { [ "$(sql "SELECT count(*) FROM codegen.code_versions")" -ge $((before_v + people)) ]; }
+wait_for "matching's re-assessment queue empty" 600 assessed
+r_a=$(date +%s.%N)
 wait_for "a new code version for each of the $people people" 600 recoloured
 r2=$(date +%s.%N)
 imp_s=$(awk -v a="$r0" -v b="$r1" 'BEGIN {printf "%.1f", b - a}')
+ass_s=$(awk -v a="$r0" -v b="$r_a" 'BEGIN {printf "%.1f", b - a}')
 all_s=$(awk -v a="$r0" -v b="$r2" 'BEGIN {printf "%.1f", b - a}')
-note "re-assessed in ${imp_s}s (one transaction), all recoloured after ${all_s}s"
+note "queued in ${imp_s}s, re-assessed after ${ass_s}s, all recoloured after ${all_s}s"
 section+=$(
 	cat <<SECTION
 
@@ -190,19 +196,19 @@ section+=$(
 ### Re-assessment when a county turns high-risk
 
 One risk-level record for county 420102, where $people people were declared beforehand, imported
-with \`hc-matching import\`: matching re-assesses every person of the county in the import's
-transaction and publishes an assessment for each; codegen writes each a new code version.
+with \`hc-matching import\`: the import stores the record and queues the county's people in one
+transaction; matching's re-assessment workers re-assess them and publish an assessment for each;
+codegen writes each a new code version. Times are from the start of the import.
 
-| people affected | assessed and committed by matching | all recoloured (new code version written) | per second |
-|---|---|---|---|
-| $people | $imp_s s | $all_s s | $(awk -v n="$people" -v s="$all_s" 'BEGIN {printf "%.0f", n / s}') |
+| people affected | import done (record stored, people queued) | all assessed by matching (queue empty) | all recoloured (new code version written) | per second |
+|---|---|---|---|---|
+| $people | $imp_s s | $ass_s s | $all_s s | $(awk -v n="$people" -v s="$all_s" 'BEGIN {printf "%.0f", n / s}') |
 
 The aim is 100,000 people recoloured within 30 s (\`BENCH_REASSESS_PEOPLE\` changes the count).
-Matching re-assesses the county in the import's one transaction, 500 people at a time with four
-statements per chunk (services/matching/assess.c, \`matching_assess_many\`); codegen then takes
-the assessments from Kafka in batches of up to 64, four statements per batch
-(services/codegen/events.c, \`codegen_on_assessments\`). Codegen cannot start before matching's
-transaction commits.
+Two re-assessment workers (services/matching/reassess.c) take the queue 500 people at a time, each
+chunk in its own transaction with four statements (\`matching_assess_each\`); codegen takes the
+assessments from Kafka as each chunk commits, in batches of up to 512 records, four statements per
+batch (services/codegen/events.c, \`codegen_on_assessments\`).
 SECTION
 )
 mem=""

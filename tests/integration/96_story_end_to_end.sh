@@ -66,7 +66,7 @@ note "a close-contact record is imported: yellow, certificate and pass revoked"
 AUTH=$PROVINCE http POST "$GATEWAY/v1/reference-records" \
 	"$(jq -nc --arg r "$worker" --arg d "$today" --arg id "ct-$HC_TEST_RUN" '{records:[{source:"contact_tracing", record_id:$id, kind:"close_contact", resident_id:$r, date:$d}]}')"
 assert_eq "$STATUS" 200 "import"
-assert_eq "$(jq -c . <<<"$BODY")" '{"inserted":1,"duplicates":0,"reassessed":1}' "import result"
+assert_eq "$(jq -c . <<<"$BODY")" '{"inserted":1,"duplicates":0,"reassessed":1,"queued":0}' "import result"
 wait_for "the code yellow" 30 code_is "$key" '.colour == "yellow" and (.pass | not) and .reason.rule_id == "close-contact"'
 wait_for "the certificate revoked" 30 bash -c "curl -fsS $CERTIFICATE/v1/people/$key/certificates | jq -e 'all(.status == \"revoked\")'"
 wait_for "the vehicle pass revoked" 30 bash -c "curl -fsS $CERTIFICATE/v1/vehicle-passes/$vpass | jq -e '.status == \"revoked\"'"
