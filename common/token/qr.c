@@ -15,9 +15,23 @@
 
 #define QUIET_ZONE 4 /* modules of white border, as the standard asks */
 
+/*
+ * A token (the prefix and base45) is all in the alphanumeric set, so it is
+ * given to libqrencode as one alphanumeric segment: libqrencode's splitter
+ * takes a little longer to pick modes and, for about 1 token in 40, picks a
+ * mix that needs a larger symbol.  Other text goes through the splitter.
+ */
 static QRcode *encode(const char *text)
 {
-	/* the splitter picks alphanumeric mode for the base45 text; the hint names 8-bit */
+	QRinput *in = QRinput_new2(0, QR_ECLEVEL_Q);
+	QRcode *q = NULL;
+
+	if (in != NULL && QRinput_append(in, QR_MODE_AN, (int)strlen(text),
+	                                 (const unsigned char *)text) == 0)
+		q = QRcode_encodeInput(in);
+	QRinput_free(in);
+	if (q != NULL)
+		return q;
 	return QRcode_encodeString(text, 0, QR_ECLEVEL_Q, QR_MODE_8, 1);
 }
 
@@ -93,7 +107,7 @@ int token_qr_png(const char *text, int scale, unsigned char **out, size_t *len)
 	unsigned char *raw;
 	size_t size, row, rawlen, i;
 	unsigned long a = 1, b = 0; /* adler-32 */
-	int x, y;
+	int mx, my;
 
 	if (q == NULL)
 		return -1;
@@ -101,21 +115,32 @@ int token_qr_png(const char *text, int scale, unsigned char **out, size_t *len)
 	size = (size_t)(q->width + 2 * QUIET_ZONE) * (size_t)scale;
 	row = 1 + (size + 7) / 8; /* filter byte + 1 bit per pixel */
 	rawlen = row * size;
-	raw = calloc(rawlen, 1);
+	raw = malloc(rawlen);
 	if (raw == NULL)
 		abort();
-	for (y = 0; y < (int)size; y++) {
-		int my = y / scale - QUIET_ZONE;
+	/* one row of pixels per row of modules, repeated scale times; 1 is white */
+	for (my = 0; my < q->width + 2 * QUIET_ZONE; my++) {
+		unsigned char *r = raw + (size_t)my * (size_t)scale * row;
+		int k;
 
-		for (x = 0; x < (int)size; x++) {
-			int mx = x / scale - QUIET_ZONE;
-			int dark = mx >= 0 && my >= 0 && mx < q->width && my < q->width &&
-			           (q->data[my * q->width + mx] & 1);
+		r[0] = 0; /* filter: none */
+		memset(r + 1, 0xff, row - 1);
+		if (size % 8 != 0) /* the last byte's bits past the width are 0 */
+			r[row - 1] = (unsigned char)(0xff << (8 - size % 8));
+		if (my >= QUIET_ZONE && my < q->width + QUIET_ZONE) {
+			const unsigned char *m =
+			    q->data + (size_t)(my - QUIET_ZONE) * (size_t)q->width;
 
-			if (!dark) /* 1 is white in grayscale */
-				raw[(size_t)y * row + 1 + (size_t)x / 8] |=
-				    (unsigned char)(0x80 >> (x % 8));
+			for (mx = 0; mx < q->width; mx++)
+				for (k = 0; (m[mx] & 1) && k < scale; k++) {
+					size_t x = (size_t)(mx + QUIET_ZONE) * (size_t)scale +
+					           (size_t)k;
+
+					r[1 + x / 8] &= (unsigned char)~(0x80 >> (x % 8));
+				}
 		}
+		for (k = 1; k < scale; k++)
+			memcpy(r + (size_t)k * row, r, row);
 	}
 	QRcode_free(q);
 	/* zlib stream of stored deflate blocks */
@@ -131,9 +156,15 @@ int token_qr_png(const char *text, int scale, unsigned char **out, size_t *len)
 		if (rawlen == 0)
 			break;
 	}
-	for (i = 0; i < rawlen; i++) {
-		a = (a + raw[i]) % 65521;
-		b = (b + a) % 65521;
+	for (i = 0; i < rawlen;) { /* the sums cannot overflow within 5552 bytes (zlib's NMAX) */
+		size_t end = rawlen - i < 5552 ? rawlen : i + 5552;
+
+		for (; i < end; i++) {
+			a += raw[i];
+			b += a;
+		}
+		a %= 65521;
+		b %= 65521;
 	}
 	put32(&z, (b << 16) | a);
 	free(raw);
