@@ -26,8 +26,8 @@ static QRcode *encode(const char *text)
 	QRinput *in = QRinput_new2(0, QR_ECLEVEL_Q);
 	QRcode *q = NULL;
 
-	if (in != NULL && QRinput_append(in, QR_MODE_AN, (int)strlen(text),
-	                                 (const unsigned char *)text) == 0)
+	if (in != NULL &&
+	    QRinput_append(in, QR_MODE_AN, (int)strlen(text), (const unsigned char *)text) == 0)
 		q = QRcode_encodeInput(in);
 	QRinput_free(in);
 	if (q != NULL)
@@ -133,8 +133,8 @@ int token_qr_png(const char *text, int scale, unsigned char **out, size_t *len)
 
 			for (mx = 0; mx < q->width; mx++)
 				for (k = 0; (m[mx] & 1) && k < scale; k++) {
-					size_t x = (size_t)(mx + QUIET_ZONE) * (size_t)scale +
-					           (size_t)k;
+					size_t x =
+					    (size_t)(mx + QUIET_ZONE) * (size_t)scale + (size_t)k;
 
 					r[1 + x / 8] &= (unsigned char)~(0x80 >> (x % 8));
 				}

@@ -247,18 +247,15 @@ out:
 
 /* ---- COSE_Sign1 ---- */
 
-int cose_sign1(const unsigned char *payload, size_t n, EVP_PKEY *key, unsigned char **out,
-               size_t *outlen)
+static int cose_sign1_kid(const unsigned char *payload, size_t n, EVP_PKEY *key,
+                          const unsigned char kid[TOKEN_KID_LEN], unsigned char **out,
+                          size_t *outlen)
 {
-	unsigned char kid[TOKEN_KID_LEN], sig[64], *prot, *tbs;
+	unsigned char sig[64], *prot, *tbs;
 	size_t plen, tlen;
 	cbor_item_t *h = cbor_new_definite_map(2), *msg;
 
 	*out = NULL;
-	if (token_kid(key, kid) != 0) {
-		cbor_decref(&h);
-		return -1;
-	}
 	map_put(h, int_key(1), cbor_build_negint8(COSE_ALG_ES256 - 1));
 	map_put(h, int_key(4), cbor_build_bytestring(kid, TOKEN_KID_LEN));
 	prot = serialize(h, &plen);
@@ -284,6 +281,17 @@ int cose_sign1(const unsigned char *payload, size_t n, EVP_PKEY *key, unsigned c
 		cbor_decref(&tagged);
 	}
 	return 0;
+}
+
+int cose_sign1(const unsigned char *payload, size_t n, EVP_PKEY *key, unsigned char **out,
+               size_t *outlen)
+{
+	unsigned char kid[TOKEN_KID_LEN];
+
+	*out = NULL;
+	if (token_kid(key, kid) != 0)
+		return -1;
+	return cose_sign1_kid(payload, n, key, kid, out, outlen);
 }
 
 /* Reads the protected header: ES256 and an 8-byte kid, nothing else. */
@@ -392,6 +400,13 @@ out:
 
 char *token_sign(const token_claims *c, EVP_PKEY *key)
 {
+	unsigned char kid[TOKEN_KID_LEN];
+
+	return token_kid(key, kid) == 0 ? token_sign_kid(c, key, kid) : NULL;
+}
+
+char *token_sign_kid(const token_claims *c, EVP_PKEY *key, const unsigned char kid[TOKEN_KID_LEN])
+{
 	cbor_item_t *m = cbor_new_definite_map(7);
 	unsigned char *payload, *cose;
 	size_t plen, clen;
@@ -406,7 +421,7 @@ char *token_sign(const token_claims *c, EVP_PKEY *key)
 	map_put(m, int_key(-4), uint_item(c->version));
 	payload = serialize(m, &plen);
 	cbor_decref(&m);
-	if (cose_sign1(payload, plen, key, &cose, &clen) != 0) {
+	if (cose_sign1_kid(payload, plen, key, kid, &cose, &clen) != 0) {
 		free(payload);
 		return NULL;
 	}

@@ -72,6 +72,11 @@ EVP_PKEY *token_public_key_hex(const char *hex);
 
 /* Signs claims with an ES256 private key; a new "HC1:..." string to free(), or NULL. */
 char *token_sign(const token_claims *c, EVP_PKEY *key);
+/*
+ * The same with the key's kid (token_kid) given: a signer that keeps it
+ * saves encoding the public key on every token, twice the signature's cost.
+ */
+char *token_sign_kid(const token_claims *c, EVP_PKEY *key, const unsigned char kid[TOKEN_KID_LEN]);
 
 /*
  * Decodes and verifies text against keys[0..n) at time now: prefix, base45,

@@ -120,8 +120,14 @@ static int keyset_load(db_conn *conn, const unsigned char *secret, keyset **out,
 				ks->root = private_of_sealed(secret, db_res_get(res, i, 2));
 			continue;
 		}
-		if (current && ks->signer == NULL)
+		if (current && ks->signer == NULL) {
 			ks->signer = private_of_sealed(secret, db_res_get(res, i, 2));
+			if (ks->signer != NULL &&
+			    hc_hex_decode(kid, ks->signer_kid, TOKEN_KID_LEN) != 0) {
+				EVP_PKEY_free(ks->signer);
+				ks->signer = NULL;
+			}
+		}
 		if (ks->n == KEYSET_MAX)
 			continue;
 		ks->pkeys[ks->n] = token_public_key_hex(db_res_get(res, i, 3));

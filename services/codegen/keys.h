@@ -21,7 +21,8 @@ typedef struct keyset {
 	token_key keys[KEYSET_MAX]; /* every code key that verifies, or was revoked */
 	EVP_PKEY *pkeys[KEYSET_MAX];
 	EVP_PKEY *signer; /* the newest code key, private */
-	EVP_PKEY *root;   /* the key-list key, private */
+	unsigned char signer_kid[TOKEN_KID_LEN];
+	EVP_PKEY *root; /* the key-list key, private */
 } keyset;
 
 typedef struct keyring {

@@ -64,7 +64,7 @@ static int fresh_token(codegen_app *app, http_req *req, char **token, json_t **c
 	c.county =
 	    (uint32_t)strtoul(json_string_value(json_object_get(*code, "county_code")), NULL, 10);
 	c.version = (uint32_t)json_integer_value(json_object_get(*code, "version"));
-	*token = token_sign(&c, ks->signer);
+	*token = token_sign_kid(&c, ks->signer, ks->signer_kid);
 	keys_release(&app->keys, ks);
 	*exp = c.exp;
 	if (*token == NULL) {

@@ -75,6 +75,22 @@ TEST(round_trip_and_size)
 	      got.version == 7 && got.exp == c.exp && strcmp(got.issuer, "HC") == 0);
 	CHECK_EQ_INT(token_verify(t, keys, 1, 1700000300, NULL, NULL), TOKEN_E_EXPIRED);
 	free(t);
+	/* with the kid given: the same token; a kid the key list does not hold is refused */
+	t = token_sign_kid(&c, k, keys[0].kid);
+	CHECK(t != NULL);
+	CHECK_EQ_INT(token_verify(t, keys, 1, 1700000100, &got, NULL), TOKEN_OK);
+	CHECK(got.version == 7 && got.exp == c.exp);
+	free(t);
+	{
+		unsigned char other[TOKEN_KID_LEN];
+
+		memcpy(other, keys[0].kid, TOKEN_KID_LEN);
+		other[0] ^= 1;
+		t = token_sign_kid(&c, k, other);
+		CHECK(t != NULL);
+		CHECK_EQ_INT(token_verify(t, keys, 1, 1700000100, NULL, NULL), TOKEN_E_KID_UNKNOWN);
+		free(t);
+	}
 	EVP_PKEY_free(k);
 }
 
