@@ -22,6 +22,7 @@
  * dead-letters the record and moves on; a fatal Kafka error stops the loop
  * (except a static member fenced by itself, which re-creates its handle).
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,8 @@
 #include "common/metrics/metrics.h"
 
 #define CONSUMER_BATCH_MAX 512
+/* after a batch of at least this many records, free memory goes back to the system */
+#define CONSUMER_TRIM_AFTER 64
 
 typedef struct consumer {
 	bus *bus;
@@ -638,6 +641,8 @@ int bus_consumer_run(bus *b, db_conn *conn, const bus_consumer_config *cfg, void
 		rc = n > 0 ? consumer_handle_all(&c, batch, n) : 0;
 		for (i = 0; i < n; i++)
 			rd_kafka_message_destroy(batch[i]);
+		if (n >= CONSUMER_TRIM_AFTER)
+			malloc_trim(0); /* a large batch's pages back to the system */
 		if (m != NULL && consumer_on_error(&c, m, err) == HC_ERR_FATAL)
 			rc = HC_ERR_FATAL; /* an error event ended the batch */
 		if (rc == HC_ERR_FATAL) {

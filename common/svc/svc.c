@@ -1,6 +1,7 @@
 /* The shared service runtime; see svc.h. */
 #include "common/svc/svc.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/resource.h>
@@ -331,6 +332,14 @@ int svc_main(int argc, char **argv, const svc_spec *spec, void *app, void *own_c
 			config_print_help(spec->vars, spec->nvars);
 		return 0;
 	}
+	/*
+	 * Blocks of 128 KiB and more (a batch's JSON, a large result) are mapped
+	 * and unmapped on their own.  glibc's default raises that threshold to
+	 * the largest block freed so far, after which such blocks come from the
+	 * heap and their pages stay resident: a service's memory then grew with
+	 * its largest batches and did not come back.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	hc_err_clear(&err);
 	if (svc_start(s, spec, app, own_cfg, &err) != 0) {
 		log_error("could not start: %s", err.msg);
