@@ -16,6 +16,7 @@
 typedef struct matching_config {
 	unsigned char person_key_secret[32]; /* HC_PERSON_KEY_SECRET */
 	long reassess_sync_max;              /* HC_REASSESS_SYNC_MAX */
+	long reassess_workers;               /* HC_REASSESS_WORKERS */
 } matching_config;
 
 typedef struct matching_reassessor matching_reassessor;
@@ -88,13 +89,13 @@ int matching_import_rows(db_conn *tx, json_t *rows, const char *traceparent, lon
                          matching_import_counts *c, hc_err *err);
 
 /*
- * The re-assessment workers (reassess.c): MATCHING_REASSESS_WORKERS threads,
+ * The re-assessment workers (reassess.c): HC_REASSESS_WORKERS threads (2),
  * each with its own connection at background priority, take the queue a
  * chunk at a time (SKIP LOCKED, so they never wait for each other) and
  * re-assess it, deleting the chunk in the transaction that writes its
  * assessments.  Woken by the queue's NOTIFY, polled every second as well.
  */
-#define MATCHING_REASSESS_WORKERS 2
+#define MATCHING_REASSESS_WORKERS_MAX 8
 int matching_reassessor_start(matching_app *app, hc_err *err);
 void matching_reassessor_stop(matching_app *app);
 

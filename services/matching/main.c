@@ -30,6 +30,10 @@ static const config_var matching_vars[] = {
      10000000,
      "people an imported batch re-assesses in its own transaction; more are queued for the "
      "re-assessment workers"},
+    {"HC_REASSESS_WORKERS", CONFIG_INT, "2", offsetof(matching_config, reassess_workers), 1,
+     MATCHING_REASSESS_WORKERS_MAX,
+     "threads re-assessing the queue of people touched by large records, each with its own "
+     "database connection"},
 };
 
 static int matching_starting(void *app, hc_err *err)

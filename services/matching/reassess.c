@@ -25,7 +25,7 @@
 
 struct matching_reassessor {
 	matching_app *app;
-	pthread_t threads[MATCHING_REASSESS_WORKERS];
+	pthread_t threads[MATCHING_REASSESS_WORKERS_MAX];
 	int started;
 	atomic_int stop;
 	metric *people, *chunks;
@@ -148,12 +148,13 @@ int matching_reassessor_start(matching_app *app, hc_err *err)
 	r->chunks = metrics_counter("hc_matching_reassess_chunks_total", "",
 	                            "Chunks of the re-assessment queue committed");
 	app->reassessor = r;
-	for (i = 0; i < MATCHING_REASSESS_WORKERS; i++) {
+	for (i = 0; i < app->cfg.reassess_workers && i < MATCHING_REASSESS_WORKERS_MAX; i++) {
 		if (pthread_create(&r->threads[i], NULL, reassess_main, r) != 0)
 			return hc_err_set(err, HC_ERR_FATAL,
 			                  "could not start the re-assessment workers");
 		r->started++;
 	}
+	log_info("%d re-assessment workers", r->started);
 	return 0;
 }
 

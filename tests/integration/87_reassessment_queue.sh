@@ -10,8 +10,9 @@
 #   - over HTTP the answer says how many were queued, and they follow.
 . "$(dirname "$0")/lib.sh"
 
-export HC_REASSESS_SYNC_MAX=2
+export HC_REASSESS_SYNC_MAX=2 HC_REASSESS_WORKERS=3
 start_platform
+grep -q '"3 re-assessment workers"' "$HC_TEST_TMP/matching.log" || fail "HC_REASSESS_WORKERS not applied"
 PARTNER=$(gw_client rq-partner partner)
 PROVINCE=$(gw_client rq-province provincial)
 HIGH=420113  # raised to high risk by the command
