@@ -216,10 +216,7 @@ static int relay_attach(bus_relay *relay, db_conn **conn, hc_err *err)
 		rc = db_connect(conn, relay->db_url, relay->schema, tables, err);
 		if (rc != 0)
 			return rc;
-		rc = db_exec(*conn,
-		             "DO $$ BEGIN EXECUTE format('LISTEN %I', 'hc_outbox_' || "
-		             "current_schema()); END $$",
-		             err);
+		rc = db_listen_schema(*conn, "hc_outbox_", err);
 		if (rc != 0)
 			return rc;
 	}

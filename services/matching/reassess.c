@@ -38,10 +38,7 @@ static int reassess_listen(matching_reassessor *r, db_conn **conn, hc_err *err)
 
 	if (rc == 0) {
 		db_set_background(*conn, SVC_BACKGROUND_NICE);
-		rc = db_exec(*conn,
-		             "DO $$ BEGIN EXECUTE format('LISTEN %I', 'hc_reassess_' || "
-		             "current_schema()); END $$",
-		             err);
+		rc = db_listen_schema(*conn, "hc_reassess_", err);
 	}
 	return rc;
 }

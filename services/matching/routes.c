@@ -26,7 +26,6 @@ static int importing_write(db_conn *tx, void *ctx, hc_err *err)
 {
 	importing *x = ctx;
 
-	x->counts = (matching_import_counts){0, 0, 0}; /* a retried transaction counts again */
 	return matching_import_rows(tx, x->rows, http_req_traceparent(x->req), x->sync_max,
 	                            &x->counts, err);
 }
