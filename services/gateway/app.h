@@ -90,6 +90,20 @@ typedef struct gateway_app {
 int gateway_quota_take(gateway_app *app, http_req *req, const char *client, long rate, long burst);
 
 /*
+ * Before authentication: when the client a request names (its keyid or API
+ * key; unverified) has an empty bucket, replies 429 with Retry-After and
+ * returns -1; otherwise 0, taking nothing.
+ */
+int gateway_quota_early(gateway_app *app, http_req *req, const char *client);
+
+/*
+ * The client id a request names, before any check (the keyid's client part
+ * of a signed request, the API key's id otherwise) into out; 0, or -1 when it
+ * names none.
+ */
+int gateway_claimed_client(const gateway_app *app, http_req *req, char out[41]);
+
+/*
  * Admits a request to be forwarded (gateway_release after), or replies 503
  * overloaded with Retry-After and returns -1 when the route's share of the
  * workers is taken.

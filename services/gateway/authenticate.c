@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/httpsig/httpsig.h"
 #include "common/log/log.h"
 #include "common/region/region.h"
 #include "services/gateway/app.h"
@@ -65,14 +66,44 @@ static int gateway_key_authenticate(gateway_app *app, http_req *req, gateway_pri
 	return 0;
 }
 
+/* A signed request: the signature headers decide, as in gateway_authenticate. */
+static int gateway_signed_request(const gateway_app *app, http_req *req)
+{
+	return http_req_header(req, "Signature-Input") != NULL ||
+	       http_req_header(req, "Signature") != NULL || !app->cfg.api_keys;
+}
+
+int gateway_claimed_client(const gateway_app *app, http_req *req, char out[41])
+{
+	char secret[AUTH_SECRET_HEX + 1];
+	unsigned char sig[HTTPSIG_SIG_MAX];
+	httpsig_params prm;
+	size_t siglen = 0;
+	const char *colon;
+	hc_err err;
+
+	out[0] = '\0';
+	if (!gateway_signed_request(app, req))
+		return auth_key_parse(http_req_header(req, "Authorization"), out, secret, &err) == 0
+		           ? 0
+		           : -1;
+	if (httpsig_parse(http_req_header(req, "Signature-Input"),
+	                  http_req_header(req, "Signature"), HTTPSIG_REQUEST, &prm, sig,
+	                  &siglen) != HTTPSIG_OK ||
+	    (colon = strchr(prm.keyid, ':')) == NULL || colon == prm.keyid ||
+	    (size_t)(colon - prm.keyid) > AUTH_CLIENT_ID_MAX)
+		return -1;
+	snprintf(out, AUTH_CLIENT_ID_MAX + 1, "%.*s", (int)(colon - prm.keyid), prm.keyid);
+	return 0;
+}
+
 int gateway_authenticate(gateway_app *app, http_req *req, const gateway_route *route,
                          gateway_principal *p)
 {
 	enum auth_role role;
 
 	memset(p, 0, sizeof(*p));
-	if (http_req_header(req, "Signature-Input") != NULL ||
-	    http_req_header(req, "Signature") != NULL || !app->cfg.api_keys) {
+	if (gateway_signed_request(app, req)) {
 		if (gateway_signed_authenticate(app, req, p) != 0)
 			return -1; /* replied */
 	} else if (gateway_key_authenticate(app, req, p) != 0) {

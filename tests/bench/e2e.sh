@@ -101,12 +101,19 @@ BURST=${BENCH_BURST_SECONDS:-30}
 # requests are being answered (an open-loop run must not be paced by the server it measures).
 BURST_CONNS=${BENCH_BURST_CONNECTIONS:-256}
 cap=$e2e_rate
-gw_quota e2e "$cap" "$cap"
+# The burst comes from a partner that signs every request (RFC 9421, docs/API.md), as partners
+# do in production (API keys serve local development only): each request its own nonce.
+gw_client burst partner >/dev/null || fail "could not create the burst's partner"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$HC_TEST_TMP/burst.pem" 2>/dev/null
+HC_DATABASE_URL="$(hc_db_url gateway "$HC_PG_DATABASE")" HC_KAFKA_BROKERS="$HC_KAFKA_BROKERS" \
+	"$HC_BUILD/bin/hc-gateway" client key "burst-$HC_TEST_RUN" k1 "$HC_TEST_TMP/burst.pem" >/dev/null ||
+	fail "could not register the burst partner's key"
+gw_quota burst "$cap" "$cap"
 half=$((cap / 2))
-# load NAME RATE SECONDS: an open-loop run of declarations; its line in $HC_TEST_TMP/NAME.txt
+# load NAME RATE SECONDS: an open-loop run of signed declarations; its line in $HC_TEST_TMP/NAME.txt
 load() {
 	"$HC_BUILD/tests/hc-load" -r "$2" -d "$3" -c "$BURST_CONNS" -m POST -B "$HC_TEST_TMP/declarations.ndjson" \
-		-H "Authorization: Bearer $KEY" "$GATEWAY/v1/declarations" >"$HC_TEST_TMP/$1.txt" || fail "hc-load failed ($1)"
+		-i "burst-$HC_TEST_RUN:k1" -k "$HC_TEST_TMP/burst.pem" "$GATEWAY/v1/declarations" >"$HC_TEST_TMP/$1.txt" || fail "hc-load failed ($1)"
 	note "$1: $(cat "$HC_TEST_TMP/$1.txt")"
 }
 kv() { tr ' ' '\n' <"$HC_TEST_TMP/$1.txt" | sed -n "s/^$2=//p"; }
@@ -129,9 +136,10 @@ burst_section=$(
 
 ### A burst at 10x the sustained rate
 
-The partner's quota set to the sustained end-to-end rate above ($cap/s, burst $cap), then
+A partner's quota set to the sustained end-to-end rate above ($cap/s, burst $cap), then
 declarations at $((cap * 10))/s for ${BURST}s, open loop, between runs at half the sustained rate
-($half/s, 10 s each) before and after (\`hc-load -c $BURST_CONNS\`). Excess is refused by the
+($half/s, 10 s each) before and after (\`hc-load -c $BURST_CONNS -i\`). The partner signs every
+request (RFC 9421, its own nonce each), as partners do in production. Excess is refused by the
 gateway's quota (429) without reaching a service. "not sent": requests the generator could not
 send on time, every connection waiting for an answer; errors: no answer within its 30 s.
 

@@ -102,6 +102,14 @@ out=$("$HC_BUILD/tests/hc-load" -r 50 -d 2 -c 4 -i "$client:k1" -k "$k/p256.pem"
 note "hc-load: $out"
 assert_eq "$(tr ' ' '\n' <<<"$out" | grep -E '^(ok|non2xx|errors)=' | xargs)" "ok=100 non2xx=0 errors=0" "signed load"
 
+note "and signs a body per request: 20 signed declarations of 20 people, each stored once"
+for ((i = 0; i < 20; i++)); do declaration_json "$(person_id "load$i")" 420102 | jq -c .; done >"$HC_TEST_TMP/bodies.ndjson"
+before=$(sql "SELECT count(*) FROM intake.declarations")
+out=$("$HC_BUILD/tests/hc-load" -r 20 -d 1 -c 4 -m POST -B "$HC_TEST_TMP/bodies.ndjson" -i "$client:k1" -k "$k/p256.pem" "$GATEWAY/v1/declarations")
+note "hc-load: $out"
+assert_eq "$(tr ' ' '\n' <<<"$out" | grep -E '^(ok|non2xx|errors)=' | xargs)" "ok=20 non2xx=0 errors=0" "signed load with a body each"
+assert_eq "$(sql "SELECT count(*) FROM intake.declarations")" "$((before + 20))" "declarations stored by the signed load"
+
 note "10,000 replays of a captured request: none accepted, nothing created"
 call "$client:k1" "$k/p256.pem" --save-request "$HC_TEST_TMP/captured.cfg" \
 	-d "$(declaration_json "$(person_id captured)" 420102)" /v1/declarations
@@ -118,3 +126,32 @@ assert_eq "$(wc -l <"$HC_TEST_TMP/replays.txt")" 10000 "replays sent"
 assert_eq "$(sort "$HC_TEST_TMP/replays.txt" | uniq -c | xargs)" "10000 401" "every replay refused"
 assert_eq "$(sql "SELECT count(*) FROM intake.declarations")" "$before" "declarations created by the replays"
 note "10000 of 10000 replays refused"
+
+note "a client past its quota is refused before its signature is checked"
+over="over-$HC_TEST_RUN"
+gw_client over partner >/dev/null
+admin client key "$over" k1 "$k/p256.pem" >/dev/null || fail "could not register the key"
+gw_quota over 1 2 # 1/s, burst 2
+admitted=0
+for ((i = 0; i < 6; i++)); do
+	call "$over:k1" "$k/p256.pem" "/v1/declarations/$decl"
+	[ "$STATUS" = 429 ] && break
+	assert_eq "$STATUS" 404 "a request within the quota (another partner's declaration)"
+	admitted=$((admitted + 1))
+done
+assert_eq "$STATUS" 429 "past the quota"
+[ "$admitted" -ge 2 ] && [ "$admitted" -le 4 ] || fail "$admitted admitted before the 429 (burst 2)"
+call "$over:k1" "$k/other.pem" "/v1/declarations/$decl"
+assert_eq "$STATUS" 429 "a wrong signature while the bucket is empty: 429, not signature-invalid"
+assert_eq "$(jq -r .code <<<"$BODY")" rate-limited "its problem code"
+assert_eq "$RC" 2 "hc-client: the early refusal is not signed"
+nonce="n$HC_TEST_RUN-quota-0001"
+call "$over:k1" "$k/p256.pem" --nonce "$nonce" "/v1/declarations/$decl"
+assert_eq "$STATUS" 429 "a good signature while the bucket is empty"
+spent=$(sql "SELECT count(*) FROM gateway.request_nonces WHERE client = '$over' AND nonce = '$nonce'")
+assert_eq "$spent" 0 "the refused request's nonce is not written"
+sleep 2
+call "$over:k1" "$k/p256.pem" --nonce "$nonce" "/v1/declarations/$decl"
+assert_eq "$STATUS" 404 "the same nonce once the bucket refilled (it was never spent)"
+call "$over:k1" "$k/p256.pem" --nonce "$nonce" "/v1/declarations/$decl"
+refused signature-replayed "and it is spent now"

@@ -6,7 +6,7 @@
  *
  * -B gives one body per line: request i carries line i (modulo their
  * number), for runs where every request must be another one (declarations
- * of different people).
+ * of different people); signed or not.
  *
  * With -i and -k every request is signed as partner apps sign theirs
  * (common/httpsig; docs/API.md), each with its own nonce: the requests are
@@ -99,39 +99,34 @@ static size_t complete(conn *c, int *status)
 }
 
 /*
- * One request text per line of the bodies file (head ends before the blank
- * line), into *reqs and *lens; returns their number, or 0.
+ * The lines of a bodies file (empty lines skipped) into *bodies and *lens;
+ * returns their number, or 0.
  */
-static size_t build_each(const char *file, const char *head, char ***reqs, size_t **lens)
+static size_t read_bodies(const char *file, char ***bodies, size_t **lens)
 {
 	FILE *f = fopen(file, "r");
 	char *line = NULL;
-	size_t cap = 0, n = 0, room = 0, headlen = strlen(head);
+	size_t cap = 0, n = 0, room = 0;
 	ssize_t len;
 
-	*reqs = NULL;
+	*bodies = NULL;
 	*lens = NULL;
 	while (f != NULL && (len = getline(&line, &cap, f)) > 0) {
-		char *r;
-
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
 		if (len == 0)
 			continue;
 		if (n == room) {
 			room = room ? room * 2 : 1024;
-			*reqs = realloc(*reqs, room * sizeof(**reqs));
+			*bodies = realloc(*bodies, room * sizeof(**bodies));
 			*lens = realloc(*lens, room * sizeof(**lens));
-			if (*reqs == NULL || *lens == NULL)
+			if (*bodies == NULL || *lens == NULL)
 				abort();
 		}
-		r = malloc(headlen + (size_t)len + 128);
-		if (r == NULL)
+		(*bodies)[n] = strdup(line);
+		if ((*bodies)[n] == NULL)
 			abort();
-		(*lens)[n] = (size_t)sprintf(
-		    r, "%sContent-Type: application/json\r\nContent-Length: %zd\r\n\r\n%s", head,
-		    len, line);
-		(*reqs)[n++] = r;
+		(*lens)[n++] = (size_t)len;
 	}
 	free(line);
 	if (f != NULL)
@@ -140,12 +135,39 @@ static size_t build_each(const char *file, const char *head, char ***reqs, size_
 }
 
 /*
+ * One unsigned request text per body (head ends before the blank line),
+ * into *reqs and *lens.
+ */
+static void build_each(size_t n, char **bodies, const size_t *bodylens, const char *head,
+                       char ***reqs, size_t **lens)
+{
+	size_t k, headlen = strlen(head);
+
+	*reqs = calloc(n, sizeof(**reqs));
+	*lens = calloc(n, sizeof(**lens));
+	if (*reqs == NULL || *lens == NULL)
+		abort();
+	for (k = 0; k < n; k++) {
+		char *r = malloc(headlen + bodylens[k] + 128);
+
+		if (r == NULL)
+			abort();
+		(*lens)[k] = (size_t)sprintf(
+		    r, "%sContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s", head,
+		    bodylens[k], bodies[k]);
+		(*reqs)[k] = r;
+	}
+}
+
+/*
  * The total requests, each signed with its own nonce, as one array of
- * request texts; or NULL when the key cannot sign.
+ * request texts; or NULL when the key cannot sign.  Request k carries body
+ * k modulo nbodies; with each set, the bodies are JSON and their
+ * Content-Type and Content-Length go into every request (the head lacks them).
  */
 static char **sign_all(size_t total, const char *head, const char *method, const char *path,
-                       const char *body, size_t bodylen, const char *keyid, EVP_PKEY *key,
-                       size_t *lens)
+                       char *const *bodies, const size_t *bodylens, size_t nbodies, int each,
+                       const char *keyid, EVP_PKEY *key, size_t *lens)
 {
 	char digest[HTTPSIG_DIGEST_MAX + 1], input[512], sig[HTTPSIG_SIG_MAX * 2], nonce[33];
 	char pathbuf[2048], *query;
@@ -158,11 +180,13 @@ static char **sign_all(size_t total, const char *head, const char *method, const
 	query = strchr(pathbuf, '?');
 	if (query != NULL)
 		*query++ = '\0';
-	httpsig_digest(body, bodylen, digest);
 	for (k = 0; reqs != NULL && k < total; k++) {
+		const char *body = bodies[k % nbodies];
+		size_t bodylen = bodylens[k % nbodies], n;
 		char *r = malloc(headlen + bodylen + 1024 + sizeof(sig));
-		size_t n;
 
+		if (k == 0 || nbodies > 1) /* a single body's digest is computed once */
+			httpsig_digest(body, bodylen, digest);
 		hc_rand_bytes(raw, sizeof(raw));
 		hc_hex_encode(raw, sizeof(raw), nonce);
 		if (r == NULL ||
@@ -171,8 +195,13 @@ static char **sign_all(size_t total, const char *head, const char *method, const
 			free(r);
 			return NULL;
 		}
-		n = (size_t)sprintf(
-		    r, "%sContent-Digest: %s\r\nSignature-Input: %s\r\nSignature: %s\r\n\r\n", head,
+		n = (size_t)sprintf(r, "%s", head);
+		if (each)
+			n += (size_t)sprintf(
+			    r + n, "Content-Type: application/json\r\nContent-Length: %zu\r\n",
+			    bodylen);
+		n += (size_t)sprintf(
+		    r + n, "Content-Digest: %s\r\nSignature-Input: %s\r\nSignature: %s\r\n\r\n",
 		    digest, input, sig);
 		if (bodylen > 0)
 			memcpy(r + n, body, bodylen);
@@ -188,7 +217,8 @@ int main(int argc, char **argv)
 	int nconns = 16, i, opt, ep, nheaders = 0;
 	const char *method = "GET", *bodyfile = NULL, *headers[32], *keyid = NULL, *keyfile = NULL;
 	char **signed_reqs = NULL, **each_reqs = NULL;
-	size_t *signed_lens = NULL, *each_lens = NULL, neach = 0;
+	size_t *signed_lens = NULL, *each_lens = NULL, neach = 0, nbodies = 0, *bodylens = NULL;
+	char **bodies = NULL;
 	const char *eachfile = NULL;
 	char host[256], path[2048], *req, *body = NULL;
 	size_t reqlen, bodylen = 0, total, sent = 0, done = 0, ok = 0, non2xx = 0, errors = 0;
@@ -250,32 +280,32 @@ int main(int argc, char **argv)
 		fprintf(stderr, "hc-load: -i and -k go together, for runs of at most 250 s\n");
 		return 2;
 	}
+	if (eachfile != NULL) {
+		nbodies = bodyfile == NULL ? read_bodies(eachfile, &bodies, &bodylens) : 0;
+		if (nbodies == 0) {
+			fprintf(stderr, "hc-load: -B needs a file of bodies, without -b\n");
+			return 2;
+		}
+	}
+	req[reqlen] = '\0';
 	if (keyid != NULL) {
 		FILE *f = fopen(keyfile, "r");
 		EVP_PKEY *key = f != NULL ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
 
 		if (f != NULL)
 			fclose(f);
-		req[reqlen] = '\0';
 		signed_lens = calloc(total + 1, sizeof(*signed_lens));
 		if (key == NULL || signed_lens == NULL ||
-		    (signed_reqs = sign_all(total, req, method, path, body, bodylen, keyid, key,
-		                            signed_lens)) == NULL) {
+		    (signed_reqs = sign_all(total, req, method, path, nbodies ? bodies : &body,
+		                            nbodies ? bodylens : &bodylen, nbodies ? nbodies : 1,
+		                            nbodies > 0, keyid, key, signed_lens)) == NULL) {
 			fprintf(stderr, "hc-load: cannot sign with %s\n", keyfile);
 			return 2;
 		}
 		EVP_PKEY_free(key);
-	}
-	if (eachfile != NULL) {
-		req[reqlen] = '\0';
-		neach = keyid == NULL && bodyfile == NULL
-		            ? build_each(eachfile, req, &each_reqs, &each_lens)
-		            : 0;
-		if (neach == 0) {
-			fprintf(stderr,
-			        "hc-load: -B needs a file of bodies, without -b, -i or -k\n");
-			return 2;
-		}
+	} else if (nbodies > 0) {
+		build_each(nbodies, bodies, bodylens, req, &each_reqs, &each_lens);
+		neach = nbodies;
 	}
 	reqlen += (size_t)sprintf(req + reqlen, "\r\n");
 	if (body != NULL) {
@@ -416,6 +446,10 @@ int main(int argc, char **argv)
 		free(each_reqs[sent]);
 	free(each_reqs);
 	free(each_lens);
+	for (sent = 0; sent < nbodies; sent++)
+		free(bodies[sent]);
+	free(bodies);
+	free(bodylens);
 	free(conns);
 	free(lat);
 	free(lat_ok);

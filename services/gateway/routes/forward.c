@@ -17,6 +17,7 @@
 #include "common/log/log.h"
 #include "common/upstream/upstream.h"
 #include "services/gateway/app.h"
+#include "services/gateway/domain/auth.h"
 
 /* Percent-encodes path for the upstream URL, keeping '/' and unreserved characters. */
 static int forward_path(const char *path, char *out, size_t cap)
@@ -171,7 +172,12 @@ void gateway_handle(void *app_, http_req *req)
 	const char *base = route->local ? NULL : gateway_owner_url(&app->cfg, route->owner);
 
 	gateway_idem idem;
+	char claimed[AUTH_CLIENT_ID_MAX + 1];
 
+	/* a client already past its quota costs no signature check, nonce or admission */
+	if (app->cfg.auth && route->roles != 0 && gateway_claimed_client(app, req, claimed) == 0 &&
+	    gateway_quota_early(app, req, claimed) != 0)
+		return; /* 429 */
 	if (gateway_admit(app, req, route->priority) != 0)
 		return; /* shed: 503 */
 	if (route->local != NULL && !app->cfg.auth) {

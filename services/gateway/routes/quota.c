@@ -7,6 +7,14 @@
  * RateLimit-Reset (seconds until the bucket is full); a client past its
  * quota gets 429 with Retry-After (seconds until one request fits).
  *
+ * A request naming a client whose bucket is already empty is refused before
+ * anything is checked (gateway_quota_early): no signature verification, no
+ * nonce written, no admission taken, so a client's burst past its quota
+ * costs the gateway next to nothing.  The request only reads the bucket
+ * (nothing unauthenticated can take from it); its 429 is the one an
+ * authenticated request would get at that moment, with the same headers,
+ * but it is not signed.
+ *
  * Overload: a count of the requests being handled (HC_GATEWAY_MAX_INFLIGHT
  * at most).  Ordinary routes are admitted while fewer than three quarters of
  * that are, code display and checkpoint verification up to all of it; past
@@ -25,7 +33,8 @@ struct quota_bucket {
 	quota_bucket *next;
 	char client[41];
 	double tokens;
-	double stamp; /* CLOCK_MONOTONIC seconds of the last refill */
+	double stamp;     /* CLOCK_MONOTONIC seconds of the last refill */
+	long rate, burst; /* as of the last take (what an early refusal refills with) */
 };
 
 static double quota_now(void)
@@ -53,12 +62,33 @@ static unsigned quota_slot(const char *client)
 	return h % GATEWAY_QUOTA_SLOTS;
 }
 
+/* The RateLimit headers; when not admitted, the 429 (returns -1). */
+static int quota_answer(http_req *req, const char *client, long rate, long burst, double tokens,
+                        int admitted)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%ld", burst);
+	http_reply_header(req, "RateLimit-Limit", text);
+	snprintf(text, sizeof(text), "%ld", (long)tokens);
+	http_reply_header(req, "RateLimit-Remaining", text);
+	snprintf(text, sizeof(text), "%ld", quota_ceil(((double)burst - tokens) / (double)rate));
+	http_reply_header(req, "RateLimit-Reset", text);
+	if (admitted)
+		return 0;
+	snprintf(text, sizeof(text), "%ld", quota_ceil((1.0 - tokens) / (double)rate));
+	http_reply_header(req, "Retry-After", text);
+	http_reply_problem(req, PROBLEM_RATE_LIMITED, NULL,
+	                   "client %s is over its quota of %ld requests a second (burst %ld)",
+	                   client, rate, burst);
+	return -1;
+}
+
 int gateway_quota_take(gateway_app *app, http_req *req, const char *client, long rate, long burst)
 {
 	gateway_quotas *q = &app->quotas;
 	quota_bucket *b;
 	double now = quota_now(), tokens;
-	char text[32];
 	unsigned slot = quota_slot(client);
 	int admitted;
 
@@ -79,6 +109,8 @@ int gateway_quota_take(gateway_app *app, http_req *req, const char *client, long
 		b->next = q->slots[slot];
 		q->slots[slot] = b;
 	}
+	b->rate = rate;
+	b->burst = burst;
 	b->tokens += (now - b->stamp) * (double)rate;
 	if (b->tokens > (double)burst)
 		b->tokens = (double)burst;
@@ -88,21 +120,29 @@ int gateway_quota_take(gateway_app *app, http_req *req, const char *client, long
 		b->tokens -= 1.0;
 	tokens = b->tokens;
 	pthread_mutex_unlock(&q->mu);
+	return quota_answer(req, client, rate, burst, tokens, admitted);
+}
 
-	snprintf(text, sizeof(text), "%ld", burst);
-	http_reply_header(req, "RateLimit-Limit", text);
-	snprintf(text, sizeof(text), "%ld", (long)tokens);
-	http_reply_header(req, "RateLimit-Remaining", text);
-	snprintf(text, sizeof(text), "%ld", quota_ceil(((double)burst - tokens) / (double)rate));
-	http_reply_header(req, "RateLimit-Reset", text);
-	if (admitted)
+int gateway_quota_early(gateway_app *app, http_req *req, const char *client)
+{
+	gateway_quotas *q = &app->quotas;
+	quota_bucket *b;
+	double tokens = 1.0;
+	long rate = 0, burst = 0;
+
+	pthread_mutex_lock(&q->mu);
+	for (b = q->slots[quota_slot(client)]; b != NULL && strcmp(b->client, client) != 0;
+	     b = b->next)
+		;
+	if (b != NULL) {
+		tokens = b->tokens + (quota_now() - b->stamp) * (double)b->rate;
+		rate = b->rate;
+		burst = b->burst;
+	}
+	pthread_mutex_unlock(&q->mu);
+	if (tokens >= 1.0)
 		return 0;
-	snprintf(text, sizeof(text), "%ld", quota_ceil((1.0 - tokens) / (double)rate));
-	http_reply_header(req, "Retry-After", text);
-	http_reply_problem(req, PROBLEM_RATE_LIMITED, NULL,
-	                   "client %s is over its quota of %ld requests a second (burst %ld)",
-	                   client, rate, burst);
-	return -1;
+	return quota_answer(req, client, rate, burst, tokens, 0);
 }
 
 int gateway_admit(gateway_app *app, http_req *req, int priority)
