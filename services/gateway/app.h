@@ -64,6 +64,23 @@ typedef struct gateway_quotas {
 	quota_bucket *slots[GATEWAY_QUOTA_SLOTS];
 } gateway_quotas;
 
+/*
+ * Clients' public keys, decoded once (routes/signed.c): decoding a DER key
+ * costs about as much as verifying a signature with it.  Entries are found
+ * by the key's DER itself, so one can never stand for another key; whether
+ * a key may still sign is decided before, by authentication's client cache.
+ */
+#define GATEWAY_KEY_SLOTS 64
+typedef struct gateway_keys {
+	pthread_mutex_t mu;
+	char *der_hex[GATEWAY_KEY_SLOTS];
+	EVP_PKEY *key[GATEWAY_KEY_SLOTS];
+} gateway_keys;
+
+/* The decoded key of der_hex (EVP_PKEY_free it), or NULL when it is not a key. */
+EVP_PKEY *gateway_key_decoded(gateway_keys *keys, const char *der_hex);
+void gateway_keys_free(gateway_keys *keys);
+
 typedef struct gateway_app {
 	svc svc; /* first: the runtime casts the app to its svc */
 	gateway_config cfg;
@@ -72,6 +89,7 @@ typedef struct gateway_app {
 	upstream_loop *upstream; /* sends forwarded requests (common/upstream) */
 	cache *clients;          /* clients and their keys, as authentication reads them */
 	gateway_quotas quotas;
+	gateway_keys keys;
 	atomic_long inflight; /* requests being forwarded */
 	metric *shed, *shed_priority;
 	EVP_PKEY *response_key; /* signs responses to signed requests; NULL: unsigned */

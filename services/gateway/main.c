@@ -146,7 +146,8 @@ static void gateway_stopping(void *app_)
 
 int main(int argc, char **argv)
 {
-	static gateway_app app = {.quotas = {.mu = PTHREAD_MUTEX_INITIALIZER}};
+	static gateway_app app = {.quotas = {.mu = PTHREAD_MUTEX_INITIALIZER},
+	                          .keys = {.mu = PTHREAD_MUTEX_INITIALIZER}};
 	static http_route http_routes[NROUTES + 2];
 	svc_spec spec = {
 	    .name = "gateway",
@@ -193,6 +194,7 @@ int main(int argc, char **argv)
 	rc = svc_main(argc, argv, &spec, &app, &app.cfg);
 	upstream_loop_free(app.upstream);
 	cache_free(app.clients);
+	gateway_keys_free(&app.keys);
 	EVP_PKEY_free(app.response_key);
 	upstream_global_cleanup();
 	return rc;

@@ -43,6 +43,50 @@ typedef struct signed_client {
 	char der_hex[400]; /* "" when too long to keep */
 } signed_client;
 
+EVP_PKEY *gateway_key_decoded(gateway_keys *keys, const char *der_hex)
+{
+	unsigned h = 2166136261u, slot;
+	const char *c;
+	EVP_PKEY *key = NULL;
+	char *copy;
+
+	for (c = der_hex; *c != '\0'; c++)
+		h = (h ^ (unsigned char)*c) * 16777619u;
+	slot = h % GATEWAY_KEY_SLOTS;
+	pthread_mutex_lock(&keys->mu);
+	if (keys->key[slot] != NULL && strcmp(keys->der_hex[slot], der_hex) == 0 &&
+	    EVP_PKEY_up_ref(keys->key[slot]) == 1)
+		key = keys->key[slot];
+	pthread_mutex_unlock(&keys->mu);
+	if (key != NULL)
+		return key;
+	key = token_public_key_hex(der_hex);
+	copy = key != NULL ? strdup(der_hex) : NULL;
+	if (copy == NULL || EVP_PKEY_up_ref(key) != 1) {
+		free(copy);
+		return key; /* decoded, not kept */
+	}
+	pthread_mutex_lock(&keys->mu);
+	EVP_PKEY_free(keys->key[slot]); /* another key with the same slot, or this one twice */
+	free(keys->der_hex[slot]);
+	keys->key[slot] = key;
+	keys->der_hex[slot] = copy;
+	pthread_mutex_unlock(&keys->mu);
+	return key;
+}
+
+void gateway_keys_free(gateway_keys *keys)
+{
+	size_t i;
+
+	for (i = 0; i < GATEWAY_KEY_SLOTS; i++) {
+		EVP_PKEY_free(keys->key[i]);
+		free(keys->der_hex[i]);
+		keys->key[i] = NULL;
+		keys->der_hex[i] = NULL;
+	}
+}
+
 /* The client's key kid into *key (EVP_PKEY_free), with its principal. */
 static int signed_key(gateway_app *app, http_req *req, const char *client, const char *kid,
                       gateway_principal *p, EVP_PKEY **key)
@@ -78,14 +122,14 @@ static int signed_key(gateway_app *app, http_req *req, const char *client, const
 				         db_res_get(res, 0, 4));
 				cache_put(app->clients, gen, ckey, &sc, sizeof(sc));
 			} else {
-				*key = token_public_key_hex(
-				    db_res_get(res, 0, 4)); /* too long to keep */
+				*key = gateway_key_decoded(
+				    &app->keys, db_res_get(res, 0, 4)); /* too long to cache */
 			}
 		}
 		db_res_free(res);
 	}
 	if (sc.der_hex[0] != '\0')
-		*key = token_public_key_hex(sc.der_hex);
+		*key = gateway_key_decoded(&app->keys, sc.der_hex);
 	if (*key != NULL) {
 		snprintf(p->role, sizeof(p->role), "%s", sc.role);
 		snprintf(p->county, sizeof(p->county), "%s", sc.county);
