@@ -39,7 +39,7 @@ static const config_var svc_config_vars[SVC_NVARS] = {
     {"HC_HTTP_PORT", CONFIG_INT, "0", offsetof(svc_config, http_port), 0, 65535,
      "HTTP listen port"},
     {"HC_HTTP_THREADS", CONFIG_INT, "4", offsetof(svc_config, http_threads), 1, 256,
-     "HTTP worker threads (and database connections)"},
+     "HTTP worker threads (and database connections); the gateway's default is 16"},
     {"HC_HTTP_MAX_BODY", CONFIG_INT, "1048576", offsetof(svc_config, max_body), 1024, 67108864,
      "largest accepted request body in bytes (413 beyond)"},
     {"HC_LOG_LEVEL", CONFIG_STRING, "info", offsetof(svc_config, log_level), 4, 5,
@@ -123,15 +123,18 @@ static int svc_migrate(svc *s, hc_err *err)
 	return rc == 0 ? 0 : hc_err_set(err, HC_ERR_FATAL, "%s", err->msg);
 }
 
-/* The common settings with the service's own default port, into vars[SVC_NVARS]. */
+/* The common settings with the service's own defaults (port, threads), into vars[SVC_NVARS]. */
 static void svc_vars(const svc_spec *spec, config_var vars[SVC_NVARS])
 {
 	size_t i;
 
 	memcpy(vars, svc_config_vars, sizeof(svc_config_vars));
-	for (i = 0; i < SVC_NVARS; i++)
+	for (i = 0; i < SVC_NVARS; i++) {
 		if (strcmp(vars[i].name, "HC_HTTP_PORT") == 0)
 			vars[i].default_value = spec->default_port;
+		if (strcmp(vars[i].name, "HC_HTTP_THREADS") == 0 && spec->default_threads != NULL)
+			vars[i].default_value = spec->default_threads;
+	}
 }
 
 /* Sets s->spec and the statement tables every connection of the service prepares. */

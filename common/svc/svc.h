@@ -52,6 +52,7 @@ typedef struct svc_config {
 typedef struct svc_spec {
 	const char *name;               /* "intake": schema, group and log name */
 	const char *default_port;       /* HC_HTTP_PORT default */
+	const char *default_threads;    /* HC_HTTP_THREADS default; NULL: 4 */
 	const db_migration *migrations; /* the service's own, embedded */
 	size_t nmigrations;
 	const db_stmt *statements; /* the service's store table */

@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 
 #include "common/cache/cache.h"
+#include "common/httpsig/httpsig.h"
 #include "common/metrics/metrics.h"
 #include "common/svc/svc.h"
 #include "common/upstream/upstream.h"
@@ -81,6 +82,18 @@ typedef struct gateway_keys {
 EVP_PKEY *gateway_key_decoded(gateway_keys *keys, const char *der_hex);
 void gateway_keys_free(gateway_keys *keys);
 
+/* The nonces of signed requests, claimed in batches by one thread (routes/nonces.c). */
+typedef struct nonce_job nonce_job;
+typedef struct gateway_nonces {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t thread;
+	nonce_job *head, **tail;
+	size_t queued;
+	int running, stopping;
+	metric *batches;
+} gateway_nonces;
+
 typedef struct gateway_app {
 	svc svc; /* first: the runtime casts the app to its svc */
 	gateway_config cfg;
@@ -90,12 +103,12 @@ typedef struct gateway_app {
 	cache *clients;          /* clients and their keys, as authentication reads them */
 	gateway_quotas quotas;
 	gateway_keys keys;
+	gateway_nonces nonces;
 	atomic_long inflight; /* requests being forwarded */
 	metric *shed, *shed_priority;
 	EVP_PKEY *response_key; /* signs responses to signed requests; NULL: unsigned */
 	char response_keyid[48];
-	atomic_long nonce_purged; /* when old nonces were last deleted (Unix seconds) */
-	pthread_t sender;         /* webhook deliveries (routes/webhooks.c) */
+	pthread_t sender; /* webhook deliveries (routes/webhooks.c) */
 	int sender_running;
 	atomic_int sender_stop;
 } gateway_app;
@@ -167,26 +180,55 @@ int gateway_print_routes(const gateway_route *routes, size_t n);
 typedef struct gateway_principal {
 	char client[41];
 	char role[16];
-	char county[8];               /* "" unless a county system */
-	long quota_rate, quota_burst; /* the client's own quota; 0: the defaults */
+	char county[8];                    /* "" unless a county system */
+	long quota_rate, quota_burst;      /* the client's own quota; 0: the defaults */
+	char nonce[HTTPSIG_NONCE_MAX + 1]; /* a signed request's, not claimed yet; "" otherwise */
 } gateway_principal;
 
 /*
- * Authenticates the request and checks route's roles and county scope
- * (authenticate.c).  Returns 0 and fills p, or replies 401/403/503 itself
- * and returns non-zero.
+ * Authenticates the request (authenticate.c): its signature, or its API
+ * key.  Returns 0 and fills p, or replies 401/503 itself and returns
+ * non-zero.  A signed request's nonce is not claimed yet: it is in
+ * p->nonce, for gateway_nonce_then_proceed.
  */
-int gateway_authenticate(gateway_app *app, http_req *req, const gateway_route *route,
-                         gateway_principal *p);
+int gateway_identify(gateway_app *app, http_req *req, gateway_principal *p);
+
+/* The route's roles and county scope for p: 0, or replies 403 and returns -1. */
+int gateway_authorize(http_req *req, const gateway_route *route, const gateway_principal *p);
+
+/*
+ * After authentication (and a signed request's nonce): authorization, the
+ * quota, the Idempotency-Key, then the local handler or the forward
+ * (routes/forward.c).  suspended: req is deferred already, and an answer
+ * given here resumes it.  Releases the admission when it answers itself.
+ */
+void gateway_proceed(gateway_app *app, http_req *req, const gateway_route *route,
+                     gateway_principal *p, int suspended);
+
+/* Answered: resumes req when it was suspended, and releases the admission. */
+void gateway_done(gateway_app *app, http_req *req, int suspended);
+
+/*
+ * Defers a signed request to the nonce claimer (routes/nonces.c): once its
+ * nonce is durable it goes on with gateway_proceed; a nonce used before
+ * gets 401 signature-replayed; a failed claim 503.
+ */
+void gateway_nonce_then_proceed(gateway_app *app, http_req *req, const gateway_route *route,
+                                const gateway_principal *p);
+int gateway_nonces_start(gateway_app *app, hc_err *err);
+void gateway_nonces_stop(gateway_app *app);
+
+/* Every answer to req from now on is signed with HC_RESPONSE_KEY (routes/signed.c). */
+void gateway_sign_responses(gateway_app *app, http_req *req);
 
 /* `hc-gateway client add ID ROLE [COUNTY]` and `client revoke ID` (admin.c). */
 int gateway_admin(int argc, char **argv, const svc_spec *spec, gateway_config *cfg);
 
 /*
  * Signed requests (routes/signed.c): verifies the request's signature
- * (common/httpsig) and fills p from the signing client, and every answer to
- * the request will be signed with HC_RESPONSE_KEY; or replies 401 with the
- * reason's own problem code and returns -1.
+ * (common/httpsig) and fills p from the signing client, its nonce in
+ * p->nonce (claimed later: gateway_nonce_then_proceed); or replies 401 with
+ * the reason's own problem code and returns -1.
  */
 int gateway_signed_authenticate(gateway_app *app, http_req *req, gateway_principal *p);
 

@@ -66,7 +66,7 @@ static int gateway_key_authenticate(gateway_app *app, http_req *req, gateway_pri
 	return 0;
 }
 
-/* A signed request: the signature headers decide, as in gateway_authenticate. */
+/* A signed request: the signature headers decide, or API keys being off. */
 static int gateway_signed_request(const gateway_app *app, http_req *req)
 {
 	return http_req_header(req, "Signature-Input") != NULL ||
@@ -97,18 +97,18 @@ int gateway_claimed_client(const gateway_app *app, http_req *req, char out[41])
 	return 0;
 }
 
-int gateway_authenticate(gateway_app *app, http_req *req, const gateway_route *route,
-                         gateway_principal *p)
+int gateway_identify(gateway_app *app, http_req *req, gateway_principal *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (gateway_signed_request(app, req))
+		return gateway_signed_authenticate(app, req, p); /* replied unless 0 */
+	return gateway_key_authenticate(app, req, p);
+}
+
+int gateway_authorize(http_req *req, const gateway_route *route, const gateway_principal *p)
 {
 	enum auth_role role;
 
-	memset(p, 0, sizeof(*p));
-	if (gateway_signed_request(app, req)) {
-		if (gateway_signed_authenticate(app, req, p) != 0)
-			return -1; /* replied */
-	} else if (gateway_key_authenticate(app, req, p) != 0) {
-		return -1; /* replied */
-	}
 	if (auth_role_parse(p->role, &role) != 0 || (route->roles & (unsigned)role) == 0) {
 		http_reply_problem(req, PROBLEM_FORBIDDEN, NULL, "a %s client may not call %s %s",
 		                   p->role, route->method, route->pattern);

@@ -133,6 +133,8 @@ static int gateway_starting(void *app_, hc_err *err)
 	    cache_start(&app->clients, "clients", app->svc.cfg.database_url, app->svc.cfg.db_schema,
 	                "hc_gateway_clients", 4096, err) != 0)
 		return HC_ERR_FATAL;
+	if (gateway_nonces_start(app, err) != 0)
+		return HC_ERR_FATAL;
 	return gateway_sender_start(app, err);
 }
 
@@ -140,18 +142,24 @@ static void gateway_stopping(void *app_)
 {
 	gateway_app *app = app_;
 
+	gateway_nonces_stop(app); /* lets every claimed request go on first */
 	gateway_sender_stop(app);
 	upstream_loop_stop(app->upstream); /* answers everything in flight first */
 }
 
 int main(int argc, char **argv)
 {
-	static gateway_app app = {.quotas = {.mu = PTHREAD_MUTEX_INITIALIZER},
-	                          .keys = {.mu = PTHREAD_MUTEX_INITIALIZER}};
+	static gateway_app app = {
+	    .quotas = {.mu = PTHREAD_MUTEX_INITIALIZER},
+	    .keys = {.mu = PTHREAD_MUTEX_INITIALIZER},
+	    .nonces = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER}};
 	static http_route http_routes[NROUTES + 2];
 	svc_spec spec = {
 	    .name = "gateway",
 	    .default_port = "8080",
+	    /* its workers block on PostgreSQL for nonces and cache misses: with 4, a signed
+	     * burst held the refusals of every connection behind them (docs/ARCHITECTURE.md) */
+	    .default_threads = "16",
 	    .migrations = gateway_migrations,
 	    .nmigrations = gateway_migrations_count,
 	    .statements = gateway_statements,

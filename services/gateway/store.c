@@ -25,10 +25,12 @@ const db_stmt gateway_statements[] = {
      2},
     {"gateway_client_key_add",
      "INSERT INTO client_keys (client, kid, public_der) VALUES ($1, $2, decode($3, 'hex'))", 3},
-    {"gateway_nonce_claim",
-     "INSERT INTO request_nonces (client, nonce) VALUES ($1, $2) ON CONFLICT DO NOTHING"
-     " RETURNING 1",
-     2},
+    /* $1: [{c: client, n: nonce}]; the pairs new to the table come back (each once) */
+    {"gateway_nonce_claim_many",
+     "INSERT INTO request_nonces (client, nonce) SELECT r.c, r.n"
+     " FROM jsonb_to_recordset($1::jsonb) AS r(c text, n text) ON CONFLICT DO NOTHING"
+     " RETURNING client, nonce",
+     1},
     {"gateway_nonce_purge",
      "DELETE FROM request_nonces WHERE seen_at < now() - interval '10 minutes'", 0},
     /* callbacks (routes/webhooks.c) */

@@ -127,6 +127,24 @@ assert_eq "$(sort "$HC_TEST_TMP/replays.txt" | uniq -c | xargs)" "10000 401" "ev
 assert_eq "$(sql "SELECT count(*) FROM intake.declarations")" "$before" "declarations created by the replays"
 note "10000 of 10000 replays refused"
 
+note "one signed request sent 16 times at once (its nonce claimed in batches): one accepted"
+# signed and saved without being sent (nothing listens on port 1), then sent to the gateway
+"$HC_BUILD/bin/hc-client" --base http://127.0.0.1:1 --keyid "$client:k1" --key "$k/p256.pem" \
+	--save-request "$HC_TEST_TMP/twin.cfg" -d "$(declaration_json "$(person_id twin)" 420102)" \
+	/v1/declarations >/dev/null 2>&1 && fail "a request to port 1 was answered"
+sed -i "s#^url = \"[^/]*//[^/]*#url = \"$GATEWAY#" "$HC_TEST_TMP/twin.cfg"
+grep -q "^url = \"$GATEWAY/v1/declarations\"" "$HC_TEST_TMP/twin.cfg" || fail "the saved request's URL"
+before=$(sql "SELECT count(*) FROM intake.declarations")
+for ((i = 0; i < 16; i++)); do
+	cat "$HC_TEST_TMP/twin.cfg"
+	echo 'output = "/dev/null"'
+	echo 'write-out = "%{http_code}\n"'
+	[ $i -lt 15 ] && echo next
+done >"$HC_TEST_TMP/twins.cfg"
+curl -sS --parallel --parallel-immediate --parallel-max 16 -K "$HC_TEST_TMP/twins.cfg" >"$HC_TEST_TMP/twins.txt"
+assert_eq "$(sort "$HC_TEST_TMP/twins.txt" | uniq -c | xargs)" "1 201 15 401" "16 copies of one signed request"
+assert_eq "$(sql "SELECT count(*) FROM intake.declarations")" "$((before + 1))" "declarations created by the copies"
+
 note "a client past its quota is refused before its signature is checked"
 over="over-$HC_TEST_RUN"
 gw_client over partner >/dev/null

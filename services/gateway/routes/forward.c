@@ -107,7 +107,7 @@ static void forward_start(void *ctx)
  * (gateway_admit) and finishes a claimed Idempotency-Key.
  */
 static void gateway_forward(gateway_app *app, http_req *req, const char *base,
-                            const gateway_principal *p, const gateway_idem *idem)
+                            const gateway_principal *p, const gateway_idem *idem, int suspended)
 {
 	char path[1024], query[2048];
 	forward_job *j;
@@ -119,7 +119,7 @@ static void gateway_forward(gateway_app *app, http_req *req, const char *base,
 		if (idem != NULL)
 			gateway_idem_finish(app, idem, 0, NULL, NULL, NULL);
 		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, NULL, "the URL is too long");
-		gateway_release(app);
+		gateway_done(app, req, suspended);
 		return;
 	}
 	j = calloc(1, sizeof(*j));
@@ -147,7 +147,10 @@ static void gateway_forward(gateway_app *app, http_req *req, const char *base,
 	if (len == 0 && strcmp(j->u.method, "GET") == 0)
 		j->u.body = NULL;
 	j->u.timeout_ms = app->cfg.timeout_ms;
-	http_req_defer(req, forward_start, j);
+	if (suspended)
+		forward_start(j);
+	else
+		http_req_defer(req, forward_start, j);
 }
 
 const char *gateway_owner_url(const gateway_config *cfg, const char *owner)
@@ -164,14 +167,38 @@ const char *gateway_owner_url(const gateway_config *cfg, const char *owner)
 	abort(); /* the route table names only these */
 }
 
+void gateway_done(gateway_app *app, http_req *req, int suspended)
+{
+	if (suspended)
+		http_req_resume(req);
+	gateway_release(app);
+}
+
+void gateway_proceed(gateway_app *app, http_req *req, const gateway_route *route,
+                     gateway_principal *p, int suspended)
+{
+	gateway_idem idem;
+
+	if (gateway_authorize(req, route, p) != 0 ||
+	    gateway_quota_take(app, req, p->client, p->quota_rate, p->quota_burst) != 0) {
+		gateway_done(app, req, suspended); /* replied: 403 or 429 */
+	} else if (route->local != NULL) {
+		/* the gateway's own routes (callbacks): no Idempotency-Key records */
+		route->local(app, req, p);
+		gateway_done(app, req, suspended);
+	} else if (gateway_idem_begin(app, req, p->client, &idem) == 0) {
+		gateway_forward(app, req, gateway_owner_url(&app->cfg, route->owner), p,
+		                idem.claimed ? &idem : NULL, suspended);
+	} else {
+		gateway_done(app, req, suspended); /* replied: the idempotent replay or refusal */
+	}
+}
+
 void gateway_handle(void *app_, http_req *req)
 {
 	gateway_app *app = app_;
 	const gateway_route *route = &app->routes[http_req_route(req) - app->http_routes];
 	gateway_principal p;
-	const char *base = route->local ? NULL : gateway_owner_url(&app->cfg, route->owner);
-
-	gateway_idem idem;
 	char claimed[AUTH_CLIENT_ID_MAX + 1];
 
 	/* a client already past its quota costs no signature check, nonce or admission */
@@ -186,19 +213,14 @@ void gateway_handle(void *app_, http_req *req)
 		gateway_release(app);
 	} else if (!app->cfg.auth || route->roles == 0) {
 		/* public routes (roles 0), or local development without keys */
-		gateway_forward(app, req, base, NULL, NULL);
-	} else if (route->local != NULL) {
-		/* the gateway's own routes (callbacks): no Idempotency-Key records */
-		if (gateway_authenticate(app, req, route, &p) == 0 &&
-		    gateway_quota_take(app, req, p.client, p.quota_rate, p.quota_burst) == 0)
-			route->local(app, req, &p);
-		gateway_release(app);
-	} else if (gateway_authenticate(app, req, route, &p) == 0 &&
-	           gateway_quota_take(app, req, p.client, p.quota_rate, p.quota_burst) == 0 &&
-	           gateway_idem_begin(app, req, p.client, &idem) == 0) {
-		gateway_forward(app, req, base, &p, idem.claimed ? &idem : NULL);
+		gateway_forward(app, req,
+		                route->local ? NULL : gateway_owner_url(&app->cfg, route->owner),
+		                NULL, NULL, 0);
+	} else if (gateway_identify(app, req, &p) != 0) {
+		gateway_release(app); /* replied: 401 (or 503) */
+	} else if (p.nonce[0] != '\0') {
+		gateway_nonce_then_proceed(app, req, route, &p); /* once the nonce is claimed */
 	} else {
-		gateway_release(
-		    app); /* replied: 401/403, 429, or the idempotent replay or refusal */
+		gateway_proceed(app, req, route, &p, 0);
 	}
 }
