@@ -68,7 +68,9 @@ section=$(
 ## Declaration accepted -> code, across Kafka and three services
 
 $n declarations of different people sent through the gateway at $RATE/s for ${DUR}s, open loop
-(\`hc-load -r $RATE -d $DUR -c $CONNS -B\`, latency from each request's scheduled time); each is
+(\`hc-load -r $RATE -d $DUR -c $CONNS -B\`, latency from each request's scheduled time; the
+partner uses an API key, as in local development, so this measures the path behind
+authentication; the burst below signs every request); each is
 accepted by intake (its row and outbox row in one transaction, 201), published, assessed by
 matching, and its first code version written by codegen. End to end is measured per person in
 PostgreSQL, from the declaration's \`submitted_at\` (intake) to its code version's \`created_at\`
