@@ -16,6 +16,7 @@
 
 #include "common/event/cloudevent.h"
 #include "common/metrics/metrics.h"
+#include "common/base/batcher.h"
 #include "common/svc/svc.h"
 #include "services/codegen/keys.h"
 
@@ -31,12 +32,7 @@ typedef struct codegen_config {
  */
 typedef struct verify_job verify_job;
 typedef struct verifier {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	verify_job *head, **tail;
-	size_t queued;
-	int running, stopping;
-	pthread_t thread;
+	batcher b; /* the writer thread and its queue (common/base/batcher.h) */
 	svc *svc;
 	metric *batches, *verified, *refused;
 } verifier;

@@ -53,9 +53,8 @@ static void codegen_stopping(void *app)
 
 int main(int argc, char **argv)
 {
-	static codegen_app app = {
-	    .keys = {.mu = PTHREAD_MUTEX_INITIALIZER},
-	    .verifier = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER}};
+	static codegen_app app = {.keys = {.mu = PTHREAD_MUTEX_INITIALIZER},
+	                          .verifier = {.b = BATCHER_INIT}};
 	static const projection *const projections[] = {&codegen_certificates_projection, NULL};
 	svc_spec spec = {
 	    .name = "codegen",

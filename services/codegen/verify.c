@@ -31,7 +31,7 @@
 #define VERIFY_QUEUE_MAX 4096
 
 struct verify_job {
-	verify_job *next;
+	batch_item item; /* first: the writer's queue */
 	verifier *v;
 	http_req *req;
 	token_claims claims;
@@ -56,6 +56,11 @@ static const enum problem_code token_problems[] = {
     PROBLEM_TOKEN_CBOR,        PROBLEM_TOKEN_ALGORITHM, PROBLEM_TOKEN_KID_UNKNOWN,
     PROBLEM_TOKEN_KID_REVOKED, PROBLEM_TOKEN_SIGNATURE, PROBLEM_TOKEN_EXPIRED,
     PROBLEM_TOKEN_SUPERSEDED};
+
+static verify_job *job_next(const verify_job *j)
+{
+	return (verify_job *)j->item.next;
+}
 
 static void job_free(verify_job *j)
 {
@@ -146,7 +151,7 @@ static int batch_write(db_conn *tx, verify_job *jobs, char scanned_at[40], hc_er
 	if (keys == NULL || scans == NULL || events == NULL)
 		abort();
 	keys[len++] = '{';
-	for (j = jobs; j != NULL; j = j->next) {
+	for (j = jobs; j != NULL; j = job_next(j)) {
 		char *grown = realloc(keys, cap += 66);
 
 		if (grown == NULL)
@@ -177,7 +182,7 @@ static int batch_write(db_conn *tx, verify_job *jobs, char scanned_at[40], hc_er
 			snprintf(scanned_at, 40, "%s", now);
 	}
 	if (rc == 0) {
-		for (j = jobs; j != NULL; j = j->next) {
+		for (j = jobs; j != NULL; j = job_next(j)) {
 			j->code = batch_code(res, j->key);
 			job_decide(j, scanned_at, scans, events);
 		}
@@ -199,47 +204,26 @@ static int batch_write(db_conn *tx, verify_job *jobs, char scanned_at[40], hc_er
 	return rc;
 }
 
-static void *verifier_main(void *arg)
+/* One batch on the writer thread: the group commit, then every answer. */
+static void verifier_run(void *ctx, batch_item *items, size_t n)
 {
-	verifier *v = arg;
+	verifier *v = ctx;
+	verify_job *jobs = (verify_job *)items, *j, *next;
+	char scanned_at[40] = "";
+	db_conn *tx;
+	hc_err err;
+	int rc;
 
-	for (;;) {
-		verify_job *jobs, *j, *next;
-		char scanned_at[40] = "";
-		db_conn *tx;
-		hc_err err;
-		size_t n = 0;
-		int rc;
-
-		pthread_mutex_lock(&v->mu);
-		while (v->head == NULL && !v->stopping)
-			pthread_cond_wait(&v->cv, &v->mu);
-		if (v->head == NULL) {
-			pthread_mutex_unlock(&v->mu);
-			break; /* stopping, and nothing left */
-		}
-		jobs = v->head;
-		for (j = jobs; j->next != NULL && ++n < VERIFY_BATCH_MAX; j = j->next)
-			;
-		v->head = j->next;
-		if (v->head == NULL)
-			v->tail = &v->head;
-		j->next = NULL;
-		v->queued -= n + 1;
-		pthread_mutex_unlock(&v->mu);
-
-		hc_err_clear(&err);
-		tx = db_pool_take(v->svc->pool);
-		rc = batch_write(tx, jobs, scanned_at, &err);
-		db_pool_give(v->svc->pool, tx);
-		metrics_add(v->batches, 1);
-		metrics_add(v->verified, (long)n + 1);
-		for (j = jobs; j != NULL; j = next) {
-			next = j->next;
-			job_answer(j, rc == 0 ? NULL : &err, scanned_at);
-		}
+	hc_err_clear(&err);
+	tx = db_pool_take(v->svc->pool);
+	rc = batch_write(tx, jobs, scanned_at, &err);
+	db_pool_give(v->svc->pool, tx);
+	metrics_add(v->batches, 1);
+	metrics_add(v->verified, (long)n);
+	for (j = jobs; j != NULL; j = next) {
+		next = job_next(j);
+		job_answer(j, rc == 0 ? NULL : &err, scanned_at);
 	}
-	return NULL;
 }
 
 /* Runs on the worker once the request is suspended: queues it, or refuses it. */
@@ -247,18 +231,8 @@ static void verifier_enqueue(void *arg)
 {
 	verify_job *j = arg;
 	verifier *v = j->v;
-	int refused;
 
-	pthread_mutex_lock(&v->mu);
-	refused = v->stopping || !v->running || v->queued >= VERIFY_QUEUE_MAX;
-	if (!refused) {
-		*v->tail = j;
-		v->tail = &j->next;
-		v->queued++;
-		pthread_cond_signal(&v->cv);
-	}
-	pthread_mutex_unlock(&v->mu);
-	if (refused) {
+	if (batcher_push(&v->b, &j->item) != 0) {
 		hc_err err;
 
 		metrics_add(v->refused, 1);
@@ -270,32 +244,20 @@ static void verifier_enqueue(void *arg)
 int verifier_start(verifier *v, svc *s, hc_err *err)
 {
 	v->svc = s;
-	v->tail = &v->head;
 	v->batches =
 	    metrics_counter("hc_verify_batches_total", "", "group commits of online verifications");
 	v->verified = metrics_counter("hc_verify_committed_total", "",
 	                              "online verifications answered by the writer");
 	v->refused = metrics_counter("hc_verify_refused_total", "",
 	                             "online verifications refused because the queue was full");
-	if (pthread_create(&v->thread, NULL, verifier_main, v) != 0)
+	if (batcher_start(&v->b, VERIFY_BATCH_MAX, VERIFY_QUEUE_MAX, verifier_run, v) != 0)
 		return hc_err_set(err, HC_ERR_FATAL, "could not start the verification writer");
-	pthread_mutex_lock(&v->mu);
-	v->running = 1;
-	pthread_mutex_unlock(&v->mu);
 	return 0;
 }
 
 void verifier_stop(verifier *v)
 {
-	int running;
-
-	pthread_mutex_lock(&v->mu);
-	running = v->running;
-	v->stopping = 1;
-	pthread_cond_signal(&v->cv);
-	pthread_mutex_unlock(&v->mu);
-	if (running)
-		pthread_join(v->thread, NULL); /* answers everything queued first */
+	batcher_stop(&v->b); /* answers everything queued first */
 }
 
 void codegen_post_verification(void *app_, http_req *req)

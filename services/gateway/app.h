@@ -14,9 +14,11 @@
 #define HC_GATEWAY_APP_H
 
 #include <stdatomic.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
+#include "common/base/batcher.h"
 #include "common/cache/cache.h"
 #include "common/httpsig/httpsig.h"
 #include "common/metrics/metrics.h"
@@ -83,15 +85,10 @@ EVP_PKEY *gateway_key_decoded(gateway_keys *keys, const char *der_hex);
 void gateway_keys_free(gateway_keys *keys);
 
 /* The nonces of signed requests, claimed in batches by one thread (routes/nonces.c). */
-typedef struct nonce_job nonce_job;
 typedef struct gateway_nonces {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	pthread_t thread;
-	nonce_job *head, **tail;
-	size_t queued;
-	int running, stopping;
+	batcher b; /* the claimer thread and its queue (common/base/batcher.h) */
 	metric *batches;
+	time_t purged; /* when old nonces were last deleted (the claimer's own) */
 } gateway_nonces;
 
 typedef struct gateway_app {

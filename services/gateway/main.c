@@ -149,10 +149,9 @@ static void gateway_stopping(void *app_)
 
 int main(int argc, char **argv)
 {
-	static gateway_app app = {
-	    .quotas = {.mu = PTHREAD_MUTEX_INITIALIZER},
-	    .keys = {.mu = PTHREAD_MUTEX_INITIALIZER},
-	    .nonces = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER}};
+	static gateway_app app = {.quotas = {.mu = PTHREAD_MUTEX_INITIALIZER},
+	                          .keys = {.mu = PTHREAD_MUTEX_INITIALIZER},
+	                          .nonces = {.b = BATCHER_INIT}};
 	static http_route http_routes[NROUTES + 2];
 	svc_spec spec = {
 	    .name = "gateway",

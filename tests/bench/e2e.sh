@@ -225,7 +225,7 @@ mem=""
 for sv in gateway intake matching codegen; do
 	mem+="${mem:+, }$sv $(($(awk '/VmHWM/ {print $2}' "/proc/$(cat "$HC_TEST_TMP/$sv.pid")/status") / 1024)) MiB"
 done
-section+=$(printf '\n\nPeak resident memory over this whole section (the load, the burst, the %s people of the re-assessment):\n%s.\n' "$RN" "$mem")
+section+=$(printf '\n\nPeak resident memory over this whole section (the load, the burst, the %s people of the re-assessment):\n%s.\n' "$people" "$mem")
 if [ "${BENCH_ONLY:-}" = e2e ]; then
 	echo "$section"
 else

@@ -110,17 +110,24 @@ note "hc-load: $out"
 assert_eq "$(tr ' ' '\n' <<<"$out" | grep -E '^(ok|non2xx|errors)=' | xargs)" "ok=20 non2xx=0 errors=0" "signed load with a body each"
 assert_eq "$(sql "SELECT count(*) FROM intake.declarations")" "$((before + 20))" "declarations stored by the signed load"
 
+# copies CFG N: a curl -K file sending the saved request N times, printing each status
+copies() {
+	local i
+	for ((i = 0; i < $2; i++)); do
+		cat "$1"
+		echo 'output = "/dev/null"'
+		echo 'write-out = "%{http_code}\n"'
+		[ "$i" -lt $(($2 - 1)) ] && echo next
+	done
+	return 0
+}
+
 note "10,000 replays of a captured request: none accepted, nothing created"
 call "$client:k1" "$k/p256.pem" --save-request "$HC_TEST_TMP/captured.cfg" \
 	-d "$(declaration_json "$(person_id captured)" 420102)" /v1/declarations
 assert_eq "$STATUS" 201 "the captured request itself"
 before=$(sql "SELECT count(*) FROM intake.declarations")
-for ((i = 0; i < 10000; i++)); do
-	cat "$HC_TEST_TMP/captured.cfg"
-	echo 'output = "/dev/null"'
-	echo 'write-out = "%{http_code}\n"'
-	[ $i -lt 9999 ] && echo next
-done >"$HC_TEST_TMP/replays.cfg"
+copies "$HC_TEST_TMP/captured.cfg" 10000 >"$HC_TEST_TMP/replays.cfg"
 curl -sS --parallel --parallel-max 8 -K "$HC_TEST_TMP/replays.cfg" >"$HC_TEST_TMP/replays.txt"
 assert_eq "$(wc -l <"$HC_TEST_TMP/replays.txt")" 10000 "replays sent"
 assert_eq "$(sort "$HC_TEST_TMP/replays.txt" | uniq -c | xargs)" "10000 401" "every replay refused"
@@ -135,12 +142,7 @@ note "one signed request sent 16 times at once (its nonce claimed in batches): o
 sed -i "s#^url = \"[^/]*//[^/]*#url = \"$GATEWAY#" "$HC_TEST_TMP/twin.cfg"
 grep -q "^url = \"$GATEWAY/v1/declarations\"" "$HC_TEST_TMP/twin.cfg" || fail "the saved request's URL"
 before=$(sql "SELECT count(*) FROM intake.declarations")
-for ((i = 0; i < 16; i++)); do
-	cat "$HC_TEST_TMP/twin.cfg"
-	echo 'output = "/dev/null"'
-	echo 'write-out = "%{http_code}\n"'
-	[ $i -lt 15 ] && echo next
-done >"$HC_TEST_TMP/twins.cfg"
+copies "$HC_TEST_TMP/twin.cfg" 16 >"$HC_TEST_TMP/twins.cfg"
 curl -sS --parallel --parallel-immediate --parallel-max 16 -K "$HC_TEST_TMP/twins.cfg" >"$HC_TEST_TMP/twins.txt"
 assert_eq "$(sort "$HC_TEST_TMP/twins.txt" | uniq -c | xargs)" "1 201 15 401" "16 copies of one signed request"
 assert_eq "$(sql "SELECT count(*) FROM intake.declarations")" "$((before + 1))" "declarations created by the copies"

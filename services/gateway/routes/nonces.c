@@ -24,14 +24,19 @@
 #define NONCE_BATCH_MAX 256
 #define NONCE_QUEUE_MAX 4096
 
-struct nonce_job {
-	nonce_job *next;
+typedef struct nonce_job {
+	batch_item item; /* first: the claimer's queue */
 	gateway_app *app;
 	http_req *req;
 	const gateway_route *route;
 	gateway_principal p;
 	int fresh;
-};
+} nonce_job;
+
+static nonce_job *job_next(const nonce_job *j)
+{
+	return (nonce_job *)j->item.next;
+}
 
 /* Claims the batch's nonces: each job's fresh set when its nonce was new. */
 static int nonces_claim(db_conn *conn, nonce_job *jobs, hc_err *err)
@@ -43,7 +48,7 @@ static int nonces_claim(db_conn *conn, nonce_job *jobs, hc_err *err)
 	int rc;
 	long i;
 
-	for (j = jobs; j != NULL; j = j->next)
+	for (j = jobs; j != NULL; j = job_next(j))
 		json_array_append_new(rows,
 		                      json_pack("{s:s, s:s}", "c", j->p.client, "n", j->p.nonce));
 	rc = db_run_with_json(conn, "gateway_nonce_claim_many", 1, values, &res, err);
@@ -53,7 +58,7 @@ static int nonces_claim(db_conn *conn, nonce_job *jobs, hc_err *err)
 		           *nonce = db_res_get(res, (int)i, 1);
 
 		/* the first request with this pair gets it; a second in the batch is a replay */
-		for (j = jobs; j != NULL; j = j->next)
+		for (j = jobs; j != NULL; j = job_next(j))
 			if (!j->fresh && strcmp(j->p.client, client) == 0 &&
 			    strcmp(j->p.nonce, nonce) == 0) {
 				j->fresh = 1;
@@ -86,70 +91,39 @@ static void nonce_job_finish(nonce_job *j, const hc_err *err)
 	free(j);
 }
 
-static void *nonces_main(void *arg)
+/* One batch on the claimer thread: the claim, then each request goes on or is answered. */
+static void nonces_run(void *ctx, batch_item *items, size_t n)
 {
-	gateway_app *app = arg;
+	gateway_app *app = ctx;
 	gateway_nonces *q = &app->nonces;
-	time_t purged = time(NULL);
+	nonce_job *jobs = (nonce_job *)items, *j, *next;
+	time_t now = time(NULL);
+	db_conn *conn;
+	hc_err err;
+	int rc;
 
-	for (;;) {
-		nonce_job *jobs, *j, *next;
-		db_conn *conn;
-		hc_err err;
-		size_t n = 0;
-		int rc;
-
-		pthread_mutex_lock(&q->mu);
-		while (q->head == NULL && !q->stopping)
-			pthread_cond_wait(&q->cv, &q->mu);
-		if (q->head == NULL) {
-			pthread_mutex_unlock(&q->mu);
-			break; /* stopping, and nothing left */
-		}
-		jobs = q->head;
-		for (j = jobs; j->next != NULL && ++n < NONCE_BATCH_MAX; j = j->next)
-			;
-		q->head = j->next;
-		if (q->head == NULL)
-			q->tail = &q->head;
-		j->next = NULL;
-		q->queued -= n + 1;
-		pthread_mutex_unlock(&q->mu);
-
-		hc_err_clear(&err);
-		conn = db_pool_take(app->svc.pool);
-		rc = nonces_claim(conn, jobs, &err);
-		if (rc == 0 && time(NULL) - purged >= 60) {
-			db_run(conn, "gateway_nonce_purge", 0, NULL, NULL, NULL);
-			purged = time(NULL);
-		}
-		db_pool_give(app->svc.pool, conn);
-		metrics_add(q->batches, 1);
-		for (j = jobs; j != NULL; j = next) {
-			next = j->next;
-			nonce_job_finish(j, rc == 0 ? NULL : &err);
-		}
+	(void)n;
+	hc_err_clear(&err);
+	conn = db_pool_take(app->svc.pool);
+	rc = nonces_claim(conn, jobs, &err);
+	if (rc == 0 && now - q->purged >= 60) {
+		db_run(conn, "gateway_nonce_purge", 0, NULL, NULL, NULL);
+		q->purged = now;
 	}
-	return NULL;
+	db_pool_give(app->svc.pool, conn);
+	metrics_add(q->batches, 1);
+	for (j = jobs; j != NULL; j = next) {
+		next = job_next(j);
+		nonce_job_finish(j, rc == 0 ? NULL : &err);
+	}
 }
 
 /* Runs on the worker once the request is suspended: queues it, or refuses it. */
 static void nonce_enqueue(void *arg)
 {
 	nonce_job *j = arg;
-	gateway_nonces *q = &j->app->nonces;
-	int refused;
 
-	pthread_mutex_lock(&q->mu);
-	refused = q->stopping || !q->running || q->queued >= NONCE_QUEUE_MAX;
-	if (!refused) {
-		*q->tail = j;
-		q->tail = &j->next;
-		q->queued++;
-		pthread_cond_signal(&q->cv);
-	}
-	pthread_mutex_unlock(&q->mu);
-	if (refused) {
+	if (batcher_push(&j->app->nonces.b, &j->item) != 0) {
 		hc_err err;
 
 		hc_err_set(&err, HC_ERR_TRANSIENT, "too many signed requests waiting; retry");
@@ -175,27 +149,15 @@ int gateway_nonces_start(gateway_app *app, hc_err *err)
 {
 	gateway_nonces *q = &app->nonces;
 
-	q->tail = &q->head;
+	q->purged = time(NULL);
 	q->batches = metrics_counter("hc_gateway_nonce_batches_total", "",
 	                             "statements that claimed the nonces of signed requests");
-	if (pthread_create(&q->thread, NULL, nonces_main, app) != 0)
+	if (batcher_start(&q->b, NONCE_BATCH_MAX, NONCE_QUEUE_MAX, nonces_run, app) != 0)
 		return hc_err_set(err, HC_ERR_FATAL, "could not start the nonce claimer");
-	pthread_mutex_lock(&q->mu);
-	q->running = 1;
-	pthread_mutex_unlock(&q->mu);
 	return 0;
 }
 
 void gateway_nonces_stop(gateway_app *app)
 {
-	gateway_nonces *q = &app->nonces;
-	int running;
-
-	pthread_mutex_lock(&q->mu);
-	running = q->running;
-	q->stopping = 1;
-	pthread_cond_signal(&q->cv);
-	pthread_mutex_unlock(&q->mu);
-	if (running)
-		pthread_join(q->thread, NULL); /* lets everything queued go on first */
+	batcher_stop(&app->nonces.b); /* lets everything queued go on first */
 }
