@@ -118,18 +118,11 @@ typedef struct gateway_app {
 int gateway_quota_take(gateway_app *app, http_req *req, const char *client, long rate, long burst);
 
 /*
- * Before authentication: when the client a request names (its keyid or API
- * key; unverified) has an empty bucket, replies 429 with Retry-After and
- * returns -1; otherwise 0, taking nothing.
+ * Early in authentication: when the client a request names (its keyid or
+ * API key's id, not verified yet) has an empty bucket, replies 429 with
+ * Retry-After and returns -1; otherwise 0, taking nothing.
  */
 int gateway_quota_early(gateway_app *app, http_req *req, const char *client);
-
-/*
- * The client id a request names, before any check (the keyid's client part
- * of a signed request, the API key's id otherwise) into out; 0, or -1 when it
- * names none.
- */
-int gateway_claimed_client(const gateway_app *app, http_req *req, char out[41]);
 
 /*
  * Admits a request to be forwarded (gateway_release after), or replies 503
@@ -184,9 +177,10 @@ typedef struct gateway_principal {
 
 /*
  * Authenticates the request (authenticate.c): its signature, or its API
- * key.  Returns 0 and fills p, or replies 401/503 itself and returns
- * non-zero.  A signed request's nonce is not claimed yet: it is in
- * p->nonce, for gateway_nonce_then_proceed.
+ * key; a client already past its quota is refused (429) as soon as the
+ * request names it, before its key is looked up or checked.  Returns 0 and
+ * fills p, or replies 401/429/503 itself and returns non-zero.  A signed request's nonce is not
+ * claimed yet: it is in p->nonce, for gateway_nonce_then_proceed.
  */
 int gateway_identify(gateway_app *app, http_req *req, gateway_principal *p);
 

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/httpsig/httpsig.h"
 #include "common/log/log.h"
 #include "common/region/region.h"
 #include "services/gateway/app.h"
@@ -38,6 +37,8 @@ static int gateway_key_authenticate(gateway_app *app, http_req *req, gateway_pri
 	hc_err_clear(&err);
 	if (auth_key_parse(http_req_header(req, "Authorization"), p->client, secret, &err) != 0)
 		return gateway_unauthenticated(req, err.msg);
+	if (gateway_quota_early(app, req, p->client) != 0)
+		return -1; /* 429: past its quota, before the lookup and the hash */
 	snprintf(ckey, sizeof(ckey), "a:%s", p->client);
 	if (cache_get(app->clients, ckey, &c, sizeof(c)) == (long)sizeof(c)) {
 		rc = 0;
@@ -71,30 +72,6 @@ static int gateway_signed_request(const gateway_app *app, http_req *req)
 {
 	return http_req_header(req, "Signature-Input") != NULL ||
 	       http_req_header(req, "Signature") != NULL || !app->cfg.api_keys;
-}
-
-int gateway_claimed_client(const gateway_app *app, http_req *req, char out[41])
-{
-	char secret[AUTH_SECRET_HEX + 1];
-	unsigned char sig[HTTPSIG_SIG_MAX];
-	httpsig_params prm;
-	size_t siglen = 0;
-	const char *colon;
-	hc_err err;
-
-	out[0] = '\0';
-	if (!gateway_signed_request(app, req))
-		return auth_key_parse(http_req_header(req, "Authorization"), out, secret, &err) == 0
-		           ? 0
-		           : -1;
-	if (httpsig_parse(http_req_header(req, "Signature-Input"),
-	                  http_req_header(req, "Signature"), HTTPSIG_REQUEST, &prm, sig,
-	                  &siglen) != HTTPSIG_OK ||
-	    (colon = strchr(prm.keyid, ':')) == NULL || colon == prm.keyid ||
-	    (size_t)(colon - prm.keyid) > AUTH_CLIENT_ID_MAX)
-		return -1;
-	snprintf(out, AUTH_CLIENT_ID_MAX + 1, "%.*s", (int)(colon - prm.keyid), prm.keyid);
-	return 0;
 }
 
 int gateway_identify(gateway_app *app, http_req *req, gateway_principal *p)

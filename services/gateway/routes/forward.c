@@ -17,7 +17,6 @@
 #include "common/log/log.h"
 #include "common/upstream/upstream.h"
 #include "services/gateway/app.h"
-#include "services/gateway/domain/auth.h"
 
 /* Percent-encodes path for the upstream URL, keeping '/' and unreserved characters. */
 static int forward_path(const char *path, char *out, size_t cap)
@@ -199,12 +198,6 @@ void gateway_handle(void *app_, http_req *req)
 	gateway_app *app = app_;
 	const gateway_route *route = &app->routes[http_req_route(req) - app->http_routes];
 	gateway_principal p;
-	char claimed[AUTH_CLIENT_ID_MAX + 1];
-
-	/* a client already past its quota costs no signature check, nonce or admission */
-	if (app->cfg.auth && route->roles != 0 && gateway_claimed_client(app, req, claimed) == 0 &&
-	    gateway_quota_early(app, req, claimed) != 0)
-		return; /* 429 */
 	if (gateway_admit(app, req, route->priority) != 0)
 		return; /* shed: 503 */
 	if (route->local != NULL && !app->cfg.auth) {
@@ -217,7 +210,7 @@ void gateway_handle(void *app_, http_req *req)
 		                route->local ? NULL : gateway_owner_url(&app->cfg, route->owner),
 		                NULL, NULL, 0);
 	} else if (gateway_identify(app, req, &p) != 0) {
-		gateway_release(app); /* replied: 401 (or 503) */
+		gateway_release(app); /* replied: 401, 429 (past its quota) or 503 */
 	} else if (p.nonce[0] != '\0') {
 		gateway_nonce_then_proceed(app, req, route, &p); /* once the nonce is claimed */
 	} else {
