@@ -5,10 +5,9 @@
  *
  * Producing side: a handler writes its state change and bus_outbox_add() in
  * one database transaction.  The relay (one thread per service, one active
- * relay per schema by advisory lock) is woken by NOTIFY, publishes unpublished
- * rows in id order, and marks a row published only on a PERSISTED delivery
- * report.  A crash anywhere re-publishes at most a few rows, with the same
- * event ids.
+ * relay per schema by advisory lock) is woken by NOTIFY, publishes the outbox's
+ * rows in id order, and deletes a row only on a PERSISTED delivery report.  A crash anywhere
+ * re-publishes at most a few rows, with the same event ids.
  *
  * Consuming side: bus_consumer_run() polls, decodes the CloudEvent, and in one
  * database transaction records (consumer, event id) in processed_events and

@@ -4,16 +4,15 @@
  * The relay owns one database connection.  It takes a session advisory lock
  * so that only one relay per schema publishes (more than one would break
  * per-key order), LISTENs for the outbox trigger's NOTIFY, and publishes the
- * oldest unpublished rows in batches.  Rows are marked published only when
- * their delivery report says PERSISTED; any failure sends the relay back to
- * the oldest unpublished row, so the log may hold a duplicate (same event id)
- * but never a gap.
+ * oldest rows in batches.  A row is deleted only when its delivery report
+ * says PERSISTED (every row still in the outbox is unpublished); any failure
+ * sends the relay back to the oldest row left, so the log may hold a
+ * duplicate (same event id) but never a gap.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -35,12 +34,10 @@ const db_stmt bus_statements[] = {
      " SELECT r->>'event_id', r->>'topic', r->>'key', r->>'ce_type', r->>'payload',"
      " r->'headers' FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(r, n) ORDER BY n",
      1},
+    /* every row in the outbox is unpublished: the relay deletes what Kafka persisted */
     {"bus_outbox_pending",
-     "SELECT id, topic, key, payload, headers::text FROM outbox"
-     " WHERE published_at IS NULL ORDER BY id LIMIT $1",
-     1},
-    {"bus_outbox_mark", "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", 1},
-    {"bus_outbox_prune", "DELETE FROM outbox WHERE published_at < now() - interval '1 day'", 0},
+     "SELECT id, topic, key, payload, headers::text FROM outbox ORDER BY id LIMIT $1", 1},
+    {"bus_outbox_done", "DELETE FROM outbox WHERE id = ANY($1::bigint[])", 1},
     {"bus_relay_lock", "SELECT pg_try_advisory_lock(hashtext(current_schema() || ':relay'))", 0},
     /* $2: [{id, topic, partition, offset}]; the ids recorded now come back */
     {"bus_processed_insert_many",
@@ -187,7 +184,7 @@ static int relay_batch(bus_relay *relay, db_conn *conn, hc_err *err)
 	if (ok > 0) {
 		const char *params[1] = {ids};
 
-		rc = db_run(conn, "bus_outbox_mark", 1, params, NULL, err);
+		rc = db_run(conn, "bus_outbox_done", 1, params, NULL, err);
 		if (rc != 0)
 			goto out;
 	}
@@ -235,7 +232,6 @@ static void *relay_main(void *arg)
 {
 	bus_relay *relay = arg;
 	db_conn *conn = NULL;
-	time_t last_prune = 0;
 	long backoff = 100;
 	int attached = 0;
 	hc_err err;
@@ -273,10 +269,6 @@ static void *relay_main(void *arg)
 		backoff = 100;
 		if (rc == RELAY_BATCH)
 			continue; /* more are waiting */
-		if (time(NULL) - last_prune > 600) {
-			db_run(conn, "bus_outbox_prune", 0, NULL, NULL, NULL);
-			last_prune = time(NULL);
-		}
 		/* Idle: sleep until NOTIFY, with a timeout as a safety net. */
 		if (db_wait_notify(conn, 1000, &err) < 0) {
 			db_close(conn);

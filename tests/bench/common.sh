@@ -29,3 +29,39 @@ declaration_bodies() {
 		}
 	}'
 }
+
+# cpu_ticks PID...: user+system clock ticks used so far by the processes.
+cpu_ticks() {
+	local p t=0
+	for p in "$@"; do
+		[ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+	done
+	echo $t
+}
+pg_pids() {
+	local pm
+	pm=$(head -1 "$HC_PG_DATA/postmaster.pid")
+	echo "$pm $(ps -o pid= --ppid "$pm" | xargs)"
+}
+# cpu_snapshot NAME...: ticks used so far by each named service (Kafka and PostgreSQL by those names).
+cpu_snapshot() {
+	local n out=""
+	for n in "$@"; do
+		case $n in
+		Kafka) out+=" $(cpu_ticks "$(cat "$HC_RUN_DIR/kafka.pid")")" ;;
+		PostgreSQL) out+=" $(cpu_ticks $(pg_pids))" ;;
+		*) out+=" $(cpu_ticks "$(cat "$HC_TEST_TMP/$n.pid")")" ;;
+		esac
+	done
+	echo "$out"
+}
+# cpu_per BEFORE AFTER COUNT NAME...: CPU milliseconds per unit of work, by service, and the total.
+cpu_per() {
+	local a=$1 b=$2 n=$3
+	shift 3
+	awk -v a="$a" -v b="$b" -v n="$n" -v names="$*" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+	k = split(a, x, " "); split(b, y, " "); split(names, name, " ")
+	for (i = 1; i <= k; i++) { ms = (y[i] - x[i]) * 1000 / hz / n; total += ms
+		out = out sprintf("%s%s %.2f ms", i > 1 ? ", " : "", name[i], ms) }
+	printf "%s (total %.2f ms)", out, total }'
+}

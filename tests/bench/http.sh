@@ -52,28 +52,10 @@ tps=$(pgbench_tps "$DUR")
 printf 'pgbench\t%s\t-\t-\t0\n' "$tps" >>"$results"
 note "pgbench: $tps tx/s"
 
-# cpu_ticks PID...: user+system clock ticks used so far by the processes.
-cpu_ticks() {
-	local p t=0
-	for p in "$@"; do
-		[ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
-	done
-	echo $t
-}
-pg_pids() {
-	local pm
-	pm=$(head -1 "$HC_PG_DATA/postmaster.pid")
-	echo "$pm $(ps -o pid= --ppid "$pm" | xargs)"
-}
-cpu_snapshot() {
-	echo "$(cpu_ticks "$(cat "$HC_TEST_TMP/intake.pid")") $(cpu_ticks "$(cat "$HC_TEST_TMP/review.pid")")" \
-		"$(cpu_ticks "$(cat "$HC_TEST_TMP/gateway.pid")") $(cpu_ticks "$(cat "$HC_RUN_DIR/kafka.pid")")" \
-		"$(cpu_ticks $(pg_pids))"
-}
-
 note "write: POST an application (3 workers: validation, sealing, one transaction with its outbox row)"
 before=$(sql "SELECT count(*) FROM intake.employer_applications")
-cpu_before=$(cpu_snapshot)
+APP_CPU="intake review gateway Kafka PostgreSQL"
+cpu_before=$(cpu_snapshot $APP_CPU)
 bench write_direct "$INTAKE/v1/employer-applications" -s tests/bench/post.lua
 bench write_gateway "$GATEWAY/v1/employer-applications" -s tests/bench/post.lua -H "Authorization: Bearer $KEY"
 posted=$(( $(sql "SELECT count(*) FROM intake.employer_applications") - before ))
@@ -85,12 +67,8 @@ while [ "$(sql "SELECT count(*) FROM review.queue_items WHERE employer_name = 'b
 	[ $(( ($(date +%s%N) - t0) / 1000000000 )) -lt 300 ] || fail "review did not drain in 300 s"
 done
 drain_s=$(awk -v ns=$(( $(date +%s%N) - t0 )) 'BEGIN {printf "%.1f", ns / 1e9}')
-cpu_after=$(cpu_snapshot)
-cpu_per_app=$(awk -v a="$cpu_before" -v b="$cpu_after" -v n="$posted" -v hz="$(getconf CLK_TCK)" 'BEGIN {
-	split(a, x, " "); split(b, y, " "); split("intake review gateway Kafka PostgreSQL", name, " ")
-	for (i = 1; i <= 5; i++) { ms = (y[i] - x[i]) * 1000 / hz / n; total += ms
-		out = out sprintf("%s%s %.2f ms", i > 1 ? ", " : "", name[i], ms) }
-	printf "%s (total %.2f ms)", out, total }')
+cpu_after=$(cpu_snapshot $APP_CPU)
+cpu_per_app=$(cpu_per "$cpu_before" "$cpu_after" "$posted" $APP_CPU)
 first=$(sql "SELECT extract(epoch FROM min(submitted_at)) FROM intake.employer_applications WHERE employer_name = 'bench-write'")
 last=$(sql "SELECT extract(epoch FROM max(received_at)) FROM review.queue_items WHERE employer_name = 'bench-write'")
 e2e_rate=$(awk -v n="$posted" -v a="$first" -v b="$last" 'BEGIN {printf "%.0f", n / (b - a)}')
@@ -121,8 +99,19 @@ note "warm-up: ${WARM}s of verifications through the gateway (not reported)"
 BENCH_BODY=$HC_TEST_TMP/verify.json wrk -t2 -c"$CONNS" -d"${WARM}s" -s tests/bench/post.lua \
 	-H "Authorization: Bearer $CHECKPOINT" "$GATEWAY/v1/verifications" >/dev/null 2>&1 || fail "wrk failed for the warm-up"
 BENCH_BODY=$HC_TEST_TMP/verify.json bench verify_direct "$CODEGEN/v1/verifications" -s tests/bench/post.lua
+VERIFY_CPU="gateway codegen matching Kafka PostgreSQL"
+scans_before=$(sql "SELECT count(*) FROM codegen.scans WHERE person_key = '$code_key'")
+cpu_before=$(cpu_snapshot $VERIFY_CPU)
 BENCH_BODY=$HC_TEST_TMP/verify.json bench verify_gateway "$GATEWAY/v1/verifications" -s tests/bench/post.lua \
 	-H "Authorization: Bearer $CHECKPOINT"
+# the run's scans published too (matching reads them: no fever, so it writes nothing)
+outbox_drained() { [ "$(sql "SELECT count(*) FROM codegen.outbox")" = 0 ]; }
+wait_for "codegen's outbox to drain" 120 outbox_drained
+cpu_after=$(cpu_snapshot $VERIFY_CPU)
+scans_run=$(( $(sql "SELECT count(*) FROM codegen.scans WHERE person_key = '$code_key'") - scans_before ))
+cpu_per_verify=$(cpu_per "$cpu_before" "$cpu_after" "$scans_run" $VERIFY_CPU)
+note "CPU per verification through the gateway ($scans_run scans): $cpu_per_verify"
+printf 'cpu_verify\t%s\n' "$cpu_per_verify" >>"$results"
 half=$(awk -v r="$(awk -F'\t' '$1 == "verify_gateway" {print $2}' "$results")" 'BEGIN {printf "%d", r / 2}')
 note "open loop: POST /v1/verifications at $half/s (half of its saturation) for ${DUR}s, hc-load"
 "$HC_BUILD/tests/hc-load" -r "$half" -d "$DUR" -c "$CONNS" -m POST -b "$HC_TEST_TMP/verify.json" \

@@ -71,8 +71,9 @@ murmur2() {
 }
 assert_eq "$(jq -r .partition <<<"$rec")" "$(murmur2 "$app_id")" "partition of key $app_id"
 
-note "the outbox row is marked published"
-assert_eq "$(sql "SELECT count(*) FROM intake.outbox WHERE event_id = '$ce_id' AND published_at IS NOT NULL")" 1 "published outbox row"
+note "the outbox row is deleted once Kafka has persisted its record"
+outbox_row_gone() { [ "$(sql "SELECT count(*) FROM intake.outbox WHERE event_id = '$ce_id'")" = 0 ]; }
+wait_for "the published outbox row to be deleted" 10 outbox_row_gone
 assert_eq "$(sql "SELECT count(*) FROM review.processed_events WHERE event_id = '$ce_id'")" 1 "processed_events row"
 
 note "no raw personal data outside intake's sealed columns"

@@ -7,7 +7,7 @@
 svc_start intake HC_HTTP_MAX_BODY=65536
 
 count_state() {
-	echo "$(sql 'SELECT count(*) FROM intake.employer_applications')/$(sql 'SELECT count(*) FROM intake.application_workers')/$(sql 'SELECT count(*) FROM intake.outbox')"
+	echo "$(sql 'SELECT count(*) FROM intake.employer_applications')/$(sql 'SELECT count(*) FROM intake.application_workers')/$(sql "SELECT last_value || '.' || is_called FROM intake.outbox_id_seq")"
 }
 before=$(count_state)
 good=$(application_json "良好公司" 420102 2 17)

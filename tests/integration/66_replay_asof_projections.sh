@@ -44,7 +44,7 @@ matching_import() {
 quiet() { # quiet: waits until no outbox holds an unpublished row and consumers caught up
 	local s
 	for s in intake review matching certificate codegen; do
-		wait_for "$s outbox drained" 60 bash -c "[ \"\$(deploy/local/pg.sh psql $HC_PG_DATABASE -tA -c 'SELECT count(*) FROM $s.outbox WHERE published_at IS NULL')\" = 0 ]"
+		wait_for "$s outbox drained" 60 bash -c "[ \"\$(deploy/local/pg.sh psql $HC_PG_DATABASE -tA -c 'SELECT count(*) FROM $s.outbox')\" = 0 ]"
 	done
 	sleep 2
 }

@@ -70,10 +70,10 @@ pending() {
 	        (SELECT 1 FROM codegen.codes c WHERE c.person_key = a.person_key))
 	  + (SELECT count(*) FROM public.fault_acked a WHERE a.kind = 'scan' AND NOT EXISTS
 	        (SELECT 1 FROM codegen.scans s WHERE s.id::text = a.id))
-	  + (SELECT count(*) FROM intake.outbox WHERE published_at IS NULL)
-	  + (SELECT count(*) FROM matching.outbox WHERE published_at IS NULL)
-	  + (SELECT count(*) FROM codegen.outbox WHERE published_at IS NULL)
-	  + (SELECT count(*) FROM certificate.outbox WHERE published_at IS NULL)"
+	  + (SELECT count(*) FROM intake.outbox)
+	  + (SELECT count(*) FROM matching.outbox)
+	  + (SELECT count(*) FROM codegen.outbox)
+	  + (SELECT count(*) FROM certificate.outbox)"
 }
 # The invariants that must hold once settled; prints what is broken.
 violations() {

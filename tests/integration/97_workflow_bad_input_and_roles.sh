@@ -32,9 +32,9 @@ state() {
 	  || '/' || (SELECT count(*) FROM review.corrections WHERE status <> 'pending_county')
 	  || '/' || (SELECT count(*) FROM matching.records) || '/' || (SELECT count(*) FROM certificate.vehicle_passes)
 	  || '/' || (SELECT count(*) FROM codegen.scans)
-	  || '/' || (SELECT count(*) FROM intake.outbox) || '/' || (SELECT count(*) FROM review.outbox)
-	  || '/' || (SELECT count(*) FROM matching.outbox) || '/' || (SELECT count(*) FROM certificate.outbox)
-	  || '/' || (SELECT count(*) FROM codegen.outbox)"
+	  || '/' || (SELECT last_value || '.' || is_called FROM intake.outbox_id_seq) || '/' || (SELECT last_value || '.' || is_called FROM review.outbox_id_seq)
+	  || '/' || (SELECT last_value || '.' || is_called FROM matching.outbox_id_seq) || '/' || (SELECT last_value || '.' || is_called FROM certificate.outbox_id_seq)
+	  || '/' || (SELECT last_value || '.' || is_called FROM codegen.outbox_id_seq)"
 }
 before=$(state)
 
