@@ -1,4 +1,5 @@
 /* The shapes HTTP handlers share; see svc.h. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/identity/identity.h"
@@ -79,17 +80,62 @@ void svc_http_reply_person_scoped(svc *s, http_req *req, const char *stmt, const
 	reply_person(s, req, stmt, what, 1);
 }
 
-int svc_on_declaration_client(void *app, db_conn *tx, const cloudevent *ev, hc_err *err)
+/* The person key and client of a declaration event (client NULL without one), or an error. */
+static int declaration_client(const cloudevent *ev, const char **key, const char **client,
+                              hc_err *err)
 {
-	const char *key = json_string_value(json_object_get(ev->data, "person_key"));
-	const char *client = json_string_value(json_object_get(ev->data, "submitted_by"));
-	const char *params[2] = {key, client};
-
-	(void)app;
-	if (!person_key_valid(key))
+	*key = json_string_value(json_object_get(ev->data, "person_key"));
+	*client = json_string_value(json_object_get(ev->data, "submitted_by"));
+	if (!person_key_valid(*key))
 		return hc_err_field(err, HC_ERR_PERMANENT, "data.person_key",
 		                    "data.person_key must be a person key");
-	if (client == NULL)
-		return 0;
+	return 0;
+}
+
+int svc_on_declaration_client(void *app, db_conn *tx, const cloudevent *ev, hc_err *err)
+{
+	const char *params[2];
+	int rc = declaration_client(ev, &params[0], &params[1], err);
+
+	(void)app;
+	if (rc != 0 || params[1] == NULL)
+		return rc;
 	return db_run(tx, "person_client_add", 2, params, NULL, err);
+}
+
+int svc_declaration_clients(const cloudevent *evs, size_t n, json_t **links, hc_err *err)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	if (a == NULL)
+		abort();
+	for (i = 0; i < n; i++) {
+		const char *key, *client;
+		int rc = declaration_client(&evs[i], &key, &client, err);
+
+		if (rc != 0) {
+			json_decref(a);
+			return rc;
+		}
+		if (client != NULL)
+			json_array_append_new(a, json_pack("{s:s, s:s}", "k", key, "c", client));
+	}
+	*links = a;
+	return 0;
+}
+
+int svc_on_declaration_clients(void *app, db_conn *tx, const cloudevent *evs, size_t n, hc_err *err)
+{
+	json_t *links = NULL;
+	int rc = svc_declaration_clients(evs, n, &links, err);
+
+	(void)app;
+	if (rc == 0 && json_array_size(links) > 0) {
+		const json_t *values[1] = {links};
+
+		rc = db_run_with_json(tx, "person_clients_add_many", 1, values, NULL, err);
+	}
+	json_decref(links);
+	return rc;
 }

@@ -160,6 +160,14 @@ void svc_http_reply_person_scoped(svc *s, http_req *req, const char *stmt, const
  * client); declarations without a client change nothing.
  */
 int svc_on_declaration_client(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);
+/*
+ * The same for a run of declarations (bus_route.many), in one statement: the
+ * service's "person_clients_add_many" ($1 a JSON array of {k: key, c: client}).
+ */
+int svc_on_declaration_clients(void *app, db_conn *tx, const cloudevent *evs, size_t n,
+                               hc_err *err);
+/* That array for evs[0..n) (new reference in *links; declarations without a client left out). */
+int svc_declaration_clients(const cloudevent *evs, size_t n, json_t **links, hc_err *err);
 
 /* The client id of a partner app calling, or NULL for any other role. */
 const char *svc_partner_scope(const http_req *req);

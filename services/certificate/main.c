@@ -20,7 +20,8 @@ static const bus_route certificate_consumes[] = {
     {TOPIC_REVIEW_DECISION, TYPE_EMPLOYER_APPLICATION_DECIDED, certificate_on_application_decided,
      NULL, NULL},
     {TOPIC_ASSESSMENT, TYPE_ASSESSMENT_COMPLETED, certificate_on_assessment, NULL, NULL},
-    {TOPIC_DECLARATION, TYPE_DECLARATION_SUBMITTED, svc_on_declaration_client, NULL, NULL},
+    {TOPIC_DECLARATION, TYPE_DECLARATION_SUBMITTED, svc_on_declaration_client, NULL,
+     svc_on_declaration_clients},
 };
 
 static const config_var certificate_vars[] = {

@@ -93,5 +93,10 @@ const db_stmt certificate_statements[] = {
      3},
     {"person_client_add",
      "INSERT INTO person_clients (person_key, client) VALUES ($1, $2) ON CONFLICT DO NOTHING", 2},
+    /* svc_on_declaration_clients: $1 [{k: person key, c: client}] */
+    {"person_clients_add_many",
+     "INSERT INTO person_clients (person_key, client) SELECT r.k, r.c"
+     " FROM jsonb_to_recordset($1::jsonb) AS r(k text, c text) ON CONFLICT DO NOTHING",
+     1},
     {NULL, NULL, 0},
 };

@@ -36,7 +36,8 @@ static const bus_route codegen_consumes[] = {
      codegen_on_assessments},
     {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_ISSUED, codegen_on_certificate, NULL, NULL},
     {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_REVOKED, codegen_on_certificate, NULL, NULL},
-    {TOPIC_DECLARATION, TYPE_DECLARATION_SUBMITTED, svc_on_declaration_client, NULL, NULL},
+    {TOPIC_DECLARATION, TYPE_DECLARATION_SUBMITTED, svc_on_declaration_client, NULL,
+     svc_on_declaration_clients},
 };
 
 static int codegen_starting(void *app_, hc_err *err)

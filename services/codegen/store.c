@@ -100,6 +100,11 @@ const db_stmt codegen_statements[] = {
      2},
     {"person_client_add",
      "INSERT INTO person_clients (person_key, client) VALUES ($1, $2) ON CONFLICT DO NOTHING", 2},
+    /* svc_on_declaration_clients: $1 [{k: person key, c: client}] */
+    {"person_clients_add_many",
+     "INSERT INTO person_clients (person_key, client) SELECT r.k, r.c"
+     " FROM jsonb_to_recordset($1::jsonb) AS r(k text, c text) ON CONFLICT DO NOTHING",
+     1},
     /* online verifications, group-committed (verify.c): $1 a text[] of person keys */
     {"codegen_codes_for_scans",
      "SELECT c.person_key, " CODE_JSON ", " DB_RFC3339(

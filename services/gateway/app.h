@@ -241,6 +241,9 @@ int gateway_on_partner_event(void *app, db_conn *tx, const cloudevent *ev, hc_er
 int gateway_on_partner_events(void *app, db_conn *tx, const cloudevent *evs, size_t n, hc_err *err);
 /* The declaration links a person to its partner; partner events that came first are delivered. */
 int gateway_on_declaration_client(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);
+/* The same for a run of declarations (bus_route.many): two statements for the run. */
+int gateway_on_declaration_clients(void *app, db_conn *tx, const cloudevent *evs, size_t n,
+                                   hc_err *err);
 int gateway_on_application_client(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);
 int gateway_on_application_decided(void *app, db_conn *tx, const cloudevent *ev, hc_err *err);
 int gateway_sender_start(gateway_app *app, hc_err *err);

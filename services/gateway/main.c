@@ -110,7 +110,8 @@ static const config_var gateway_vars[] = {
 };
 
 static const bus_route gateway_consumes[] = {
-    {TOPIC_DECLARATION, TYPE_DECLARATION_SUBMITTED, gateway_on_declaration_client, NULL, NULL},
+    {TOPIC_DECLARATION, TYPE_DECLARATION_SUBMITTED, gateway_on_declaration_client, NULL,
+     gateway_on_declaration_clients},
     {TOPIC_CODE, TYPE_CODE_CHANGED, gateway_on_partner_event, NULL, gateway_on_partner_events},
     {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_ISSUED, gateway_on_partner_event, NULL,
      gateway_on_partner_events},

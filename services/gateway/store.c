@@ -36,6 +36,11 @@ const db_stmt gateway_statements[] = {
     /* callbacks (routes/webhooks.c) */
     {"person_client_add",
      "INSERT INTO person_clients (person_key, client) VALUES ($1, $2) ON CONFLICT DO NOTHING", 2},
+    /* svc_on_declaration_clients: $1 [{k: person key, c: client}] */
+    {"person_clients_add_many",
+     "INSERT INTO person_clients (person_key, client) SELECT r.k, r.c"
+     " FROM jsonb_to_recordset($1::jsonb) AS r(k text, c text) ON CONFLICT DO NOTHING",
+     1},
     {"application_client_add",
      "INSERT INTO application_clients (application_id, client) VALUES ($1::uuid, $2)"
      " ON CONFLICT DO NOTHING",
@@ -102,6 +107,16 @@ const db_stmt gateway_statements[] = {
      " WHERE e.person_key = $1 AND s.deleted_at IS NULL AND e.event_type = ANY (s.events)"
      " ON CONFLICT DO NOTHING",
      2},
+    /* gateway_pending_deliver for a run of links: $1 [{k: person key, c: client}] */
+    {"gateway_pending_deliver_many",
+     "INSERT INTO webhook_deliveries (subscription_id, event_id, event_type, payload)"
+     " SELECT s.id, e.event_id, e.event_type, e.payload"
+     " FROM jsonb_to_recordset($1::jsonb) AS r(k text, c text)"
+     " JOIN partner_events_pending e ON e.person_key = r.k"
+     " JOIN webhook_subscriptions s ON s.client = r.c"
+     " WHERE s.deleted_at IS NULL AND e.event_type = ANY (s.events)"
+     " ON CONFLICT DO NOTHING",
+     1},
     {"gateway_pending_prune",
      "DELETE FROM partner_events_pending WHERE received_at < now() - interval '1 hour'", 0},
     /* one delivery per subscription of the client that submitted the application */

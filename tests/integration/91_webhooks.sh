@@ -97,16 +97,23 @@ jq -nc --arg k "$late_key" --arg id "$late_event" --arg t "$now" --arg a "$(cat 
 		-H ce_type=hc.codegen.code.changed.v1 -H county=420102 || fail "could not produce the code change"
 wait_for "the code change waiting in the gateway" 30 bash -c \
 	"[ \"\$(deploy/local/pg.sh psql $HC_PG_DATABASE -tA -c \"SELECT count(*) FROM gateway.partner_events_pending WHERE event_id = '$late_event'\")\" = 1 ]"
-jq -nc --arg k "$late_key" --arg t "$now" --arg d "$(cat /proc/sys/kernel/random/uuid)" --arg c "hook-a-$HC_TEST_RUN" \
-	'{specversion: "1.0", id: $d, type: "hc.intake.declaration.submitted.v1", source: "/hc/intake", subject: $d, time: $t,
-	  datacontenttype: "application/json",
-	  data: {declaration_id: $d, person_key: $k, masked_name: "张*", county_code: "420102", declared: [],
-	         submitted_by: $c, submitted_at: $t}}' |
+# two declarations of that person in one produce, so the gateway reads them in one batch and
+# links them with its batch handler (a link made twice in one statement is made once)
+for d in "$(cat /proc/sys/kernel/random/uuid)" "$(cat /proc/sys/kernel/random/uuid)"; do
+	jq -nc --arg k "$late_key" --arg t "$now" --arg d "$d" --arg c "hook-a-$HC_TEST_RUN" \
+		'{specversion: "1.0", id: $d, type: "hc.intake.declaration.submitted.v1", source: "/hc/intake", subject: $d, time: $t,
+		  datacontenttype: "application/json",
+		  data: {declaration_id: $d, person_key: $k, masked_name: "张*", county_code: "420102", declared: [],
+		         submitted_by: $c, submitted_at: $t}}'
+done |
 	kcat -b "$HC_KAFKA_BROKERS" -P -t "${HC_KAFKA_TOPIC_PREFIX}hc.intake.declaration.v1" -k "$late_key" \
 		-H ce_type=hc.intake.declaration.submitted.v1 -H county=420102 || fail "could not produce the declaration"
 wait_for "the early code change delivered to A" 30 bash -c \
 	"jq -r 'select(.status == 200) | .event_id' '$HC_TEST_TMP/hook-a.log' | grep -qx '$late_event'"
 assert_eq "$(jq -r 'select(.event_id == "'"$late_event"'") | .event_id' "$HC_TEST_TMP/hook-b.log" | wc -l)" 0 "B hears nothing of it"
+sleep 1 # a second delivery of it would show by now
+assert_eq "$(jq -r 'select(.status == 200 and .event_id == "'"$late_event"'") | .event_id' "$HC_TEST_TMP/hook-a.log" | wc -l)" 1 "A hears it once"
+assert_eq "$(sql "SELECT count(*) FROM gateway.person_clients WHERE person_key = '$late_key'")" 1 "one link"
 
 note "a deleted subscription is gone"
 AUTH=$A http DELETE "$GATEWAY/v1/webhooks/$sub_a"
