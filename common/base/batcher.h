@@ -4,8 +4,9 @@
  * hands them to run as one list, so many requests share one database
  * transaction.  The queue is bounded: a push beyond max_queue, or before
  * start or after stop, is refused and the caller answers it at once.
- * Stopping runs everything already queued first.  Used by codegen's
- * online verifications and the gateway's nonce claims.
+ * Stopping runs everything already queued first.  Used by intake's
+ * declarations, codegen's online verifications and the gateway's nonce
+ * claims.
  */
 #ifndef HC_BASE_BATCHER_H
 #define HC_BASE_BATCHER_H

@@ -8,7 +8,9 @@
 #ifndef HC_INTAKE_APP_H
 #define HC_INTAKE_APP_H
 
+#include "common/base/batcher.h"
 #include "common/event/cloudevent.h"
+#include "common/metrics/metrics.h"
 #include "common/svc/svc.h"
 
 typedef struct intake_config {
@@ -19,7 +21,14 @@ typedef struct intake_config {
 typedef struct intake_app {
 	svc svc; /* first: the runtime casts the app to its svc */
 	intake_config cfg;
+	/* the group-committing writer of declarations (routes/post_declarations.c) */
+	batcher declarations;
+	metric *declaration_batches, *declarations_committed, *declarations_refused;
 } intake_app;
+
+/* Starts the declaration writer; stopping answers everything queued, later ones get 503. */
+int intake_declarations_start(intake_app *app, hc_err *err);
+void intake_declarations_stop(intake_app *app);
 
 /* The CloudEvents source of every event intake publishes. */
 #define INTAKE_EVENT_SOURCE "/hc/intake"

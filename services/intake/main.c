@@ -31,9 +31,19 @@ static const config_var intake_vars[] = {
      "HMAC-SHA256 secret deriving person keys, 64 hex characters"},
 };
 
+static int intake_starting(void *app, hc_err *err)
+{
+	return intake_declarations_start(app, err);
+}
+
+static void intake_stopping(void *app)
+{
+	intake_declarations_stop(app);
+}
+
 int main(int argc, char **argv)
 {
-	static intake_app app;
+	static intake_app app = {.declarations = BATCHER_INIT};
 	svc_spec spec = {
 	    .name = "intake",
 	    .default_port = "8081",
@@ -46,6 +56,8 @@ int main(int argc, char **argv)
 	    .nconsumes = sizeof(intake_consumes) / sizeof(intake_consumes[0]),
 	    .vars = intake_vars,
 	    .nvars = sizeof(intake_vars) / sizeof(intake_vars[0]),
+	    .starting = intake_starting,
+	    .stopping = intake_stopping,
 	};
 
 	return svc_main(argc, argv, &spec, &app, &app.cfg);

@@ -55,6 +55,17 @@ int intake_store_declaration_insert(db_conn *tx, const declaration *d, const cha
                                     const char *submitted_by, const unsigned char pii_key[32],
                                     char submitted_at[40], hc_err *err);
 
+/*
+ * Group commit of declarations (routes/post_declarations.c): the row of one
+ * declaration without an employer application, its personal data sealed
+ * (new reference); then a run of such rows inserted inside tx with one
+ * statement, all at the transaction's time, into submitted_at.
+ */
+json_t *intake_declaration_row(const declaration *d, const char *id, const char *submitted_by,
+                               const unsigned char pii_key[32]);
+int intake_store_declarations_insert(db_conn *tx, const json_t *rows, char submitted_at[40],
+                                     hc_err *err);
+
 /* A declaration's public JSON (no personal data), scoped as applications are. */
 int intake_store_declaration_get(db_conn *conn, const char *id, const char *partner,
                                  const char *county, json_t **out, hc_err *err);

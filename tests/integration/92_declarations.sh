@@ -90,4 +90,36 @@ assert_eq "$(sql "SELECT count(*) FROM intake.declarations WHERE person_key = '$
 note "without an employer: a worker may apply directly"
 AUTH=$PARTNER http POST "$GATEWAY/v1/declarations" "$(declaration "")"
 assert_eq "$STATUS" 201 "direct declaration"
+
+note "many at once, straight to intake: each 201 after its commit, each stored and published once"
+metric_value() { curl -fsS "$INTAKE/metrics" | sed -n "s/^$1 //p"; }
+batches0=$(metric_value hc_declaration_batches_total)
+committed0=$(metric_value hc_declarations_committed_total)
+N=40
+: >"$HC_TEST_TMP/many.cfg"
+for i in $(seq 1 $N); do
+	declaration_json "$(person_id "many-$i")" 420111 >"$HC_TEST_TMP/many-$i.json"
+	[ "$i" = 1 ] || echo next >>"$HC_TEST_TMP/many.cfg" # curl refuses a trailing "next"
+	printf 'url = "%s/v1/declarations"\nheader = "Content-Type: application/json"\ndata-binary = "@%s"\nwrite-out = "%%{http_code} "\noutput = "%s"\n' \
+		"$INTAKE" "$HC_TEST_TMP/many-$i.json" "$HC_TEST_TMP/many-$i.out" >>"$HC_TEST_TMP/many.cfg"
+done
+curl -sS --parallel --parallel-max 40 -K "$HC_TEST_TMP/many.cfg" >"$HC_TEST_TMP/many.codes"
+assert_eq "$(tr ' ' '\n' <"$HC_TEST_TMP/many.codes" | grep -c '^201$')" $N "declarations accepted"
+jq -r .person_key "$HC_TEST_TMP"/many-*.out | sort -u >"$HC_TEST_TMP/many.keys"
+assert_eq "$(wc -l <"$HC_TEST_TMP/many.keys")" $N "distinct people answered"
+keys_sql=$(sed "s/.*/'&'/" "$HC_TEST_TMP/many.keys" | paste -sd,)
+assert_eq "$(sql "SELECT count(*) FROM intake.declarations WHERE person_key IN ($keys_sql)")" $N "declarations stored"
+# every answer carries its own row's id and time
+for f in "$HC_TEST_TMP"/many-*.out; do
+	assert_eq "$(sql "SELECT to_char(submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM intake.declarations WHERE id = '$(jq -r .id "$f")'")" \
+		"$(jq -r .submitted_at "$f")" "submitted_at of $(jq -r .id "$f")"
+done
+published() { [ "$(kafka_records "$TOPIC_DECL" | jq -r '.payload | fromjson | .data.person_key' | grep -cFf "$HC_TEST_TMP/many.keys")" -ge $N ]; }
+wait_for "their events" 30 published
+sleep 1 # a second copy would show by now
+assert_eq "$(kafka_records "$TOPIC_DECL" | jq -r '.payload | fromjson | .id' | sort | uniq -d | wc -l)" 0 "events published twice"
+assert_eq "$(( $(metric_value hc_declarations_committed_total) - committed0 ))" $N "declarations group-committed"
+batches=$(( $(metric_value hc_declaration_batches_total) - batches0 ))
+[ "$batches" -ge 1 ] && [ "$batches" -le $N ] || fail "$batches batches for $N declarations"
+note "$N declarations in $batches group commits"
 echo passed

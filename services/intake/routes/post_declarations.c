@@ -7,8 +7,19 @@
  * declaration (personal data and health answers sealed) and its event,
  * which carries only the person key, masked name and county, commit
  * together.
+ *
+ * Declarations without an employer application, nearly all of them, are
+ * group-committed: the HTTP worker checks and seals one, then defers the
+ * request to one writer thread, which takes every declaration waiting,
+ * inserts them with one statement and their events with another, commits
+ * once, and only then answers each 201.  A failed batch stores nothing and
+ * answers each request 503 (retry).  The queue is bounded
+ * (DECLARATION_QUEUE_MAX): beyond it a declaration is refused at once with
+ * 503 and Retry-After.  A declaration through an employer is checked against
+ * the employer's application and committed alone, on the worker.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "common/base/rand.h"
 #include "common/bus/bus.h"
@@ -18,63 +29,196 @@
 #include "services/intake/domain/declaration.h"
 #include "services/intake/store.h"
 
+#define DECLARATION_BATCH_MAX 256
+#define DECLARATION_QUEUE_MAX 4096
+
 typedef struct submission {
+	batch_item item; /* first: the writer's queue */
 	http_req *req;
 	intake_app *app;
+	json_t *body; /* owns the strings d borrows */
+	json_t *row;  /* the sealed row, for the writer */
 	declaration d;
 	char id[HC_UUID_LEN + 1], submitted_at[40];
 } submission;
 
+/* The data of sub's event, naming the partner app it came through (the people it may read). */
+static json_t *submission_event_data(const submission *sub)
+{
+	json_t *data = declaration_event_data(&sub->d, sub->id, sub->submitted_at);
+	const char *client = http_req_principal(sub->req).client;
+
+	if (client != NULL)
+		json_object_set_new(data, "submitted_by", json_string(client));
+	return data;
+}
+
 static int submission_write(db_conn *tx, void *ctx, hc_err *err)
 {
 	submission *sub = ctx;
-	int rc = 0;
+	int rc = intake_store_declaration_employer(tx, &sub->d, err);
 
-	if (sub->d.employer_application_id != NULL)
-		rc = intake_store_declaration_employer(tx, &sub->d, err);
 	if (rc == 0)
 		rc = intake_store_declaration_insert(tx, &sub->d, sub->id,
 		                                     http_req_principal(sub->req).client,
 		                                     sub->app->cfg.pii_key, sub->submitted_at, err);
-	if (rc == 0) {
-		json_t *data = declaration_event_data(&sub->d, sub->id, sub->submitted_at);
-		const char *client = http_req_principal(sub->req).client;
-
-		/* the partner app it came through: the people a partner may read */
-		if (client != NULL)
-			json_object_set_new(data, "submitted_by", json_string(client));
+	if (rc == 0)
 		rc = bus_outbox_emit(tx, TOPIC_DECLARATION, sub->d.person_key, sub->d.county_code,
-		                     TYPE_DECLARATION_SUBMITTED, INTAKE_EVENT_SOURCE, sub->id, data,
-		                     http_req_traceparent(sub->req), err);
-	}
+		                     TYPE_DECLARATION_SUBMITTED, INTAKE_EVENT_SOURCE, sub->id,
+		                     submission_event_data(sub), http_req_traceparent(sub->req),
+		                     err);
 	return rc;
+}
+
+/* 201 for a stored declaration. */
+static void submission_reply(const submission *sub)
+{
+	char location[80];
+
+	log_info("declaration %s pending in county %s", sub->id, sub->d.county_code);
+	snprintf(location, sizeof(location), "/v1/declarations/%s", sub->id);
+	http_reply_header(sub->req, "Location", location);
+	http_reply_json(sub->req, 201,
+	                json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", sub->id, "status", "pending",
+	                          "person_key", sub->d.person_key, "county_code",
+	                          sub->d.county_code, "submitted_at", sub->submitted_at));
+}
+
+static void submission_free(submission *sub)
+{
+	json_decref(sub->row);
+	json_decref(sub->body);
+	free(sub);
+}
+
+/* One group commit of declarations: their rows, their events, one COMMIT. */
+static int batch_write(db_conn *tx, submission *subs, char submitted_at[40], hc_err *err)
+{
+	json_t *rows = json_array(), *events = json_array();
+	submission *sub;
+	int rc;
+
+	if (rows == NULL || events == NULL)
+		abort();
+	for (sub = subs; sub != NULL; sub = (submission *)sub->item.next)
+		json_array_append(rows, sub->row);
+	rc = db_tx_begin(tx, err);
+	if (rc == 0)
+		rc = intake_store_declarations_insert(tx, rows, submitted_at, err);
+	for (sub = subs; rc == 0 && sub != NULL; sub = (submission *)sub->item.next) {
+		snprintf(sub->submitted_at, sizeof(sub->submitted_at), "%s", submitted_at);
+		json_array_append_new(
+		    events,
+		    bus_outbox_row(TOPIC_DECLARATION, sub->d.person_key, sub->d.county_code,
+		                   TYPE_DECLARATION_SUBMITTED, INTAKE_EVENT_SOURCE, sub->id,
+		                   submission_event_data(sub), http_req_traceparent(sub->req)));
+	}
+	if (rc == 0)
+		rc = bus_outbox_add_rows(tx, events, err);
+	if (rc == 0)
+		rc = db_tx_commit(tx, err);
+	if (rc != 0)
+		db_tx_rollback(tx);
+	json_decref(rows);
+	json_decref(events);
+	return rc;
+}
+
+/* One batch on the writer thread: the group commit, then every answer. */
+static void writer_run(void *ctx, batch_item *items, size_t n)
+{
+	intake_app *app = ctx;
+	submission *sub, *next;
+	char submitted_at[40] = "";
+	db_conn *tx;
+	hc_err err;
+	int rc;
+
+	hc_err_clear(&err);
+	tx = db_pool_take(app->svc.pool);
+	rc = batch_write(tx, (submission *)items, submitted_at, &err);
+	db_pool_give(app->svc.pool, tx);
+	metrics_add(app->declaration_batches, 1);
+	metrics_add(app->declarations_committed, rc == 0 ? (long)n : 0);
+	for (sub = (submission *)items; sub != NULL; sub = next) {
+		http_req *req = sub->req;
+
+		next = (submission *)sub->item.next;
+		if (rc == 0)
+			submission_reply(sub);
+		else
+			http_reply_err(req, &err);
+		submission_free(sub);
+		http_req_resume(req);
+	}
+}
+
+/* Runs on the worker once the request is suspended: queues it, or refuses it. */
+static void writer_enqueue(void *arg)
+{
+	submission *sub = arg;
+
+	if (batcher_push(&sub->app->declarations, &sub->item) != 0) {
+		http_req *req = sub->req;
+		hc_err err;
+
+		metrics_add(sub->app->declarations_refused, 1);
+		hc_err_set(&err, HC_ERR_TRANSIENT, "too many declarations waiting; retry");
+		http_reply_err(req, &err);
+		submission_free(sub);
+		http_req_resume(req);
+	}
+}
+
+int intake_declarations_start(intake_app *app, hc_err *err)
+{
+	app->declaration_batches =
+	    metrics_counter("hc_declaration_batches_total", "", "group commits of declarations");
+	app->declarations_committed =
+	    metrics_counter("hc_declarations_committed_total", "",
+	                    "declarations stored by the group-committing writer");
+	app->declarations_refused = metrics_counter(
+	    "hc_declarations_refused_total", "", "declarations refused because the queue was full");
+	if (batcher_start(&app->declarations, DECLARATION_BATCH_MAX, DECLARATION_QUEUE_MAX,
+	                  writer_run, app) != 0)
+		return hc_err_set(err, HC_ERR_FATAL, "could not start the declaration writer");
+	return 0;
+}
+
+void intake_declarations_stop(intake_app *app)
+{
+	batcher_stop(&app->declarations); /* answers everything queued first */
 }
 
 void intake_post_declarations(void *app_, http_req *req)
 {
 	intake_app *app = app_;
-	submission sub = {.req = req, .app = app};
+	submission *sub;
 	json_t *body = http_req_json(req);
-	char location[80];
 	hc_err err;
 
 	hc_err_clear(&err);
 	if (body == NULL)
 		return;
-	if (declaration_parse(&sub.d, body, app->cfg.person_key_secret, &err) != 0) {
+	sub = calloc(1, sizeof(*sub));
+	if (sub == NULL)
+		abort();
+	sub->req = req;
+	sub->app = app;
+	sub->body = body;
+	if (declaration_parse(&sub->d, body, app->cfg.person_key_secret, &err) != 0) {
 		http_reply_err(req, &err);
-		goto out;
+		submission_free(sub);
+		return;
 	}
-	hc_uuid_v4(sub.id);
-	if (svc_http_tx(&app->svc, req, submission_write, &sub) != 0)
-		goto out;
-	log_info("declaration %s pending in county %s", sub.id, sub.d.county_code);
-	snprintf(location, sizeof(location), "/v1/declarations/%s", sub.id);
-	http_reply_header(req, "Location", location);
-	http_reply_json(req, 201,
-	                json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", sub.id, "status", "pending",
-	                          "person_key", sub.d.person_key, "county_code", sub.d.county_code,
-	                          "submitted_at", sub.submitted_at));
-out:
-	json_decref(body);
+	hc_uuid_v4(sub->id);
+	if (sub->d.employer_application_id != NULL) {
+		if (svc_http_tx(&app->svc, req, submission_write, sub) == 0)
+			submission_reply(sub);
+		submission_free(sub);
+		return;
+	}
+	sub->row = intake_declaration_row(&sub->d, sub->id, http_req_principal(req).client,
+	                                  app->cfg.pii_key);
+	http_req_defer(req, writer_enqueue, sub);
 }
