@@ -77,6 +77,12 @@ json_t *bus_outbox_row(const char *topic, const char *key, const char *county, c
                        const char *source, const char *subject, json_t *data,
                        const char *traceparent);
 int bus_outbox_add_rows(db_conn *tx, const json_t *rows, hc_err *err);
+/*
+ * The end of a group commit: when rc is 0, writes rows (bus_outbox_add_rows)
+ * and commits tx; when rc is not 0, or either step fails, rolls tx back.
+ * Returns 0 or the error kind.
+ */
+int bus_outbox_commit(db_conn *tx, int rc, const json_t *rows, hc_err *err);
 
 typedef struct bus_relay bus_relay;
 

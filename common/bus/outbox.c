@@ -348,6 +348,17 @@ int bus_outbox_add_rows(db_conn *tx, const json_t *rows, hc_err *err)
 	return db_run_with_json(tx, "bus_outbox_insert_many", 1, values, NULL, err);
 }
 
+int bus_outbox_commit(db_conn *tx, int rc, const json_t *rows, hc_err *err)
+{
+	if (rc == 0)
+		rc = bus_outbox_add_rows(tx, rows, err);
+	if (rc == 0)
+		rc = db_tx_commit(tx, err);
+	if (rc != 0)
+		db_tx_rollback(tx);
+	return rc;
+}
+
 int bus_outbox_emit(db_conn *tx, const char *topic, const char *key, const char *county,
                     const char *type, const char *source, const char *subject, json_t *data,
                     const char *traceparent, hc_err *err)

@@ -103,39 +103,34 @@ int svc_on_declaration_client(void *app, db_conn *tx, const cloudevent *ev, hc_e
 	return db_run(tx, "person_client_add", 2, params, NULL, err);
 }
 
-int svc_declaration_clients(const cloudevent *evs, size_t n, json_t **links, hc_err *err)
+int svc_declaration_links(db_conn *tx, const cloudevent *evs, size_t n, const char *const *stmts,
+                          hc_err *err)
 {
-	json_t *a = json_array();
+	json_t *links = json_array();
+	const json_t *values[1] = {links};
 	size_t i;
+	int rc = 0;
 
-	if (a == NULL)
+	if (links == NULL)
 		abort();
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && rc == 0; i++) {
 		const char *key, *client;
-		int rc = declaration_client(&evs[i], &key, &client, err);
 
-		if (rc != 0) {
-			json_decref(a);
-			return rc;
-		}
-		if (client != NULL)
-			json_array_append_new(a, json_pack("{s:s, s:s}", "k", key, "c", client));
+		rc = declaration_client(&evs[i], &key, &client, err);
+		if (rc == 0 && client != NULL)
+			json_array_append_new(links,
+			                      json_pack("{s:s, s:s}", "k", key, "c", client));
 	}
-	*links = a;
-	return 0;
+	for (; rc == 0 && json_array_size(links) > 0 && *stmts != NULL; stmts++)
+		rc = db_run_with_json(tx, *stmts, 1, values, NULL, err);
+	json_decref(links);
+	return rc;
 }
 
 int svc_on_declaration_clients(void *app, db_conn *tx, const cloudevent *evs, size_t n, hc_err *err)
 {
-	json_t *links = NULL;
-	int rc = svc_declaration_clients(evs, n, &links, err);
+	static const char *const stmts[] = {"person_clients_add_many", NULL};
 
 	(void)app;
-	if (rc == 0 && json_array_size(links) > 0) {
-		const json_t *values[1] = {links};
-
-		rc = db_run_with_json(tx, "person_clients_add_many", 1, values, NULL, err);
-	}
-	json_decref(links);
-	return rc;
+	return svc_declaration_links(tx, evs, n, stmts, err);
 }

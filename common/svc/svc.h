@@ -166,8 +166,13 @@ int svc_on_declaration_client(void *app, db_conn *tx, const cloudevent *ev, hc_e
  */
 int svc_on_declaration_clients(void *app, db_conn *tx, const cloudevent *evs, size_t n,
                                hc_err *err);
-/* That array for evs[0..n) (new reference in *links; declarations without a client left out). */
-int svc_declaration_clients(const cloudevent *evs, size_t n, json_t **links, hc_err *err);
+/*
+ * Runs each statement of the NULL-ended stmts inside tx with that array for
+ * evs[0..n) as $1 (declarations without a client left out; none run when
+ * no declaration has one).
+ */
+int svc_declaration_links(db_conn *tx, const cloudevent *evs, size_t n, const char *const *stmts,
+                          hc_err *err);
 
 /* The client id of a partner app calling, or NULL for any other role. */
 const char *svc_partner_scope(const http_req *req);

@@ -192,12 +192,7 @@ static int batch_write(db_conn *tx, verify_job *jobs, char scanned_at[40], hc_er
 			rc = db_run_with_json(tx, "codegen_scans_insert", 1, values, NULL, err);
 		}
 	}
-	if (rc == 0)
-		rc = bus_outbox_add_rows(tx, events, err);
-	if (rc == 0)
-		rc = db_tx_commit(tx, err);
-	if (rc != 0)
-		db_tx_rollback(tx);
+	rc = bus_outbox_commit(tx, rc, events, err);
 	db_res_free(res);
 	json_decref(scans);
 	json_decref(events);

@@ -116,20 +116,11 @@ int gateway_on_declaration_client(void *app, db_conn *tx, const cloudevent *ev, 
 int gateway_on_declaration_clients(void *app, db_conn *tx, const cloudevent *evs, size_t n,
                                    hc_err *err)
 {
-	json_t *links = NULL;
-	int rc = svc_declaration_clients(evs, n, &links, err);
+	static const char *const stmts[] = {"person_clients_add_many",
+	                                    "gateway_pending_deliver_many", NULL};
 
 	(void)app;
-	if (rc == 0 && json_array_size(links) > 0) {
-		const json_t *values[1] = {links};
-
-		rc = db_run_with_json(tx, "person_clients_add_many", 1, values, NULL, err);
-		if (rc == 0)
-			rc = db_run_with_json(tx, "gateway_pending_deliver_many", 1, values, NULL,
-			                      err);
-	}
-	json_decref(links);
-	return rc;
+	return svc_declaration_links(tx, evs, n, stmts, err);
 }
 
 int gateway_on_application_client(void *app, db_conn *tx, const cloudevent *ev, hc_err *err)

@@ -113,12 +113,7 @@ static int batch_write(db_conn *tx, submission *subs, char submitted_at[40], hc_
 		                   TYPE_DECLARATION_SUBMITTED, INTAKE_EVENT_SOURCE, sub->id,
 		                   submission_event_data(sub), http_req_traceparent(sub->req)));
 	}
-	if (rc == 0)
-		rc = bus_outbox_add_rows(tx, events, err);
-	if (rc == 0)
-		rc = db_tx_commit(tx, err);
-	if (rc != 0)
-		db_tx_rollback(tx);
+	rc = bus_outbox_commit(tx, rc, events, err);
 	json_decref(rows);
 	json_decref(events);
 	return rc;
