@@ -188,7 +188,9 @@ $(ol errors) errors. $verified scans were recorded for the benchmark's code, one
 request of every run and of a ${WARM}-second warm-up before them (each also published on Kafka). The aim is 0.6x the bare baseline and a p99
 under 10 ms at half saturation. Each verification is recorded before it is answered: its scan and
 outbox row are group-committed with the others waiting (services/codegen/verify.c) and relayed
-to Kafka, which puts it nearer a POST than a read.
+to Kafka, which puts it nearer a POST than a read. CPU time per verification through the gateway,
+its closed-loop run and the publishing of its scans ($scans_run): $cpu_per_verify; at its rate the
+bare baseline takes $(awk -v r="$(val verify_bare 2)" -v c="$(nproc)" 'BEGIN {printf "%.2f", c * 1000 / r}') ms of the machine's $(nproc) cores a request, load generator included.
 Code display at half of its own saturation, open loop (\`hc-load -r $qr_half -d $DUR -c $CONNS\`):
 $(qol rate) req/s achieved, p50 $(qol p50) ms, p90 $(qol p90) ms, p99 $(qol p99) ms, max $(qol max) ms;
 $(qol ok) answered 2xx, $(qol non2xx) other, $(qol errors) errors. The aim is 0.5x the bare hello and
