@@ -151,12 +151,12 @@ request (RFC 9421, its own nonce each), as partners do in production. Excess is 
 gateway's quota (429) without reaching a service. "not sent": requests the generator could not
 send on time, every connection waiting for an answer; errors: no answer within its 30 s.
 
-| run | offered/s | answered/s | accepted | refused | not sent | errors | accepted p50 | accepted p99 | refused p50 | refused p99 | refused max |
-|---|---|---|---|---|---|---|---|---|---|---|---|
+| run | offered/s | answered/s | accepted | refused | refused by status | not sent | errors | accepted p50 | accepted p99 | refused p50 | refused p99 | refused max |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|
 $(for r in before burst after1 after2 after3; do
-		printf '| %s | %s | %s | %s | %s | %s | %s | %s ms | %s ms | %s ms | %s ms | %s ms |\n' "$r" \
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s ms | %s ms | %s ms | %s ms | %s ms |\n' "$r" \
 			"$(case $r in burst) echo $((cap * 10)) ;; *) echo "$half" ;; esac)" "$(kv $r rate)" "$(kv $r ok)" \
-			"$(kv $r non2xx)" "$(kv $r lost)" "$(kv $r errors)" "$(kv $r ok_p50)" "$(kv $r ok_p99)" \
+			"$(kv $r non2xx)" "$(kv $r statuses | sed 's/,/, /g')" "$(kv $r lost)" "$(kv $r errors)" "$(kv $r ok_p50)" "$(kv $r ok_p99)" \
 			"$(kv $r other_p50)" "$(kv $r other_p99)" "$(kv $r other_max)"
 	done)
 

@@ -102,6 +102,10 @@ out=$("$HC_BUILD/tests/hc-load" -r 50 -d 2 -c 4 -i "$client:k1" -k "$k/p256.pem"
 note "hc-load: $out"
 assert_eq "$(tr ' ' '\n' <<<"$out" | grep -E '^(ok|non2xx|errors)=' | xargs)" "ok=100 non2xx=0 errors=0" "signed load"
 
+note "and counts the other answers by status: 20 unsigned reads, all 401"
+out=$("$HC_BUILD/tests/hc-load" -r 20 -d 1 -c 4 "$GATEWAY/v1/declarations/$decl")
+assert_eq "$(tr ' ' '\n' <<<"$out" | grep -E '^(ok|non2xx|statuses)=' | xargs)" "ok=0 non2xx=20 statuses=401:20" "unsigned load"
+
 note "and signs a body per request: 20 signed declarations of 20 people, each stored once"
 for ((i = 0; i < 20; i++)); do declaration_json "$(person_id "load$i")" 420102 | jq -c .; done >"$HC_TEST_TMP/bodies.ndjson"
 before=$(sql "SELECT count(*) FROM intake.declarations")

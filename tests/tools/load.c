@@ -20,7 +20,8 @@
  * a loopback host; a due request waits for a free connection, and that
  * wait counts.  Prints one line: key=value pairs (sent, ok, non2xx, errors,
  * rate, p50, p90, p99, p999, max in milliseconds; then ok_p50, ok_p99, ok_max
- * of the 2xx answers alone and other_p50, other_p99, other_max of the rest).
+ * of the 2xx answers alone and other_p50, other_p99, other_max of the rest;
+ * then statuses=CODE:COUNT,... of the answers other than 2xx, or "-").
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -222,6 +223,7 @@ int main(int argc, char **argv)
 	const char *eachfile = NULL;
 	char host[256], path[2048], *req, *body = NULL;
 	size_t reqlen, bodylen = 0, total, sent = 0, done = 0, ok = 0, non2xx = 0, errors = 0;
+	static size_t by_status[600]; /* answers by status; 0: unreadable */
 	struct sockaddr_in addr = {.sin_family = AF_INET};
 	unsigned port = 80;
 	conn *conns;
@@ -407,6 +409,7 @@ int main(int argc, char **argv)
 				lat_ok[ok++] = l;
 			else
 				lat_other[non2xx++] = l;
+			by_status[status >= 100 && status < 600 ? status : 0]++;
 			done++;
 			c->busy = 0;
 			memmove(c->in, c->in + len, c->inlen - len);
@@ -430,10 +433,21 @@ int main(int argc, char **argv)
 		qsort(lat_other, non2xx, sizeof(*lat_other), cmp);
 #define PCT_OF(a, k, p) ((k) ? (a)[(size_t)((double)((k)-1) * (p))] * 1000 : 0)
 		printf(" ok_p50=%.2f ok_p99=%.2f ok_max=%.2f other_p50=%.2f other_p99=%.2f "
-		       "other_max=%.2f\n",
+		       "other_max=%.2f ",
 		       PCT_OF(lat_ok, ok, 0.5), PCT_OF(lat_ok, ok, 0.99), PCT_OF(lat_ok, ok, 1.0),
 		       PCT_OF(lat_other, non2xx, 0.5), PCT_OF(lat_other, non2xx, 0.99),
 		       PCT_OF(lat_other, non2xx, 1.0));
+		/* the answers other than 2xx by status, e.g. "statuses=429:120,503:3" ("-" for
+		 * none) */
+		{
+			int st, any = 0;
+
+			printf("statuses=");
+			for (st = 0; st < 600; st++)
+				if (by_status[st] > 0 && (st < 200 || st >= 300))
+					printf("%s%d:%zu", any++ ? "," : "", st, by_status[st]);
+			printf("%s\n", any ? "" : "-");
+		}
 	}
 	for (i = 0; i < nconns; i++)
 		if (conns[i].fd >= 0)
