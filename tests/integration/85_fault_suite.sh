@@ -142,8 +142,12 @@ note "the Kafka broker killed with SIGKILL"
 sleep 2
 t0=$(date +%s)
 kill -KILL "$(cat "$HC_RUN_DIR/kafka.pid")"
+# A JVM killed while its threads write can take seconds to be gone; kafka.sh start would take
+# one still exiting for a running broker and start none.
+broker_gone() { ! hc_pid_alive "$HC_RUN_DIR/kafka.pid"; }
+wait_for "the killed broker to be gone" 60 broker_gone
 sleep 2
-deploy/local/kafka.sh start >/dev/null
+deploy/local/kafka.sh start >/dev/null || fail "the broker did not restart"
 after_fault "Kafka broker SIGKILL" "$t0"
 
 note "matching paused past its session timeout (6 s), then resumed"
