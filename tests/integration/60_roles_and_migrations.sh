@@ -31,13 +31,15 @@ tr '\0' '\n' </proc/"$(cat "$HC_TEST_TMP/review.pid")"/environ | grep -qE '^HC_(
 tr '\0' '\n' </proc/"$(cat "$HC_TEST_TMP/intake.pid")"/environ | grep -q '^HC_PII_KEY=' || fail "intake lacks its key"
 
 note "migrations recorded once"
-# migrations_of SERVICE: "bus:1,SERVICE:1,...", one per file under services/SERVICE/migrations
+# migrations_of SERVICE: "bus:1,...,SERVICE:1,...", one per file under common/bus/migrations and
+# services/SERVICE/migrations
 migrations_of() {
-	local f list=bus:1
+	local f list=""
+	for f in common/bus/migrations/*.sql; do list+="${list:+,}bus:$((10#$(basename "$f" | cut -d_ -f1)))"; done
 	for f in services/"$1"/migrations/*.sql; do list+=",$1:$((10#$(basename "$f" | cut -d_ -f1)))"; done
 	echo "$list"
 }
-review_count=$(($(ls services/review/migrations/*.sql | wc -l) + 1))
+review_count=$(($(ls services/review/migrations/*.sql common/bus/migrations/*.sql | wc -l)))
 assert_eq "$(sql "SELECT string_agg(component || ':' || version, ',' ORDER BY component, version) FROM intake.schema_migrations")" "$(migrations_of intake)" "intake migrations"
 assert_eq "$(sql "SELECT string_agg(component || ':' || version, ',' ORDER BY component, version) FROM review.schema_migrations")" "$(migrations_of review)" "review migrations"
 
