@@ -43,20 +43,16 @@ const db_stmt intake_statements[] = {
      " WHERE w.application_id = a.id AND w.person_key = $2)"
      " FROM employer_applications a WHERE a.id = $1",
      2},
-    {"intake_declaration_insert",
-     "INSERT INTO declarations (id, person_key, masked_name, name_sealed, resident_id_sealed,"
-     " phone_sealed, health_sealed, county_code, employer_application_id, submitted_by)"
-     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING " DB_RFC3339("submitted_at"),
-     10},
     /* $1: a JSON array of intake_declaration_row objects, one transaction time for all */
     {"intake_declarations_insert_many",
      "WITH i AS (INSERT INTO declarations (id, person_key, masked_name, name_sealed,"
-     " resident_id_sealed, phone_sealed, health_sealed, county_code, submitted_by)"
+     " resident_id_sealed, phone_sealed, health_sealed, county_code, employer_application_id,"
+     " submitted_by)"
      " SELECT r.id, r.person_key, r.masked_name, r.name_sealed, r.resident_id_sealed,"
-     " r.phone_sealed, r.health_sealed, r.county_code, r.submitted_by"
+     " r.phone_sealed, r.health_sealed, r.county_code, r.employer_application_id, r.submitted_by"
      " FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, person_key text, masked_name text,"
      " name_sealed text, resident_id_sealed text, phone_sealed text, health_sealed text,"
-     " county_code text, submitted_by text) RETURNING submitted_at)"
+     " county_code text, employer_application_id uuid, submitted_by text) RETURNING submitted_at)"
      " SELECT " DB_RFC3339("min(submitted_at)") " FROM i",
      1},
     /* clang-format off */
@@ -224,10 +220,12 @@ int intake_store_declaration_employer(db_conn *tx, const declaration *d, hc_err 
 	return rc;
 }
 
-/* The sealed columns of d: name, resident ID, phone, health answers (free() each). */
-static void declaration_seal(const declaration *d, const unsigned char pii_key[32], char *sealed[4])
+json_t *intake_declaration_row(const declaration *d, const char *id, const char *submitted_by,
+                               const unsigned char pii_key[32])
 {
-	char *health = json_dumps(d->health, JSON_COMPACT | JSON_SORT_KEYS);
+	char *health = json_dumps(d->health, JSON_COMPACT | JSON_SORT_KEYS), *sealed[4];
+	json_t *row;
+	int i;
 
 	if (health == NULL)
 		abort();
@@ -236,45 +234,12 @@ static void declaration_seal(const declaration *d, const unsigned char pii_key[3
 	sealed[2] = pii_seal(pii_key, "declarations.phone", d->phone);
 	sealed[3] = pii_seal(pii_key, "declarations.health", health);
 	free(health);
-}
-
-int intake_store_declaration_insert(db_conn *tx, const declaration *d, const char *id,
-                                    const char *submitted_by, const unsigned char pii_key[32],
-                                    char submitted_at[40], hc_err *err)
-{
-	char *sealed[4];
-	db_res *res = NULL;
-	int rc, i;
-
-	declaration_seal(d, pii_key, sealed);
-	{
-		const char *params[10] = {id,          d->person_key,  d->masked_name,
-		                          sealed[0],   sealed[1],      sealed[2],
-		                          sealed[3],   d->county_code, d->employer_application_id,
-		                          submitted_by};
-
-		rc = db_run(tx, "intake_declaration_insert", 10, params, &res, err);
-	}
-	if (rc == 0)
-		snprintf(submitted_at, 40, "%s", db_res_get(res, 0, 0));
-	db_res_free(res);
-	for (i = 0; i < 4; i++)
-		free(sealed[i]);
-	return rc;
-}
-
-json_t *intake_declaration_row(const declaration *d, const char *id, const char *submitted_by,
-                               const unsigned char pii_key[32])
-{
-	char *sealed[4];
-	json_t *row;
-	int i;
-
-	declaration_seal(d, pii_key, sealed);
-	row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?}", "id", id, "person_key",
-	                d->person_key, "masked_name", d->masked_name, "name_sealed", sealed[0],
-	                "resident_id_sealed", sealed[1], "phone_sealed", sealed[2], "health_sealed",
-	                sealed[3], "county_code", d->county_code, "submitted_by", submitted_by);
+	row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?}", "id", id,
+	                "person_key", d->person_key, "masked_name", d->masked_name, "name_sealed",
+	                sealed[0], "resident_id_sealed", sealed[1], "phone_sealed", sealed[2],
+	                "health_sealed", sealed[3], "county_code", d->county_code,
+	                "employer_application_id", d->employer_application_id, "submitted_by",
+	                submitted_by);
 	for (i = 0; i < 4; i++)
 		free(sealed[i]);
 	if (row == NULL)

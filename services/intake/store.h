@@ -47,19 +47,10 @@ int intake_store_application_decide(db_conn *tx, json_t *data, hc_err *err);
 int intake_store_declaration_employer(db_conn *tx, const declaration *d, hc_err *err);
 
 /*
- * Inserts a pending declaration inside tx, sealing the name, ID number,
- * phone and health answers under pii_key; the RFC 3339 submission time goes
- * to submitted_at[40].
- */
-int intake_store_declaration_insert(db_conn *tx, const declaration *d, const char *id,
-                                    const char *submitted_by, const unsigned char pii_key[32],
-                                    char submitted_at[40], hc_err *err);
-
-/*
- * Group commit of declarations (routes/post_declarations.c): the row of one
- * declaration without an employer application, its personal data sealed
- * (new reference); then a run of such rows inserted inside tx with one
- * statement, all at the transaction's time, into submitted_at.
+ * A pending declaration's row, its name, ID number, phone and health answers
+ * sealed under pii_key (new reference); then a run of such rows (one, or a
+ * group commit's) inserted inside tx with one statement, all at the
+ * transaction's time, whose RFC 3339 form goes to submitted_at.
  */
 json_t *intake_declaration_row(const declaration *d, const char *id, const char *submitted_by,
                                const unsigned char pii_key[32]);

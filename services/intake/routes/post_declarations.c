@@ -37,7 +37,7 @@ typedef struct submission {
 	http_req *req;
 	intake_app *app;
 	json_t *body; /* owns the strings d borrows */
-	json_t *row;  /* the sealed row, for the writer */
+	json_t *row;  /* the sealed row */
 	declaration d;
 	char id[HC_UUID_LEN + 1], submitted_at[40];
 } submission;
@@ -58,10 +58,12 @@ static int submission_write(db_conn *tx, void *ctx, hc_err *err)
 	submission *sub = ctx;
 	int rc = intake_store_declaration_employer(tx, &sub->d, err);
 
-	if (rc == 0)
-		rc = intake_store_declaration_insert(tx, &sub->d, sub->id,
-		                                     http_req_principal(sub->req).client,
-		                                     sub->app->cfg.pii_key, sub->submitted_at, err);
+	if (rc == 0) {
+		json_t *rows = json_pack("[O]", sub->row);
+
+		rc = intake_store_declarations_insert(tx, rows, sub->submitted_at, err);
+		json_decref(rows);
+	}
 	if (rc == 0)
 		rc = bus_outbox_emit(tx, TOPIC_DECLARATION, sub->d.person_key, sub->d.county_code,
 		                     TYPE_DECLARATION_SUBMITTED, INTAKE_EVENT_SOURCE, sub->id,
@@ -207,13 +209,13 @@ void intake_post_declarations(void *app_, http_req *req)
 		return;
 	}
 	hc_uuid_v4(sub->id);
+	sub->row = intake_declaration_row(&sub->d, sub->id, http_req_principal(req).client,
+	                                  app->cfg.pii_key);
 	if (sub->d.employer_application_id != NULL) {
 		if (svc_http_tx(&app->svc, req, submission_write, sub) == 0)
 			submission_reply(sub);
 		submission_free(sub);
 		return;
 	}
-	sub->row = intake_declaration_row(&sub->d, sub->id, http_req_principal(req).client,
-	                                  app->cfg.pii_key);
 	http_req_defer(req, writer_enqueue, sub);
 }
