@@ -340,9 +340,14 @@ int svc_main(int argc, char **argv, const svc_spec *spec, void *app, void *own_c
 	 * and unmapped on their own.  glibc's default raises that threshold to
 	 * the largest block freed so far, after which such blocks come from the
 	 * heap and their pages stay resident: a service's memory then grew with
-	 * its largest batches and did not come back.
+	 * its largest batches and did not come back.  Fixing it also fixes the
+	 * trim threshold, which glibc would otherwise raise with it: up to 8 MiB
+	 * free at the top of a heap stays, so a consumer's next batch reuses its
+	 * pages instead of faulting them in again; the consumers give memory
+	 * back with malloc_trim when they fall idle (common/bus/consumer.c).
 	 */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
 	hc_err_clear(&err);
 	if (svc_start(s, spec, app, own_cfg, &err) != 0) {
 		log_error("could not start: %s", err.msg);

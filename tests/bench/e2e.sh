@@ -189,18 +189,42 @@ before_v=$(sql "SELECT count(*) FROM codegen.code_versions")
 printf 'source,record_id,kind,resident_id,county_code,date,level\nrisk_areas,risk-bench-%s,risk_level,,420102,%s,high\n' \
 	"$HC_TEST_RUN" "$(date +%F)" >"$HC_TEST_TMP/risk.csv"
 note "re-assessment: county 420102 ($people people) turns high-risk"
+if [ "${BENCH_PG_STATS:-}" = 1 ]; then
+	sql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null && sql "SELECT pg_stat_statements_reset()" >/dev/null ||
+		fail "BENCH_PG_STATS=1 needs PostgreSQL started by the bench (pg_stat_statements preloaded)"
+fi
+# The waits below first read a counter from the service's /metrics (one curl), and only when it
+# says enough run the exact SQL check: counting code_versions every 0.2 s with psql took a tenth
+# of the machine while it was being measured.
+metric() { curl -fsS "$1/metrics" | awk -v m="$2" '$1 == m {s += $2} END {printf "%d", s}'; }
+m_taken=$(metric "$MATCHING" hc_matching_reassessed_queued_total)
+m_applied=$(metric "$CODEGEN" 'hc_consumer_processed_total{consumer="codegen"}')
+cpu_before=$(cpu_snapshot $E2E_CPU)
 r0=$(date +%s.%N)
 HC_DATABASE_URL="$(hc_db_url matching "$HC_PG_DATABASE")" HC_KAFKA_BROKERS="$HC_KAFKA_BROKERS" \
 	"$HC_BUILD/bin/hc-matching" import "$HC_TEST_TMP/risk.csv" >"$HC_TEST_TMP/risk.out" 2>&1 || fail "the import failed: $(cat "$HC_TEST_TMP/risk.out")"
 r1=$(date +%s.%N)
 note "$(cat "$HC_TEST_TMP/risk.out")"
 # matching is done when its re-assessment queue is empty; codegen when every person has a new version
-assessed() { [ "$(sql "SELECT count(*) FROM matching.reassessments")" -eq 0 ]; }
-recoloured() { [ "$(sql "SELECT count(*) FROM codegen.code_versions")" -ge $((before_v + people)) ]; }
+assessed() {
+	[ "$(metric "$MATCHING" hc_matching_reassessed_queued_total)" -ge $((m_taken + people)) ] &&
+		[ "$(sql "SELECT NOT EXISTS (SELECT 1 FROM matching.reassessments)")" = t ]
+}
+recoloured() {
+	[ "$(metric "$CODEGEN" 'hc_consumer_processed_total{consumer="codegen"}')" -ge $((m_applied + people)) ] &&
+		[ "$(sql "SELECT count(*) FROM codegen.code_versions")" -ge $((before_v + people)) ]
+}
 wait_for "matching's re-assessment queue empty" 600 assessed
 r_a=$(date +%s.%N)
 wait_for "a new code version for each of the $people people" 600 recoloured
 r2=$(date +%s.%N)
+cpu_per_person=$(cpu_per "$cpu_before" "$(cpu_snapshot $E2E_CPU)" "$people" $E2E_CPU)
+note "CPU per person re-assessed and recoloured: $cpu_per_person"
+if [ "${BENCH_PG_STATS:-}" = 1 ]; then
+	note "costliest statements of the re-assessment (ms in all, calls, rows, statement):"
+	sql "SELECT round(total_exec_time)::text || ' ' || calls || ' ' || rows || ' ' || left(regexp_replace(query, '\s+', ' ', 'g'), 160)
+	     FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15" >&2
+fi
 imp_s=$(awk -v a="$r0" -v b="$r1" 'BEGIN {printf "%.1f", b - a}')
 ass_s=$(awk -v a="$r0" -v b="$r_a" 'BEGIN {printf "%.1f", b - a}')
 all_s=$(awk -v a="$r0" -v b="$r2" 'BEGIN {printf "%.1f", b - a}')
@@ -224,7 +248,9 @@ The aim is 100,000 people recoloured within 30 s (\`BENCH_REASSESS_PEOPLE\` chan
 Two re-assessment workers (services/matching/reassess.c) take the queue 500 people at a time, each
 chunk in its own transaction with four statements (\`matching_assess_each\`); codegen takes the
 assessments from Kafka as each chunk commits, in batches of up to 512 records, four statements per
-batch (services/codegen/events.c, \`codegen_on_assessments\`).
+batch (services/codegen/events.c, \`codegen_on_assessments\`). CPU time per person, from the
+import's start until every new code version was written (the import's own statements included):
+$cpu_per_person.
 SECTION
 )
 mem=""
