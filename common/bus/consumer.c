@@ -41,7 +41,7 @@
  * batch cost a third of a busy consumer's CPU: malloc_trim's madvise flushes
  * the TLB of every core, and the next batch faults the same pages back in.
  */
-#define CONSUMER_TRIM_AFTER 64
+#define CONSUMER_TRIM_AFTER    64
 #define CONSUMER_TRIM_EVERY_MS 2000
 
 typedef struct consumer {

@@ -118,11 +118,19 @@ typedef struct gateway_app {
 int gateway_quota_take(gateway_app *app, http_req *req, const char *client, long rate, long burst);
 
 /*
- * Early in authentication: when the client a request names (its keyid or
- * API key's id, not verified yet) has an empty bucket, replies 429 with
- * Retry-After and returns -1; otherwise 0, taking nothing.
+ * When the client a request names (its keyid or API key's id, not verified
+ * yet) has an empty bucket, replies 429 with Retry-After and returns -1;
+ * otherwise 0, taking nothing.
  */
 int gateway_quota_early(gateway_app *app, http_req *req, const char *client);
+
+/*
+ * gateway_quota_early for the client the request's headers name, if any
+ * (authenticate.c).  Runs before admission (gateway_admit): a client past
+ * its quota gets its own 429 at once even while the gateway is at capacity,
+ * and takes no slot from anyone else.
+ */
+int gateway_quota_claimed(gateway_app *app, http_req *req);
 
 /*
  * Admits a request to be forwarded (gateway_release after), or replies 503
@@ -177,10 +185,9 @@ typedef struct gateway_principal {
 
 /*
  * Authenticates the request (authenticate.c): its signature, or its API
- * key; a client already past its quota is refused (429) as soon as the
- * request names it, before its key is looked up or checked.  Returns 0 and
- * fills p, or replies 401/429/503 itself and returns non-zero.  A signed request's nonce is not
- * claimed yet: it is in p->nonce, for gateway_nonce_then_proceed.
+ * key.  Returns 0 and fills p, or replies 401/503 itself and returns
+ * non-zero.  A signed request's nonce is not claimed yet: it is in
+ * p->nonce, for gateway_nonce_then_proceed.
  */
 int gateway_identify(gateway_app *app, http_req *req, gateway_principal *p);
 

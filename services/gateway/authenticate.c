@@ -37,8 +37,6 @@ static int gateway_key_authenticate(gateway_app *app, http_req *req, gateway_pri
 	hc_err_clear(&err);
 	if (auth_key_parse(http_req_header(req, "Authorization"), p->client, secret, &err) != 0)
 		return gateway_unauthenticated(req, err.msg);
-	if (gateway_quota_early(app, req, p->client) != 0)
-		return -1; /* 429: past its quota, before the lookup and the hash */
 	snprintf(ckey, sizeof(ckey), "a:%s", p->client);
 	if (cache_get(app->clients, ckey, &c, sizeof(c)) == (long)sizeof(c)) {
 		rc = 0;
@@ -72,6 +70,44 @@ static int gateway_signed_request(const gateway_app *app, http_req *req)
 {
 	return http_req_header(req, "Signature-Input") != NULL ||
 	       http_req_header(req, "Signature") != NULL || !app->cfg.api_keys;
+}
+
+/* The client a request names (not verified yet): 0 and client, or -1 when it names none. */
+static int gateway_claimed_client(const gateway_app *app, http_req *req,
+                                  char client[AUTH_CLIENT_ID_MAX + 1])
+{
+	char secret[AUTH_SECRET_HEX + 1];
+	hc_err err;
+
+	if (gateway_signed_request(app, req)) {
+		unsigned char sig[HTTPSIG_SIG_MAX];
+		size_t siglen = 0;
+		httpsig_params prm;
+		const char *colon;
+
+		if (httpsig_parse(http_req_header(req, "Signature-Input"),
+		                  http_req_header(req, "Signature"), HTTPSIG_REQUEST, &prm, sig,
+		                  &siglen) != HTTPSIG_OK ||
+		    (colon = strchr(prm.keyid, ':')) == NULL || colon == prm.keyid ||
+		    (size_t)(colon - prm.keyid) > AUTH_CLIENT_ID_MAX)
+			return -1;
+		snprintf(client, AUTH_CLIENT_ID_MAX + 1, "%.*s", (int)(colon - prm.keyid),
+		         prm.keyid);
+		return 0;
+	}
+	hc_err_clear(&err);
+	return auth_key_parse(http_req_header(req, "Authorization"), client, secret, &err) == 0
+	           ? 0
+	           : -1;
+}
+
+int gateway_quota_claimed(gateway_app *app, http_req *req)
+{
+	char client[AUTH_CLIENT_ID_MAX + 1];
+
+	if (gateway_claimed_client(app, req, client) != 0)
+		return 0; /* authentication says what is wrong */
+	return gateway_quota_early(app, req, client);
 }
 
 int gateway_identify(gateway_app *app, http_req *req, gateway_principal *p)

@@ -11,7 +11,9 @@ for s in intake review matching certificate codegen; do svc_start "$s"; done
 svc_start gateway HC_GATEWAY_MAX_INFLIGHT=8 # ordinary routes: 6 at once
 SLOW=$(gw_client slow provincial)
 FAST=$(gw_client fast provincial)
+ONE=$(gw_client one provincial)
 gw_quota slow 2 10 # slow enough that 40 requests cross it even on a sanitizer build
+gw_quota one 1 1   # one request, then one a second
 
 # req KEY PATH: GET through the gateway; sets STATUS, BODY and HEADERS.
 req() {
@@ -84,6 +86,12 @@ AUTH=$FAST http GET "$GATEWAY/v1/codes/$key"
 assert_eq "$STATUS" 200 "code display while matching hangs"
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ "$ms" -lt 1000 ] || fail "code display took $ms ms"
+note "at capacity, a client past its quota gets its own 429, not the overload's 503"
+AUTH=$ONE http GET "$GATEWAY/v1/codes/$key" # code display keeps its quarter: takes ONE's only token
+assert_eq "$STATUS" 200 "the client's one request a second"
+AUTH=$ONE http GET "$GATEWAY/v1/rules"
+assert_eq "$STATUS" 429 "an ordinary request past the quota while ordinary routes are full"
+assert_eq "$(jq -r .code <<<"$BODY")" rate-limited "its problem code"
 shed=$(curl -fsS "$GATEWAY/metrics" | awk '/^hc_gateway_shed_total\{route="ordinary"\}/ {print $2}')
 [ "$shed" -ge "$refused" ] || fail "shed counter $shed < $refused"
 kill -CONT "$(cat "$HC_TEST_TMP/matching.pid")"

@@ -7,10 +7,12 @@
  * RateLimit-Reset (seconds until the bucket is full); a client past its
  * quota gets 429 with Retry-After (seconds until one request fits).
  *
- * A request naming a client whose bucket is already empty is refused as soon
- * as authentication has read the client's name (gateway_quota_early): no key
- * looked up, no signature verified, no nonce written, so a client's burst
- * past its quota costs the gateway next to nothing.  The request only reads the bucket
+ * A request naming a client whose bucket is already empty is refused first
+ * of all, from the client's name in its headers (gateway_quota_claimed):
+ * before admission, so it takes no slot and gets its own 429 even while the
+ * gateway is at capacity; no key looked up, no signature verified, no nonce
+ * written, so a client's burst past its quota costs the gateway next to
+ * nothing.  The request only reads the bucket
  * (nothing unauthenticated can take from it); its 429 is the one an
  * authenticated request would get at that moment, with the same headers,
  * but it is not signed.

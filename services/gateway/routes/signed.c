@@ -189,8 +189,6 @@ int gateway_signed_authenticate(gateway_app *app, http_req *req, gateway_princip
 		return refuse(req, PROBLEM_SIGNATURE_TIMESTAMP,
 		              "the signature's created time is more than 300 s from the gateway's");
 	snprintf(p->client, sizeof(p->client), "%.*s", (int)(colon - prm.keyid), prm.keyid);
-	if (gateway_quota_early(app, req, p->client) != 0)
-		return -1; /* 429: past its quota, before any key lookup or verification */
 	snprintf(kid, sizeof(kid), "%s", colon + 1);
 	if (signed_key(app, req, p->client, kid, p, &key) != 0)
 		return -1;
