@@ -122,4 +122,33 @@ assert_eq "$(( $(metric_value hc_declarations_committed_total) - committed0 ))" 
 batches=$(( $(metric_value hc_declaration_batches_total) - batches0 ))
 [ "$batches" -ge 1 ] && [ "$batches" -le $N ] || fail "$batches batches for $N declarations"
 note "$N declarations in $batches group commits"
+
+note "a row the database refuses in a group commit fails its own request only"
+# A constraint the checks before the batch do not know: a declaration in county 420102 is refused.
+sql "ALTER TABLE intake.declarations ADD CONSTRAINT test_refuse_420102 CHECK (county_code <> '420102') NOT VALID" >/dev/null
+# The table held for 2 s: a first declaration's commit waits, the next ones, the refused one among
+# them, gather in the next batch.
+sql "BEGIN; LOCK TABLE intake.declarations IN EXCLUSIVE MODE; SELECT pg_sleep(2); COMMIT" >/dev/null &
+lock_pid=$!
+sleep 0.5
+AUTH='' http POST "$INTAKE/v1/declarations" "$(declaration_json "$(person_id mixed-first)" 420111)" &
+first_pid=$!
+sleep 0.5
+: >"$HC_TEST_TMP/mixed.cfg"
+for i in $(seq 1 10); do
+	county=420111
+	[ "$i" = 5 ] && county=420102
+	declaration_json "$(person_id "mixed-$i")" $county >"$HC_TEST_TMP/mixed-$i.json"
+	[ "$i" = 1 ] || echo next >>"$HC_TEST_TMP/mixed.cfg"
+	printf 'url = "%s/v1/declarations"\nheader = "Content-Type: application/json"\ndata-binary = "@%s"\nwrite-out = "%%{http_code} "\noutput = "%s"\n' \
+		"$INTAKE" "$HC_TEST_TMP/mixed-$i.json" "$HC_TEST_TMP/mixed-$i.out" >>"$HC_TEST_TMP/mixed.cfg"
+done
+curl -sS --parallel --parallel-max 10 -K "$HC_TEST_TMP/mixed.cfg" >"$HC_TEST_TMP/mixed.codes"
+wait "$first_pid" "$lock_pid"
+sql "ALTER TABLE intake.declarations DROP CONSTRAINT test_refuse_420102" >/dev/null
+grep -q 'writing each alone' "$HC_TEST_TMP/intake.log" || fail "the refused row was never in a batch with others"
+assert_eq "$(jq -r .status "$HC_TEST_TMP/mixed-5.out")" 500 "the refused declaration"
+assert_eq "$(tr ' ' '\n' <"$HC_TEST_TMP/mixed.codes" | grep -c '^201$')" 9 "the declarations batched with it"
+keys_sql=$(jq -r 'select(.person_key) | .person_key' "$HC_TEST_TMP"/mixed-*.out | sed "s/.*/'&'/" | paste -sd,)
+assert_eq "$(sql "SELECT count(*) FROM intake.declarations WHERE person_key IN ($keys_sql)")" 9 "the others stored"
 echo passed

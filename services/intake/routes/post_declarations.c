@@ -12,8 +12,11 @@
  * group-committed: the HTTP worker checks and seals one, then defers the
  * request to one writer thread, which takes every declaration waiting,
  * inserts them with one statement and their events with another, commits
- * once, and only then answers each 201.  A failed batch stores nothing and
- * answers each request 503 (retry).  The queue is bounded
+ * once, and only then answers each 201.  A batch the database cannot take
+ * (the connection lost) stores nothing and answers each request 503 (retry);
+ * one it refuses for a row's content is written again one declaration at a
+ * time, so a row the database refuses costs only its own request (500: the
+ * checks before the batch should have refused it) and not the others.  The queue is bounded
  * (DECLARATION_QUEUE_MAX): beyond it a declaration is refused at once with
  * 503 and Retry-After.  A declaration through an employer is checked against
  * the employer's application and committed alone, on the worker.
@@ -121,6 +124,19 @@ static int batch_write(db_conn *tx, submission *subs, char submitted_at[40], hc_
 	return rc;
 }
 
+/* Answers sub (201 when rc is 0, else err) and lets its request go. */
+static void submission_answer(submission *sub, int rc, const hc_err *err)
+{
+	http_req *req = sub->req;
+
+	if (rc == 0)
+		submission_reply(sub);
+	else
+		http_reply_err(req, err);
+	submission_free(sub);
+	http_req_resume(req);
+}
+
 /* One batch on the writer thread: the group commit, then every answer. */
 static void writer_run(void *ctx, batch_item *items, size_t n)
 {
@@ -134,19 +150,28 @@ static void writer_run(void *ctx, batch_item *items, size_t n)
 	hc_err_clear(&err);
 	tx = db_pool_take(app->svc.pool);
 	rc = batch_write(tx, (submission *)items, submitted_at, &err);
-	db_pool_give(app->svc.pool, tx);
 	metrics_add(app->declaration_batches, 1);
 	metrics_add(app->declarations_committed, rc == 0 ? (long)n : 0);
+	if (rc != 0 && rc != HC_ERR_TRANSIENT && n > 1) {
+		/* a row refused: each alone, so only that one's request fails */
+		log_warn("a group commit of %zu declarations failed (%s); writing each alone", n,
+		         err.msg);
+		for (sub = (submission *)items; sub != NULL; sub = next) {
+			next = (submission *)sub->item.next;
+			sub->item.next = NULL;
+			hc_err_clear(&err);
+			rc = batch_write(tx, sub, submitted_at, &err);
+			metrics_add(app->declaration_batches, 1);
+			metrics_add(app->declarations_committed, rc == 0);
+			submission_answer(sub, rc, &err);
+		}
+		db_pool_give(app->svc.pool, tx);
+		return;
+	}
+	db_pool_give(app->svc.pool, tx);
 	for (sub = (submission *)items; sub != NULL; sub = next) {
-		http_req *req = sub->req;
-
 		next = (submission *)sub->item.next;
-		if (rc == 0)
-			submission_reply(sub);
-		else
-			http_reply_err(req, &err);
-		submission_free(sub);
-		http_req_resume(req);
+		submission_answer(sub, rc, &err);
 	}
 }
 
