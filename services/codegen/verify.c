@@ -8,8 +8,10 @@
  * writer thread, which takes every verification waiting, reads their codes
  * with one statement, writes their scans and outbox rows with one statement
  * each, commits once, and only then answers each request.  So every answer
- * still follows its own durable effect, and a failed batch records nothing
- * and answers each request 503 (retry).  While one batch commits, the next
+ * still follows its own durable effect.  A batch that cannot reach the
+ * database records nothing and answers each request 503 (retry); one the
+ * database refuses for a row is written again one scan at a time, so only
+ * that scan's request fails.  While one batch commits, the next
  * gathers; under light load a batch is one request.
  *
  * The queue is bounded (VERIFY_QUEUE_MAX): beyond it a verification is
@@ -212,9 +214,24 @@ static void verifier_run(void *ctx, batch_item *items, size_t n)
 	hc_err_clear(&err);
 	tx = db_pool_take(v->svc->pool);
 	rc = batch_write(tx, jobs, scanned_at, &err);
-	db_pool_give(v->svc->pool, tx);
 	metrics_add(v->batches, 1);
 	metrics_add(v->verified, (long)n);
+	if (rc != 0 && rc != HC_ERR_TRANSIENT && n > 1) {
+		/* a scan refused: each alone, so only that one's request fails */
+		log_warn("a group commit of %zu verifications failed (%s); writing each alone", n,
+		         err.msg);
+		for (j = jobs; j != NULL; j = next) {
+			next = job_next(j);
+			j->item.next = NULL;
+			hc_err_clear(&err);
+			rc = batch_write(tx, j, scanned_at, &err);
+			metrics_add(v->batches, 1);
+			job_answer(j, rc == 0 ? NULL : &err, scanned_at);
+		}
+		db_pool_give(v->svc->pool, tx);
+		return;
+	}
+	db_pool_give(v->svc->pool, tx);
 	for (j = jobs; j != NULL; j = next) {
 		next = job_next(j);
 		job_answer(j, rc == 0 ? NULL : &err, scanned_at);
