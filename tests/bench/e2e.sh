@@ -15,7 +15,20 @@ CONNS=${BENCH_CONNECTIONS:-32}
 out=docs/BENCHMARKS.md
 
 for s in intake matching codegen gateway; do svc_start "$s"; done
-KEY=$(gw_client e2e partner)
+# signing_partner NAME: a partner app that signs its requests (RFC 9421, docs/API.md) with the key
+# $HC_TEST_TMP/NAME.pem, as partners do in production (API keys serve local development only);
+# prints its API key, used only for the warm-up.  hc-load signs each request with its own nonce.
+signing_partner() {
+	local key
+	key=$(gw_client "$1" partner) || fail "could not create the partner $1"
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$HC_TEST_TMP/$1.pem" 2>/dev/null
+	HC_DATABASE_URL="$(hc_db_url gateway "$HC_PG_DATABASE")" HC_KAFKA_BROKERS="$HC_KAFKA_BROKERS" \
+		"$HC_BUILD/bin/hc-gateway" client key "$1-$HC_TEST_RUN" k1 "$HC_TEST_TMP/$1.pem" >/dev/null ||
+		fail "could not register the signing key of $1"
+	echo "$key"
+}
+KEY=$(signing_partner e2e)
+SIGNED=(-i "e2e-$HC_TEST_RUN:k1" -k "$HC_TEST_TMP/e2e.pem")
 gw_quota e2e 1000000 1000000 # the benchmark measures the path, not the quota
 
 note "baseline: pgbench, one update + one insert per transaction, 8 clients, ${DUR}s"
@@ -37,7 +50,7 @@ cpu_before=$(cpu_snapshot $E2E_CPU)
 t0=$(sql "SELECT now()")
 note "open loop: $n declarations at $RATE/s through the gateway (hc-load -r $RATE -d $DUR -c $CONNS -B)"
 "$HC_BUILD/tests/hc-load" -r "$RATE" -d "$DUR" -c "$CONNS" -m POST -B "$HC_TEST_TMP/declarations.ndjson" \
-	-H "Authorization: Bearer $KEY" "$GATEWAY/v1/declarations" >"$HC_TEST_TMP/load-e2e.txt" || fail "hc-load failed"
+	"${SIGNED[@]}" "$GATEWAY/v1/declarations" >"$HC_TEST_TMP/load-e2e.txt" || fail "hc-load failed"
 accept=$(cat "$HC_TEST_TMP/load-e2e.txt")
 note "$accept"
 acc() { tr ' ' '\n' <<<"$accept" | sed -n "s/^$1=//p"; }
@@ -73,10 +86,10 @@ section=$(
 ## Declaration accepted -> code, across Kafka and three services
 
 $n declarations of different people sent through the gateway at $RATE/s for ${DUR}s, open loop
-(\`hc-load -r $RATE -d $DUR -c $CONNS -B\`, latency from each request's scheduled time; the
-partner uses an API key, as in local development, so this measures the path behind
-authentication; the burst below signs every request); each is
-accepted by intake (its row and outbox row in one transaction, 201), published, assessed by
+(\`hc-load -r $RATE -d $DUR -c $CONNS -B -i ... -k ...\`, latency from each request's scheduled
+time; the partner signs every request (RFC 9421, each with its own nonce), as partners do in
+production, so the gateway verifies each signature and records each nonce); each is
+accepted by intake (group-committed with its outbox row, then 201), published, assessed by
 matching, and its first code version written by codegen. End to end is measured per person in
 PostgreSQL, from the declaration's \`submitted_at\` (intake) to its code version's \`created_at\`
 (codegen), both from the same server's clock; a code version is what the gateway serves from
@@ -109,13 +122,8 @@ BURST=${BENCH_BURST_SECONDS:-30}
 # requests are being answered (an open-loop run must not be paced by the server it measures).
 BURST_CONNS=${BENCH_BURST_CONNECTIONS:-256}
 cap=$e2e_rate
-# The burst comes from a partner that signs every request (RFC 9421, docs/API.md), as partners
-# do in production (API keys serve local development only): each request its own nonce.
-gw_client burst partner >/dev/null || fail "could not create the burst's partner"
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$HC_TEST_TMP/burst.pem" 2>/dev/null
-HC_DATABASE_URL="$(hc_db_url gateway "$HC_PG_DATABASE")" HC_KAFKA_BROKERS="$HC_KAFKA_BROKERS" \
-	"$HC_BUILD/bin/hc-gateway" client key "burst-$HC_TEST_RUN" k1 "$HC_TEST_TMP/burst.pem" >/dev/null ||
-	fail "could not register the burst partner's key"
+# The burst comes from a partner of its own that signs every request, as the sustained load does.
+signing_partner burst >/dev/null
 gw_quota burst "$cap" "$cap"
 half=$((cap / 2))
 # load NAME RATE SECONDS: an open-loop run of signed declarations; its line in $HC_TEST_TMP/NAME.txt
@@ -179,7 +187,7 @@ declaration_bodies "$RN" "$((RANDOM % 1000 + 20000))" 420102 李四 >"$HC_TEST_T
 rrate=$((RN < 1000 ? RN : 1000))
 note "re-assessment: declaring $RN people in county 420102 at $rrate/s"
 "$HC_BUILD/tests/hc-load" -r "$rrate" -d "$(awk -v n="$RN" -v r="$rrate" 'BEGIN {printf "%.3f", n / r}')" -c "$CONNS" -m POST \
-	-B "$HC_TEST_TMP/county.ndjson" -H "Authorization: Bearer $KEY" "$GATEWAY/v1/declarations" >"$HC_TEST_TMP/county.txt" ||
+	-B "$HC_TEST_TMP/county.ndjson" "${SIGNED[@]}" "$GATEWAY/v1/declarations" >"$HC_TEST_TMP/county.txt" ||
 	fail "hc-load failed (county)"
 note "$(cat "$HC_TEST_TMP/county.txt")"
 people=$(sql "SELECT count(*) FROM intake.declarations WHERE county_code = '420102'")
