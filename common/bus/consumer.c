@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/base/hash.h"
 #include "common/bus/bus_internal.h"
 #include "common/log/log.h"
 #include "common/metrics/metrics.h"
@@ -59,7 +60,7 @@ typedef struct consumer {
 /* FNV-1a of each distinct subscribed topic, combined so that route order does not matter. */
 static unsigned subscription_fingerprint(const consumer *c)
 {
-	unsigned h = 2166136261u, topic_h;
+	unsigned h = 2166136261u;
 	size_t i, j;
 
 	for (i = 0; i < c->cfg->nroutes; i++) {
@@ -68,11 +69,8 @@ static unsigned subscription_fingerprint(const consumer *c)
 		for (j = 0; j < i && strcmp(c->cfg->routes[j].topic, t) != 0; j++)
 			;
 		if (j < i)
-			continue; /* listed already */
-		topic_h = 2166136261u;
-		for (; *t != '\0'; t++)
-			topic_h = (topic_h ^ (unsigned char)*t) * 16777619u;
-		h ^= topic_h; /* xor: the order of routes does not matter */
+			continue;   /* listed already */
+		h ^= hc_fnv1a32(t); /* xor: the order of routes does not matter */
 	}
 	return h;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/base/hash.h"
 #include "common/db/db.h"
 #include "common/log/log.h"
 #include "common/metrics/metrics.h"
@@ -31,14 +32,9 @@ struct cache {
 	metric *hits, *misses, *resets;
 };
 
-/* FNV-1a */
 static size_t cache_slot_of(const cache *c, const char *key)
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *key != '\0'; key++)
-		h = (h ^ (unsigned char)*key) * 1099511628211ULL;
-	return (size_t)(h % c->nslots);
+	return (size_t)(hc_fnv1a64(key) % c->nslots);
 }
 
 uint64_t cache_generation(cache *c)

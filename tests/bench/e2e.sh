@@ -156,7 +156,8 @@ A partner's quota set to the sustained end-to-end rate above ($cap/s, burst $cap
 declarations at $((cap * 10))/s for ${BURST}s, open loop, between runs at half the sustained rate
 ($half/s, 10 s each) before and after (\`hc-load -c $BURST_CONNS -i\`). The partner signs every
 request (RFC 9421, its own nonce each), as partners do in production. Excess is refused by the
-gateway's quota (429) without reaching a service. "not sent": requests the generator could not
+gateway without reaching a service: 429 once the partner's bucket is empty, 503 while the
+in-flight slots are taken (the "refused by status" column says which). "not sent": requests the generator could not
 send on time, every connection waiting for an answer; errors: no answer within its 30 s.
 
 | run | offered/s | answered/s | accepted | refused | refused by status | not sent | errors | accepted p50 | accepted p99 | refused p50 | refused p99 | refused max |

@@ -187,6 +187,37 @@ person_id() {
 	resident_id "$(printf '420111%04d%02d%02d%s' $((1980 + 10#${h:0:2} % 20)) $((1 + 10#${h:2:2} % 12)) $((1 + 10#${h:4:2} % 28)) "${h:6:3}")"
 }
 
+# post_entry CFG URL BODYFILE OUTFILE [BEARER]: appends a JSON POST to the curl config CFG, for
+# `curl --parallel -K CFG`; each answer's status goes to curl's output as "CODE ".
+post_entry() {
+	[ -s "$1" ] && echo next >>"$1" # curl refuses a trailing "next"
+	printf 'url = "%s"\nheader = "Content-Type: application/json"\n' "$2" >>"$1"
+	[ -z "${5:-}" ] || printf 'header = "Authorization: Bearer %s"\n' "$5" >>"$1"
+	printf 'data-binary = "@%s"\nwrite-out = "%%{http_code} "\noutput = "%s"\n' "$3" "$4" >>"$1"
+}
+
+# post_with_refusal TABLE CHECK URL [BEARER]: POSTs $HC_TEST_TMP/mixed-0.json alone, then
+# mixed-1.json .. mixed-10.json at once, while TABLE refuses the rows that fail CHECK (a constraint
+# the service's own checks do not know) and is held for 2 s: the first request's commit waits, so
+# the ten gather in one group commit.  Their answers in mixed-N.out, statuses in mixed.codes.
+post_with_refusal() {
+	local table=$1 url=$3 bearer=${4:-} lock_pid first_pid i
+	sql "ALTER TABLE $table ADD CONSTRAINT test_refuse CHECK ($2) NOT VALID" >/dev/null
+	sql "BEGIN; LOCK TABLE $table IN EXCLUSIVE MODE; SELECT pg_sleep(2); COMMIT" >/dev/null &
+	lock_pid=$!
+	sleep 0.5
+	AUTH=$bearer http POST "$url" "$(cat "$HC_TEST_TMP/mixed-0.json")" &
+	first_pid=$!
+	sleep 0.5
+	: >"$HC_TEST_TMP/mixed.cfg"
+	for i in $(seq 1 10); do
+		post_entry "$HC_TEST_TMP/mixed.cfg" "$url" "$HC_TEST_TMP/mixed-$i.json" "$HC_TEST_TMP/mixed-$i.out" "$bearer"
+	done
+	curl -sS --parallel --parallel-max 10 -K "$HC_TEST_TMP/mixed.cfg" >"$HC_TEST_TMP/mixed.codes"
+	wait "$first_pid" "$lock_pid"
+	sql "ALTER TABLE $table DROP CONSTRAINT test_refuse" >/dev/null
+}
+
 # declaration_json RESIDENT_ID COUNTY [EMPLOYER_APPLICATION] [HEALTH]
 declaration_json() {
 	jq -nc --arg r "$1" --arg c "$2" --arg e "${3:-}" \

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/base/hash.h"
 #include "services/gateway/app.h"
 
 struct quota_bucket {
@@ -57,11 +58,7 @@ static long quota_ceil(double x)
 
 static unsigned quota_slot(const char *client)
 {
-	unsigned h = 2166136261u;
-
-	for (; *client != '\0'; client++)
-		h = (h ^ (unsigned char)*client) * 16777619u;
-	return h % GATEWAY_QUOTA_SLOTS;
+	return hc_fnv1a32(client) % GATEWAY_QUOTA_SLOTS;
 }
 
 /* The RateLimit headers; when not admitted, the 429 (returns -1). */

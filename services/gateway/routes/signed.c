@@ -20,6 +20,7 @@
 
 #include <openssl/x509.h>
 
+#include "common/base/hash.h"
 #include "common/base/rand.h"
 #include "common/httpsig/httpsig.h"
 #include "common/log/log.h"
@@ -46,14 +47,10 @@ typedef struct signed_client {
 
 EVP_PKEY *gateway_key_decoded(gateway_keys *keys, const char *der_hex)
 {
-	unsigned h = 2166136261u, slot;
-	const char *c;
+	unsigned slot = hc_fnv1a32(der_hex) % GATEWAY_KEY_SLOTS;
 	EVP_PKEY *key = NULL;
 	char *copy;
 
-	for (c = der_hex; *c != '\0'; c++)
-		h = (h ^ (unsigned char)*c) * 16777619u;
-	slot = h % GATEWAY_KEY_SLOTS;
 	pthread_mutex_lock(&keys->mu);
 	if (keys->key[slot] != NULL && strcmp(keys->der_hex[slot], der_hex) == 0 &&
 	    EVP_PKEY_up_ref(keys->key[slot]) == 1)
