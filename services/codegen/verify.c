@@ -120,6 +120,7 @@ static void job_decide(verify_job *j, const char *scanned_at, json_t *scans, jso
 	const char *county;
 	char temp[16];
 
+	j->result = j->reason = NULL; /* decided again when a failed batch is retried */
 	if (j->code == NULL || json_integer_value(version) != (json_int_t)j->claims.version)
 		return; /* superseded: nothing recorded */
 	j->reason = codegen_scan_reason(colour, fever);
@@ -185,6 +186,7 @@ static int batch_write(db_conn *tx, verify_job *jobs, char scanned_at[40], hc_er
 	}
 	if (rc == 0) {
 		for (j = jobs; j != NULL; j = job_next(j)) {
+			json_decref(j->code); /* read again when a failed batch is retried */
 			j->code = batch_code(res, j->key);
 			job_decide(j, scanned_at, scans, events);
 		}

@@ -11,6 +11,9 @@
  * commits, so codegen works on the first chunks while later ones are
  * assessed.  A person queued twice (two imports) is assessed once per
  * chunk holding them; an assessment that changes nothing publishes nothing.
+ * hc_matching_reassess_wait_seconds observes, for each committed chunk, how
+ * long its longest-waiting person had been queued: the queue's age, for an
+ * alert when re-assessment falls behind.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -28,7 +31,7 @@ struct matching_reassessor {
 	pthread_t threads[MATCHING_REASSESS_WORKERS_MAX];
 	int started;
 	atomic_int stop;
-	metric *people, *chunks;
+	metric *people, *chunks, *wait;
 };
 
 static int reassess_listen(matching_reassessor *r, db_conn **conn, hc_err *err)
@@ -53,6 +56,7 @@ static int reassess_chunk(matching_reassessor *r, db_conn *conn, int *taken, hc_
 	json_t *people = json_array();
 	db_res *res = NULL;
 	long published = 0;
+	double waited = 0;
 	int rc, n = 0, i;
 
 	if (people == NULL)
@@ -67,6 +71,7 @@ static int reassess_chunk(matching_reassessor *r, db_conn *conn, int *taken, hc_
 		tp = calloc((size_t)n, sizeof(*tp));
 		if (ts == NULL || tp == NULL)
 			abort();
+		waited = strtod(db_res_get(res, 0, 4), NULL); /* the chunk's longest wait */
 		for (i = 0; i < n; i++) {
 			json_array_append_new(people, json_string(db_res_get(res, i, 0)));
 			ts[i] = (matching_trigger){
@@ -84,6 +89,7 @@ static int reassess_chunk(matching_reassessor *r, db_conn *conn, int *taken, hc_
 		*taken = n;
 		metrics_add(r->people, n);
 		metrics_add(r->chunks, 1);
+		metrics_observe(r->wait, waited);
 		log_info("re-assessed %d queued people (%ld assessments)", n, published);
 	}
 	free(ts);
@@ -144,6 +150,9 @@ int matching_reassessor_start(matching_app *app, hc_err *err)
 	                            "Queued people re-assessed by the re-assessment workers");
 	r->chunks = metrics_counter("hc_matching_reassess_chunks_total", "",
 	                            "Chunks of the re-assessment queue committed");
+	r->wait = metrics_histogram("hc_matching_reassess_wait_seconds", "",
+	                            "How long the longest-waiting person of each committed chunk "
+	                            "had been queued");
 	app->reassessor = r;
 	for (i = 0; i < app->cfg.reassess_workers && i < MATCHING_REASSESS_WORKERS_MAX; i++) {
 		if (pthread_create(&r->threads[i], NULL, reassess_main, r) != 0)

@@ -180,8 +180,9 @@ const db_stmt matching_statements[] = {
     {"matching_reassess_take",
      "WITH taken AS (DELETE FROM reassessments WHERE id IN"
      " (SELECT id FROM reassessments ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)"
-     " RETURNING id, person_key, trigger_kind, trigger_id, traceparent)"
-     " SELECT DISTINCT ON (person_key) person_key, trigger_kind, trigger_id, traceparent"
+     " RETURNING id, person_key, trigger_kind, trigger_id, traceparent, queued_at)"
+     " SELECT DISTINCT ON (person_key) person_key, trigger_kind, trigger_id, traceparent,"
+     " extract(epoch FROM clock_timestamp() - min(queued_at) OVER ())::text"
      " FROM taken ORDER BY person_key, id",
      1},
     {NULL, NULL, 0},

@@ -53,6 +53,7 @@ assert_eq "$(queued)" 12 "people queued (each twice)"
 for p in "${people[@]}"; do assert_eq "$(sql "SELECT count(*) FROM matching.assessments WHERE person_key = '${key[$p]}'")" 1 "assessments of $p before the workers"; done
 
 note "matching killed while the queue waits, then restarted"
+sleep 1 # every queued person waits at least this long
 svc_kill9 matching
 svc_start matching
 for p in "${people[@]}"; do
@@ -71,6 +72,10 @@ assert_eq "$(sql "SELECT count(*) FROM matching.assessments a JOIN matching.peop
 	WHERE p.county_code = '$HIGH' AND a.trigger_kind = 'import'")" 6 "queued re-assessments recorded"
 curl -fsS "$MATCHING/metrics" | grep -q '^hc_matching_reassessed_queued_total 6$' ||
 	fail "the workers' metric: $(curl -fsS "$MATCHING/metrics" | grep reassess)"
+# the queue's age: each committed chunk observes how long its longest-waiting person waited
+curl -fsS "$MATCHING/metrics" | awk '$1 == "hc_matching_reassess_wait_seconds_count{}" {c = $2}
+	$1 == "hc_matching_reassess_wait_seconds_sum{}" {s = $2} END {exit !(c >= 1 && s >= 1)}' ||
+	fail "the queue's wait: $(curl -fsS "$MATCHING/metrics" | grep reassess_wait)"
 
 note "over HTTP: the answer counts the people queued"
 AUTH=$PROVINCE http POST "$GATEWAY/v1/reference-records" \
