@@ -1,6 +1,8 @@
 /* A queue worked by one thread in batches; see batcher.h. */
 #include "common/base/batcher.h"
 
+#include "common/log/log.h"
+
 static void *batcher_main(void *arg)
 {
 	batcher *b = arg;
@@ -77,5 +79,34 @@ void batcher_stop(batcher *b)
 		pthread_mutex_lock(&b->mu);
 		b->running = 0;
 		pthread_mutex_unlock(&b->mu);
+	}
+}
+
+void batch_commit(batch_item *list, size_t n, const char *what, void *ctx,
+                  int (*write)(void *ctx, batch_item *list, hc_err *err),
+                  void (*answer)(void *ctx, batch_item *item, int rc, const hc_err *err))
+{
+	batch_item *it, *next;
+	hc_err err;
+	int rc;
+
+	hc_err_clear(&err);
+	rc = write(ctx, list, &err);
+	if (rc != 0 && rc != HC_ERR_TRANSIENT && n > 1) {
+		/* a row refused: each alone, so only that one's request fails */
+		log_warn("a group commit of %zu %s failed (%s); writing each alone", n, what,
+		         err.msg);
+		for (it = list; it != NULL; it = next) {
+			next = it->next;
+			it->next = NULL;
+			hc_err_clear(&err);
+			rc = write(ctx, it, &err);
+			answer(ctx, it, rc, &err);
+		}
+		return;
+	}
+	for (it = list; it != NULL; it = next) {
+		next = it->next;
+		answer(ctx, it, rc, &err);
 	}
 }

@@ -14,6 +14,8 @@
 #include <pthread.h>
 #include <stddef.h>
 
+#include "common/base/err.h"
+
 /* The first member of a queued item. */
 typedef struct batch_item {
 	struct batch_item *next;
@@ -44,5 +46,19 @@ int batcher_push(batcher *b, batch_item *item);
 
 /* Runs everything queued, then stops the thread; later pushes are refused. */
 void batcher_stop(batcher *b);
+
+/*
+ * A group commit of the n items of list (for a run callback): write(ctx,
+ * list, err) commits a NULL-ended list in one transaction and returns 0 or
+ * an hc_err kind.  When the batch fails for any reason but a transient one
+ * (the database refused a row, not a lost connection) and holds more than
+ * one item, each item is written again alone, so a refused row fails only
+ * its own request.  answer(ctx, item, rc, err) is called once per item, in
+ * order, right after the write that decided it (it may free the item);
+ * `what` names the items in the log line of a retry.
+ */
+void batch_commit(batch_item *list, size_t n, const char *what, void *ctx,
+                  int (*write)(void *ctx, batch_item *list, hc_err *err),
+                  void (*answer)(void *ctx, batch_item *item, int rc, const hc_err *err));
 
 #endif

@@ -203,41 +203,37 @@ static int batch_write(db_conn *tx, verify_job *jobs, char scanned_at[40], hc_er
 	return rc;
 }
 
+/* What one run of the writer shares with its group commit's callbacks. */
+typedef struct verifier_pass {
+	verifier *v;
+	db_conn *tx;
+	char scanned_at[40];
+} verifier_pass;
+
+static int verifier_write(void *ctx, batch_item *list, hc_err *err)
+{
+	verifier_pass *w = ctx;
+
+	metrics_add(w->v->batches, 1);
+	return batch_write(w->tx, (verify_job *)list, w->scanned_at, err);
+}
+
+static void verifier_answer(void *ctx, batch_item *item, int rc, const hc_err *err)
+{
+	verifier_pass *w = ctx;
+
+	metrics_add(w->v->verified, 1);
+	job_answer((verify_job *)item, rc == 0 ? NULL : err, w->scanned_at);
+}
+
 /* One batch on the writer thread: the group commit, then every answer. */
 static void verifier_run(void *ctx, batch_item *items, size_t n)
 {
-	verifier *v = ctx;
-	verify_job *jobs = (verify_job *)items, *j, *next;
-	char scanned_at[40] = "";
-	db_conn *tx;
-	hc_err err;
-	int rc;
+	verifier_pass w = {.v = ctx};
 
-	hc_err_clear(&err);
-	tx = db_pool_take(v->svc->pool);
-	rc = batch_write(tx, jobs, scanned_at, &err);
-	metrics_add(v->batches, 1);
-	metrics_add(v->verified, (long)n);
-	if (rc != 0 && rc != HC_ERR_TRANSIENT && n > 1) {
-		/* a scan refused: each alone, so only that one's request fails */
-		log_warn("a group commit of %zu verifications failed (%s); writing each alone", n,
-		         err.msg);
-		for (j = jobs; j != NULL; j = next) {
-			next = job_next(j);
-			j->item.next = NULL;
-			hc_err_clear(&err);
-			rc = batch_write(tx, j, scanned_at, &err);
-			metrics_add(v->batches, 1);
-			job_answer(j, rc == 0 ? NULL : &err, scanned_at);
-		}
-		db_pool_give(v->svc->pool, tx);
-		return;
-	}
-	db_pool_give(v->svc->pool, tx);
-	for (j = jobs; j != NULL; j = next) {
-		next = job_next(j);
-		job_answer(j, rc == 0 ? NULL : &err, scanned_at);
-	}
+	w.tx = db_pool_take(w.v->svc->pool);
+	batch_commit(items, n, "verifications", &w, verifier_write, verifier_answer);
+	db_pool_give(w.v->svc->pool, w.tx);
 }
 
 /* Runs on the worker once the request is suspended: queues it, or refuses it. */

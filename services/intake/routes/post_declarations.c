@@ -124,15 +124,34 @@ static int batch_write(db_conn *tx, submission *subs, char submitted_at[40], hc_
 	return rc;
 }
 
-/* Answers sub (201 when rc is 0, else err) and lets its request go. */
-static void submission_answer(submission *sub, int rc, const hc_err *err)
+/* What one run of the writer shares with its group commit's callbacks. */
+typedef struct writer_pass {
+	intake_app *app;
+	db_conn *tx;
+	char submitted_at[40];
+} writer_pass;
+
+static int writer_write(void *ctx, batch_item *list, hc_err *err)
 {
+	writer_pass *w = ctx;
+
+	metrics_add(w->app->declaration_batches, 1);
+	return batch_write(w->tx, (submission *)list, w->submitted_at, err);
+}
+
+/* Answers a submission (201 when rc is 0, else err) and lets its request go. */
+static void writer_answer(void *ctx, batch_item *item, int rc, const hc_err *err)
+{
+	writer_pass *w = ctx;
+	submission *sub = (submission *)item;
 	http_req *req = sub->req;
 
-	if (rc == 0)
+	if (rc == 0) {
+		metrics_add(w->app->declarations_committed, 1);
 		submission_reply(sub);
-	else
+	} else {
 		http_reply_err(req, err);
+	}
 	submission_free(sub);
 	http_req_resume(req);
 }
@@ -140,39 +159,11 @@ static void submission_answer(submission *sub, int rc, const hc_err *err)
 /* One batch on the writer thread: the group commit, then every answer. */
 static void writer_run(void *ctx, batch_item *items, size_t n)
 {
-	intake_app *app = ctx;
-	submission *sub, *next;
-	char submitted_at[40] = "";
-	db_conn *tx;
-	hc_err err;
-	int rc;
+	writer_pass w = {.app = ctx};
 
-	hc_err_clear(&err);
-	tx = db_pool_take(app->svc.pool);
-	rc = batch_write(tx, (submission *)items, submitted_at, &err);
-	metrics_add(app->declaration_batches, 1);
-	metrics_add(app->declarations_committed, rc == 0 ? (long)n : 0);
-	if (rc != 0 && rc != HC_ERR_TRANSIENT && n > 1) {
-		/* a row refused: each alone, so only that one's request fails */
-		log_warn("a group commit of %zu declarations failed (%s); writing each alone", n,
-		         err.msg);
-		for (sub = (submission *)items; sub != NULL; sub = next) {
-			next = (submission *)sub->item.next;
-			sub->item.next = NULL;
-			hc_err_clear(&err);
-			rc = batch_write(tx, sub, submitted_at, &err);
-			metrics_add(app->declaration_batches, 1);
-			metrics_add(app->declarations_committed, rc == 0);
-			submission_answer(sub, rc, &err);
-		}
-		db_pool_give(app->svc.pool, tx);
-		return;
-	}
-	db_pool_give(app->svc.pool, tx);
-	for (sub = (submission *)items; sub != NULL; sub = next) {
-		next = (submission *)sub->item.next;
-		submission_answer(sub, rc, &err);
-	}
+	w.tx = db_pool_take(w.app->svc.pool);
+	batch_commit(items, n, "declarations", &w, writer_write, writer_answer);
+	db_pool_give(w.app->svc.pool, w.tx);
 }
 
 /* Runs on the worker once the request is suspended: queues it, or refuses it. */
