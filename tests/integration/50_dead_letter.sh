@@ -50,5 +50,5 @@ assert_eq "$(sql "SELECT count(*) FROM review.processed_events WHERE event_id = 
 http POST "$INTAKE/v1/employer-applications" "$(application_json "after-dlq-$HC_TEST_RUN" 420102 1 3)"
 after=$(jq -r .id <<<"$BODY")
 wait_for "a later application queued" 30 curl -fsS "$REVIEW/v1/queue-items/$after"
-curl -fsS "$REVIEW/metrics" | grep -q '^hc_consumer_dead_letters_total{consumer="review"} 3$' || fail "dead letters not counted"
+curl -fsS "$REVIEW/metrics" | holds '^hc_consumer_dead_letters_total{consumer="review"} 3$' || fail "dead letters not counted"
 echo passed

@@ -15,20 +15,20 @@ assert_eq "$(as_role review 'SELECT count(*) >= 0 FROM queue_items')" t "review 
 assert_eq "$(as_role intake 'SELECT count(*) >= 0 FROM employer_applications')" t "intake reads its applications"
 
 note "other schemas: refused"
-as_role review 'SELECT * FROM intake.application_workers' | grep -q 'permission denied' || fail "review could read intake"
-as_role intake 'SELECT * FROM review.queue_items' | grep -q 'permission denied' || fail "intake could read review"
+as_role review 'SELECT * FROM intake.application_workers' | holds 'permission denied' || fail "review could read intake"
+as_role intake 'SELECT * FROM review.queue_items' | holds 'permission denied' || fail "intake could read review"
 for s in review matching certificate codegen analytics gateway; do
-	as_role "$s" 'SELECT * FROM intake.declarations' | grep -q 'permission denied' || fail "$s could read intake's declarations"
+	as_role "$s" 'SELECT * FROM intake.declarations' | holds 'permission denied' || fail "$s could read intake's declarations"
 done
-as_role certificate 'SELECT * FROM matching.records' | grep -q 'permission denied' || fail "certificate could read matching"
-as_role codegen 'SELECT * FROM certificate.certificates' | grep -q 'permission denied' || fail "codegen could read certificate"
-as_role matching 'SELECT * FROM codegen.code_versions' | grep -q 'permission denied' || fail "matching could read codegen"
-as_role review 'CREATE TABLE public.x (a int)' | grep -q 'permission denied' || fail "review could create in public"
-as_role intake 'CREATE SCHEMA sneaky' | grep -q 'permission denied' || fail "intake could create a schema"
+as_role certificate 'SELECT * FROM matching.records' | holds 'permission denied' || fail "certificate could read matching"
+as_role codegen 'SELECT * FROM certificate.certificates' | holds 'permission denied' || fail "codegen could read certificate"
+as_role matching 'SELECT * FROM codegen.code_versions' | holds 'permission denied' || fail "matching could read codegen"
+as_role review 'CREATE TABLE public.x (a int)' | holds 'permission denied' || fail "review could create in public"
+as_role intake 'CREATE SCHEMA sneaky' | holds 'permission denied' || fail "intake could create a schema"
 
 note "secrets only where needed"
-tr '\0' '\n' </proc/"$(cat "$HC_TEST_TMP/review.pid")"/environ | grep -qE '^HC_(PII_KEY|PERSON_KEY_SECRET)=' && fail "review was given a secret it does not need"
-tr '\0' '\n' </proc/"$(cat "$HC_TEST_TMP/intake.pid")"/environ | grep -q '^HC_PII_KEY=' || fail "intake lacks its key"
+tr '\0' '\n' </proc/"$(cat "$HC_TEST_TMP/review.pid")"/environ | holds -E '^HC_(PII_KEY|PERSON_KEY_SECRET)=' && fail "review was given a secret it does not need"
+tr '\0' '\n' </proc/"$(cat "$HC_TEST_TMP/intake.pid")"/environ | holds '^HC_PII_KEY=' || fail "intake lacks its key"
 
 note "migrations recorded once"
 # migrations_of SERVICE: "bus:1,...,SERVICE:1,...", one per file under common/bus/migrations and

@@ -157,7 +157,7 @@ replay --quiet --group "$g" --topic hc.intake.declaration.v1 >"$HC_TEST_TMP/g3.n
 assert_eq "$(jq -r .key "$HC_TEST_TMP/g3.ndjson" | sort | xargs)" "$(printf '%s\n' "${keys[101]}" "${keys[102]}" | sort | xargs)" "the third run reads only the new declarations"
 first=$(head -1 "$HC_TEST_TMP/g1.ndjson" | jq -r '"\(.partition) \(.offset)"')
 replay --quiet --topic hc.intake.declaration.v1 --offset "hc.intake.declaration.v1:${first% *}:$((${first#* } + 1))" |
-	jq -r 'select(.partition == '"${first% *}"') | .offset' | head -1 | grep -qx "$((${first#* } + 1))" || fail "--offset"
+	jq -r 'select(.partition == '"${first% *}"') | .offset' | sed -n 1p | holds -x "$((${first#* } + 1))" || fail "--offset"
 quiet
 snapshot >"$HC_TEST_TMP/after.txt"
 # the two declarations above were the platform's own work; the replay's share must be none:

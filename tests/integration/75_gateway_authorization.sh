@@ -39,7 +39,7 @@ assert_eq "$present_body" "$absent_body" "another tenant's application looks exa
 note "no key, a bad key, a wrong secret, an unknown client: the same 401"
 http GET "$GATEWAY/v1/employer-applications/$a"
 assert_eq "$STATUS" 401 "no key"
-curl -sS -D - -o /dev/null "$GATEWAY/v1/employer-applications/$a" | grep -qi '^WWW-Authenticate: Bearer' || fail "WWW-Authenticate missing"
+curl -sS -D - -o /dev/null "$GATEWAY/v1/employer-applications/$a" | holds -i '^WWW-Authenticate: Bearer' || fail "WWW-Authenticate missing"
 expect 401 unauthenticated "garbage" GET "/v1/employer-applications/$a"
 wrong=${P1%?}$([ "${P1: -1}" = 0 ] && echo 1 || echo 0)
 expect 401 unauthenticated "$wrong" GET "/v1/employer-applications/$a"

@@ -70,7 +70,7 @@ done
 assert_eq "$(assessments elsewhere)" 1 "assessments of someone elsewhere"
 assert_eq "$(sql "SELECT count(*) FROM matching.assessments a JOIN matching.people p USING (person_key)
 	WHERE p.county_code = '$HIGH' AND a.trigger_kind = 'import'")" 6 "queued re-assessments recorded"
-curl -fsS "$MATCHING/metrics" | grep -q '^hc_matching_reassessed_queued_total 6$' ||
+curl -fsS "$MATCHING/metrics" | holds '^hc_matching_reassessed_queued_total 6$' ||
 	fail "the workers' metric: $(curl -fsS "$MATCHING/metrics" | grep reassess)"
 # the queue's age: each committed chunk observes how long its longest-waiting person waited
 curl -fsS "$MATCHING/metrics" | awk '$1 == "hc_matching_reassess_wait_seconds_count{}" {c = $2}

@@ -66,7 +66,7 @@ read_back=$(zbarimg --raw -q -Sdisable -Sqrcode.enable "$HC_TEST_TMP/code.png" 2
 [ "$read_back" != "$a" ] || fail "a QR fetch reused a token"
 verify "$read_back"
 assert_eq "$STATUS" 200 "the token read from the QR"
-curl -fsS -H "Authorization: Bearer $PARTNER" "$GATEWAY/v1/codes/$key/qr.svg" | grep -q '^<svg' || fail "svg"
+curl -fsS -H "Authorization: Bearer $PARTNER" "$GATEWAY/v1/codes/$key/qr.svg" | holds '^<svg' || fail "svg"
 assert_eq "$(curl -fsS "$GATEWAY/.well-known/jwks.json" | jq -r '.keys[0] | .kty + " " + .crv + " " + .alg')" "EC P-256 ES256" "JWKS without a key"
 assert_eq "$(offline "$a")" 0 "offline verification"
 

@@ -44,6 +44,15 @@ fail() {
 }
 
 note() { echo "-- $*"; }
+# producer | holds [GREP-OPTIONS] PATTERN: true when a line of the input
+# matches.  Reads the whole input first, so the producer never writes into a
+# closed pipe (grep -q stops at the first match; under pipefail the
+# producer's SIGPIPE or "failed writing body" would fail the test).
+holds() {
+	local all
+	all=$(cat)
+	grep -q "$@" <<<"$all"
+}
 
 assert_eq() {
 	[ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"
