@@ -270,7 +270,8 @@ static int read_current_many(db_conn *tx, const cloudevent *evs, size_t n, asses
 	return rc;
 }
 
-int codegen_on_assessments(void *app, db_conn *tx, const cloudevent *evs, size_t n, hc_err *err)
+/* codegen_on_assessments for a run of distinct people, already checked. */
+static int assess_run(db_conn *tx, const cloudevent *evs, size_t n, hc_err *err)
 {
 	assess_item *it = calloc(n, sizeof(*it));
 	json_t *index = json_object(), *versions = json_array(), *codes = json_array();
@@ -282,25 +283,10 @@ int codegen_on_assessments(void *app, db_conn *tx, const cloudevent *evs, size_t
 	if (it == NULL || index == NULL || versions == NULL || codes == NULL || made == NULL ||
 	    events == NULL)
 		abort();
-	for (i = 0; i < n && rc == 0; i++) {
-		const char *key;
-
-		if (event_check_assessment(evs[i].data, err) != 0) {
-			rc = HC_ERR_PERMANENT;
-			break;
-		}
-		key = str(evs[i].data, "person_key");
-		if (json_object_get(index, key) != NULL)
-			break; /* a person twice: one at a time, in order */
-		json_object_set_new(index, key, json_integer((json_int_t)i));
-	}
-	if (rc == 0 && i < n) {
-		for (i = 0; i < n && rc == 0; i++)
-			rc = codegen_on_assessment(app, tx, &evs[i], err);
-		goto out;
-	}
-	if (rc == 0)
-		rc = read_current_many(tx, evs, n, it, index, err);
+	for (i = 0; i < n; i++)
+		json_object_set_new(index, str(evs[i].data, "person_key"),
+		                    json_integer((json_int_t)i));
+	rc = read_current_many(tx, evs, n, it, index, err);
 	for (i = 0; i < n && rc == 0; i++) {
 		assess_item *x = &it[i];
 		json_t *d = evs[i].data;
@@ -366,7 +352,6 @@ int codegen_on_assessments(void *app, db_conn *tx, const cloudevent *evs, size_t
 			log_info("%zu code versions made from %zu assessments",
 			         json_array_size(events), n);
 	}
-out:
 	for (i = 0; i < n; i++)
 		json_decref(it[i].cur);
 	free(it);
@@ -376,5 +361,41 @@ out:
 	json_decref(codes);
 	json_decref(made);
 	json_decref(events);
+	return rc;
+}
+
+int codegen_on_assessments(void *app, db_conn *tx, const cloudevent *evs, size_t n, hc_err *err)
+{
+	json_t *seen = json_object();
+	size_t start = 0, i;
+	int rc = 0;
+
+	(void)app;
+	if (seen == NULL)
+		abort();
+	if (n == 0) {
+		json_decref(seen);
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		if (event_check_assessment(evs[i].data, err) != 0) {
+			json_decref(seen);
+			return HC_ERR_PERMANENT;
+		}
+	/* a person twice: the run ends before the second, which starts the next run (the same
+	 * transaction, so the next run reads what this one wrote) */
+	for (i = 0; i < n && rc == 0; i++) {
+		const char *key = str(evs[i].data, "person_key");
+
+		if (json_object_get(seen, key) != NULL) {
+			rc = assess_run(tx, evs + start, i - start, err);
+			json_object_clear(seen);
+			start = i;
+		}
+		json_object_set_new(seen, key, json_true());
+	}
+	if (rc == 0)
+		rc = assess_run(tx, evs + start, n - start, err);
+	json_decref(seen);
 	return rc;
 }
