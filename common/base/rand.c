@@ -3,7 +3,9 @@
 
 #include <assert.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/rand.h>
 
@@ -14,15 +16,12 @@ void hc_rand_bytes(unsigned char *buf, size_t n)
 		abort();
 }
 
-void hc_uuid_v4(char out[HC_UUID_LEN + 1])
+/* The 16 bytes of a UUID in canonical text form. */
+static void uuid_text(const unsigned char b[16], char out[HC_UUID_LEN + 1])
 {
-	unsigned char b[16];
 	char hex[33];
 
-	hc_rand_bytes(b, sizeof(b));
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	hc_hex_encode(b, sizeof(b), hex);
+	hc_hex_encode(b, 16, hex);
 	memcpy(out, hex, 8);
 	out[8] = '-';
 	memcpy(out + 9, hex + 8, 4);
@@ -33,6 +32,23 @@ void hc_uuid_v4(char out[HC_UUID_LEN + 1])
 	out[23] = '-';
 	memcpy(out + 24, hex + 20, 12);
 	out[36] = '\0';
+}
+
+void hc_uuid_v7(char out[HC_UUID_LEN + 1])
+{
+	unsigned char b[16];
+	struct timespec now;
+	uint64_t ms;
+	int i;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	ms = (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
+	for (i = 0; i < 6; i++)
+		b[i] = (unsigned char)(ms >> (40 - 8 * i));
+	hc_rand_bytes(b + 6, 10);
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x70);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	uuid_text(b, out);
 }
 
 static int hex_value(int c)

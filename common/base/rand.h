@@ -14,8 +14,14 @@
 /* Fills buf with n random bytes; aborts if the CSPRNG fails (it cannot recover). */
 void hc_rand_bytes(unsigned char *buf, size_t n);
 
-/* Writes a random (version 4) UUID in lower-case text into out[37]. */
-void hc_uuid_v4(char out[HC_UUID_LEN + 1]);
+/*
+ * Writes a version 7 UUID (RFC 9562) in lower-case text into out[37]: the
+ * Unix time in milliseconds, then 74 random bits.  Ids made later sort later
+ * (to the millisecond), so a B-tree keyed on them grows at its right edge
+ * instead of at random pages: the events' processed-event keys, assessments,
+ * scans, declarations.
+ */
+void hc_uuid_v7(char out[HC_UUID_LEN + 1]);
 
 /* Returns 1 when s is a UUID in canonical text form (any case), else 0. */
 int hc_uuid_valid(const char *s);

@@ -68,7 +68,7 @@ void cloudevent_init(cloudevent *ev, const char *type, const char *source, const
 	char stamp[32];
 
 	memset(ev, 0, sizeof(*ev));
-	hc_uuid_v4(ev->id);
+	hc_uuid_v7(ev->id);
 	snprintf(ev->type, sizeof(ev->type), "%s", type);
 	snprintf(ev->source, sizeof(ev->source), "%s", source);
 	snprintf(ev->subject, sizeof(ev->subject), "%s", subject ? subject : "");

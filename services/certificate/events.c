@@ -61,7 +61,7 @@ static int issue_due(db_conn *tx, const char *person_key, const char *applicatio
 		                     db_res_get(due, i, 4)};
 		db_res *res = NULL;
 
-		hc_uuid_v4(id);
+		hc_uuid_v7(id);
 		rc = db_run(tx, "cert_issue", 5, ip, &res, err);
 		if (rc == 0)
 			rc = publish_rows(tx, res, TYPE_CERTIFICATE_ISSUED, TOPIC_CERTIFICATE,

@@ -190,7 +190,7 @@ void certificate_post_vehicle_pass(void *app_, http_req *req)
 		http_reply_err(req, &err);
 		goto out;
 	}
-	hc_uuid_v4(x.id);
+	hc_uuid_v7(x.id);
 	if (svc_http_tx(&app->svc, req, issuing_write, &x) != 0)
 		goto out;
 	log_info("vehicle pass %s issued for %zu riders", x.id, json_array_size(x.riders));

@@ -76,7 +76,7 @@ int codegen_scan_record(db_conn *tx, codegen_scan *x, hc_err *err)
 	}
 	x->reason = codegen_scan_reason(x->colour, fever);
 	x->result = x->reason != NULL ? "refused" : "passed";
-	hc_uuid_v4(x->id);
+	hc_uuid_v7(x->id);
 	snprintf(temp, sizeof(temp), "%.1f", x->temperature);
 	{
 		const char *params[8] = {x->id,

@@ -125,7 +125,7 @@ static void job_decide(verify_job *j, const char *scanned_at, json_t *scans, jso
 		return; /* superseded: nothing recorded */
 	j->reason = codegen_scan_reason(colour, fever);
 	j->result = j->reason != NULL ? "refused" : "passed";
-	hc_uuid_v4(j->scan_id);
+	hc_uuid_v7(j->scan_id);
 	snprintf(temp, sizeof(temp), "%.1f", j->temperature);
 	county = json_string_value(json_object_get(j->code, "county_code"));
 	json_array_append_new(

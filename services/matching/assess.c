@@ -166,7 +166,7 @@ int matching_assess(db_conn *tx, const char *person_key, const matching_trigger 
 	}
 	db_res_free(res);
 	res = NULL;
-	hc_uuid_v4(id);
+	hc_uuid_v7(id);
 	snprintf(version, sizeof(version), "%lld",
 	         (long long)json_integer_value(json_object_get(o, "rule_version")));
 	evtext = json_dumps(evidence, JSON_COMPACT);
@@ -251,7 +251,7 @@ static int assess_chunk(db_conn *tx, json_t *rules, const json_t *people, size_t
 		}
 		if (d == 0)
 			continue;
-		hc_uuid_v4(id);
+		hc_uuid_v7(id);
 		json_array_append_new(
 		    rows,
 		    json_pack("{s:s, s:s, s:O, s:O, s:O, s:O, s:s, s:s, s:s, s:s?, s:s, s:s}", "id",

@@ -34,7 +34,7 @@ int matching_import_rows(db_conn *tx, json_t *rows, const char *traceparent, lon
 	db_res *res = NULL;
 	int rc;
 
-	hc_uuid_v4(batch);
+	hc_uuid_v7(batch);
 	rc = db_run_with_json(tx, "matching_records_insert", 1, values, &res, err);
 	if (rc != 0)
 		return rc;

@@ -1,5 +1,11 @@
 /* Unit tests of common/event: CloudEvents structured mode and W3C traceparent. */
 #include "common/event/cloudevent.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "common/base/rand.h"
 #include "tests/unit/unit.h"
 
 TEST(encode_decode_round_trip)
@@ -37,6 +43,37 @@ TEST(ids_are_unique_uuids)
 	CHECK_EQ_STR(a.subject, "");
 	cloudevent_cleanup(&a);
 	cloudevent_cleanup(&b);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
+/* version 7: the first 48 bits are the time of making in ms, so later ids sort later */
+TEST(uuid_v7_layout_and_order)
+{
+	char a[HC_UUID_LEN + 1], b[HC_UUID_LEN + 1], stamp[13];
+	struct timespec pause = {0, 2000000};
+	uint64_t before = now_ms(), after, ms;
+
+	hc_uuid_v7(a);
+	after = now_ms();
+	CHECK(hc_uuid_valid(a));
+	CHECK_EQ_INT(a[14], '7');
+	CHECK(strchr("89ab", a[19]) != NULL);
+	memcpy(stamp, a, 8);
+	memcpy(stamp + 8, a + 9, 4);
+	stamp[12] = '\0';
+	ms = strtoull(stamp, NULL, 16);
+	CHECK(ms >= before && ms <= after);
+	nanosleep(&pause, NULL);
+	hc_uuid_v7(b);
+	CHECK(strcmp(a, b) < 0);
+	CHECK(strcmp(a + 14, b + 14) != 0); /* the rest is random */
 }
 
 TEST(trace_continues_from_parent)
@@ -132,6 +169,6 @@ TEST(decode_drops_invalid_traceparent_only)
 	cloudevent_cleanup(&ev);
 }
 
-UNIT_MAIN(T(encode_decode_round_trip), T(ids_are_unique_uuids), T(trace_continues_from_parent),
-          T(traceparent_validation), T(decode_refuses_bad_events), T(decode_refuses_oversized),
-          T(decode_drops_invalid_traceparent_only))
+UNIT_MAIN(T(encode_decode_round_trip), T(ids_are_unique_uuids), T(uuid_v7_layout_and_order),
+          T(trace_continues_from_parent), T(traceparent_validation), T(decode_refuses_bad_events),
+          T(decode_refuses_oversized), T(decode_drops_invalid_traceparent_only))

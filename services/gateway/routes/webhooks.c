@@ -204,7 +204,7 @@ void gateway_post_webhook(gateway_app *app, http_req *req, const gateway_princip
 		         json_string_value(e));
 	}
 	snprintf(list + strlen(list), sizeof(list) - strlen(list), "}");
-	hc_uuid_v4(id);
+	hc_uuid_v7(id);
 	{
 		const char *params[4] = {id, p->client, url, list};
 		db_conn *conn = db_pool_take(app->svc.pool);

@@ -76,7 +76,7 @@ static void post_followup(intake_app *app, http_req *req, int is_checkin)
 		http_reply_err(req, &err);
 		goto out;
 	}
-	hc_uuid_v4(f.id);
+	hc_uuid_v7(f.id);
 	if (svc_http_tx(&app->svc, req, followup_write, &f) != 0)
 		goto out;
 	if (is_checkin) {

@@ -224,7 +224,7 @@ void intake_post_declarations(void *app_, http_req *req)
 		submission_free(sub);
 		return;
 	}
-	hc_uuid_v4(sub->id);
+	hc_uuid_v7(sub->id);
 	sub->row = intake_declaration_row(&sub->d, sub->id, http_req_principal(req).client,
 	                                  app->cfg.pii_key);
 	if (sub->d.employer_application_id != NULL) {

@@ -59,7 +59,7 @@ void intake_post_employer_applications(void *app_, http_req *req)
 		http_reply_err(req, &err);
 		goto out;
 	}
-	hc_uuid_v4(sub.id);
+	hc_uuid_v7(sub.id);
 	if (svc_http_tx(&app->svc, req, submission_write, &sub) != 0)
 		goto out;
 	log_info("employer application %s submitted to county %s with %zu workers", sub.id,
