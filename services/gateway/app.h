@@ -24,6 +24,7 @@
 #include "common/metrics/metrics.h"
 #include "common/svc/svc.h"
 #include "common/upstream/upstream.h"
+#include "services/gateway/domain/auth.h"
 
 typedef struct gateway_config {
 	const char *intake_url;      /* HC_INTAKE_URL */
@@ -125,12 +126,30 @@ int gateway_quota_take(gateway_app *app, http_req *req, const char *client, long
 int gateway_quota_early(gateway_app *app, http_req *req, const char *client);
 
 /*
+ * What a request's headers claim, nothing verified yet (authenticate.c,
+ * gateway_claim_read): a signed request's signature headers, parsed once for
+ * both the early quota and authentication, and the client its keyid names;
+ * or the client an API key names.
+ */
+typedef struct gateway_claim {
+	int is_signed;             /* signature headers present, or API keys off */
+	enum httpsig_error parsed; /* signed: what httpsig_parse answered */
+	httpsig_params prm;
+	unsigned char sig[HTTPSIG_SIG_MAX];
+	size_t siglen;
+	char client[AUTH_CLIENT_ID_MAX + 1]; /* "": no client named (or a malformed keyid) */
+	char kid[48];                        /* signed: the key's id after "client:" */
+} gateway_claim;
+
+void gateway_claim_read(const gateway_app *app, http_req *req, gateway_claim *c);
+
+/*
  * gateway_quota_early for the client the request's headers name, if any
  * (authenticate.c).  Runs before admission (gateway_admit): a client past
  * its quota gets its own 429 at once even while the gateway is at capacity,
  * and takes no slot from anyone else.
  */
-int gateway_quota_claimed(gateway_app *app, http_req *req);
+int gateway_quota_claimed(gateway_app *app, http_req *req, const gateway_claim *c);
 
 /*
  * Admits a request to be forwarded (gateway_release after), or replies 503
@@ -189,7 +208,7 @@ typedef struct gateway_principal {
  * non-zero.  A signed request's nonce is not claimed yet: it is in
  * p->nonce, for gateway_nonce_then_proceed.
  */
-int gateway_identify(gateway_app *app, http_req *req, gateway_principal *p);
+int gateway_identify(gateway_app *app, http_req *req, const gateway_claim *c, gateway_principal *p);
 
 /* The route's roles and county scope for p: 0, or replies 403 and returns -1. */
 int gateway_authorize(http_req *req, const gateway_route *route, const gateway_principal *p);
@@ -224,11 +243,12 @@ int gateway_admin(int argc, char **argv, const svc_spec *spec, gateway_config *c
 
 /*
  * Signed requests (routes/signed.c): verifies the request's signature
- * (common/httpsig) and fills p from the signing client, its nonce in
+ * (common/httpsig, parsed in c) and fills p from the signing client, its nonce in
  * p->nonce (claimed later: gateway_nonce_then_proceed); or replies 401 with
  * the reason's own problem code and returns -1.
  */
-int gateway_signed_authenticate(gateway_app *app, http_req *req, gateway_principal *p);
+int gateway_signed_authenticate(gateway_app *app, http_req *req, const gateway_claim *c,
+                                gateway_principal *p);
 
 /* Loads HC_RESPONSE_KEY (none: responses unsigned, with a warning). */
 int gateway_response_key_load(gateway_app *app, hc_err *err);

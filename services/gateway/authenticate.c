@@ -72,49 +72,50 @@ static int gateway_signed_request(const gateway_app *app, http_req *req)
 	       http_req_header(req, "Signature") != NULL || !app->cfg.api_keys;
 }
 
-/* The client a request names (not verified yet): 0 and client, or -1 when it names none. */
-static int gateway_claimed_client(const gateway_app *app, http_req *req,
-                                  char client[AUTH_CLIENT_ID_MAX + 1])
+void gateway_claim_read(const gateway_app *app, http_req *req, gateway_claim *c)
 {
 	char secret[AUTH_SECRET_HEX + 1];
+	const char *colon;
 	hc_err err;
 
-	if (gateway_signed_request(app, req)) {
-		unsigned char sig[HTTPSIG_SIG_MAX];
-		size_t siglen = 0;
-		httpsig_params prm;
-		const char *colon;
-
-		if (httpsig_parse(http_req_header(req, "Signature-Input"),
-		                  http_req_header(req, "Signature"), HTTPSIG_REQUEST, &prm, sig,
-		                  &siglen) != HTTPSIG_OK ||
-		    (colon = strchr(prm.keyid, ':')) == NULL || colon == prm.keyid ||
-		    (size_t)(colon - prm.keyid) > AUTH_CLIENT_ID_MAX)
-			return -1;
-		snprintf(client, AUTH_CLIENT_ID_MAX + 1, "%.*s", (int)(colon - prm.keyid),
-		         prm.keyid);
-		return 0;
+	c->is_signed = gateway_signed_request(app, req);
+	c->parsed = HTTPSIG_MISSING;
+	c->siglen = 0;
+	c->client[0] = c->kid[0] = '\0';
+	if (!c->is_signed) {
+		hc_err_clear(&err);
+		if (auth_key_parse(http_req_header(req, "Authorization"), c->client, secret,
+		                   &err) != 0)
+			c->client[0] = '\0';
+		return;
 	}
-	hc_err_clear(&err);
-	return auth_key_parse(http_req_header(req, "Authorization"), client, secret, &err) == 0
-	           ? 0
-	           : -1;
+	c->parsed = httpsig_parse(http_req_header(req, "Signature-Input"),
+	                          http_req_header(req, "Signature"), HTTPSIG_REQUEST, &c->prm,
+	                          c->sig, &c->siglen);
+	if (c->parsed != HTTPSIG_OK)
+		return;
+	/* keyid "client:kid" */
+	colon = strchr(c->prm.keyid, ':');
+	if (colon == NULL || colon == c->prm.keyid ||
+	    (size_t)(colon - c->prm.keyid) > AUTH_CLIENT_ID_MAX || colon[1] == '\0' ||
+	    strlen(colon + 1) >= sizeof(c->kid))
+		return;
+	snprintf(c->client, sizeof(c->client), "%.*s", (int)(colon - c->prm.keyid), c->prm.keyid);
+	snprintf(c->kid, sizeof(c->kid), "%s", colon + 1);
 }
 
-int gateway_quota_claimed(gateway_app *app, http_req *req)
+int gateway_quota_claimed(gateway_app *app, http_req *req, const gateway_claim *c)
 {
-	char client[AUTH_CLIENT_ID_MAX + 1];
-
-	if (gateway_claimed_client(app, req, client) != 0)
+	if (c->client[0] == '\0')
 		return 0; /* authentication says what is wrong */
-	return gateway_quota_early(app, req, client);
+	return gateway_quota_early(app, req, c->client);
 }
 
-int gateway_identify(gateway_app *app, http_req *req, gateway_principal *p)
+int gateway_identify(gateway_app *app, http_req *req, const gateway_claim *c, gateway_principal *p)
 {
 	memset(p, 0, sizeof(*p));
-	if (gateway_signed_request(app, req))
-		return gateway_signed_authenticate(app, req, p); /* replied unless 0 */
+	if (c->is_signed)
+		return gateway_signed_authenticate(app, req, c, p); /* replied unless 0 */
 	return gateway_key_authenticate(app, req, p);
 }
 

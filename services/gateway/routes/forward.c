@@ -198,9 +198,13 @@ void gateway_handle(void *app_, http_req *req)
 	gateway_app *app = app_;
 	const gateway_route *route = &app->routes[http_req_route(req) - app->http_routes];
 	gateway_principal p;
+	gateway_claim c;
 
-	if (app->cfg.auth && route->roles != 0 && gateway_quota_claimed(app, req) != 0)
-		return; /* 429: its client is past its quota, whatever the load */
+	if (app->cfg.auth && route->roles != 0) {
+		gateway_claim_read(app, req, &c); /* the signature parsed once, here */
+		if (gateway_quota_claimed(app, req, &c) != 0)
+			return; /* 429: its client is past its quota, whatever the load */
+	}
 	if (gateway_admit(app, req, route->priority) != 0)
 		return; /* shed: 503 */
 	if (route->local != NULL && !app->cfg.auth) {
@@ -212,7 +216,7 @@ void gateway_handle(void *app_, http_req *req)
 		gateway_forward(app, req,
 		                route->local ? NULL : gateway_owner_url(&app->cfg, route->owner),
 		                NULL, NULL, 0);
-	} else if (gateway_identify(app, req, &p) != 0) {
+	} else if (gateway_identify(app, req, &c, &p) != 0) {
 		gateway_release(app); /* replied: 401 or 503 */
 	} else if (p.nonce[0] != '\0') {
 		gateway_nonce_then_proceed(app, req, route, &p); /* once the nonce is claimed */

@@ -159,35 +159,28 @@ static void sign_response(void *app_, http_req *req, int status, const char *bod
 	http_reply_header(req, "Signature", signature);
 }
 
-int gateway_signed_authenticate(gateway_app *app, http_req *req, gateway_principal *p)
+int gateway_signed_authenticate(gateway_app *app, http_req *req, const gateway_claim *c,
+                                gateway_principal *p)
 {
-	unsigned char sig[HTTPSIG_SIG_MAX];
-	char kid[48], query[2048], *base;
-	const char *colon, *body;
-	httpsig_params prm;
+	char query[2048], *base;
+	const char *body;
 	enum httpsig_error e;
 	EVP_PKEY *key = NULL;
-	size_t siglen = 0, len = 0;
+	size_t len = 0;
 	int64_t skew;
 
-	e = httpsig_parse(http_req_header(req, "Signature-Input"),
-	                  http_req_header(req, "Signature"), HTTPSIG_REQUEST, &prm, sig, &siglen);
-	if (e == HTTPSIG_MISSING)
+	if (c->parsed == HTTPSIG_MISSING)
 		return refuse(req, PROBLEM_SIGNATURE_MISSING,
 		              "sign the request (Signature-Input, Signature, Content-Digest)");
-	colon = strchr(prm.keyid, ':');
-	if (e != HTTPSIG_OK || colon == NULL || colon == prm.keyid ||
-	    (size_t)(colon - prm.keyid) > AUTH_CLIENT_ID_MAX || strlen(colon + 1) >= sizeof(kid) ||
-	    colon[1] == '\0')
+	if (c->parsed != HTTPSIG_OK || c->client[0] == '\0')
 		return refuse(req, PROBLEM_SIGNATURE_MALFORMED,
 		              "the signature headers do not follow the profile (docs/API.md)");
-	skew = (int64_t)time(NULL) - prm.created;
+	skew = (int64_t)time(NULL) - c->prm.created;
 	if (skew > SIGNED_WINDOW_S || skew < -SIGNED_WINDOW_S)
 		return refuse(req, PROBLEM_SIGNATURE_TIMESTAMP,
 		              "the signature's created time is more than 300 s from the gateway's");
-	snprintf(p->client, sizeof(p->client), "%.*s", (int)(colon - prm.keyid), prm.keyid);
-	snprintf(kid, sizeof(kid), "%s", colon + 1);
-	if (signed_key(app, req, p->client, kid, p, &key) != 0)
+	snprintf(p->client, sizeof(p->client), "%s", c->client);
+	if (signed_key(app, req, p->client, c->kid, p, &key) != 0)
 		return -1;
 	body = http_req_body(req, &len);
 	if (!httpsig_digest_matches(http_req_header(req, "Content-Digest"), body, len)) {
@@ -198,15 +191,15 @@ int gateway_signed_authenticate(gateway_app *app, http_req *req, gateway_princip
 	if (http_req_query_string(req, query, sizeof(query)) < 0)
 		query[0] = '\0';
 	base = httpsig_request_base(http_req_method(req), http_req_path(req), query,
-	                            http_req_header(req, "Content-Digest"), prm.raw);
-	e = httpsig_verify(key, prm.alg, base, sig, siglen);
+	                            http_req_header(req, "Content-Digest"), c->prm.raw);
+	e = httpsig_verify(key, c->prm.alg, base, c->sig, c->siglen);
 	free(base);
 	EVP_PKEY_free(key);
 	if (e != HTTPSIG_OK) {
 		log_info("refused a signature of client %s", p->client);
 		return refuse(req, PROBLEM_SIGNATURE_INVALID, "the signature does not verify");
 	}
-	snprintf(p->nonce, sizeof(p->nonce), "%s", prm.nonce); /* claimed by routes/nonces.c */
+	snprintf(p->nonce, sizeof(p->nonce), "%s", c->prm.nonce); /* claimed by routes/nonces.c */
 	return 0;
 }
 
