@@ -14,7 +14,8 @@ RATE=${BENCH_E2E_RATE:-1000}
 CONNS=${BENCH_CONNECTIONS:-32}
 out=docs/BENCHMARKS.md
 
-for s in intake matching codegen gateway; do svc_start "$s"; done
+for s in intake matching gateway; do svc_start "$s"; done
+svc_start codegen HC_CONSUMERS="${BENCH_CODEGEN_CONSUMERS:-1}"
 # signing_partner NAME: a partner app that signs its requests (RFC 9421, docs/API.md) with the key
 # $HC_TEST_TMP/NAME.pem, as partners do in production (API keys serve local development only);
 # prints its API key, used only for the warm-up.  hc-load signs each request with its own nonce.
