@@ -28,8 +28,8 @@ static const char *str(json_t *o, const char *f)
 	return json_string_value(json_object_get(o, f));
 }
 
-/* Same colour, pass, rule and evidence, same decider: nothing the holder sees changes. */
-static int unchanged(json_t *cur, json_t *src, int pass)
+/* Same colour, pass, rule and decider (the evidence aside). */
+static int same_decision(json_t *cur, json_t *src, int pass)
 {
 	json_t *reason = json_object_get(cur, "reason");
 
@@ -38,8 +38,15 @@ static int unchanged(json_t *cur, json_t *src, int pass)
 	       strcmp(str(reason, "rule_id"), str(src, "rule_id")) == 0 &&
 	       json_integer_value(json_object_get(reason, "rule_version")) ==
 	           json_integer_value(json_object_get(src, "rule_version")) &&
-	       strcmp(str(reason, "decided_by"), str(src, "decided_by")) == 0 &&
-	       json_equal(json_object_get(reason, "evidence"), json_object_get(src, "evidence"));
+	       strcmp(str(reason, "decided_by"), str(src, "decided_by")) == 0;
+}
+
+/* Same colour, pass, rule and evidence, same decider: nothing the holder sees changes. */
+static int unchanged(json_t *cur, json_t *src, int pass)
+{
+	return same_decision(cur, src, pass) &&
+	       json_equal(json_object_get(json_object_get(cur, "reason"), "evidence"),
+	                  json_object_get(src, "evidence"));
 }
 
 /* The data of a code.changed event for version v (from cur, NULL: the first) of n (new reference).
@@ -225,11 +232,17 @@ int codegen_on_certificate(void *app, db_conn *tx, const cloudevent *ev, hc_err 
 /* What codegen_on_assessment decides for one event of a run (codegen_on_assessments). */
 typedef struct assess_item {
 	next_code n;
-	json_t *cur; /* the current code, or NULL */
-	int found, newer, cert;
+	json_t *
+	    cur; /* the current version (version, colour, pass, reason without evidence), or NULL */
+	json_t *made; /* the new version (borrowed from the run's versions), or NULL */
+	int found, newer, cert, same_evidence;
 } assess_item;
 
-/* Reads the current codes of the run's people (locked) and whether each holds a certificate. */
+/*
+ * Reads the current codes of the run's people (locked), whether each holds a
+ * certificate, and whether its evidence is the new one (compared in the
+ * database: the evidence itself does not come back).
+ */
 static int read_current_many(db_conn *tx, const cloudevent *evs, size_t n, assess_item *it,
                              json_t *index, hc_err *err)
 {
@@ -242,18 +255,29 @@ static int read_current_many(db_conn *tx, const cloudevent *evs, size_t n, asses
 	if (people == NULL)
 		abort();
 	for (i = 0; i < n; i++)
-		json_array_append_new(
-		    people, json_pack("{s:O, s:O}", "k", json_object_get(evs[i].data, "person_key"),
-		                      "at", json_object_get(evs[i].data, "assessed_at")));
+		json_array_append_new(people,
+		                      json_pack("{s:O, s:O, s:O}", "k",
+		                                json_object_get(evs[i].data, "person_key"), "at",
+		                                json_object_get(evs[i].data, "assessed_at"), "ev",
+		                                json_object_get(evs[i].data, "evidence")));
 	rc = db_run_with_json(tx, "codegen_current_many", 1, values, &res, err);
 	for (r = 0; rc == 0 && r < db_res_rows(res); r++) {
 		assess_item *x =
 		    &it[json_integer_value(json_object_get(index, db_res_get(res, r, 0)))];
 
 		x->found = 1;
-		x->cur = json_loads(db_res_get(res, r, 1), 0, NULL);
-		x->newer = strcmp(db_res_get(res, r, 2), "t") == 0;
-		x->cert = strcmp(db_res_get(res, r, 3), "t") == 0;
+		x->cur = json_pack("{s:I, s:s, s:b, s:{s:s, s:I, s:s}}", "version",
+		                   (json_int_t)strtoll(db_res_get(res, r, 1), NULL, 10), "colour",
+		                   db_res_get(res, r, 2), "pass",
+		                   strcmp(db_res_get(res, r, 3), "t") == 0, "reason", "rule_id",
+		                   db_res_get(res, r, 4), "rule_version",
+		                   (json_int_t)strtoll(db_res_get(res, r, 5), NULL, 10),
+		                   "decided_by", db_res_get(res, r, 6));
+		if (x->cur == NULL)
+			abort();
+		x->same_evidence = strcmp(db_res_get(res, r, 7), "t") == 0;
+		x->newer = strcmp(db_res_get(res, r, 8), "t") == 0;
+		x->cert = strcmp(db_res_get(res, r, 9), "t") == 0;
 	}
 	db_res_free(res);
 	res = NULL;
@@ -302,21 +326,23 @@ static int assess_run(db_conn *tx, const cloudevent *evs, size_t n, hc_err *err)
 		x->n.assessment_id = str(d, "assessment_id");
 		x->n.assessed_at = str(d, "assessed_at");
 		snprintf(x->n.cause, sizeof(x->n.cause), "assessment %s", x->n.assessment_id);
-		change = !unchanged(x->cur, d, pass);
+		change = !(same_decision(x->cur, d, pass) && x->same_evidence);
 		version = x->cur == NULL
 		              ? 0
 		              : (long long)json_integer_value(json_object_get(x->cur, "version"));
 		if (change) {
 			version++;
-			json_array_append_new(
-			    versions,
-			    json_pack(
-			        "{s:s, s:I, s:s, s:b, s:s, s:O, s:O, s:s, s:s, s:s}", "person_key",
-			        x->n.person_key, "version", (json_int_t)version, "colour",
-			        str(d, "colour"), "pass", pass, "rule_id", str(d, "rule_id"),
-			        "rule_version", json_object_get(d, "rule_version"), "evidence",
-			        json_object_get(d, "evidence"), "decided_by", str(d, "decided_by"),
-			        "assessment_id", x->n.assessment_id, "cause", x->n.cause));
+			x->made = json_pack(
+			    "{s:s, s:I, s:s, s:b, s:s, s:O, s:O, s:s, s:s, s:s}", "person_key",
+			    x->n.person_key, "version", (json_int_t)version, "colour",
+			    str(d, "colour"), "pass", pass, "rule_id", str(d, "rule_id"),
+			    "rule_version", json_object_get(d, "rule_version"), "evidence",
+			    json_object_get(d, "evidence"), "decided_by", str(d, "decided_by"),
+			    "assessment_id", x->n.assessment_id, "cause", x->n.cause);
+			if (x->made == NULL)
+				abort();
+			json_array_append_new(versions,
+			                      x->made); /* x->made borrowed from here on */
 		}
 		/* the code points at the new version, or keeps what the next comparison is made
 		 * against */
@@ -330,15 +356,15 @@ static int assess_run(db_conn *tx, const cloudevent *evs, size_t n, hc_err *err)
 		const json_t *values[2] = {versions, codes};
 
 		rc = db_run_with_json(tx, "codegen_write_many", 2, values, &res, err);
-		for (r = 0; rc == 0 && r < db_res_rows(res); r++)
+		for (r = 0; rc == 0 && r < db_res_rows(res); r++) /* person: its version's time */
 			json_object_set_new(made, db_res_get(res, r, 0),
-			                    json_loads(db_res_get(res, r, 1), 0, NULL));
+			                    json_string(db_res_get(res, r, 1)));
 	}
 	for (i = 0; i < n && rc == 0; i++) { /* the events, in the order of the assessments */
-		json_t *v =
-		    it[i].n.person_key != NULL ? json_object_get(made, it[i].n.person_key) : NULL;
+		json_t *v = it[i].made,
+		       *at = v != NULL ? json_object_get(made, it[i].n.person_key) : NULL;
 
-		if (v != NULL)
+		if (at != NULL && json_object_set(v, "created_at", at) == 0)
 			json_array_append_new(
 			    events, bus_outbox_row(TOPIC_CODE, it[i].n.person_key,
 			                           it[i].n.county_code, TYPE_CODE_CHANGED,

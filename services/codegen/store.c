@@ -43,11 +43,14 @@ const db_stmt codegen_statements[] = {
      " updated_at = clock_timestamp())"
      " SELECT j FROM nv",
      13},
-    /* many people at once (codegen_on_assessments): their codes locked in key order */
+    /* many people at once (codegen_on_assessments): their codes locked in key order; $1
+       [{k: person key, at: assessed at, ev: the new evidence}]; per person the current
+       version's fields and whether its evidence equals the new one */
     {"codegen_current_many",
-     "SELECT c.person_key, " CODE_JSON ", c.assessed_at >= x.at,"
+     "SELECT c.person_key, v.version, v.colour, v.pass, v.rule_id, v.rule_version,"
+     " v.decided_by, v.evidence = x.ev, c.assessed_at >= x.at,"
      " EXISTS (SELECT 1 FROM certificates WHERE person_key = x.k AND status = 'valid')"
-     " FROM jsonb_to_recordset($1::jsonb) AS x(k text, at timestamptz)"
+     " FROM jsonb_to_recordset($1::jsonb) AS x(k text, at timestamptz, ev jsonb)"
      " JOIN codes c ON c.person_key = x.k"
      " JOIN code_versions v ON v.person_key = c.person_key AND v.version = c.version"
      " ORDER BY c.person_key FOR UPDATE OF c",
@@ -57,7 +60,8 @@ const db_stmt codegen_statements[] = {
      " WHERE person_key IN (SELECT x.k FROM jsonb_to_recordset($1::jsonb) AS x(k text))"
      " AND status = 'valid'",
      1},
-    /* $1: new versions, $2: codes to upsert (each person once); the new versions come back */
+    /* $1: new versions, $2: codes to upsert (each person once); each new version's
+       person and time come back */
     {"codegen_write_many",
      "WITH nv AS (INSERT INTO code_versions AS v (person_key, version, colour, pass, rule_id,"
      " rule_version, evidence, decided_by, assessment_id, cause)"
@@ -65,16 +69,21 @@ const db_stmt codegen_statements[] = {
      " r.decided_by, r.assessment_id, r.cause FROM jsonb_to_recordset($1::jsonb) AS r("
      " person_key text, version integer, colour text, pass boolean, rule_id text,"
      " rule_version integer, evidence jsonb, decided_by text, assessment_id uuid, cause text)"
-     " RETURNING v.person_key, " VERSION_JSON " AS j),"
-     " nc AS (INSERT INTO codes (person_key, masked_name, county_code, version, assessed_at)"
-     " SELECT r.person_key, r.masked_name, r.county_code, r.version, r.assessed_at"
-     " FROM jsonb_to_recordset($2::jsonb) AS r(person_key text, masked_name text,"
-     " county_code text, version integer, assessed_at timestamptz)"
-     " ON CONFLICT (person_key) DO UPDATE"
-     " SET masked_name = EXCLUDED.masked_name, county_code = EXCLUDED.county_code,"
-     " version = EXCLUDED.version, assessed_at = EXCLUDED.assessed_at,"
-     " updated_at = clock_timestamp())"
-     " SELECT person_key, j FROM nv",
+     " RETURNING v.person_key, " DB_RFC3339(
+         "v.created_at") " AS at),"
+                         " nc AS (INSERT INTO codes (person_key, masked_name, county_code, "
+                         "version, assessed_at)"
+                         " SELECT r.person_key, r.masked_name, r.county_code, r.version, "
+                         "r.assessed_at"
+                         " FROM jsonb_to_recordset($2::jsonb) AS r(person_key text, masked_name "
+                         "text,"
+                         " county_code text, version integer, assessed_at timestamptz)"
+                         " ON CONFLICT (person_key) DO UPDATE"
+                         " SET masked_name = EXCLUDED.masked_name, county_code = "
+                         "EXCLUDED.county_code,"
+                         " version = EXCLUDED.version, assessed_at = EXCLUDED.assessed_at,"
+                         " updated_at = clock_timestamp())"
+                         " SELECT person_key, at FROM nv",
      2},
     {"codegen_code_upsert",
      "INSERT INTO codes (person_key, masked_name, county_code, version, assessed_at)"
