@@ -29,11 +29,13 @@ const db_stmt bus_statements[] = {
      " VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
      6},
     /* $1: a JSON array of rows (bus_outbox_row), inserted in array order */
+    /* one text[] per column (db_run_text_arrays), the rows in their order */
     {"bus_outbox_insert_many",
      "INSERT INTO outbox (event_id, topic, key, ce_type, payload, headers)"
-     " SELECT r->>'event_id', r->>'topic', r->>'key', r->>'ce_type', r->>'payload',"
-     " r->'headers' FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(r, n) ORDER BY n",
-     1},
+     " SELECT r.e, r.t, r.k, r.c, r.p, r.h::jsonb FROM unnest($1::text[], $2::text[],"
+     " $3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS r(e, t, k, c, p, h, n)"
+     " ORDER BY r.n",
+     6},
     /* every row in the outbox is unpublished: the relay deletes what Kafka persisted */
     {"bus_outbox_pending",
      "SELECT id, topic, key, payload, headers::text FROM outbox ORDER BY id LIMIT $1", 1},
@@ -341,11 +343,33 @@ json_t *bus_outbox_row(const char *topic, const char *key, const char *county, c
 
 int bus_outbox_add_rows(db_conn *tx, const json_t *rows, hc_err *err)
 {
-	const json_t *values[1] = {rows};
+	static const char *const fields[5] = {"event_id", "topic", "key", "ce_type", "payload"};
+	db_text_array cols[6];
+	db_text_array *const arrays[6] = {&cols[0], &cols[1], &cols[2],
+	                                  &cols[3], &cols[4], &cols[5]};
+	size_t i, f;
+	int rc;
 
 	if (json_array_size(rows) == 0)
 		return 0;
-	return db_run_with_json(tx, "bus_outbox_insert_many", 1, values, NULL, err);
+	for (f = 0; f < 6; f++)
+		db_text_array_init(&cols[f]);
+	for (i = 0; i < json_array_size(rows); i++) {
+		const json_t *row = json_array_get(rows, i);
+		char *headers = json_dumps(json_object_get(row, "headers"), JSON_COMPACT);
+
+		for (f = 0; f < 5; f++) {
+			const json_t *v = json_object_get(row, fields[f]);
+
+			db_text_array_add(&cols[f], json_string_value(v), json_string_length(v));
+		}
+		db_text_array_add(&cols[5], headers, headers != NULL ? strlen(headers) : 0);
+		free(headers);
+	}
+	rc = db_run_text_arrays(tx, "bus_outbox_insert_many", 6, arrays, NULL, err);
+	for (f = 0; f < 6; f++)
+		db_text_array_free(&cols[f]);
+	return rc;
 }
 
 int bus_outbox_commit(db_conn *tx, int rc, const json_t *rows, hc_err *err)

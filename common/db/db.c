@@ -6,6 +6,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,10 +197,11 @@ int db_ensure(db_conn *conn, hc_err *err)
 	return db_session_setup(conn, err);
 }
 
-int db_run(db_conn *conn, const char *name, int nparams, const char *const *params, db_res **res,
-           hc_err *err)
+/* PQexecPrepared, its failure classified (db_fail), its result kept in *res when asked. */
+static int run_prepared(db_conn *conn, const char *name, int nparams, const char *const *params,
+                        const int *lengths, const int *formats, db_res **res, hc_err *err)
 {
-	PGresult *r = PQexecPrepared(conn->pg, name, nparams, params, NULL, NULL, 0);
+	PGresult *r = PQexecPrepared(conn->pg, name, nparams, params, lengths, formats, 0);
 	ExecStatusType st = PQresultStatus(r);
 
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -220,6 +222,94 @@ int db_run(db_conn *conn, const char *name, int nparams, const char *const *para
 		abort();
 	(*res)->pg = r;
 	return 0;
+}
+
+int db_run(db_conn *conn, const char *name, int nparams, const char *const *params, db_res **res,
+           hc_err *err)
+{
+	return run_prepared(conn, name, nparams, params, NULL, NULL, res, err);
+}
+
+#define TEXT_OID     25
+#define ARRAY_HEADER 20 /* ndim, has-null flag, element type, then one dimension's size and base \
+	                 */
+
+static void array_put32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+static void array_reserve(db_text_array *a, size_t more)
+{
+	if (a->len + more <= a->cap)
+		return;
+	a->cap = (a->len + more) * 2;
+	a->p = realloc(a->p, a->cap);
+	if (a->p == NULL)
+		abort();
+}
+
+void db_text_array_init(db_text_array *a)
+{
+	memset(a, 0, sizeof(*a));
+	array_reserve(a, 4096);
+	a->len = ARRAY_HEADER;
+}
+
+void db_text_array_add(db_text_array *a, const char *s, size_t len)
+{
+	assert(len <= 0x3fffffff);
+	array_reserve(a, 4 + (s != NULL ? len : 0));
+	array_put32(a->p + a->len, s != NULL ? (uint32_t)len : 0xffffffffu); /* -1: NULL */
+	a->len += 4;
+	if (s != NULL) {
+		memcpy(a->p + a->len, s, len);
+		a->len += len;
+	} else {
+		a->nulls = 1;
+	}
+	a->n++;
+}
+
+void db_text_array_free(db_text_array *a)
+{
+	free(a->p);
+	memset(a, 0, sizeof(*a));
+}
+
+int db_run_text_arrays(db_conn *conn, const char *name, int n, db_text_array *const *arrays,
+                       db_res **res, hc_err *err)
+{
+	const char *values[8];
+	int lengths[8], formats[8], i;
+
+	assert(n > 0 && n <= 8);
+	for (i = 0; i < n; i++) {
+		db_text_array *a = arrays[i];
+
+		if (a->n == 0) { /* an empty array has no dimension */
+			array_put32(a->p, 0);
+			array_put32(a->p + 4, 0);
+			array_put32(a->p + 8, TEXT_OID);
+			lengths[i] = 12;
+		} else {
+			array_put32(a->p, 1);
+			array_put32(a->p + 4, (uint32_t)a->nulls);
+			array_put32(a->p + 8, TEXT_OID);
+			array_put32(a->p + 12, (uint32_t)a->n);
+			array_put32(a->p + 16, 1);
+			if (a->len > 0x7fffffff)
+				return hc_err_set(err, HC_ERR_PERMANENT,
+				                  "run %s: an array of %zu bytes", name, a->len);
+			lengths[i] = (int)a->len;
+		}
+		values[i] = (const char *)a->p;
+		formats[i] = 1;
+	}
+	return run_prepared(conn, name, n, values, lengths, formats, res, err);
 }
 
 int db_exec(db_conn *conn, const char *sql, hc_err *err)

@@ -115,6 +115,31 @@ int db_migrate(db_conn *conn, const char *component, const db_migration *list, s
                hc_err *err);
 
 /*
+ * A one-dimensional text[] in PostgreSQL's binary array format, built in
+ * place: a statement takes many rows as one such array per column (unnest)
+ * with nothing escaped on our side and nothing parsed on the server's, where
+ * a JSON document of the rows would escape every quote of a payload that is
+ * JSON itself, and parse it back.
+ */
+typedef struct db_text_array {
+	unsigned char *p;
+	size_t len, cap;
+	int n, nulls;
+} db_text_array;
+
+void db_text_array_init(db_text_array *a);
+/* Appends s (len bytes), or SQL NULL when s is NULL. */
+void db_text_array_add(db_text_array *a, const char *s, size_t len);
+void db_text_array_free(db_text_array *a);
+
+/*
+ * db_run with the parameters arrays[0..n) (at most 8), each a text[] sent in
+ * binary; the statement's placeholders must be typed text[].
+ */
+int db_run_text_arrays(db_conn *conn, const char *name, int n, db_text_array *const *arrays,
+                       db_res **res, hc_err *err);
+
+/*
  * Runs a statement whose first row's first column is a JSON document and
  * parses it into *out (new reference).  HC_ERR_NOT_FOUND ("not found", for
  * the caller to reword) when there is no row, or the cell is SQL NULL.
