@@ -230,9 +230,9 @@ int db_run(db_conn *conn, const char *name, int nparams, const char *const *para
 	return run_prepared(conn, name, nparams, params, NULL, NULL, res, err);
 }
 
+/* the binary array header: ndim, has-null flag, element type, one dimension's size and base */
+#define ARRAY_HEADER 20
 #define TEXT_OID     25
-#define ARRAY_HEADER 20 /* ndim, has-null flag, element type, then one dimension's size and base \
-	                 */
 
 static void array_put32(unsigned char *p, uint32_t v)
 {
