@@ -232,8 +232,7 @@ int codegen_on_certificate(void *app, db_conn *tx, const cloudevent *ev, hc_err 
 /* What codegen_on_assessment decides for one event of a run (codegen_on_assessments). */
 typedef struct assess_item {
 	next_code n;
-	json_t *
-	    cur; /* the current version (version, colour, pass, reason without evidence), or NULL */
+	json_t *cur;  /* the current version, its evidence left out (same_evidence), or NULL */
 	json_t *made; /* the new version (borrowed from the run's versions), or NULL */
 	int found, newer, cert, same_evidence;
 } assess_item;
@@ -341,8 +340,7 @@ static int assess_run(db_conn *tx, const cloudevent *evs, size_t n, hc_err *err)
 			    "assessment_id", x->n.assessment_id, "cause", x->n.cause);
 			if (x->made == NULL)
 				abort();
-			json_array_append_new(versions,
-			                      x->made); /* x->made borrowed from here on */
+			json_array_append_new(versions, x->made); /* borrowed from here on */
 		}
 		/* the code points at the new version, or keeps what the next comparison is made
 		 * against */
