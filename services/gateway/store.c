@@ -83,11 +83,12 @@ const db_stmt gateway_statements[] = {
      " WHERE NOT EXISTS (SELECT 1 FROM person_clients WHERE person_key = $1)"
      " ON CONFLICT DO NOTHING",
      4},
-    /* gateway_deliveries_add for many events: $1 [{person_key, event_id, event_type, payload}] */
+    /* gateway_deliveries_add for many events: one text[] each (db_run_text_arrays) of person
+       keys, event ids, event types and payloads */
     {"gateway_deliveries_add_many",
-     "WITH e AS (SELECT x.r->>'person_key' AS person_key, x.r->>'event_id' AS event_id,"
-     " x.r->>'event_type' AS event_type, x.r->>'payload' AS payload, x.n"
-     " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(r, n)),"
+     "WITH e AS (SELECT x.person_key, x.event_id, x.event_type, x.payload, x.n"
+     " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])"
+     " WITH ORDINALITY AS x(person_key, event_id, event_type, payload, n)),"
      " d AS (INSERT INTO webhook_deliveries (subscription_id, event_id, event_type, payload)"
      " SELECT s.id, e.event_id, e.event_type, e.payload FROM e"
      " JOIN person_clients p ON p.person_key = e.person_key"
@@ -98,7 +99,7 @@ const db_stmt gateway_statements[] = {
      " SELECT e.event_id, e.person_key, e.event_type, e.payload FROM e"
      " WHERE NOT EXISTS (SELECT 1 FROM person_clients WHERE person_key = e.person_key)"
      " ORDER BY e.n ON CONFLICT DO NOTHING",
-     1},
+     4},
     /* the link arrived ($1 person, $2 client): what waited goes to the client's subscriptions */
     {"gateway_pending_deliver",
      "INSERT INTO webhook_deliveries (subscription_id, event_id, event_type, payload)"

@@ -66,37 +66,38 @@ int gateway_on_partner_event(void *app, db_conn *tx, const cloudevent *ev, hc_er
 
 int gateway_on_partner_events(void *app, db_conn *tx, const cloudevent *evs, size_t n, hc_err *err)
 {
-	json_t *rows = json_array(), *seen = json_object();
-	size_t i;
+	db_text_array cols[4];
+	db_text_array *const arrays[4] = {&cols[0], &cols[1], &cols[2], &cols[3]};
+	json_t *seen = json_object();
+	size_t i, c;
 	int rc = 0;
 
-	if (rows == NULL || seen == NULL)
+	if (seen == NULL)
 		abort();
+	for (c = 0; c < 4; c++)
+		db_text_array_init(&cols[c]);
 	for (i = 0; i < n; i++) {
 		const char *key = json_string_value(json_object_get(evs[i].data, "person_key"));
+		char *payload;
 
 		if (!person_key_valid(key) || json_object_get(seen, key) != NULL)
 			break; /* one at a time: a bad one dead-lettered, a person's in order */
 		json_object_set_new(seen, key, json_true());
-		{
-			char *payload = cloudevent_encode(&evs[i]);
-
-			json_array_append_new(rows,
-			                      json_pack("{s:s, s:s, s:s, s:s}", "person_key", key,
-			                                "event_id", evs[i].id, "event_type",
-			                                evs[i].type, "payload", payload));
-			free(payload);
-		}
+		payload = cloudevent_encode(&evs[i]);
+		db_text_array_add(&cols[0], key, strlen(key));
+		db_text_array_add(&cols[1], evs[i].id, strlen(evs[i].id));
+		db_text_array_add(&cols[2], evs[i].type, strlen(evs[i].type));
+		db_text_array_add(&cols[3], payload, strlen(payload));
+		free(payload);
 	}
 	if (i < n) {
 		for (i = 0; i < n && rc == 0; i++)
 			rc = gateway_on_partner_event(app, tx, &evs[i], err);
 	} else {
-		const json_t *values[1] = {rows};
-
-		rc = db_run_with_json(tx, "gateway_deliveries_add_many", 1, values, NULL, err);
+		rc = db_run_text_arrays(tx, "gateway_deliveries_add_many", 4, arrays, NULL, err);
 	}
-	json_decref(rows);
+	for (c = 0; c < 4; c++)
+		db_text_array_free(&cols[c]);
 	json_decref(seen);
 	return rc;
 }
