@@ -28,8 +28,7 @@ const db_stmt bus_statements[] = {
      "INSERT INTO outbox (event_id, topic, key, ce_type, payload, headers)"
      " VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
      6},
-    /* $1: a JSON array of rows (bus_outbox_row), inserted in array order */
-    /* one text[] per column (db_run_text_arrays), the rows in their order */
+    /* rows of bus_outbox_row, one text[] per column (db_run_text_arrays), in their order */
     {"bus_outbox_insert_many",
      "INSERT INTO outbox (event_id, topic, key, ce_type, payload, headers)"
      " SELECT r.e, r.t, r.k, r.c, r.p, r.h::jsonb FROM unnest($1::text[], $2::text[],"

@@ -14,6 +14,7 @@
 	" 'rule_version', v.rule_version, 'evidence', v.evidence, 'decided_by', v.decided_by,"   \
 	" 'cause', v.cause, 'assessment_id', v.assessment_id), 'assessed_at', " DB_RFC3339("c.assessed_at") ","                    \
 	" 'updated_at', " DB_RFC3339("v.created_at") ")"
+#define VERSION_AT DB_RFC3339("v.created_at")
 #define PARTNER_MAY_SEE                                                                       \
 	"($2::text IS NULL OR EXISTS (SELECT 1 FROM person_clients p"                          \
 	" WHERE p.person_key = $1 AND p.client = $2))"
@@ -69,21 +70,16 @@ const db_stmt codegen_statements[] = {
      " r.decided_by, r.assessment_id, r.cause FROM jsonb_to_recordset($1::jsonb) AS r("
      " person_key text, version integer, colour text, pass boolean, rule_id text,"
      " rule_version integer, evidence jsonb, decided_by text, assessment_id uuid, cause text)"
-     " RETURNING v.person_key, " DB_RFC3339(
-         "v.created_at") " AS at),"
-                         " nc AS (INSERT INTO codes (person_key, masked_name, county_code, "
-                         "version, assessed_at)"
-                         " SELECT r.person_key, r.masked_name, r.county_code, r.version, "
-                         "r.assessed_at"
-                         " FROM jsonb_to_recordset($2::jsonb) AS r(person_key text, masked_name "
-                         "text,"
-                         " county_code text, version integer, assessed_at timestamptz)"
-                         " ON CONFLICT (person_key) DO UPDATE"
-                         " SET masked_name = EXCLUDED.masked_name, county_code = "
-                         "EXCLUDED.county_code,"
-                         " version = EXCLUDED.version, assessed_at = EXCLUDED.assessed_at,"
-                         " updated_at = clock_timestamp())"
-                         " SELECT person_key, at FROM nv",
+     " RETURNING v.person_key, " VERSION_AT " AS at),"
+     " nc AS (INSERT INTO codes (person_key, masked_name, county_code, version, assessed_at)"
+     " SELECT r.person_key, r.masked_name, r.county_code, r.version, r.assessed_at"
+     " FROM jsonb_to_recordset($2::jsonb) AS r(person_key text, masked_name text,"
+     " county_code text, version integer, assessed_at timestamptz)"
+     " ON CONFLICT (person_key) DO UPDATE"
+     " SET masked_name = EXCLUDED.masked_name, county_code = EXCLUDED.county_code,"
+     " version = EXCLUDED.version, assessed_at = EXCLUDED.assessed_at,"
+     " updated_at = clock_timestamp())"
+     " SELECT person_key, at FROM nv",
      2},
     {"codegen_code_upsert",
      "INSERT INTO codes (person_key, masked_name, county_code, version, assessed_at)"
