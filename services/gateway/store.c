@@ -128,12 +128,16 @@ const db_stmt gateway_statements[] = {
      " WHERE a.application_id = $1::uuid AND s.deleted_at IS NULL AND $3 = ANY (s.events)"
      " ON CONFLICT DO NOTHING",
      4},
-    /* claims due deliveries for a minute (a crash lets them come due again) */
+    /*
+     * claims due deliveries for a minute (a crash lets them come due again);
+     * the locking subquery as an ARRAY runs once whatever the plan (see
+     * matching_reassess_take)
+     */
     {"gateway_deliveries_claim",
      "UPDATE webhook_deliveries d SET next_at = now() + interval '1 minute'"
-     " FROM webhook_subscriptions s WHERE s.id = d.subscription_id AND d.id IN"
-     " (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_at <= now()"
-     " ORDER BY next_at LIMIT 50 FOR UPDATE SKIP LOCKED)"
+     " FROM webhook_subscriptions s WHERE s.id = d.subscription_id AND d.id = ANY (ARRAY("
+     "SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_at <= now()"
+     " ORDER BY next_at LIMIT 50 FOR UPDATE SKIP LOCKED))"
      " RETURNING d.id, s.client, s.url, d.event_id, d.payload, d.attempts",
      0},
     {"gateway_delivery_done",

@@ -175,11 +175,16 @@ const db_stmt matching_statements[] = {
     /*
      * The oldest $1 queued (skipping those another worker holds), deleted;
      * each person once, with the earliest trigger, in key order (the order
-     * people are locked in)
+     * people are locked in).  The ids come from an ARRAY subquery, which runs
+     * once whatever the plan.  As "id IN (SELECT ... SKIP LOCKED)", planned
+     * from statistics of an empty queue, the locking subquery ran again for
+     * every queued row and, skipping the rows the statement had deleted,
+     * its LIMIT slid along the queue: one take of a 30,000-people wave took
+     * them all, in 76 s (test 87).
      */
     {"matching_reassess_take",
-     "WITH taken AS (DELETE FROM reassessments WHERE id IN"
-     " (SELECT id FROM reassessments ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)"
+     "WITH taken AS (DELETE FROM reassessments WHERE id = ANY (ARRAY("
+     "SELECT id FROM reassessments ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED))"
      " RETURNING id, person_key, trigger_kind, trigger_id, traceparent, queued_at)"
      " SELECT DISTINCT ON (person_key) person_key, trigger_kind, trigger_id, traceparent,"
      " extract(epoch FROM clock_timestamp() - min(queued_at) OVER ())::text"

@@ -86,4 +86,26 @@ for p in h1 h2 h3; do
 	wait_for "$p yellow" 30 code_is "${key[$p]}" '.colour == "yellow" and .reason.rule_id == "risk-area" and .version == 2'
 done
 assert_eq "$(queued)" 0 "the queue after the HTTP import"
+
+# A wave much larger than a chunk, arriving after the queue was analysed empty: each chunk still
+# holds at most MATCHING_ASSESS_CHUNK (500) people.  The take once read its ids through
+# "id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)": planned from statistics of an empty queue,
+# that subquery ran again for every queued row, and as the rows the statement had already deleted
+# were skipped, its LIMIT slid along the queue: here each of the three workers took 1,000 people
+# in one chunk, and on a queue of 30,000 one statement took them all, in 76 s (quadratic time).
+note "a wave of 3,000 after the workers polled an empty queue"
+sql "ANALYZE matching.reassessments" >/dev/null
+sleep 3 # the workers poll once a second: their next takes are planned from these statistics
+chunk_lines() { grep -o '"re-assessed [0-9]* queued people' "$HC_TEST_TMP/matching.log" | grep -o '[0-9]*'; }
+before=$(chunk_lines | wc -l)
+# people nobody declared: each is taken from the queue and has nothing to assess
+sql "INSERT INTO matching.reassessments (person_key, trigger_kind, trigger_id, traceparent)
+	SELECT encode(sha256(('wave-$HC_TEST_RUN-' || g)::bytea), 'hex'), 'import', 'wave', '00-$(printf '%032d' 1)-$(printf '%016d' 1)-01'
+	FROM generate_series(1, 3000) g" >/dev/null
+wait_for "the wave taken from the queue" 60 bash -c "[ \"\$(deploy/local/pg.sh psql $HC_PG_DATABASE -tA -c 'SELECT count(*) FROM matching.reassessments')\" = 0 ]"
+wave=$(chunk_lines | tail -n +$((before + 1)))
+[ -n "$wave" ] || fail "no chunk of the wave in the log"
+assert_eq "$(awk '{s += $1} END {print s}' <<<"$wave")" 3000 "people taken in the wave's chunks"
+largest=$(sort -n <<<"$wave" | tail -1)
+[ "$largest" -le 500 ] || fail "a chunk of $largest people (at most 500): $(tr '\n' ' ' <<<"$wave")"
 echo passed
