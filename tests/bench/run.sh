@@ -12,7 +12,7 @@ export TEST_GATEWAY_PORT=28080 TEST_INTAKE_PORT=28081 TEST_REVIEW_PORT=28082 TES
 if [ -z "${BENCH_ONLY:-}" ] || [ "${BENCH_ONLY:-}" = verify ]; then
 	bash tests/bench/http.sh || exit 1
 fi
-if [ -z "${BENCH_ONLY:-}" ] || [ "${BENCH_ONLY:-}" = e2e ]; then
+if [ -z "${BENCH_ONLY:-}" ] || [ "${BENCH_ONLY:-}" = e2e ] || [ "${BENCH_ONLY:-}" = reassess ]; then
 	bash tests/bench/e2e.sh || exit 1
 fi
 if [ -z "${BENCH_ONLY:-}" ] || [ "${BENCH_ONLY:-}" = replay ]; then
