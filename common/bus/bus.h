@@ -132,6 +132,7 @@ typedef struct bus_consumer_config {
 	long session_timeout_ms;
 	const bus_route *routes;
 	size_t nroutes;
+	long prefetch_kbytes; /* records fetched ahead, per consumer; 0: 8192 */
 } bus_consumer_config;
 
 /*

@@ -119,12 +119,20 @@ static int consumer_open(consumer *c, hc_err *err)
 	/*
 	 * A service applies at most CONSUMER_BATCH_MAX records at a time: 8 MiB
 	 * fetched ahead keeps it busy, where librdkafka's default (64 MiB, plus
-	 * fetch buffers) held a backlog's worth of records in memory.
+	 * fetch buffers) held a backlog's worth of records in memory.  A service
+	 * with several consumer threads shares those 8 MiB among them.
 	 */
-	if (rc == 0)
-		rc = bus_conf_set(conf, "queued.max.messages.kbytes", "8192", err);
-	if (rc == 0)
-		rc = bus_conf_set(conf, "fetch.max.bytes", "8388608", err);
+	{
+		long kb = c->cfg->prefetch_kbytes > 0 ? c->cfg->prefetch_kbytes : 8192;
+		char text[32];
+
+		snprintf(text, sizeof(text), "%ld", kb);
+		if (rc == 0)
+			rc = bus_conf_set(conf, "queued.max.messages.kbytes", text, err);
+		snprintf(text, sizeof(text), "%ld", kb * 1024);
+		if (rc == 0)
+			rc = bus_conf_set(conf, "fetch.max.bytes", text, err);
+	}
 	if (rc != 0) {
 		rd_kafka_conf_destroy(conf);
 		return rc;

@@ -85,6 +85,8 @@ static void *svc_consumer_main(void *arg)
 	    .session_timeout_ms = s->cfg.session_timeout_ms,
 	    .routes = s->spec->consumes,
 	    .nroutes = s->spec->nconsumes,
+	    /* the 8 MiB fetched ahead shared, 2 MiB each at least */
+	    .prefetch_kbytes = s->cfg.consumers > 4 ? 2048 : 8192 / s->cfg.consumers,
 	};
 	hc_err err;
 
@@ -134,6 +136,8 @@ static void svc_vars(const svc_spec *spec, config_var vars[SVC_NVARS])
 			vars[i].default_value = spec->default_port;
 		if (strcmp(vars[i].name, "HC_HTTP_THREADS") == 0 && spec->default_threads != NULL)
 			vars[i].default_value = spec->default_threads;
+		if (strcmp(vars[i].name, "HC_CONSUMERS") == 0 && spec->default_consumers != NULL)
+			vars[i].default_value = spec->default_consumers;
 	}
 }
 

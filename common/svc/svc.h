@@ -53,6 +53,7 @@ typedef struct svc_spec {
 	const char *name;               /* "intake": schema, group and log name */
 	const char *default_port;       /* HC_HTTP_PORT default */
 	const char *default_threads;    /* HC_HTTP_THREADS default; NULL: 4 */
+	const char *default_consumers;  /* HC_CONSUMERS default; NULL: 1 */
 	const db_migration *migrations; /* the service's own, embedded */
 	size_t nmigrations;
 	const db_stmt *statements; /* the service's store table */

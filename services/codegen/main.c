@@ -60,6 +60,13 @@ int main(int argc, char **argv)
 	svc_spec spec = {
 	    .name = "codegen",
 	    .default_port = "8085",
+	    /*
+	     * Two consumer threads: codegen writes a code version for every
+	     * assessment, and one thread (waiting on PostgreSQL half the time)
+	     * fell 20 s behind matching's two workers when 100,000 people were
+	     * re-assessed (docs/BENCHMARKS.md)
+	     */
+	    .default_consumers = "2",
 	    .migrations = codegen_migrations,
 	    .nmigrations = codegen_migrations_count,
 	    .statements = codegen_statements,

@@ -15,7 +15,8 @@ CONNS=${BENCH_CONNECTIONS:-32}
 out=docs/BENCHMARKS.md
 
 for s in intake matching gateway; do svc_start "$s"; done
-svc_start codegen HC_CONSUMERS="${BENCH_CODEGEN_CONSUMERS:-1}"
+# BENCH_CODEGEN_CONSUMERS: codegen's consumer threads (its own default, 2, unless set)
+svc_start codegen ${BENCH_CODEGEN_CONSUMERS:+HC_CONSUMERS=$BENCH_CODEGEN_CONSUMERS}
 # signing_partner NAME: a partner app that signs its requests (RFC 9421, docs/API.md) with the key
 # $HC_TEST_TMP/NAME.pem, as partners do in production (API keys serve local development only);
 # prints its API key, used only for the warm-up.  hc-load signs each request with its own nonce.
