@@ -212,6 +212,8 @@ static int relay_attach(bus_relay *relay, db_conn **conn, hc_err *err)
 
 	if (*conn == NULL) {
 		rc = db_connect(conn, relay->db_url, relay->schema, tables, err);
+		if (rc == 0) /* its statements read the outbox by its primary key only */
+			rc = db_avoid_seqscans(*conn, err);
 		if (rc != 0)
 			return rc;
 		rc = db_listen_schema(*conn, "hc_outbox_", err);

@@ -22,6 +22,7 @@ struct db_conn {
 	char *schema;
 	const db_stmt_table *tables;
 	int nice; /* the backend's CPU priority, when it runs on this machine; 0: left alone */
+	int no_seqscans; /* db_avoid_seqscans: enable_seqscan off */
 };
 
 struct db_res {
@@ -98,6 +99,12 @@ void db_set_background(db_conn *conn, int nice)
 	db_apply_nice(conn);
 }
 
+int db_avoid_seqscans(db_conn *conn, hc_err *err)
+{
+	conn->no_seqscans = 1;
+	return db_exec(conn, "SET enable_seqscan = off", err);
+}
+
 static int db_session_setup(db_conn *conn, hc_err *err)
 {
 	const char *params[1] = {conn->schema};
@@ -113,6 +120,16 @@ static int db_session_setup(db_conn *conn, hc_err *err)
 		return rc;
 	}
 	PQclear(r);
+	if (conn->no_seqscans) {
+		r = PQexec(conn->pg, "SET enable_seqscan = off");
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			int rc = db_fail(conn, r, "set enable_seqscan", err);
+
+			PQclear(r);
+			return rc;
+		}
+		PQclear(r);
+	}
 	for (t = conn->tables; t != NULL && *t != NULL; t++) {
 		const db_stmt *s;
 

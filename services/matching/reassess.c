@@ -41,8 +41,11 @@ static int reassess_listen(matching_reassessor *r, db_conn **conn, hc_err *err)
 
 	if (rc == 0) {
 		db_set_background(*conn, SVC_BACKGROUND_NICE);
-		rc = db_listen_schema(*conn, "hc_reassess_", err);
+		/* the queue by its primary key; people, records and assessments by theirs */
+		rc = db_avoid_seqscans(*conn, err);
 	}
+	if (rc == 0)
+		rc = db_listen_schema(*conn, "hc_reassess_", err);
 	return rc;
 }
 
