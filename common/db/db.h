@@ -95,12 +95,13 @@ void db_set_background(db_conn *conn, int nice);
 /*
  * Plans conn's statements without sequential scans where an index serves
  * (enable_seqscan off, now and after every reconnect), for a connection
- * that only works a queue table (the outbox relay, the re-assessment
- * workers).  A queue swings from empty to 100,000 rows faster than
- * autovacuum analyses it: planned from "empty" statistics, "ORDER BY id
- * LIMIT n" became a sort of the whole table and "id = ANY (...)" a scan of
- * it, 0.2-0.35 s per batch of 500 once the queue was long.  Returns 0 or an
- * error as db_exec.
+ * that only works a queue table by its primary key (the outbox relay).  A
+ * queue swings from empty to 100,000 rows faster than autovacuum analyses
+ * it: planned from "empty" statistics, "ORDER BY id LIMIT n" became a sort
+ * of the whole table and "id = ANY (...)" a scan of it, 0.3 s per batch of
+ * 500 once the queue was long.  Not for a connection that also reads small
+ * tables no index serves: those plans get far worse.  Returns 0 or an error
+ * as db_exec.
  */
 int db_avoid_seqscans(db_conn *conn, hc_err *err);
 

@@ -42,9 +42,11 @@ start() {
 	chown postgres:postgres "$HC_PG_DATA/pg_hba.conf"
 	touch "$HC_PG_DIR/postgres.log"
 	chown postgres:postgres "$HC_PG_DIR/postgres.log"
-	# pg_ctl -w waits until the server accepts connections.
+	# pg_ctl -w waits until the server accepts connections.  shared_buffers: PostgreSQL's default
+	# (128 MB) is sized for a small machine; at 100,000 people re-assessed the database is over a
+	# gigabyte and every person's reads missed the buffer cache (an index probe 25 us instead of 4).
 	as_pg "$HC_PG_BIN/pg_ctl" -D "$HC_PG_DATA" -l "$HC_PG_DIR/postgres.log" -w -t 60 \
-		-o "-p $HC_PG_PORT -k $HC_PG_SOCKET_DIR -c listen_addresses=$HC_PG_HOST -c max_connections=200 ${HC_PG_OPTIONS:-}" \
+		-o "-p $HC_PG_PORT -k $HC_PG_SOCKET_DIR -c listen_addresses=$HC_PG_HOST -c max_connections=200 -c shared_buffers=${HC_PG_SHARED_BUFFERS:-1GB} ${HC_PG_OPTIONS:-}" \
 		start >/dev/null || { tail -20 "$HC_PG_DIR/postgres.log" >&2; hc_die "PostgreSQL did not start"; }
 	head -1 "$HC_PG_DATA/postmaster.pid" >"$pidfile"
 	hc_log "PostgreSQL listening on $HC_PG_HOST:$HC_PG_PORT (pid $(cat "$pidfile"))"
