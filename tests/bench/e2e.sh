@@ -275,9 +275,9 @@ ${rounds%$'\n'}
 
 The aim is 100,000 people recoloured within 30 s (\`BENCH_REASSESS_PEOPLE\` changes the count).
 Two re-assessment workers (services/matching/reassess.c) take the queue 500 people at a time, each
-chunk in its own transaction with four statements (\`matching_assess_each\`); codegen takes the
-assessments from Kafka as each chunk commits, in batches of up to 512 records, four statements per
-batch (services/codegen/events.c, \`codegen_on_assessments\`). CPU time per person, from the
+chunk in its own transaction with four statements (\`matching_assess_each\`); codegen's ${BENCH_CODEGEN_CONSUMERS:-2} consumer
+threads take the assessments from Kafka as each chunk commits, in batches of up to 512 records,
+four statements per batch (services/codegen/events.c, \`codegen_on_assessments\`). CPU time per person, from the
 import's start until every new code version was written (the import's own statements included):
 $cpus.
 SECTION
