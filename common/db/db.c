@@ -99,10 +99,12 @@ void db_set_background(db_conn *conn, int nice)
 	db_apply_nice(conn);
 }
 
+#define NO_SEQSCANS "SET enable_seqscan = off"
+
 int db_avoid_seqscans(db_conn *conn, hc_err *err)
 {
 	conn->no_seqscans = 1;
-	return db_exec(conn, "SET enable_seqscan = off", err);
+	return db_exec(conn, NO_SEQSCANS, err);
 }
 
 static int db_session_setup(db_conn *conn, hc_err *err)
@@ -120,15 +122,11 @@ static int db_session_setup(db_conn *conn, hc_err *err)
 		return rc;
 	}
 	PQclear(r);
-	if (conn->no_seqscans) {
-		r = PQexec(conn->pg, "SET enable_seqscan = off");
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			int rc = db_fail(conn, r, "set enable_seqscan", err);
+	if (conn->no_seqscans) { /* db_avoid_seqscans, again after a reconnect */
+		int rc = db_exec(conn, NO_SEQSCANS, err);
 
-			PQclear(r);
+		if (rc != 0)
 			return rc;
-		}
-		PQclear(r);
 	}
 	for (t = conn->tables; t != NULL && *t != NULL; t++) {
 		const db_stmt *s;
