@@ -88,6 +88,8 @@ const char *http_req_param(const http_req *req, const char *name);  /* {param} o
 const char *http_req_query(const http_req *req, const char *name);  /* NULL when absent */
 const char *http_req_header(const http_req *req, const char *name); /* NULL when absent */
 const char *http_req_body(const http_req *req, size_t *len);
+/* Seconds since the request's headers arrived (CLOCK_MONOTONIC). */
+double http_req_age(const http_req *req);
 /* The request's W3C traceparent: a child of the caller's, or a new trace. */
 const char *http_req_traceparent(const http_req *req);
 

@@ -126,6 +126,15 @@ const http_route *http_req_route(const http_req *req)
 	return req->route;
 }
 
+double http_req_age(const http_req *req)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - req->started.tv_sec) +
+	       (double)(now.tv_nsec - req->started.tv_nsec) / 1e9;
+}
+
 const char *http_req_traceparent(const http_req *req)
 {
 	return req->traceparent;

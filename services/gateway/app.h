@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "common/base/batcher.h"
+#include "common/base/limiter.h"
 #include "common/cache/cache.h"
 #include "common/httpsig/httpsig.h"
 #include "common/metrics/metrics.h"
@@ -40,6 +41,7 @@ typedef struct gateway_config {
 	long quota_rate;              /* HC_QUOTA_RATE: a client's requests a second */
 	long quota_burst;             /* HC_QUOTA_BURST */
 	long max_inflight;       /* HC_GATEWAY_MAX_INFLIGHT: requests being forwarded at once */
+	long target_ms;          /* HC_GATEWAY_TARGET_MS: admitted requests' mean time, at most */
 	long webhook_allow_http; /* HC_WEBHOOK_ALLOW_HTTP: 1 admits http:// callback URLs */
 	long webhook_backoff_ms; /* HC_WEBHOOK_BACKOFF_MS: the first retry's delay */
 	long webhook_timeout_ms; /* HC_WEBHOOK_TIMEOUT_MS: one delivery's time limit */
@@ -102,8 +104,11 @@ typedef struct gateway_app {
 	gateway_quotas quotas;
 	gateway_keys keys;
 	gateway_nonces nonces;
-	atomic_long inflight; /* requests being forwarded */
-	metric *shed, *shed_priority;
+	limiter admission; /* requests being handled, and how many may be (quota.c) */
+	pthread_t probe;   /* wakes every 5 ms and tells admission how late (quota.c) */
+	int probe_running;
+	atomic_int probe_stop;
+	metric *shed, *shed_priority, *admission_limit, *cpu_lag;
 	EVP_PKEY *response_key; /* signs responses to signed requests; NULL: unsigned */
 	char response_keyid[48];
 	pthread_t sender; /* webhook deliveries (routes/webhooks.c) */
@@ -154,10 +159,14 @@ int gateway_quota_claimed(gateway_app *app, http_req *req, const gateway_claim *
 /*
  * Admits a request to be forwarded (gateway_release after), or replies 503
  * overloaded with Retry-After and returns -1 when the route's share of the
- * workers is taken.
+ * admission limit is taken (an adaptive limit: common/base/limiter.h).
  */
 int gateway_admit(gateway_app *app, http_req *req, int priority);
-void gateway_release(gateway_app *app);
+/* Gives back req's admission; its time since arrival adjusts the limit.  Before resuming req. */
+void gateway_release(gateway_app *app, const http_req *req);
+/* Sets up admission from the configuration and starts its probe (before the server starts). */
+int gateway_admission_start(gateway_app *app, hc_err *err);
+void gateway_admission_stop(gateway_app *app);
 
 /* An Idempotency-Key being served (routes/idempotency.c). */
 typedef struct gateway_idem {

@@ -94,7 +94,10 @@ static const config_var gateway_vars[] = {
     {"HC_QUOTA_BURST", CONFIG_INT, "1000", offsetof(gateway_config, quota_burst), 1, 1000000,
      "requests a client may make at once beyond its rate"},
     {"HC_GATEWAY_MAX_INFLIGHT", CONFIG_INT, "128", offsetof(gateway_config, max_inflight), 4,
-     100000, "requests forwarded at once; ordinary routes get three quarters, beyond: 503 at once"},
+     100000,
+     "requests handled at once, at most; ordinary routes get three quarters, beyond: 503 at once"},
+    {"HC_GATEWAY_TARGET_MS", CONFIG_INT, "100", offsetof(gateway_config, target_ms), 1, 60000,
+     "admitted requests' mean time above which, while they crowd, fewer are admitted"},
     {"HC_GATEWAY_API_KEYS", CONFIG_INT, "0", offsetof(gateway_config, api_keys), 0, 1,
      "1: API keys are accepted besides signed requests (local development only)"},
     {"HC_RESPONSE_KEY", CONFIG_STRING, "", offsetof(gateway_config, response_key_hex), 0, 1024,
@@ -129,7 +132,7 @@ static int gateway_starting(void *app_, hc_err *err)
 {
 	gateway_app *app = app_;
 
-	if (gateway_response_key_load(app, err) != 0 ||
+	if (gateway_admission_start(app, err) != 0 || gateway_response_key_load(app, err) != 0 ||
 	    upstream_loop_start(&app->upstream, err) != 0 ||
 	    cache_start(&app->clients, "clients", app->svc.cfg.database_url, app->svc.cfg.db_schema,
 	                "hc_gateway_clients", 4096, err) != 0)
@@ -146,6 +149,7 @@ static void gateway_stopping(void *app_)
 	gateway_nonces_stop(app); /* lets every claimed request go on first */
 	gateway_sender_stop(app);
 	upstream_loop_stop(app->upstream); /* answers everything in flight first */
+	gateway_admission_stop(app);
 }
 
 int main(int argc, char **argv)
@@ -186,6 +190,11 @@ int main(int argc, char **argv)
 	app.shed_priority = metrics_counter("hc_gateway_shed_total", "route=\"priority\"",
 	                                    "requests refused at once because the gateway was at "
 	                                    "capacity");
+	app.admission_limit = metrics_gauge("hc_gateway_admission_limit", "",
+	                                    "requests the gateway admits at once now (adaptive)");
+	app.cpu_lag = metrics_gauge("hc_gateway_cpu_lag_microseconds", "",
+	                            "how late the admission probe woke, on average over the last "
+	                            "tenth of a second: the gateway's wait for CPU");
 	http_routes[NROUTES] = (http_route){"GET", "/openapi.json", gateway_get_openapi};
 	http_routes[NROUTES + 1] =
 	    (http_route){"GET", "/.well-known/hc-response-key", gateway_get_response_key};

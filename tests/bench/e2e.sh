@@ -134,11 +134,25 @@ signing_partner burst >/dev/null
 gw_quota burst "$cap" "$cap"
 half=$((cap / 2))
 # load NAME RATE SECONDS: an open-loop run of signed declarations; its line in $HC_TEST_TMP/NAME.txt
+# The gateway's admission limit is sampled every quarter second during each run.
 load() {
+	local sampler
+	while :; do
+		curl -fsS --max-time 1 "$GATEWAY/metrics" | awk -v f="$HC_TEST_TMP/$1.lag" '
+			/^hc_gateway_admission_limit / {print $2}
+			/^hc_gateway_cpu_lag_microseconds / {print $2 >>f}'
+		sleep 0.25
+	done >"$HC_TEST_TMP/$1.limit" 2>/dev/null &
+	sampler=$!
 	"$HC_BUILD/tests/hc-load" -r "$2" -d "$3" -c "$BURST_CONNS" -m POST -B "$HC_TEST_TMP/declarations.ndjson" \
 		-i "burst-$HC_TEST_RUN:k1" -k "$HC_TEST_TMP/burst.pem" "$GATEWAY/v1/declarations" >"$HC_TEST_TMP/$1.txt" || fail "hc-load failed ($1)"
-	note "$1: $(cat "$HC_TEST_TMP/$1.txt")"
+	kill "$sampler"
+	wait "$sampler" 2>/dev/null || true
+	note "$1: $(cat "$HC_TEST_TMP/$1.txt") limit(min/median/max)=$(limits "$1") cpu_lag_us=$(limits "$1" lag)"
 }
+# limits NAME [lag]: the admission limit (or the gateway's CPU lag) sampled during run NAME,
+# as min/median/max
+limits() { sort -n "$HC_TEST_TMP/$1.${2:-limit}" 2>/dev/null | awk '{v[NR] = $1} END {if (NR) print v[1] "/" v[int((NR + 1) / 2)] "/" v[NR]; else print "-"}'; }
 kv() { tr ' ' '\n' <"$HC_TEST_TMP/$1.txt" | sed -n "s/^$2=//p"; }
 sleep 2
 load before "$half" 10
@@ -164,16 +178,22 @@ declarations at $((cap * 10))/s for ${BURST}s, open loop, between runs at half t
 ($half/s, 10 s each) before and after (\`hc-load -c $BURST_CONNS -i\`). The partner signs every
 request (RFC 9421, its own nonce each), as partners do in production. Excess is refused by the
 gateway without reaching a service: 429 once the partner's bucket is empty, 503 while the
-in-flight slots are taken (the "refused by status" column says which). "not sent": requests the generator could not
+admission limit is reached (the "refused by status" column says which). The limit adapts
+(common/base/limiter.h): from HC_GATEWAY_MAX_INFLIGHT (128) it falls by a quarter in each tenth
+of a second in which at least one request was refused for every two admitted while the admitted
+took more than HC_GATEWAY_TARGET_MS (100) on average or the gateway waited for CPU (its probe
+woke more than 2 ms late on average), down to a sixteenth of the maximum, and grows back by an
+eighth while neither holds; "admission limit" gives its min/median/max, sampled every quarter
+second. "not sent": requests the generator could not
 send on time, every connection waiting for an answer; errors: no answer within its 30 s.
 
-| run | offered/s | answered/s | accepted | refused | refused by status | not sent | errors | accepted p50 | accepted p99 | refused p50 | refused p99 | refused max |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|
+| run | offered/s | answered/s | accepted | refused | refused by status | not sent | errors | accepted p50 | accepted p99 | refused p50 | refused p99 | refused max | admission limit |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 $(for r in before burst after1 after2 after3; do
-		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s ms | %s ms | %s ms | %s ms | %s ms |\n' "$r" \
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s ms | %s ms | %s ms | %s ms | %s ms | %s |\n' "$r" \
 			"$(case $r in burst) echo $((cap * 10)) ;; *) echo "$half" ;; esac)" "$(kv $r rate)" "$(kv $r ok)" \
 			"$(kv $r non2xx)" "$(kv $r statuses | sed 's/,/, /g')" "$(kv $r lost)" "$(kv $r errors)" "$(kv $r ok_p50)" "$(kv $r ok_p99)" \
-			"$(kv $r other_p50)" "$(kv $r other_p99)" "$(kv $r other_max)"
+			"$(kv $r other_p50)" "$(kv $r other_p99)" "$(kv $r other_max)" "$(limits $r)"
 	done)
 
 after1..3 are the three 10-second windows after the burst. Every declaration acknowledged from

@@ -4,7 +4,9 @@
 # another client is unaffected.  When an owning service hangs (SIGSTOP),
 # ordinary requests beyond their share of the workers are refused at once
 # (503 overloaded) instead of queueing, and code display still answers;
-# the admitted ones are answered once the service resumes.
+# the admitted ones are answered once the service resumes.  The admission
+# limit then adapts: down after the crowded, slow window, back up after fast
+# ones.
 . "$(dirname "$0")/lib.sh"
 
 for s in intake review matching certificate codegen; do svc_start "$s"; done
@@ -94,6 +96,11 @@ assert_eq "$STATUS" 429 "an ordinary request past the quota while ordinary route
 assert_eq "$(jq -r .code <<<"$BODY")" rate-limited "its problem code"
 shed=$(curl -fsS "$GATEWAY/metrics" | awk '/^hc_gateway_shed_total\{route="ordinary"\}/ {print $2}')
 [ "$shed" -ge "$refused" ] || fail "shed counter $shed < $refused"
+# demand past the limit: more ordinary requests, all refused, before the held ones are answered
+for ((i = 0; i < 8; i++)); do
+	curl -sS -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $FAST" "$GATEWAY/v1/rules"
+done >"$HC_TEST_TMP/more.txt"
+assert_eq "$(sort -u "$HC_TEST_TMP/more.txt")" 503 "every further ordinary request refused"
 kill -CONT "$(cat "$HC_TEST_TMP/matching.pid")"
 for ((i = 0; i < 12; i++)); do wait "$(cat "$HC_TEST_TMP/hang-$i.pid")" 2>/dev/null || true; done
 answered=$(cat "$HC_TEST_TMP"/hang-*.txt | awk '$1 == 200' | wc -l)
@@ -101,3 +108,20 @@ note "$answered answered once matching resumed"
 assert_eq "$answered" 6 "the admitted requests answered once matching resumed"
 AUTH=$FAST http GET "$GATEWAY/v1/rules"
 assert_eq "$STATUS" 200 "ordinary routes served again"
+
+# The admission limit adapts: the window in which requests were refused
+# (more than one for every two admitted) and the admitted ones took seconds
+# (matching hung) cut it by a quarter; full windows of fast answers bring it
+# back to the maximum.
+limit() { curl -fsS "$GATEWAY/metrics" | awk '/^hc_gateway_admission_limit / {print $2}'; }
+fell=$(limit)
+# 6: 8 less a quarter (the slow answers after the first close a window with no refusal)
+assert_eq "$fell" 6 "the limit after a window of refusals and slow answers"
+note "the limit fell to $fell; full windows of fast answers raise it again"
+# rounds of 200 requests in 0.2 s over 16 connections (open loop): the share fills
+for ((round = 0; round < 20 && $(limit) < 8; round++)); do
+	"$HC_BUILD/tests/hc-load" -r 1000 -d 0.2 -c 16 -H "Authorization: Bearer $FAST" \
+		"$GATEWAY/v1/rules" >"$HC_TEST_TMP/round.txt" || fail "hc-load failed"
+done
+assert_eq "$(limit)" 8 "the limit back at its maximum after $round rounds ($(cat "$HC_TEST_TMP/round.txt"))"
+

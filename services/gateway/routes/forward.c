@@ -88,8 +88,8 @@ static void forward_done(void *ctx, const upstream_response *resp, const hc_err 
 		                 resp->body_len);
 	}
 	free(j);
+	gateway_release(app, req);
 	http_req_resume(req);
-	gateway_release(app);
 }
 
 /* Runs once the client's connection is suspended: hands the request to the loop. */
@@ -168,9 +168,9 @@ const char *gateway_owner_url(const gateway_config *cfg, const char *owner)
 
 void gateway_done(gateway_app *app, http_req *req, int suspended)
 {
+	gateway_release(app, req);
 	if (suspended)
 		http_req_resume(req);
-	gateway_release(app);
 }
 
 void gateway_proceed(gateway_app *app, http_req *req, const gateway_route *route,
@@ -210,14 +210,14 @@ void gateway_handle(void *app_, http_req *req)
 	if (route->local != NULL && !app->cfg.auth) {
 		http_reply_problem(req, PROBLEM_FORBIDDEN, NULL,
 		                   "callbacks belong to a client: HC_GATEWAY_AUTH is off");
-		gateway_release(app);
+		gateway_release(app, req);
 	} else if (!app->cfg.auth || route->roles == 0) {
 		/* public routes (roles 0), or local development without keys */
 		gateway_forward(app, req,
 		                route->local ? NULL : gateway_owner_url(&app->cfg, route->owner),
 		                NULL, NULL, 0);
 	} else if (gateway_identify(app, req, &c, &p) != 0) {
-		gateway_release(app); /* replied: 401 or 503 */
+		gateway_release(app, req); /* replied: 401 or 503 */
 	} else if (p.nonce[0] != '\0') {
 		gateway_nonce_then_proceed(app, req, route, &p); /* once the nonce is claimed */
 	} else {

@@ -17,12 +17,21 @@
  * authenticated request would get at that moment, with the same headers,
  * but it is not signed.
  *
- * Overload: a count of the requests being handled (HC_GATEWAY_MAX_INFLIGHT
- * at most).  Ordinary routes are admitted while fewer than three quarters of
- * that are, code display and checkpoint verification up to all of it; past
- * that a request is refused at once with 503 and Retry-After, before any
- * database work, so a hanging service never gathers an unbounded queue and
- * the priority routes always keep a quarter for themselves.
+ * Overload: a limit on the requests being handled at once.  Ordinary
+ * routes are admitted while fewer than three quarters of the limit are,
+ * code display and checkpoint verification up to all of it; past that a
+ * request is refused at once with 503 and Retry-After, before any database
+ * work, so a hanging service never gathers an unbounded queue and the
+ * priority routes always keep a quarter for themselves.  The limit adapts
+ * (common/base/limiter.h): it starts at HC_GATEWAY_MAX_INFLIGHT and falls
+ * while demand is well past it and admitted requests take longer than
+ * HC_GATEWAY_TARGET_MS on average, or this process waits for CPU (a probe
+ * thread, admission_probe, measures how late it wakes), down to a sixteenth
+ * of the maximum (at least 4), so that under a burst the admitted work
+ * leaves the machine room to refuse the rest quickly; it grows back while
+ * neither is short.  Its current value is the gauge
+ * hc_gateway_admission_limit, the probe's lateness
+ * hc_gateway_cpu_lag_microseconds.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,14 +153,49 @@ int gateway_quota_early(gateway_app *app, http_req *req, const char *client)
 	return quota_answer(req, client, rate, burst, tokens, 0);
 }
 
-int gateway_admit(gateway_app *app, http_req *req, int priority)
+#define PROBE_PERIOD_NS 5000000L
+
+/* Sleeps 5 ms at a time and records how late it woke: the wait for CPU. */
+static void *admission_probe(void *arg)
+{
+	gateway_app *app = arg;
+	const struct timespec period = {0, PROBE_PERIOD_NS};
+
+	while (!atomic_load(&app->probe_stop)) {
+		double t0 = limiter_now();
+
+		nanosleep(&period, NULL);
+		limiter_note_lag(&app->admission, limiter_now() - t0 - (double)PROBE_PERIOD_NS / 1e9);
+	}
+	return NULL;
+}
+
+int gateway_admission_start(gateway_app *app, hc_err *err)
 {
 	long max = app->cfg.max_inflight;
-	long limit = priority ? max : max - max / 4;
 
-	if (atomic_fetch_add(&app->inflight, 1) < limit)
+	limiter_init(&app->admission, max, max / 16 > 4 ? max / 16 : 4,
+	             (double)app->cfg.target_ms / 1000.0, limiter_now());
+	metrics_set(app->admission_limit, max);
+	if (pthread_create(&app->probe, NULL, admission_probe, app) != 0)
+		return hc_err_set(err, HC_ERR_FATAL, "could not start the admission probe");
+	app->probe_running = 1;
+	return 0;
+}
+
+void gateway_admission_stop(gateway_app *app)
+{
+	if (!app->probe_running)
+		return;
+	atomic_store(&app->probe_stop, 1);
+	pthread_join(app->probe, NULL);
+	app->probe_running = 0;
+}
+
+int gateway_admit(gateway_app *app, http_req *req, int priority)
+{
+	if (limiter_acquire(&app->admission, priority) == 0)
 		return 0;
-	atomic_fetch_sub(&app->inflight, 1);
 	metrics_add(priority ? app->shed_priority : app->shed, 1);
 	http_reply_header(req, "Retry-After", "1");
 	http_reply_problem(req, PROBLEM_OVERLOADED, NULL,
@@ -159,7 +203,9 @@ int gateway_admit(gateway_app *app, http_req *req, int priority)
 	return -1;
 }
 
-void gateway_release(gateway_app *app)
+void gateway_release(gateway_app *app, const http_req *req)
 {
-	atomic_fetch_sub(&app->inflight, 1);
+	metrics_set(app->admission_limit,
+	            limiter_release(&app->admission, http_req_age(req), limiter_now()));
+	metrics_set(app->cpu_lag, atomic_load(&app->admission.lag_us));
 }
