@@ -45,7 +45,7 @@ int limiter_acquire(limiter *l, int priority)
 
 /* The window's decision (l->mu held): the new limit. */
 static long limiter_decide(limiter *l, long limit, double span, double mean, double lag,
-                          long admitted, long refused)
+                           long admitted, long refused)
 {
 	int slow = mean > l->target || lag > LIMITER_LAG_S;
 

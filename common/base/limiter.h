@@ -42,10 +42,10 @@ typedef struct limiter {
 	double target;   /* seconds: the mean time an admitted request may take */
 	atomic_long limit, inflight;
 	atomic_long admitted, refused; /* in the window */
-	pthread_mutex_t mu; /* the window below */
-	double start, sum;  /* the window's start (monotonic seconds) and summed times */
-	long n;             /* requests released in the window */
-	double lag_sum;     /* the window's probes: summed lateness (seconds) */
+	pthread_mutex_t mu;            /* the window below */
+	double start, sum;             /* the window's start (monotonic seconds) and summed times */
+	long n;                        /* requests released in the window */
+	double lag_sum;                /* the window's probes: summed lateness (seconds) */
 	long lag_n;
 	int strikes;        /* windows in a row that were overrun */
 	atomic_long lag_us; /* the last closed window's mean lateness, microseconds */

@@ -165,7 +165,8 @@ static void *admission_probe(void *arg)
 		double t0 = limiter_now();
 
 		nanosleep(&period, NULL);
-		limiter_note_lag(&app->admission, limiter_now() - t0 - (double)PROBE_PERIOD_NS / 1e9);
+		limiter_note_lag(&app->admission,
+		                 limiter_now() - t0 - (double)PROBE_PERIOD_NS / 1e9);
 	}
 	return NULL;
 }
