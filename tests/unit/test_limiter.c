@@ -7,9 +7,10 @@
 
 /*
  * Fills the limit's ordinary share and is refused as many times again (demand
- * twice the share), then releases every slot, each having taken `held`.
+ * twice the share); `span` seconds on, releases every slot, each having taken
+ * `held`.
  */
-static long crowd(limiter *l, double held, double *now)
+static long overrun(limiter *l, double held, double span, double *now)
 {
 	long taken = 0, limit = 0, i;
 
@@ -17,10 +18,24 @@ static long crowd(limiter *l, double held, double *now)
 		taken++;
 	for (i = 1; i < taken; i++)
 		CHECK_EQ_INT(limiter_acquire(l, 0), -1);
-	*now += 2 * LIMITER_WINDOW_S; /* past the window, whatever the rounding */
+	*now += span;
 	for (i = 0; i < taken; i++)
 		limit = limiter_release(l, held, *now);
 	return limit;
+}
+
+/* One request alone: admitted, answered in `held` seconds, `span` seconds on. */
+static long lone(limiter *l, double held, double span, double *now)
+{
+	CHECK_EQ_INT(limiter_acquire(l, 0), 0);
+	*now += span;
+	return limiter_release(l, held, *now);
+}
+
+/* overrun for two windows' time: past the window, whatever the rounding */
+static long crowd(limiter *l, double held, double *now)
+{
+	return overrun(l, held, 2 * LIMITER_WINDOW_S, now);
 }
 
 TEST(shares_and_refusals)
@@ -97,12 +112,8 @@ TEST(slow_but_not_crowded_stays)
 			CHECK_EQ_INT(limiter_release(&l, 2.0, now), 72);
 	}
 	/* quick again, even with little demand: it grows back */
-	CHECK_EQ_INT(limiter_acquire(&l, 0), 0);
-	now += 1;
-	CHECK_EQ_INT(limiter_release(&l, 0.01, now), 72); /* this window still holds the slow */
-	CHECK_EQ_INT(limiter_acquire(&l, 0), 0);
-	now += 1;
-	CHECK_EQ_INT(limiter_release(&l, 0.01, now), 81);
+	CHECK_EQ_INT(lone(&l, 0.01, 1, &now), 72); /* this window still holds the slow */
+	CHECK_EQ_INT(lone(&l, 0.01, 1, &now), 81);
 	limiter_destroy(&l);
 }
 
@@ -138,9 +149,7 @@ TEST(a_window_is_its_own_mean)
 	CHECK_EQ_INT(window_of_twelve(&l, 0.0118, 1.19, 6, &now), 12);
 	/* the next window starts empty: one slow request alone, 1 in flight of 12, decides
 	 * nothing */
-	CHECK_EQ_INT(limiter_acquire(&l, 0), 0);
-	now += 2 * LIMITER_WINDOW_S;
-	CHECK_EQ_INT(limiter_release(&l, 5.0, now), 12);
+	CHECK_EQ_INT(lone(&l, 5.0, 2 * LIMITER_WINDOW_S, &now), 12);
 	limiter_destroy(&l);
 }
 
@@ -166,30 +175,13 @@ TEST(short_of_cpu_falls_even_when_answers_are_fast)
 	CHECK_EQ_INT(atomic_load(&l.lag_us), 3000);
 	/* late but without demand past the limit: it stays */
 	limiter_note_lag(&l, 0.003);
-	CHECK_EQ_INT(limiter_acquire(&l, 0), 0);
-	now += 2 * LIMITER_WINDOW_S;
-	CHECK_EQ_INT(limiter_release(&l, 0.01, now), 72);
+	CHECK_EQ_INT(lone(&l, 0.01, 2 * LIMITER_WINDOW_S, &now), 72);
 	/* on time again (early wakes count as 0): full windows of fast answers grow it */
 	CHECK_EQ_INT(starved(&l, 0.01, -0.001, &now), 81);
 	CHECK_EQ_INT(atomic_load(&l.lag_us), 0);
 	CHECK_EQ_INT(starved(&l, 0.01, 0.0001, &now), 91);
 	CHECK_EQ_INT(atomic_load(&l.lag_us), 100);
 	limiter_destroy(&l);
-}
-
-/* Fills the share and is refused as often; answers `held` seconds each, `span` seconds on. */
-static long overrun(limiter *l, double held, double span, double *now)
-{
-	long taken = 0, limit = 0, i;
-
-	while (limiter_acquire(l, 0) == 0)
-		taken++;
-	for (i = 1; i < taken; i++)
-		CHECK_EQ_INT(limiter_acquire(l, 0), -1);
-	*now += span;
-	for (i = 0; i < taken; i++)
-		limit = limiter_release(l, held, *now);
-	return limit;
 }
 
 TEST(a_short_stall_is_not_a_burst)
@@ -203,15 +195,11 @@ TEST(a_short_stall_is_not_a_burst)
 	CHECK_EQ_INT(overrun(&l, 0.5, 0.12, &now), 96);
 	CHECK_EQ_INT(overrun(&l, 0.5, 0.12, &now), 72);
 	/* a window without refusals in between starts the count again */
-	CHECK_EQ_INT(limiter_acquire(&l, 0), 0);
-	now += 0.12;
-	CHECK_EQ_INT(limiter_release(&l, 0.5, now), 72);
+	CHECK_EQ_INT(lone(&l, 0.5, 0.12, &now), 72);
 	CHECK_EQ_INT(overrun(&l, 0.5, 0.12, &now), 72);
 	CHECK_EQ_INT(overrun(&l, 0.5, 0.12, &now), 54);
 	/* one overrun window of 0.15 s or more counts on its own */
-	CHECK_EQ_INT(limiter_acquire(&l, 0), 0);
-	now += 0.12;
-	CHECK_EQ_INT(limiter_release(&l, 0.5, now), 54);
+	CHECK_EQ_INT(lone(&l, 0.5, 0.12, &now), 54);
 	CHECK_EQ_INT(overrun(&l, 0.5, 0.16, &now), 41);
 	limiter_destroy(&l);
 }
