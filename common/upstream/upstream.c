@@ -1,9 +1,11 @@
 /* The gateway's HTTP client on libcurl; see upstream.h. */
 #include "common/upstream/upstream.h"
 
+#include "common/base/netaddr.h"
 #include "common/metrics/metrics.h"
 
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +34,8 @@ struct upstream_job {
 	upstream_response resp;
 	upstream_done_fn done;
 	void *ctx;
-	char url[512]; /* for error messages */
+	char url[512];       /* for error messages */
+	int refused_address; /* public_only: an address was not public */
 };
 
 int upstream_global_init(hc_err *err)
@@ -150,7 +153,12 @@ static void upstream_finish(upstream_job *j, CURLcode rc)
 		j->done(j->ctx, &j->resp, NULL);
 	} else {
 		upstream_response_cleanup(&j->resp);
-		if (rc == CURLE_OPERATION_TIMEDOUT)
+		if (j->refused_address)
+			hc_err_set(&err, HC_ERR_TRANSIENT,
+			           "refused to connect to %s: its address is not public (loopback, "
+			           "private, link-local or reserved)",
+			           j->url);
+		else if (rc == CURLE_OPERATION_TIMEDOUT)
 			hc_err_field(&err, HC_ERR_TRANSIENT, "timeout", "could not reach %s: %s",
 			             j->url, curl_easy_strerror(rc));
 		else
@@ -258,6 +266,19 @@ void upstream_loop_free(upstream_loop *l)
 	free(l);
 }
 
+/* CURLOPT_OPENSOCKETFUNCTION of a public_only request: no socket for a non-public address. */
+static curl_socket_t upstream_open_public(void *clientp, curlsocktype purpose,
+                                          struct curl_sockaddr *a)
+{
+	upstream_job *j = clientp;
+
+	if (purpose != CURLSOCKTYPE_IPCXN || !hc_addr_is_public(&a->addr, a->addrlen)) {
+		j->refused_address = 1;
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype, a->protocol);
+}
+
 void upstream_submit(upstream_loop *l, const upstream_request *req, upstream_done_fn done,
                      void *ctx)
 {
@@ -305,6 +326,12 @@ void upstream_submit(upstream_loop *l, const upstream_request *req, upstream_don
 	if (req->body != NULL) {
 		curl_easy_setopt(j->easy, CURLOPT_POSTFIELDS, req->body);
 		curl_easy_setopt(j->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+	}
+	if (req->public_only) {
+		curl_easy_setopt(j->easy, CURLOPT_OPENSOCKETFUNCTION, upstream_open_public);
+		curl_easy_setopt(j->easy, CURLOPT_OPENSOCKETDATA, j);
+		curl_easy_setopt(j->easy, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(j->easy, CURLOPT_FORBID_REUSE, 1L);
 	}
 	pthread_mutex_lock(&l->mu);
 	refused = l->stopping;

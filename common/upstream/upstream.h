@@ -30,6 +30,14 @@ typedef struct upstream_request {
 	const char *body;           /* may be NULL */
 	size_t body_len;
 	long timeout_ms;
+	/*
+	 * 1: connect only to public addresses (common/base/netaddr), each time on
+	 * a new connection, so that a name resolving to the platform's own
+	 * network, or a kept connection to one of its services, is never used
+	 * (partners' callbacks).  A refused address fails the request with a
+	 * message that says so.
+	 */
+	int public_only;
 } upstream_request;
 
 typedef struct upstream_response {

@@ -43,8 +43,10 @@ typedef struct gateway_config {
 	long max_inflight;       /* HC_GATEWAY_MAX_INFLIGHT: requests being forwarded at once */
 	long target_ms;          /* HC_GATEWAY_TARGET_MS: admitted requests' mean time, at most */
 	long webhook_allow_http; /* HC_WEBHOOK_ALLOW_HTTP: 1 admits http:// callback URLs */
-	long webhook_backoff_ms; /* HC_WEBHOOK_BACKOFF_MS: the first retry's delay */
-	long webhook_timeout_ms; /* HC_WEBHOOK_TIMEOUT_MS: one delivery's time limit */
+	long webhook_allow_private; /* HC_WEBHOOK_ALLOW_PRIVATE: 1 lets callbacks reach loopback,
+	                               private and link-local addresses */
+	long webhook_backoff_ms;    /* HC_WEBHOOK_BACKOFF_MS: the first retry's delay */
+	long webhook_timeout_ms;    /* HC_WEBHOOK_TIMEOUT_MS: one delivery's time limit */
 } gateway_config;
 
 struct gateway_app;

@@ -104,6 +104,10 @@ static const config_var gateway_vars[] = {
      "hex DER (PKCS#8) of the P-256 or RSA private key that signs responses"},
     {"HC_WEBHOOK_ALLOW_HTTP", CONFIG_INT, "0", offsetof(gateway_config, webhook_allow_http), 0, 1,
      "1: callback URLs may be http:// (local development and tests)"},
+    {"HC_WEBHOOK_ALLOW_PRIVATE", CONFIG_INT, "0", offsetof(gateway_config, webhook_allow_private),
+     0, 1,
+     "1: callbacks may reach loopback, private and link-local addresses (local development and "
+     "tests)"},
     {"HC_WEBHOOK_BACKOFF_MS", CONFIG_INT, "1000", offsetof(gateway_config, webhook_backoff_ms), 10,
      600000, "delay before a failed callback's first retry, doubled each time (at most an hour)"},
     {"HC_WEBHOOK_TIMEOUT_MS", CONFIG_INT, "10000", offsetof(gateway_config, webhook_timeout_ms),

@@ -5,11 +5,15 @@
 # attempt signed by the platform; another partner's endpoint hangs and does
 # not delay the first's deliveries; each partner hears only of the people
 # who applied through it; subscriptions are listed with their deliveries
-# and can be deleted.
+# and can be deleted.  Without HC_WEBHOOK_ALLOW_PRIVATE a callback reaches
+# only public addresses: a loopback, private or link-local IP is refused
+# when subscribed, a name resolving to one when a delivery connects.
 . "$(dirname "$0")/lib.sh"
 
 for s in intake review matching certificate codegen; do svc_start "$s"; done
-svc_start gateway HC_WEBHOOK_ALLOW_HTTP=1 HC_WEBHOOK_BACKOFF_MS=100 HC_WEBHOOK_TIMEOUT_MS=2000
+# the receivers listen on loopback: private addresses allowed until the last part
+svc_start gateway HC_WEBHOOK_ALLOW_HTTP=1 HC_WEBHOOK_ALLOW_PRIVATE=1 HC_WEBHOOK_BACKOFF_MS=100 \
+	HC_WEBHOOK_TIMEOUT_MS=2000
 A=$(gw_client hook-a partner)
 B=$(gw_client hook-b partner)
 CHK=$(gw_client hook-chk checkpoint)
@@ -122,3 +126,28 @@ AUTH=$A http GET "$GATEWAY/v1/webhooks"
 assert_eq "$BODY" "[]" "no subscriptions left"
 AUTH=$A http DELETE "$GATEWAY/v1/webhooks/$sub_a"
 assert_eq "$STATUS" 404 "deleted twice"
+
+note "callbacks reach only public addresses (the gateway as deployed: private addresses refused)"
+svc_stop gateway
+svc_start gateway HC_WEBHOOK_ALLOW_HTTP=1 HC_WEBHOOK_BACKOFF_MS=100 HC_WEBHOOK_TIMEOUT_MS=2000
+for u in "http://127.0.0.1:$port_a/callbacks" "http://[::1]:$port_a/callbacks" \
+	"http://169.254.169.254/latest/meta-data" "http://10.0.0.7/x" "http://user@192.168.1.1:8080/x" \
+	"http://[::ffff:127.0.0.1]/x" "https://0.0.0.0/x"; do
+	AUTH=$A http POST "$GATEWAY/v1/webhooks" "{\"url\":\"$u\",\"events\":[\"hc.codegen.code.changed.v1\"]}"
+	assert_eq "$STATUS $(jq -r .field <<<"$BODY")" "400 url" "a callback to $u"
+done
+AUTH=$A http POST "$GATEWAY/v1/webhooks" "{\"url\":\"http://localhost:$port_a/callbacks\",\"events\":[\"hc.codegen.code.changed.v1\"]}"
+assert_eq "$STATUS" 201 "a name is subscribed: it is checked when it resolves"
+sub_l=$(jq -r .id <<<"$BODY")
+heard=$(wc -l <"$HC_TEST_TMP/hook-a.log")
+AUTH=$A http POST "$GATEWAY/v1/declarations" "$(declaration_json "$(person_id local)" 420102)"
+assert_eq "$STATUS" 201 "a declaration through A"
+# refused_attempts: the attempts of the new subscription's delivery, each refused as not public
+refused_attempts() {
+	AUTH=$A http GET "$GATEWAY/v1/webhooks"
+	jq -e --arg s "$sub_l" '.[] | select(.id == $s) | .deliveries[0]
+		| .attempts >= 2 and .status == "pending" and (.last_error | test("not public"))' <<<"$BODY" >/dev/null
+}
+wait_for "two attempts of the delivery to localhost, refused" 30 refused_attempts
+assert_eq "$(wc -l <"$HC_TEST_TMP/hook-a.log")" "$heard" "the receiver on loopback heard nothing"
+grep -q "its address is not public" "$HC_TEST_TMP/gateway.log" || fail "the refusal is not in the gateway's log"

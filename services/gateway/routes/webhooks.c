@@ -23,6 +23,13 @@
  * the delivery is 24 hours old, then it fails.  Every send is its own
  * request in the loop with its own timeout (HC_WEBHOOK_TIMEOUT_MS), so a
  * slow or dead endpoint delays only its own deliveries.
+ *
+ * A callback reaches only public addresses (unless HC_WEBHOOK_ALLOW_PRIVATE,
+ * for local development): a URL naming a loopback, private, link-local or
+ * reserved IP is refused when subscribed, and every send connects afresh
+ * and refuses such an address once the URL's name is resolved, so a partner
+ * cannot make the gateway call the platform's own services or a cloud
+ * metadata endpoint (the attempt fails and is retried like any other).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/base/netaddr.h"
 #include "common/base/rand.h"
 #include "common/event/catalog.h"
 #include "common/httpsig/httpsig.h"
@@ -169,11 +177,36 @@ static int known_type(const char *t)
 	return 0;
 }
 
+/* The host of an absolute URL as written (no userinfo, no port; IPv6 in brackets), or "". */
+static void url_host(const char *url, char *out, size_t cap)
+{
+	const char *a = strstr(url, "://"), *end, *at, *colon;
+	size_t n;
+
+	out[0] = '\0';
+	if (a == NULL)
+		return;
+	a += 3;
+	end = a + strcspn(a, "/?#");
+	for (at = a; (at = memchr(at, '@', (size_t)(end - at))) != NULL; a = ++at)
+		;
+	if (*a == '[') {
+		const char *close = memchr(a, ']', (size_t)(end - a));
+
+		end = close != NULL ? close + 1 : end;
+	} else if ((colon = memchr(a, ':', (size_t)(end - a))) != NULL) {
+		end = colon;
+	}
+	n = (size_t)(end - a) < cap - 1 ? (size_t)(end - a) : cap - 1;
+	memcpy(out, a, n);
+	out[n] = '\0';
+}
+
 void gateway_post_webhook(gateway_app *app, http_req *req, const gateway_principal *p)
 {
 	json_t *body = http_req_json(req), *events, *e;
 	const char *url;
-	char id[HC_UUID_LEN + 1], list[512] = "{";
+	char id[HC_UUID_LEN + 1], list[512] = "{", host[256];
 	size_t i;
 
 	if (body == NULL)
@@ -187,6 +220,14 @@ void gateway_post_webhook(gateway_app *app, http_req *req, const gateway_princip
 		http_reply_problem(req, PROBLEM_VALIDATION_FAILED, "url",
 		                   "url must be an https URL of at most 500 characters%s",
 		                   app->cfg.webhook_allow_http ? " (or http here)" : "");
+		goto out;
+	}
+	url_host(url, host, sizeof(host));
+	if (!app->cfg.webhook_allow_private && hc_host_is_public(host) == 0) {
+		/* a name is checked each time it is resolved, when a callback connects */
+		http_reply_problem(req, PROBLEM_VALIDATION_FAILED, "url",
+		                   "url must reach a public address, not a loopback, private, "
+		                   "link-local or reserved one");
 		goto out;
 	}
 	if (!json_is_array(events) || json_array_size(events) == 0 || json_array_size(events) > 8) {
@@ -372,6 +413,7 @@ static void delivery_send(gateway_app *app, db_res *res, int row)
 	d->u.body = d->payload;
 	d->u.body_len = strlen(d->payload);
 	d->u.timeout_ms = app->cfg.webhook_timeout_ms;
+	d->u.public_only = !app->cfg.webhook_allow_private;
 	upstream_submit(app->upstream, &d->u, delivery_done, d);
 }
 
