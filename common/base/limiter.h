@@ -1,6 +1,7 @@
 /*
- * An adaptive limit on the requests handled at once (additive increase,
- * multiplicative decrease), as the gateway admits requests under load.
+ * An adaptive limit on the requests handled at once (it falls by a quarter
+ * and grows by an eighth at a time), as the gateway admits requests under
+ * load.
  *
  * A fixed limit lets the admitted work grow until it takes the whole
  * machine; then every answer waits for CPU, refusals included, and an
@@ -14,10 +15,10 @@
  *     for every two admitted (demand well past the limit), in this window
  *     and the one before, or in this one alone when it lasted one and a half
  *     windows or more (a stall of a tenth of a second is not a burst): the
- *     limit falls by a quarter, never below the floor.  Slowness while few or none are
- *     refused is the services' own pace (a backlog being worked off, a slow
- *     service), which a lower limit would not change but would turn into
- *     refusals, so it leaves the limit alone;
+ *     limit falls by a quarter, never below the floor.  Slowness while few
+ *     or none are refused is the services' own pace (a backlog being worked
+ *     off, a slow service), which a lower limit would not change but would
+ *     turn into refusals, so it leaves the limit alone;
  *   - when the mean was within the target and CPU to spare: the limit grows
  *     by an eighth (at least one), never above the maximum, so that it is
  *     back at the maximum within seconds of a burst's end (a limit left low

@@ -97,7 +97,8 @@ static const config_var gateway_vars[] = {
      100000,
      "requests handled at once, at most; ordinary routes get three quarters, beyond: 503 at once"},
     {"HC_GATEWAY_TARGET_MS", CONFIG_INT, "100", offsetof(gateway_config, target_ms), 1, 60000,
-     "admitted requests' mean time above which, while they crowd, fewer are admitted"},
+     "admitted requests' mean time above which, while demand is well past the limit, fewer are "
+     "admitted"},
     {"HC_GATEWAY_API_KEYS", CONFIG_INT, "0", offsetof(gateway_config, api_keys), 0, 1,
      "1: API keys are accepted besides signed requests (local development only)"},
     {"HC_RESPONSE_KEY", CONFIG_STRING, "", offsetof(gateway_config, response_key_hex), 0, 1024,
