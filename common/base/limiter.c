@@ -48,14 +48,15 @@ static long limiter_decide(limiter *l, long limit, double span, double mean, dou
                            long admitted, long refused)
 {
 	int slow = mean > l->target || lag > LIMITER_LAG_S;
+	int overrun = slow && refused > 0 && 2 * refused >= admitted;
 
-	l->strikes = slow && refused > 0 && 2 * refused >= admitted ? l->strikes + 1 : 0;
+	l->strikes = overrun ? l->strikes + 1 : 0;
 	if (l->strikes >= 2 || (l->strikes == 1 && span >= 1.5 * LIMITER_WINDOW_S)) {
 		long cut = limit / 4 > 0 ? limit / 4 : 1;
 
 		return limit - cut < l->floor ? l->floor : limit - cut;
 	}
-	if (!slow) {
+	if (!overrun && mean <= l->target) {
 		long step = limit / 8 > 0 ? limit / 8 : 1;
 
 		return limit + step > l->max ? l->max : limit + step;

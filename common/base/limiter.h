@@ -19,10 +19,13 @@
  *     or none are refused is the services' own pace (a backlog being worked
  *     off, a slow service), which a lower limit would not change but would
  *     turn into refusals, so it leaves the limit alone;
- *   - when the mean was within the target and CPU to spare: the limit grows
- *     by an eighth (at least one), never above the maximum, so that it is
- *     back at the maximum within seconds of a burst's end (a limit left low
- *     would turn the next stall of a service into refusals);
+ *   - when the mean was within the target and the window not overrun as
+ *     above: the limit grows by an eighth (at least one), never above the
+ *     maximum, so that it is back at the maximum within seconds of a burst's
+ *     end (a limit left low would turn the next stall of a service into
+ *     refusals).  CPU lateness alone does not hold it back: on a machine
+ *     loaded by something else it would keep the limit low and refuse
+ *     ordinary traffic;
  *   - otherwise it stays.
  *
  * Ordinary requests get three quarters of the limit, priority ones all of

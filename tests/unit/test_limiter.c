@@ -173,13 +173,13 @@ TEST(short_of_cpu_falls_even_when_answers_are_fast)
 	CHECK_EQ_INT(starved(&l, 0.01, 0.003, &now), 96);
 	CHECK_EQ_INT(starved(&l, 0.01, 0.003, &now), 72);
 	CHECK_EQ_INT(atomic_load(&l.lag_us), 3000);
-	/* late but without demand past the limit: it stays */
+	/* late but without demand past the limit, answers quick: it grows */
 	limiter_note_lag(&l, 0.003);
-	CHECK_EQ_INT(lone(&l, 0.01, 2 * LIMITER_WINDOW_S, &now), 72);
+	CHECK_EQ_INT(lone(&l, 0.01, 2 * LIMITER_WINDOW_S, &now), 81);
 	/* on time again (early wakes count as 0): full windows of fast answers grow it */
-	CHECK_EQ_INT(starved(&l, 0.01, -0.001, &now), 81);
+	CHECK_EQ_INT(starved(&l, 0.01, -0.001, &now), 91);
 	CHECK_EQ_INT(atomic_load(&l.lag_us), 0);
-	CHECK_EQ_INT(starved(&l, 0.01, 0.0001, &now), 91);
+	CHECK_EQ_INT(starved(&l, 0.01, 0.0001, &now), 102);
 	CHECK_EQ_INT(atomic_load(&l.lag_us), 100);
 	limiter_destroy(&l);
 }
