@@ -183,7 +183,8 @@ admission limit is reached (the "refused by status" column says which). The limi
 of a second in which at least one request was refused for every two admitted while the admitted
 took more than HC_GATEWAY_TARGET_MS (100) on average or the gateway waited for CPU (its probe
 woke more than 2 ms late on average), for two tenths in a row or one of 0.15 s, down to a
-sixteenth of the maximum, and grows back by an eighth in each tenth in which neither holds; "admission limit" gives its min/median/max, sampled every quarter
+sixteenth of the maximum, and grows back by an eighth in each tenth in which the admitted took
+less than the target and that did not hold; "admission limit" gives its min/median/max, sampled every quarter
 second. "not sent": requests the generator could not
 send on time, every connection waiting for an answer; errors: no answer within its 30 s.
 

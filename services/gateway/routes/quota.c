@@ -29,7 +29,7 @@
  * thread, admission_probe, measures how late it wakes), down to a sixteenth
  * of the maximum (at least 4), so that under a burst the admitted work
  * leaves the machine room to refuse the rest quickly; it grows back while
- * neither is short.  Its current value is the gauge
+ * the admitted are quick and not overrun.  Its current value is the gauge
  * hc_gateway_admission_limit, the probe's lateness
  * hc_gateway_cpu_lag_microseconds.
  */
