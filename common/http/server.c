@@ -626,7 +626,6 @@ static void http_on_completed(void *cls, struct MHD_Connection *conn, void **con
 {
 	http_server *srv = cls;
 	http_req *req = *con_cls;
-	struct timespec now;
 	route_metrics *rm;
 	int cls_index, i;
 
@@ -634,13 +633,11 @@ static void http_on_completed(void *cls, struct MHD_Connection *conn, void **con
 	(void)toe;
 	if (req == NULL)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
 	rm = &srv->metrics[req->route_index];
 	cls_index = req->status / 100 - 1;
 	if (cls_index >= 0 && cls_index < HTTP_STATUS_CLASSES)
 		metrics_add(rm->by_class[cls_index], 1);
-	metrics_observe(rm->duration, (double)(now.tv_sec - req->started.tv_sec) +
-	                                  (double)(now.tv_nsec - req->started.tv_nsec) / 1e9);
+	metrics_observe(rm->duration, http_req_age(req));
 	if (req->response != NULL)
 		MHD_destroy_response(req->response);
 	req_clear_params(req);

@@ -136,7 +136,7 @@ half=$((cap / 2))
 # load NAME RATE SECONDS: an open-loop run of signed declarations; its line in $HC_TEST_TMP/NAME.txt
 # The gateway's admission limit is sampled every quarter second during each run.
 load() {
-	local sampler
+	local sampler rc=0
 	while :; do
 		curl -fsS --max-time 1 "$GATEWAY/metrics" | awk -v f="$HC_TEST_TMP/$1.lag" '
 			/^hc_gateway_admission_limit / {print $2}
@@ -145,9 +145,10 @@ load() {
 	done >"$HC_TEST_TMP/$1.limit" 2>/dev/null &
 	sampler=$!
 	"$HC_BUILD/tests/hc-load" -r "$2" -d "$3" -c "$BURST_CONNS" -m POST -B "$HC_TEST_TMP/declarations.ndjson" \
-		-i "burst-$HC_TEST_RUN:k1" -k "$HC_TEST_TMP/burst.pem" "$GATEWAY/v1/declarations" >"$HC_TEST_TMP/$1.txt" || fail "hc-load failed ($1)"
+		-i "burst-$HC_TEST_RUN:k1" -k "$HC_TEST_TMP/burst.pem" "$GATEWAY/v1/declarations" >"$HC_TEST_TMP/$1.txt" || rc=$?
 	kill "$sampler"
 	wait "$sampler" 2>/dev/null || true
+	[ "$rc" -eq 0 ] || fail "hc-load failed ($1)"
 	note "$1: $(cat "$HC_TEST_TMP/$1.txt") limit(min/median/max)=$(limits "$1") cpu_lag_us=$(limits "$1" lag)"
 }
 # limits NAME [lag]: the admission limit (or the gateway's CPU lag) sampled during run NAME,

@@ -49,14 +49,6 @@ struct quota_bucket {
 	long rate, burst; /* as of the last take (what an early refusal refills with) */
 };
 
-static double quota_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ceil of x >= 0, without libm */
 static long quota_ceil(double x)
 {
@@ -96,7 +88,7 @@ int gateway_quota_take(gateway_app *app, http_req *req, const char *client, long
 {
 	gateway_quotas *q = &app->quotas;
 	quota_bucket *b;
-	double now = quota_now(), tokens;
+	double now = limiter_now(), tokens;
 	unsigned slot = quota_slot(client);
 	int admitted;
 
@@ -143,7 +135,7 @@ int gateway_quota_early(gateway_app *app, http_req *req, const char *client)
 	     b = b->next)
 		;
 	if (b != NULL) {
-		tokens = b->tokens + (quota_now() - b->stamp) * (double)b->rate;
+		tokens = b->tokens + (limiter_now() - b->stamp) * (double)b->rate;
 		rate = b->rate;
 		burst = b->burst;
 	}
