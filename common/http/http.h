@@ -106,8 +106,18 @@ json_t *http_req_json(http_req *req);
  */
 int http_req_query_string(const http_req *req, char *out, size_t cap);
 
+/*
+ * The SHA-256, in hex, of the request's method, path, query string
+ * (re-encoded) and body: what makes two requests the same request for an
+ * Idempotency-Key.  out[65].
+ */
+void http_req_fingerprint(const http_req *req, char out[65]);
+
 /* Adds a response header; call before the reply. */
 void http_reply_header(http_req *req, const char *name, const char *value);
+
+/* The value of a response header added so far (the first of that name), or NULL. */
+const char *http_reply_header_value(const http_req *req, const char *name);
 
 /* Replies with body as application/json; body is stolen (may be NULL: no body). */
 void http_reply_json(http_req *req, int status, json_t *body);
@@ -139,11 +149,13 @@ void http_reply_err(http_req *req, const hc_err *err);
 void http_req_defer(http_req *req, void (*start)(void *ctx), void *ctx);
 
 /*
- * hook(ctx, req, status, body, len) runs once, when the reply is made,
- * before its headers are fixed: it may add headers (http_reply_header) that
- * depend on the body, such as a signature of the response.
+ * hook(ctx, req, status, content_type, body, len) runs once, when the reply
+ * is made, before its headers are fixed: it may add headers
+ * (http_reply_header) that depend on the body, such as a signature of the
+ * response, or keep the reply (content_type may be NULL).
  */
-typedef void (*http_reply_hook)(void *ctx, http_req *req, int status, const char *body, size_t len);
+typedef void (*http_reply_hook)(void *ctx, http_req *req, int status, const char *content_type,
+                                const char *body, size_t len);
 void http_req_on_reply(http_req *req, http_reply_hook hook, void *ctx);
 void http_req_resume(http_req *req);
 

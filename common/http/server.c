@@ -22,7 +22,9 @@
 #include <time.h>
 
 #include <microhttpd.h>
+#include <openssl/evp.h>
 
+#include "common/base/rand.h"
 #include "common/event/cloudevent.h"
 #include "common/log/log.h"
 #include "common/metrics/metrics.h"
@@ -206,6 +208,41 @@ void http_reply_header(http_req *req, const char *name, const char *value)
 	req->nheaders++;
 }
 
+const char *http_reply_header_value(const http_req *req, const char *name)
+{
+	int i;
+
+	for (i = 0; i < req->nheaders; i++)
+		if (strcasecmp(req->header_names[i], name) == 0)
+			return req->header_values[i];
+	return NULL;
+}
+
+void http_req_fingerprint(const http_req *req, char out[65])
+{
+	const char *parts[3] = {req->method, req->path, NULL};
+	unsigned char digest[32];
+	unsigned int dlen = 0;
+	char query[2048];
+	size_t i;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+	if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
+		abort();
+	if (http_req_query_string(req, query, sizeof(query)) >= 0)
+		parts[2] = query;
+	for (i = 0; i < 3; i++) {
+		if (parts[i] != NULL)
+			EVP_DigestUpdate(c, parts[i], strlen(parts[i]));
+		EVP_DigestUpdate(c, "\n", 1);
+	}
+	if (req->body_len > 0)
+		EVP_DigestUpdate(c, req->body, req->body_len);
+	EVP_DigestFinal_ex(c, digest, &dlen);
+	EVP_MD_CTX_free(c);
+	hc_hex_encode(digest, sizeof(digest), out);
+}
+
 static void http_reply_raw(http_req *req, int status, const char *content_type, char *body,
                            size_t len)
 {
@@ -221,7 +258,7 @@ static void http_reply_raw(http_req *req, int status, const char *content_type, 
 		http_reply_hook hook = req->on_reply;
 
 		req->on_reply = NULL;
-		hook(req->on_reply_ctx, req, status, body, len);
+		hook(req->on_reply_ctx, req, status, content_type, body, len);
 	}
 	req->response = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (req->response == NULL)

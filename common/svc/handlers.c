@@ -8,11 +8,21 @@
 int svc_http_tx(svc *s, http_req *req, svc_tx_fn fn, void *ctx)
 {
 	db_conn *tx = db_pool_take(s->pool);
+	svc_idem k;
 	hc_err err;
 	int rc;
 
 	hc_err_clear(&err);
+	svc_idem_read(req, &k);
 	rc = db_tx_begin(tx, &err);
+	if (rc == 0)
+		rc = svc_idem_claim(tx, &k, &err);
+	if (rc == SVC_IDEM_SEEN) { /* a retry of a request that took effect: its answer */
+		db_tx_rollback(tx);
+		db_pool_give(s->pool, tx);
+		svc_idem_replay(s, req, &k);
+		return HC_ERR_CONFLICT;
+	}
 	if (rc == 0)
 		rc = fn(tx, ctx, &err);
 	if (rc == 0)
@@ -20,6 +30,8 @@ int svc_http_tx(svc *s, http_req *req, svc_tx_fn fn, void *ctx)
 	if (rc != 0) {
 		db_tx_rollback(tx);
 		http_reply_err(req, &err);
+	} else {
+		svc_idem_keep(s, req, &k);
 	}
 	db_pool_give(s->pool, tx);
 	return rc;

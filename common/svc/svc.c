@@ -145,10 +145,11 @@ static void svc_vars(const svc_spec *spec, config_var vars[SVC_NVARS])
 static void svc_init_spec(svc *s, const svc_spec *spec)
 {
 	s->spec = spec;
-	size_t n = 2;
+	size_t n = 3;
 
 	s->tables[0] = bus_statements;
-	s->tables[1] = spec->statements;
+	s->tables[1] = svc_idem_statements;
+	s->tables[2] = spec->statements;
 	for (const projection *const *p = spec->projections; p != NULL && *p != NULL; p++) {
 		if (n + 1 == sizeof(s->tables) / sizeof(s->tables[0]))
 			abort(); /* a wiring mistake: more projections than slots */

@@ -89,7 +89,8 @@ typedef struct svc {
 		int running;
 	} consumers[SVC_CONSUMERS_MAX];
 	int exit_code;
-	void *app; /* passed to handlers and consumers */
+	long idem_purged; /* when expired Idempotency-Keys were last purged (common/svc/idem.c) */
+	void *app;        /* passed to handlers and consumers */
 } svc;
 
 /*
@@ -121,11 +122,45 @@ int svc_admin_open_many(const svc_spec *spec, void *own_cfg, db_conn **out, size
 /*
  * The write of an HTTP handler: fn makes the change and writes its events to
  * the outbox inside tx; svc_http_tx runs it in one transaction on a pooled
- * connection and commits.  Returns 0 after the commit (the handler then
- * replies), or the error kind after rolling back and replying the error.
+ * connection, with the request's Idempotency-Key claimed in it (svc_idem),
+ * and commits.  Returns 0 after the commit (the handler then replies, and
+ * the reply is kept for the key's retries), or non-zero once it has replied
+ * itself: the error after rolling back, or, for a key that took effect
+ * before, that first answer (fn is not run).
  */
 typedef int (*svc_tx_fn)(db_conn *tx, void *ctx, hc_err *err);
 int svc_http_tx(svc *s, http_req *req, svc_tx_fn fn, void *ctx);
+
+/*
+ * Idempotency-Key in the service that takes effect (common/svc/idem.c): the
+ * gateway forwards a client's key, and the service claims it in the
+ * transaction of the request's effect, so that a retry (after the gateway
+ * answered 504, say) gets the first answer, marked `Idempotent-Replayed:
+ * true`, and never a second effect.  svc_http_tx does all of it for the
+ * handlers that use it; a group-committing writer claims its batch's keys
+ * with svc_idem_claim_many and keeps or replays each answer itself.
+ */
+typedef struct svc_idem {
+	int keyed; /* 0: the request has no (valid) key, and nothing is claimed */
+	char client[129];
+	char key[256];
+	char hash[65]; /* http_req_fingerprint */
+} svc_idem;
+enum { SVC_IDEM_NEW = 0, SVC_IDEM_SEEN = 1 };
+extern const db_stmt svc_idem_statements[];
+
+/* 1 when k is an Idempotency-Key: 1 to 255 printable ASCII characters. */
+int svc_idem_key_valid(const char *k);
+/* Fills k from a POST's Idempotency-Key and caller; returns k->keyed. */
+int svc_idem_read(const http_req *req, svc_idem *k);
+/* In tx: SVC_IDEM_NEW (claimed now, or not keyed), SVC_IDEM_SEEN, or an error kind. */
+int svc_idem_claim(db_conn *tx, const svc_idem *k, hc_err *err);
+/* In tx: claims keys[0..n) (NULL or unkeyed entries skipped); seen[i] = 1 when taken before. */
+int svc_idem_claim_many(db_conn *tx, svc_idem *const *keys, size_t n, int *seen, hc_err *err);
+/* After the effect's commit: the reply req is about to get is kept for k's retries. */
+void svc_idem_keep(svc *s, http_req *req, const svc_idem *k);
+/* Answers a retry of a key already taken: the first answer, 422 (another request) or 409. */
+void svc_idem_replay(svc *s, http_req *req, const svc_idem *k);
 
 /*
  * A read of an HTTP handler: runs stmt, whose first row's first column is a

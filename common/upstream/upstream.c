@@ -106,6 +106,8 @@ static size_t upstream_on_header(char *line, size_t size, size_t n, void *arg)
 	upstream_header_value(line, len, "Location", resp->location, sizeof(resp->location));
 	upstream_header_value(line, len, "Retry-After", resp->retry_after,
 	                      sizeof(resp->retry_after));
+	upstream_header_value(line, len, "Idempotent-Replayed", resp->replayed,
+	                      sizeof(resp->replayed));
 	return len;
 }
 

@@ -45,7 +45,8 @@ typedef struct upstream_response {
 	char content_type[128];
 	char location[256];
 	char retry_after[32];
-	char *body; /* owned; NUL-terminated */
+	char replayed[8]; /* Idempotent-Replayed: the service's answer to an earlier request */
+	char *body;       /* owned; NUL-terminated */
 	size_t body_len;
 } upstream_response;
 

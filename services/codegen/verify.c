@@ -45,6 +45,8 @@ struct verify_job {
 	json_t *code; /* the current code, or NULL */
 	const char *result, *reason;
 	char scan_id[HC_UUID_LEN + 1];
+	svc_idem idem; /* its Idempotency-Key, claimed in the batch's transaction */
+	int seen;      /* the key took effect before: answered from then, nothing recorded */
 };
 
 static const jspec_field verify_spec[] = {
@@ -79,10 +81,14 @@ static void job_answer(verify_job *j, const hc_err *err, const char *scanned_at)
 
 	if (err != NULL) {
 		http_reply_err(req, err);
+	} else if (j->seen) {
+		svc_idem_replay(j->v->svc, req, &j->idem);
 	} else if (j->result == NULL) {
+		svc_idem_keep(j->v->svc, req, &j->idem);
 		http_reply_problem(req, PROBLEM_TOKEN_SUPERSEDED, "token",
 		                   "the code changed since this token was issued");
 	} else {
+		svc_idem_keep(j->v->svc, req, &j->idem);
 		codegen_rfc3339(j->claims.exp, exp_text);
 		http_reply_json(
 		    req, 200,
@@ -141,6 +147,23 @@ static void job_decide(verify_job *j, const char *scanned_at, json_t *scans, jso
 	                           http_req_traceparent(j->req)));
 }
 
+/* Claims the batch's Idempotency-Keys in tx; a key taken before marks its job seen. */
+static int batch_claim(db_conn *tx, verify_job *jobs, hc_err *err)
+{
+	svc_idem *keys[VERIFY_BATCH_MAX] = {0};
+	int seen[VERIFY_BATCH_MAX] = {0};
+	verify_job *j;
+	size_t n = 0, i;
+	int rc;
+
+	for (j = jobs; j != NULL && n < VERIFY_BATCH_MAX; j = job_next(j))
+		keys[n++] = &j->idem;
+	rc = svc_idem_claim_many(tx, keys, n, seen, err);
+	for (j = jobs, i = 0; rc == 0 && i < n; j = job_next(j), i++)
+		j->seen = seen[i];
+	return rc;
+}
+
 /* One group commit: reads the codes, records the scans, commits.  Returns 0 or an error kind. */
 static int batch_write(db_conn *tx, verify_job *jobs, char scanned_at[40], hc_err *err)
 {
@@ -168,6 +191,8 @@ static int batch_write(db_conn *tx, verify_job *jobs, char scanned_at[40], hc_er
 
 		rc = db_tx_begin(tx, err);
 		if (rc == 0)
+			rc = batch_claim(tx, jobs, err);
+		if (rc == 0)
 			rc = db_run(tx, "codegen_codes_for_scans", 1, params, &res, err);
 	}
 	free(keys);
@@ -187,8 +212,9 @@ static int batch_write(db_conn *tx, verify_job *jobs, char scanned_at[40], hc_er
 	if (rc == 0) {
 		for (j = jobs; j != NULL; j = job_next(j)) {
 			json_decref(j->code); /* read again when a failed batch is retried */
-			j->code = batch_code(res, j->key);
-			job_decide(j, scanned_at, scans, events);
+			j->code = j->seen ? NULL : batch_code(res, j->key);
+			if (!j->seen)
+				job_decide(j, scanned_at, scans, events);
 		}
 		if (json_array_size(scans) > 0) {
 			const json_t *values[1] = {scans};
@@ -312,6 +338,7 @@ void codegen_post_verification(void *app_, http_req *req)
 	}
 	j->v = &app->verifier;
 	j->req = req;
+	svc_idem_read(req, &j->idem);
 	j->body = body;
 	hc_hex_encode(j->claims.subject, sizeof(j->claims.subject), j->key);
 	j->checkpoint_id = json_string_value(json_object_get(body, "checkpoint_id"));

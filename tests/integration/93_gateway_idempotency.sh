@@ -2,21 +2,25 @@
 # Idempotency-Key at the gateway: a retry gets the first response again,
 # byte for byte, and creates nothing; the same key for another request is
 # 422; a retry while the first still runs is 409; a first request the
-# service could not take (503) releases the key; keys are per client.
+# service could not take (503) releases the key; keys are per client.  A
+# first request that took effect after the gateway gave up on it (504) is
+# not taken again: the key travels on to the owning service, which claims
+# it with the effect and answers a retry with its first answer, for an
+# application (written alone) and a declaration (group-committed).
 . "$(dirname "$0")/lib.sh"
 
 svc_start intake
-svc_start gateway
+svc_start gateway HC_UPSTREAM_TIMEOUT_MS=1000
 PARTNER=$(gw_client idem-partner partner)
 OTHER=$(gw_client idem-other partner)
 tag="idem-$HC_TEST_RUN"
 body=$(application_json "$tag" 420102 1 21)
 
-post() { # post KEY IDEMPOTENCY-KEY BODY: sets STATUS, BODY, HEADERS
+post() { # post KEY IDEMPOTENCY-KEY BODY [PATH]: sets STATUS, BODY, HEADERS
 	local out
 	out=$(printf '%s' "$3" | curl -sS -D "$HC_TEST_TMP/headers" -H "Authorization: Bearer $1" \
 		-H "Idempotency-Key: $2" -H 'Content-Type: application/json' --data-binary @- \
-		-w '\n%{http_code}' "$GATEWAY/v1/employer-applications")
+		-w '\n%{http_code}' "$GATEWAY${4:-/v1/employer-applications}")
 	STATUS=${out##*$'\n'}
 	BODY=${out%$'\n'*}
 	HEADERS=$(tr -d '\r' <"$HC_TEST_TMP/headers")
@@ -63,4 +67,51 @@ note "a malformed key"
 post "$PARTNER" "has space" "$body"
 assert_eq "$STATUS $(jq -r .field <<<"$BODY")" "400 Idempotency-Key" "malformed key"
 assert_eq "$(count)" 3 "applications stored in all"
+
+INTAKE_PID=$(cat "$HC_TEST_TMP/intake.pid")
+# timed_out KEY BODY [PATH]: posts while intake hangs (504), then lets intake take it
+timed_out() {
+	kill -STOP "$INTAKE_PID"
+	post "$PARTNER" "$1" "$2" "${3:-}"
+	kill -CONT "$INTAKE_PID"
+	assert_eq "$STATUS $(jq -r .code <<<"$BODY")" "504 upstream-timeout" "intake hanging"
+}
+count_is() { [ "$(count)" = "$1" ]; }
+
+note "a first request that took effect after the gateway's 504: its retry gets intake's answer"
+timed_out "k4-$HC_TEST_RUN" "$body"
+wait_for "intake to take the request it held" 20 count_is 4
+stored=$(sql "SELECT id FROM intake.employer_applications WHERE employer_name = '$tag' ORDER BY submitted_at DESC, id DESC LIMIT 1")
+post "$PARTNER" "k4-$HC_TEST_RUN" "$body"
+assert_eq "$STATUS" 201 "the retry after the 504"
+assert_eq "$(jq -r .id <<<"$BODY")" "$stored" "the retry's answer names the application stored by the first"
+grep -qi '^Idempotent-Replayed: true' <<<"$HEADERS" || fail "intake's replay is not marked as replayed"
+grep -qi "^Location: /v1/employer-applications/$stored" <<<"$HEADERS" || fail "Location not replayed by intake"
+first=$BODY
+post "$PARTNER" "k4-$HC_TEST_RUN" "$body"
+assert_eq "$STATUS $BODY" "201 $first" "the next retry, replayed by the gateway"
+assert_eq "$(count)" 4 "applications stored after the retries"
+sleep 1
+assert_eq "$(kafka_records "$TOPIC_APPLICATIONS" | grep -c "$stored")" 1 "events of the application"
+
+note "after a 504, the same key for another request is refused by intake"
+timed_out "k5-$HC_TEST_RUN" "$body"
+wait_for "intake to take the request it held" 20 count_is 5
+post "$PARTNER" "k5-$HC_TEST_RUN" "$(jq -c '.category = "daily_necessities"' <<<"$body")"
+assert_eq "$STATUS $(jq -r .code <<<"$BODY")" "422 idempotency-key-reused" "another body after the 504"
+assert_eq "$(count)" 5 "applications stored"
+
+note "a declaration (group-committed) after a 504"
+rid=$(resident_id "4201021985$(printf '%02d%02d' $((1 + RANDOM % 12)) $((1 + RANDOM % 28)))$(printf '%03d' $((RANDOM % 1000)))")
+decl=$(declaration_json "$rid" 420102)
+declared() { [ "$(sql "SELECT count(*) FROM intake.declarations WHERE submitted_by = 'idem-partner-$HC_TEST_RUN'")" = "$1" ]; }
+timed_out "d1-$HC_TEST_RUN" "$decl" /v1/declarations
+wait_for "intake to take the declaration it held" 20 declared 1
+post "$PARTNER" "d1-$HC_TEST_RUN" "$decl" /v1/declarations
+assert_eq "$STATUS" 201 "the declaration's retry"
+grep -qi '^Idempotent-Replayed: true' <<<"$HEADERS" || fail "the declaration's retry is not marked as replayed"
+assert_eq "$(jq -r .id <<<"$BODY")" "$(sql "SELECT id FROM intake.declarations WHERE submitted_by = 'idem-partner-$HC_TEST_RUN'")" "the declaration named"
+post "$PARTNER" "d2-$HC_TEST_RUN" "$decl" /v1/declarations
+assert_eq "$STATUS" 201 "the same declaration under a new key"
+declared 2 || fail "a new key is a new declaration: expected 2 stored"
 echo passed

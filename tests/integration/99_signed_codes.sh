@@ -61,6 +61,18 @@ assert_eq "$STATUS" 200 "verification"
 assert_eq "$(jq -c 'keys' <<<"$BODY")" '["colour","expires_at","masked_name","reason","result","scan_id","scanned_at","updated_at"]' "the answer's fields"
 assert_eq "$(jq -r '.result + " " + .colour' <<<"$BODY")" "passed green" "verification result"
 assert_eq "$(sql "SELECT count(*) FROM codegen.scans WHERE person_key = '$key'")" $((scans + 1)) "scans recorded"
+note "a verification retried with its Idempotency-Key (as the gateway forwards it after a 504) is recorded once"
+vbody=$(jq -nc --arg t "$a" '{token:$t, checkpoint_id:"gate-9", temperature:36.6}')
+vpost() {
+	curl -sS -D "$HC_TEST_TMP/vheaders" -H 'Content-Type: application/json' -H "X-HC-Client: gate-9-app" \
+		-H "Idempotency-Key: v-$HC_TEST_RUN" --data-binary "$vbody" "$CODEGEN/v1/verifications"
+}
+v1=$(vpost)
+v2=$(vpost)
+assert_eq "$(jq -r .result <<<"$v1")" passed "the first keyed verification"
+assert_eq "$v2" "$v1" "the retry's answer (the first, scan id included)"
+tr -d '\r' <"$HC_TEST_TMP/vheaders" | grep -qi '^Idempotent-Replayed: true' || fail "the retry is not marked as replayed"
+assert_eq "$(sql "SELECT count(*) FROM codegen.scans WHERE person_key = '$key'")" $((scans + 2)) "scans recorded after the keyed retry"
 AUTH=$PARTNER curl -fsS -H "Authorization: Bearer $PARTNER" -o "$HC_TEST_TMP/code.png" "$GATEWAY/v1/codes/$key/qr.png"
 read_back=$(zbarimg --raw -q -Sdisable -Sqrcode.enable "$HC_TEST_TMP/code.png" 2>/dev/null)
 [ "$read_back" != "$a" ] || fail "a QR fetch reused a token"

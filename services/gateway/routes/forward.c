@@ -51,6 +51,8 @@ typedef struct forward_job {
 	gateway_principal p;
 	gateway_idem idem;
 	int claimed;
+	char idem_header[300];        /* "Idempotency-Key: ...", forwarded with a claimed key */
+	const char *extra_headers[2]; /* u.headers */
 } forward_job;
 
 /* The owning service's answer (or failure), on the upstream loop's thread. */
@@ -83,6 +85,8 @@ static void forward_done(void *ctx, const upstream_response *resp, const hc_err 
 			http_reply_header(req, "Location", resp->location);
 		if (resp->retry_after[0] != '\0')
 			http_reply_header(req, "Retry-After", resp->retry_after);
+		if (resp->replayed[0] != '\0')
+			http_reply_header(req, "Idempotent-Replayed", resp->replayed);
 		http_reply_bytes(req, (int)resp->status,
 		                 resp->content_type[0] ? resp->content_type : NULL, resp->body,
 		                 resp->body_len);
@@ -138,8 +142,13 @@ static void gateway_forward(gateway_app *app, http_req *req, const char *base,
 		j->u.county = j->p.county[0] ? j->p.county : NULL;
 	}
 	if (idem != NULL) {
+		/* the owning service claims the key too, with the effect: a retry after a 504
+		   then gets the first answer from it, not a second effect (common/svc/idem.c) */
 		j->idem = *idem;
 		j->claimed = 1;
+		snprintf(j->idem_header, sizeof(j->idem_header), "Idempotency-Key: %s", idem->key);
+		j->extra_headers[0] = j->idem_header;
+		j->u.headers = j->extra_headers;
 	}
 	j->u.body = http_req_body(req, &len);
 	j->u.body_len = len;

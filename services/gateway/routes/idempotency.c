@@ -5,55 +5,17 @@
  * key with another method, path, query or body is 422; a retry while the
  * first request still runs is 409.  A first request the owning service
  * could not take (503) or did not answer in time (504) releases its key,
- * so the client can retry it.
+ * so the client can retry it; the key goes on to the owning service, which
+ * claims it with the effect (common/svc/idem.c), so a retry after a 504
+ * gets the first answer from the service instead of a second effect.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "common/base/rand.h"
 #include "common/log/log.h"
 #include "services/gateway/app.h"
-
-/* Printable ASCII, 1-255 characters. */
-static int key_valid(const char *k)
-{
-	size_t n = 0;
-
-	for (; k[n] != '\0'; n++)
-		if (k[n] < 0x21 || k[n] > 0x7e || n >= 255)
-			return 0;
-	return n > 0;
-}
-
-static void request_hash(http_req *req, char out[65])
-{
-	const char *parts[3] = {http_req_method(req), http_req_path(req), NULL};
-	unsigned char digest[32];
-	unsigned int dlen = 0;
-	char query[2048];
-	const char *body;
-	size_t len = 0, i;
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-
-	if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
-		abort();
-	if (http_req_query_string(req, query, sizeof(query)) >= 0)
-		parts[2] = query;
-	for (i = 0; i < 3; i++) {
-		if (parts[i] != NULL)
-			EVP_DigestUpdate(c, parts[i], strlen(parts[i]));
-		EVP_DigestUpdate(c, "\n", 1);
-	}
-	body = http_req_body(req, &len);
-	if (len > 0)
-		EVP_DigestUpdate(c, body, len);
-	EVP_DigestFinal_ex(c, digest, &dlen);
-	EVP_MD_CTX_free(c);
-	hc_hex_encode(digest, sizeof(digest), out);
-}
 
 int gateway_idem_begin(gateway_app *app, http_req *req, const char *client, gateway_idem *idem)
 {
@@ -68,12 +30,12 @@ int gateway_idem_begin(gateway_app *app, http_req *req, const char *client, gate
 	idem->claimed = 0;
 	if (key == NULL || strcmp(http_req_method(req), "POST") != 0)
 		return 0;
-	if (!key_valid(key)) {
+	if (!svc_idem_key_valid(key)) {
 		http_reply_problem(req, PROBLEM_INVALID_PARAMETER, "Idempotency-Key",
 		                   "Idempotency-Key must be 1 to 255 printable ASCII characters");
 		return 1;
 	}
-	request_hash(req, idem->hash);
+	http_req_fingerprint(req, idem->hash);
 	snprintf(idem->client, sizeof(idem->client), "%s", client);
 	snprintf(idem->key, sizeof(idem->key), "%s", key);
 	conn = db_pool_take(app->svc.pool);

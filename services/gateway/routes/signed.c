@@ -140,10 +140,13 @@ static int signed_key(gateway_app *app, http_req *req, const char *client, const
 	return 0;
 }
 
-static void sign_response(void *app_, http_req *req, int status, const char *body, size_t len)
+static void sign_response(void *app_, http_req *req, int status, const char *content_type,
+                          const char *body, size_t len)
 {
 	gateway_app *app = app_;
 	char digest[HTTPSIG_DIGEST_MAX + 1], input[256], signature[HTTPSIG_SIG_MAX * 2];
+
+	(void)content_type;
 
 	if (app->response_key == NULL)
 		return;
