@@ -152,15 +152,19 @@ typedef struct idem_keep {
 	svc_idem k;
 } idem_keep;
 
+int svc_due(long *last, long every_s)
+{
+	long now = (long)time(NULL), then = __atomic_load_n(last, __ATOMIC_RELAXED);
+
+	return now - then >= every_s &&
+	       __atomic_compare_exchange_n(last, &then, now, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
 static void idem_purge(svc *s, db_conn *conn)
 {
-	time_t now = time(NULL);
-	long last = __atomic_load_n(&s->idem_purged, __ATOMIC_RELAXED);
 	hc_err err;
 
-	if (now - last < IDEM_PURGE_EVERY_S ||
-	    !__atomic_compare_exchange_n(&s->idem_purged, &last, (long)now, 0, __ATOMIC_RELAXED,
-	                                 __ATOMIC_RELAXED))
+	if (!svc_due(&s->idem_purged, IDEM_PURGE_EVERY_S))
 		return;
 	hc_err_clear(&err);
 	if (db_run(conn, "svc_idem_purge", 0, NULL, NULL, &err) != 0)

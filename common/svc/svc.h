@@ -149,6 +149,8 @@ typedef struct svc_idem {
 enum { SVC_IDEM_NEW = 0, SVC_IDEM_SEEN = 1 };
 extern const db_stmt svc_idem_statements[];
 
+/* 1 (and *last set to now) once every every_s seconds, from any thread; else 0. */
+int svc_due(long *last, long every_s);
 /* 1 when k is an Idempotency-Key: 1 to 255 printable ASCII characters. */
 int svc_idem_key_valid(const char *k);
 /* Fills k from a POST's Idempotency-Key and caller; returns k->keyed. */

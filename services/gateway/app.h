@@ -106,6 +106,7 @@ typedef struct gateway_app {
 	gateway_quotas quotas;
 	gateway_keys keys;
 	gateway_nonces nonces;
+	long idem_purged;  /* when idempotency records past 24 hours were last purged */
 	limiter admission; /* requests being handled, and how many may be (quota.c) */
 	pthread_t probe;   /* wakes every 5 ms and tells admission how late (quota.c) */
 	int probe_running;

@@ -169,6 +169,10 @@ const db_stmt gateway_statements[] = {
      "UPDATE idempotency_records SET status = $3::integer, content_type = $4, location = $5,"
      " body = $6 WHERE client = $1 AND key = $2",
      6},
+    {"gateway_idem_purge",
+     "DELETE FROM idempotency_records WHERE created_at < now() - interval '24 hours'"
+     " OR (status IS NULL AND created_at < now() - interval '5 minutes')",
+     0},
     {"gateway_idem_release",
      "DELETE FROM idempotency_records WHERE client = $1 AND key = $2 AND status IS NULL", 2},
     {NULL, NULL, 0},

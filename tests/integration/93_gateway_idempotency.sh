@@ -27,6 +27,13 @@ post() { # post KEY IDEMPOTENCY-KEY BODY [PATH]: sets STATUS, BODY, HEADERS
 }
 count() { sql "SELECT count(*) FROM intake.employer_applications WHERE employer_name = '$tag'"; }
 
+note "records past 24 hours are purged (the first keyed request of each process purges)"
+for t in gateway.idempotency_records intake.request_keys; do
+	sql "INSERT INTO $t (client, key, request_hash, status, created_at) VALUES ('idem-old-$HC_TEST_RUN', 'old', repeat('0', 64), 201, now() - interval '25 hours')" >/dev/null
+done
+old_left() { sql "SELECT (SELECT count(*) FROM gateway.idempotency_records WHERE client = 'idem-old-$HC_TEST_RUN') + (SELECT count(*) FROM intake.request_keys WHERE client = 'idem-old-$HC_TEST_RUN')"; }
+assert_eq "$(old_left)" 2 "old records before"
+
 note "the first request and its retry"
 post "$PARTNER" "k1-$HC_TEST_RUN" "$body"
 assert_eq "$STATUS" 201 "first"
@@ -37,6 +44,7 @@ assert_eq "$BODY" "$first" "the replayed body"
 grep -qi '^Idempotent-Replayed: true' <<<"$HEADERS" || fail "the retry is not marked as replayed"
 grep -qi "^Location: /v1/employer-applications/$(jq -r .id <<<"$first")" <<<"$HEADERS" || fail "Location not replayed"
 assert_eq "$(count)" 1 "applications stored"
+assert_eq "$(old_left)" 0 "old records after the first keyed request"
 sleep 1
 assert_eq "$(kafka_records "$TOPIC_APPLICATIONS" | grep -c "$tag")" 1 "events published"
 

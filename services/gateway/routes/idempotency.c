@@ -39,6 +39,10 @@ int gateway_idem_begin(gateway_app *app, http_req *req, const char *client, gate
 	snprintf(idem->client, sizeof(idem->client), "%s", client);
 	snprintf(idem->key, sizeof(idem->key), "%s", key);
 	conn = db_pool_take(app->svc.pool);
+	if (svc_due(&app->idem_purged, 60) &&
+	    db_run(conn, "gateway_idem_purge", 0, NULL, NULL, &err) != 0)
+		log_warn("expired idempotency records not purged: %s", err.msg);
+	hc_err_clear(&err);
 	rc = db_run(conn, "gateway_idem_expire", 2, params, NULL, &err);
 	if (rc == 0)
 		rc = db_run(conn, "gateway_idem_claim", 3, params, &res, &err);
