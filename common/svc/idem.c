@@ -211,26 +211,18 @@ void svc_idem_keep(svc *s, http_req *req, const svc_idem *k)
 	http_req_on_reply(req, idem_keep_reply, kp);
 }
 
-void svc_idem_replay(svc *s, http_req *req, const svc_idem *k)
+void svc_idem_answer(http_req *req, db_res *res, const char *hash, const char *gone,
+                     const char *unanswered)
 {
-	const char *params[2] = {k->client, k->key};
-	db_conn *conn = db_pool_take(s->pool);
-	db_res *res = NULL;
-	hc_err err;
-
-	hc_err_clear(&err);
-	if (db_run(conn, "svc_idem_get", 2, params, &res, &err) != 0) {
-		http_reply_err(req, &err);
-	} else if (db_res_rows(res) == 0) { /* expired meanwhile */
-		http_reply_problem(req, PROBLEM_IDEMPOTENCY_IN_FLIGHT, "Idempotency-Key",
-		                   "the first request with this key has just expired; retry");
-	} else if (strcmp(db_res_get(res, 0, 0), k->hash) != 0) {
+	if (db_res_rows(res) == 0) {
+		http_reply_problem(req, PROBLEM_IDEMPOTENCY_IN_FLIGHT, "Idempotency-Key", "%s",
+		                   gone);
+	} else if (strcmp(db_res_get(res, 0, 0), hash) != 0) {
 		http_reply_problem(req, PROBLEM_IDEMPOTENCY_REUSED, "Idempotency-Key",
 		                   "this Idempotency-Key was used for another request");
 	} else if (db_res_get(res, 0, 1) == NULL) {
-		http_reply_problem(req, PROBLEM_IDEMPOTENCY_IN_FLIGHT, "Idempotency-Key",
-		                   "the first request with this key took effect; its answer is not "
-		                   "kept (yet): read what it created instead of retrying");
+		http_reply_problem(req, PROBLEM_IDEMPOTENCY_IN_FLIGHT, "Idempotency-Key", "%s",
+		                   unanswered);
 	} else {
 		const char *type = db_res_get(res, 0, 2), *location = db_res_get(res, 0, 3);
 		const char *body = db_res_get(res, 0, 4);
@@ -241,6 +233,23 @@ void svc_idem_replay(svc *s, http_req *req, const svc_idem *k)
 		http_reply_bytes(req, atoi(db_res_get(res, 0, 1)), type[0] ? type : NULL, body,
 		                 strlen(body));
 	}
+}
+
+void svc_idem_replay(svc *s, http_req *req, const svc_idem *k)
+{
+	const char *params[2] = {k->client, k->key};
+	db_conn *conn = db_pool_take(s->pool);
+	db_res *res = NULL;
+	hc_err err;
+
+	hc_err_clear(&err);
+	if (db_run(conn, "svc_idem_get", 2, params, &res, &err) != 0)
+		http_reply_err(req, &err);
+	else
+		svc_idem_answer(req, res, k->hash,
+		                "the first request with this key has just expired; retry",
+		                "the first request with this key took effect; its answer is not "
+		                "kept (yet): read what it created instead of retrying");
 	db_res_free(res);
 	db_pool_give(s->pool, conn);
 }

@@ -39,7 +39,8 @@ typedef struct svc_config {
 	const char *group_id;
 	const char *instance_id;
 	long session_timeout_ms;
-	long consumers; /* consumer threads, each its own group member and connection */
+	long purge_every_s; /* HC_PROCESSED_PURGE_S */
+	long consumers;     /* consumer threads, each its own group member and connection */
 	const char *http_addr;
 	long http_port;
 	long http_threads;
@@ -163,6 +164,14 @@ int svc_idem_claim_many(db_conn *tx, svc_idem *const *keys, size_t n, int *seen,
 void svc_idem_keep(svc *s, http_req *req, const svc_idem *k);
 /* Answers a retry of a key already taken: the first answer, 422 (another request) or 409. */
 void svc_idem_replay(svc *s, http_req *req, const svc_idem *k);
+/*
+ * Answers req from a kept record (columns: request hash, status, content
+ * type, location, body; no row, or a NULL status, for a key not answered):
+ * the answer again, marked Idempotent-Replayed; 422 when hash is another
+ * request's; 409 with the detail gone (no row) or unanswered (no status).
+ */
+void svc_idem_answer(http_req *req, db_res *res, const char *hash, const char *gone,
+                     const char *unanswered);
 
 /*
  * A read of an HTTP handler: runs stmt, whose first row's first column is a

@@ -56,25 +56,10 @@ int gateway_idem_begin(gateway_app *app, http_req *req, const char *client, gate
 		rc = db_run(conn, "gateway_idem_get", 2, params, &res, &err);
 	if (rc != 0)
 		http_reply_err(req, &err);
-	else if (db_res_rows(res) == 0) /* released meanwhile */
-		http_reply_problem(req, PROBLEM_IDEMPOTENCY_IN_FLIGHT, "Idempotency-Key",
-		                   "the first request with this key just failed; retry");
-	else if (strcmp(db_res_get(res, 0, 0), idem->hash) != 0)
-		http_reply_problem(req, PROBLEM_IDEMPOTENCY_REUSED, "Idempotency-Key",
-		                   "this Idempotency-Key was used for another request");
-	else if (db_res_get(res, 0, 1) == NULL)
-		http_reply_problem(req, PROBLEM_IDEMPOTENCY_IN_FLIGHT, "Idempotency-Key",
-		                   "the first request with this key is still running");
-	else {
-		const char *type = db_res_get(res, 0, 2), *location = db_res_get(res, 0, 3);
-		const char *body = db_res_get(res, 0, 4);
-
-		if (location[0] != '\0')
-			http_reply_header(req, "Location", location);
-		http_reply_header(req, "Idempotent-Replayed", "true");
-		http_reply_bytes(req, atoi(db_res_get(res, 0, 1)), type[0] ? type : NULL, body,
-		                 strlen(body));
-	}
+	else /* no row: released meanwhile */
+		svc_idem_answer(req, res, idem->hash,
+		                "the first request with this key just failed; retry",
+		                "the first request with this key is still running");
 	rc = 1;
 out:
 	db_res_free(res);
