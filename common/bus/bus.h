@@ -133,6 +133,7 @@ typedef struct bus_consumer_config {
 	const bus_route *routes;
 	size_t nroutes;
 	long prefetch_kbytes; /* records fetched ahead, per consumer; 0: 8192 */
+	long purge_every_s;   /* processed_events of deleted records purged this often; 0: never */
 } bus_consumer_config;
 
 /*
@@ -154,6 +155,14 @@ int bus_topics_create(const char *brokers, const char *const *names, const int *
 
 /* Deletes topics names[0..n); absent topics are not an error. */
 int bus_topics_delete(const char *brokers, const char *const *names, size_t n, hc_err *err);
+
+/*
+ * Deletes the records of topic's partition before offset `before` (every
+ * record when negative), as retention would: the partition's log then starts
+ * there.  Prints the new start.  0, or an error kind.
+ */
+int bus_records_delete(const char *brokers, const char *topic, int partition, long long before,
+                       hc_err *err);
 
 /*
  * Reading the log for analysts and rebuilds (reader.c): a bounded read that

@@ -52,7 +52,7 @@ typedef struct consumer {
 	const bus_consumer_config *cfg;
 	void *ctx;
 	volatile sig_atomic_t *stop;
-	metric *processed, *duplicates, *dead, *retries, *skipped, *batches, *runs;
+	metric *processed, *duplicates, *dead, *retries, *skipped, *batches, *runs, *purged;
 	int fenced; /* fencings since fenced_since (consumer_refence) */
 	time_t fenced_since;
 } consumer;
@@ -256,6 +256,21 @@ static int consumer_decode(const rd_kafka_message_t *m, cloudevent *ev, hc_err *
 }
 
 /*
+ * A copy of an event already processed (a relay published it again): its
+ * row in processed_events moves to the copy's position, so that it is kept
+ * as long as the log holds the copy (consumer_purge).
+ */
+static int consumer_moved(consumer *c, const rd_kafka_message_t *m, const char *id, hc_err *err)
+{
+	char part[16], off[24];
+	const char *params[5] = {c->cfg->name, id, rd_kafka_topic_name(m->rkt), part, off};
+
+	snprintf(part, sizeof(part), "%d", (int)m->partition);
+	snprintf(off, sizeof(off), "%lld", (long long)m->offset);
+	return db_run(c->conn, "bus_processed_moved", 5, params, NULL, err);
+}
+
+/*
  * Applies one decoded event in one transaction.  Returns 0 when committed or
  * found to be a duplicate, else the failure kind with err set.
  */
@@ -283,7 +298,7 @@ static int consumer_apply(consumer *c, const rd_kafka_message_t *m, const bus_ro
 		db_tx_rollback(c->conn);
 		metrics_add(c->duplicates, 1);
 		log_debug("event %s already processed by %s", ev->id, c->cfg->name);
-		return 0;
+		return consumer_moved(c, m, ev->id, err);
 	}
 	db_res_free(res);
 	rc = route->fn(c->ctx, c->conn, ev, err);
@@ -456,6 +471,7 @@ static int consumer_apply_batch(consumer *c, rd_kafka_message_t **b, size_t n)
 		} else if (json_object_get(fresh, evs[i].id) == NULL) {
 			duplicates++;
 			routes[i] = NULL;
+			rc = consumer_moved(c, b[i], evs[i].id, &err);
 		} else {
 			json_object_del(fresh, evs[i].id);
 		}
@@ -634,13 +650,60 @@ static void consumer_trim(size_t *since, long *last, size_t handled)
 	*last = now;
 }
 
+/*
+ * processed_events keeps a row as long as a record of its event may be read
+ * again: rows of records before their partition's log start (deleted by
+ * retention) go, for the partitions this member holds.  A rewind (offsets
+ * lost, a group reset to the earliest) can reach only records the log still
+ * holds, and each of those keeps its row (a later copy of an event moved the
+ * row to itself).  Returns 0 or an error kind (the next purge tries again).
+ */
+static int consumer_purge(consumer *c, hc_err *err)
+{
+	rd_kafka_topic_partition_list_t *parts = NULL;
+	long purged = 0;
+	int i, rc = 0;
+
+	if (rd_kafka_assignment(c->rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR || parts == NULL)
+		return 0;
+	for (i = 0; rc == 0 && i < parts->cnt && !*c->stop; i++) {
+		const rd_kafka_topic_partition_t *p = &parts->elems[i];
+		int64_t low = 0, high = 0;
+		char part[16], before[24];
+		const char *params[4] = {c->cfg->name, p->topic, part, before};
+		db_res *res = NULL;
+		long n;
+
+		if (rd_kafka_query_watermark_offsets(c->rk, p->topic, p->partition, &low, &high,
+		                                     5000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+			break; /* the broker is not answering: the next purge */
+		if (low <= 0)
+			continue;
+		snprintf(part, sizeof(part), "%d", (int)p->partition);
+		snprintf(before, sizeof(before), "%lld", (long long)low);
+		do {
+			rc = db_run(c->conn, "bus_processed_purge", 4, params, &res, err);
+			n = rc == 0 ? db_res_affected(res) : 0;
+			purged += n;
+			db_res_free(res);
+			res = NULL;
+		} while (rc == 0 && n == 10000 && !*c->stop);
+	}
+	rd_kafka_topic_partition_list_destroy(parts);
+	metrics_add(c->purged, purged);
+	if (purged > 0)
+		log_info("consumer %s: %ld processed events of records no longer in the log purged",
+		         c->cfg->name, purged);
+	return rc;
+}
+
 int bus_consumer_run(bus *b, db_conn *conn, const bus_consumer_config *cfg, void *ctx,
                      volatile sig_atomic_t *stop, hc_err *err)
 {
 	consumer c = {.bus = b, .conn = conn, .cfg = cfg, .ctx = ctx, .stop = stop};
 	hc_err_clear(err);
 	char labels[96];
-	long backoff = 100, trimmed_at = consumer_now_ms();
+	long backoff = 100, trimmed_at = consumer_now_ms(), purged_at = consumer_now_ms();
 	size_t since_trim = 0;
 	int rc;
 
@@ -659,6 +722,8 @@ int bus_consumer_run(bus *b, db_conn *conn, const bus_consumer_config *cfg, void
 	                            "Batches of records applied in one transaction");
 	c.runs = metrics_counter("hc_consumer_run_records_total", labels,
 	                         "Records applied several at once by their route's batch handler");
+	c.purged = metrics_counter("hc_consumer_processed_purged_total", labels,
+	                           "processed_events rows purged: their records left the log");
 	rc = consumer_open(&c, err);
 	if (rc != 0) {
 		if (c.rk != NULL)
@@ -680,6 +745,16 @@ int bus_consumer_run(bus *b, db_conn *conn, const bus_consumer_config *cfg, void
 		for (i = 0; i < n; i++)
 			rd_kafka_message_destroy(batch[i]);
 		consumer_trim(&since_trim, &trimmed_at, n);
+		if (cfg->purge_every_s > 0 && n < CONSUMER_BATCH_MAX &&
+		    consumer_now_ms() - purged_at >= cfg->purge_every_s * 1000) {
+			hc_err perr;
+
+			hc_err_clear(&perr);
+			if (consumer_purge(&c, &perr) != 0)
+				log_warn("consumer %s: processed events not purged: %s", cfg->name,
+				         perr.msg);
+			purged_at = consumer_now_ms();
+		}
 		if (m != NULL && consumer_on_error(&c, m, err) == HC_ERR_FATAL)
 			rc = HC_ERR_FATAL; /* an error event ended the batch */
 		if (rc == HC_ERR_FATAL) {

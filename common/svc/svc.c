@@ -15,7 +15,7 @@
 /* The stop flag: the one global of a service, set by the signal handler. */
 static volatile sig_atomic_t svc_stop_flag;
 
-#define SVC_NVARS 15
+#define SVC_NVARS 16
 
 static const config_var svc_config_vars[SVC_NVARS] = {
     {"HC_DATABASE_URL", CONFIG_STRING, NULL, offsetof(svc_config, database_url), 1, 1024,
@@ -32,6 +32,9 @@ static const config_var svc_config_vars[SVC_NVARS] = {
      "static group membership id; a restart gets its partitions back at once"},
     {"HC_KAFKA_SESSION_TIMEOUT_MS", CONFIG_INT, "10000", offsetof(svc_config, session_timeout_ms),
      6000, 300000, "consumer session timeout"},
+    {"HC_PROCESSED_PURGE_S", CONFIG_INT, "600", offsetof(svc_config, purge_every_s), 0, 86400,
+     "how often a consumer purges its processed_events rows of records deleted from the log"
+     " (0: never)"},
     {"HC_CONSUMERS", CONFIG_INT, "1", offsetof(svc_config, consumers), 1, SVC_CONSUMERS_MAX,
      "consumer threads, each a member of the group with its own partitions and connection"},
     {"HC_HTTP_ADDR", CONFIG_STRING, "127.0.0.1", offsetof(svc_config, http_addr), 7, 64,
@@ -87,6 +90,7 @@ static void *svc_consumer_main(void *arg)
 	    .nroutes = s->spec->nconsumes,
 	    /* the 8 MiB fetched ahead shared, 2 MiB each at least */
 	    .prefetch_kbytes = s->cfg.consumers > 4 ? 2048 : 8192 / s->cfg.consumers,
+	    .purge_every_s = s->cfg.purge_every_s,
 	};
 	hc_err err;
 

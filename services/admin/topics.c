@@ -3,6 +3,11 @@
  * (deploy/topics.txt: "name partitions" per line), each with its .dlq twin.
  *
  *   hc-topics create|delete BROKERS FILE [PREFIX] [REPLICATION]
+ *   hc-topics delete-records BROKERS TOPIC PARTITION [BEFORE-OFFSET]
+ *
+ * delete-records drops a partition's records before an offset (all of them
+ * without one), as retention does when they age: consumers' records of
+ * what they processed follow the log's new start.
  *
  * Auto-create is off on our brokers, so topics exist only through this tool.
  */
@@ -27,9 +32,20 @@ int main(int argc, char **argv)
 	hc_err err;
 	int rc;
 
+	if (argc >= 5 && strcmp(argv[1], "delete-records") == 0) {
+		hc_err_clear(&err);
+		if (bus_records_delete(argv[2], argv[3], atoi(argv[4]),
+		                       argc > 5 ? atoll(argv[5]) : -1, &err) != 0) {
+			fprintf(stderr, "hc-topics: %s\n", err.msg);
+			return 1;
+		}
+		return 0;
+	}
 	if (argc < 4 || (strcmp(argv[1], "create") != 0 && strcmp(argv[1], "delete") != 0)) {
-		fprintf(stderr,
-		        "usage: hc-topics create|delete BROKERS FILE [PREFIX] [REPLICATION]\n");
+		fprintf(
+		    stderr,
+		    "usage: hc-topics create|delete BROKERS FILE [PREFIX] [REPLICATION]\n"
+		    "       hc-topics delete-records BROKERS TOPIC PARTITION [BEFORE-OFFSET]\n");
 		return 2;
 	}
 	f = fopen(argv[3], "r");

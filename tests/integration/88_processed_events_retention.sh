@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# processed_events stays bounded by what the log holds.  Once a partition's
+# records are deleted (as retention deletes them; here with hc-topics
+# delete-records), each consumer deletes its rows of those records
+# (HC_PROCESSED_PURGE_S), and only those.  A copy of an event published
+# again (as a relay's retry publishes one) is skipped, not applied twice, and
+# moves the event's row to the copy, which keeps the row while the copy is in
+# the log.
+. "$(dirname "$0")/lib.sh"
+
+svc_start intake
+svc_start review HC_PROCESSED_PURGE_S=1
+T=$TOPIC_APPLICATIONS
+rows() { # rows [WHERE...]: review's processed_events rows of the applications topic
+	sql "SELECT count(*) FROM review.processed_events WHERE consumer = 'review' AND topic = '$T' ${1:+AND $1}"
+}
+rows_are() { [ "$(rows "${2:-}")" = "$1" ]; }
+submit() { # submit TAG: the new application's id
+	http POST "$INTAKE/v1/employer-applications" "$(application_json "$1" 420102 1)"
+	assert_eq "$STATUS" 201 "application $1"
+	jq -r .id <<<"$BODY"
+}
+queued() { [ "$(sql "SELECT count(*) FROM review.queue_items WHERE application_id = '$1'")" = 1 ]; }
+
+note "three applications, each processed by review once"
+before=$(rows)
+ids=()
+for i in 1 2 3; do ids+=("$(submit "retention-$i-$HC_TEST_RUN")"); done
+for id in "${ids[@]}"; do wait_for "application $id in its queue" 30 queued "$id"; done
+wait_for "three more rows" 30 rows_are $((before + 3))
+
+note "a copy of the first application's event: skipped, and its row moves to the copy"
+rec=$(kafka_records "$T" | jq -c --arg id "${ids[0]}" 'select(.payload | contains($id))')
+[ "$(wc -l <<<"$rec")" = 1 ] || fail "expected one record of ${ids[0]}, got: $rec"
+part=$(jq -r .partition <<<"$rec")
+event=$(jq -r '.payload | fromjson | .id' <<<"$rec")
+headers=()
+while IFS=$'\t' read -r name value; do headers+=(-H "$name=$value"); done < <(jq -r '.headers // [] | _nwise(2) | @tsv' <<<"$rec")
+jq -r .payload <<<"$rec" | kcat -P -b "$HC_KAFKA_BROKERS" -t "$T" -p "$part" -k "$(jq -r .key <<<"$rec")" "${headers[@]}"
+copy=$(kafka_records "$T" | jq -r --arg id "${ids[0]}" 'select(.payload | contains($id)) | .offset' | tail -1)
+[ "$copy" -gt "$(jq -r .offset <<<"$rec")" ] || fail "the copy was not published after the original"
+moved() { [ "$(sql "SELECT partition || ':' || \"offset\" FROM review.processed_events WHERE consumer = 'review' AND event_id = '$event'")" = "$part:$copy" ]; }
+wait_for "the row of $event to move to the copy" 30 moved
+queued "${ids[0]}" || fail "the copy was applied again"
+
+note "records before the copy deleted from its partition: their rows go, the copy's stays"
+old_in_part=$(rows "partition = $part AND \"offset\" < $copy")
+[ "$old_in_part" -ge 1 ] || fail "no rows before the copy in partition $part (test setup)"
+"$HC_BUILD/bin/hc-topics" delete-records "$HC_KAFKA_BROKERS" "$T" "$part" "$copy" >/dev/null
+wait_for "rows before offset $copy of partition $part purged" 30 rows_are 0 "partition = $part AND \"offset\" < $copy"
+moved || fail "the row of the event whose copy is still in the log was purged"
+assert_eq "$(rows "event_id = '$event'")" 1 "the copy's row"
+
+note "every record deleted: every row of the topic goes; a new one stays"
+for p in $(seq 0 5); do "$HC_BUILD/bin/hc-topics" delete-records "$HC_KAFKA_BROKERS" "$T" "$p" >/dev/null; done
+wait_for "every row of the topic purged" 30 rows_are 0
+late=$(submit "retention-late-$HC_TEST_RUN")
+wait_for "the late application in its queue" 30 queued "$late"
+sleep 3 # three purges
+assert_eq "$(rows)" 1 "rows after three more purges: the late application's"
+# every row the topic had before the deletions (this run's earlier tests' and the three) was purged
+purged=$(curl -fsS "$REVIEW/metrics" | awk '$1 ~ /^hc_consumer_processed_purged_total/ {n += $2} END {print n + 0}')
+assert_eq "$purged" $((before + 3)) "hc_consumer_processed_purged_total"
+echo passed
