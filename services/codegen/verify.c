@@ -12,7 +12,9 @@
  * database records nothing and answers each request 503 (retry); one the
  * database refuses for a row is written again one scan at a time, so only
  * that scan's request fails.  While one batch commits, the next
- * gathers; under light load a batch is one request.
+ * gathers; under light load a batch is one request.  A verification's
+ * Idempotency-Key is claimed in the batch's transaction (common/svc/idem.c):
+ * a retry of one already recorded gets its first answer, not a second scan.
  *
  * The queue is bounded (VERIFY_QUEUE_MAX): beyond it a verification is
  * refused at once with 503 and Retry-After rather than queued without end.

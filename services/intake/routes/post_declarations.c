@@ -19,7 +19,9 @@
  * checks before the batch should have refused it) and not the others.  The queue is bounded
  * (DECLARATION_QUEUE_MAX): beyond it a declaration is refused at once with
  * 503 and Retry-After.  A declaration through an employer is checked against
- * the employer's application and committed alone, on the worker.
+ * the employer's application and committed alone, on the worker.  Either
+ * way a declaration's Idempotency-Key is claimed in its transaction
+ * (common/svc/idem.c): a retry of one already stored gets its first answer.
  */
 #include <stdio.h>
 #include <stdlib.h>
