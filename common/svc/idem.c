@@ -101,7 +101,7 @@ int svc_idem_claim(db_conn *tx, const svc_idem *k, hc_err *err)
 	return rc;
 }
 
-int svc_idem_claim_many(db_conn *tx, svc_idem *const *keys, size_t n, int *seen, hc_err *err)
+int svc_idem_claim_many(db_conn *tx, svc_idem *const *keys, size_t n, hc_err *err)
 {
 	db_text_array cols[3];
 	db_text_array *arrays[3] = {&cols[0], &cols[1], &cols[2]};
@@ -112,20 +112,20 @@ int svc_idem_claim_many(db_conn *tx, svc_idem *const *keys, size_t n, int *seen,
 	for (i = 0; i < 3; i++)
 		db_text_array_init(&cols[i]);
 	for (i = 0; i < n; i++) {
-		seen[i] = 0;
 		if (keys[i] == NULL || !keys[i]->keyed)
 			continue;
+		keys[i]->seen = 0;
 		for (j = 0; j < i; j++) /* the same key twice in one batch: the later one waits */
 			if (keys[j] != NULL && keys[j]->keyed &&
 			    strcmp(keys[j]->client, keys[i]->client) == 0 &&
 			    strcmp(keys[j]->key, keys[i]->key) == 0)
-				seen[i] = 1;
-		if (seen[i])
+				keys[i]->seen = 1;
+		if (keys[i]->seen)
 			continue;
 		db_text_array_add(&cols[0], keys[i]->client, strlen(keys[i]->client));
 		db_text_array_add(&cols[1], keys[i]->key, strlen(keys[i]->key));
 		db_text_array_add(&cols[2], keys[i]->hash, strlen(keys[i]->hash));
-		seen[i] = 1; /* until the statement says it claimed it */
+		keys[i]->seen = 1; /* until the statement says it claimed it */
 		any = 1;
 	}
 	if (any)
@@ -137,7 +137,7 @@ int svc_idem_claim_many(db_conn *tx, svc_idem *const *keys, size_t n, int *seen,
 			if (keys[i] != NULL && keys[i]->keyed &&
 			    strcmp(keys[i]->client, db_res_get(res, r, 0)) == 0 &&
 			    strcmp(keys[i]->key, db_res_get(res, r, 1)) == 0) {
-				seen[i] = 0;
+				keys[i]->seen = 0;
 				break;
 			}
 	db_res_free(res);

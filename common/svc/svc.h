@@ -146,6 +146,7 @@ typedef struct svc_idem {
 	char client[129];
 	char key[256];
 	char hash[65]; /* http_req_fingerprint */
+	int seen;      /* svc_idem_claim_many: the key was taken before (or earlier in the batch) */
 } svc_idem;
 enum { SVC_IDEM_NEW = 0, SVC_IDEM_SEEN = 1 };
 extern const db_stmt svc_idem_statements[];
@@ -158,8 +159,8 @@ int svc_idem_key_valid(const char *k);
 int svc_idem_read(const http_req *req, svc_idem *k);
 /* In tx: SVC_IDEM_NEW (claimed now, or not keyed), SVC_IDEM_SEEN, or an error kind. */
 int svc_idem_claim(db_conn *tx, const svc_idem *k, hc_err *err);
-/* In tx: claims keys[0..n) (NULL or unkeyed entries skipped); seen[i] = 1 when taken before. */
-int svc_idem_claim_many(db_conn *tx, svc_idem *const *keys, size_t n, int *seen, hc_err *err);
+/* In tx: claims keys[0..n) (NULL or unkeyed entries skipped), setting each one's seen. */
+int svc_idem_claim_many(db_conn *tx, svc_idem *const *keys, size_t n, hc_err *err);
 /* After the effect's commit: the reply req is about to get is kept for k's retries. */
 void svc_idem_keep(svc *s, http_req *req, const svc_idem *k);
 /* Answers a retry of a key already taken: the first answer, 422 (another request) or 409. */

@@ -48,7 +48,6 @@ struct verify_job {
 	const char *result, *reason;
 	char scan_id[HC_UUID_LEN + 1];
 	svc_idem idem; /* its Idempotency-Key, claimed in the batch's transaction */
-	int seen;      /* the key took effect before: answered from then, nothing recorded */
 };
 
 static const jspec_field verify_spec[] = {
@@ -83,7 +82,7 @@ static void job_answer(verify_job *j, const hc_err *err, const char *scanned_at)
 
 	if (err != NULL) {
 		http_reply_err(req, err);
-	} else if (j->seen) {
+	} else if (j->idem.seen) {
 		svc_idem_replay(j->v->svc, req, &j->idem);
 	} else if (j->result == NULL) {
 		svc_idem_keep(j->v->svc, req, &j->idem);
@@ -149,21 +148,16 @@ static void job_decide(verify_job *j, const char *scanned_at, json_t *scans, jso
 	                           http_req_traceparent(j->req)));
 }
 
-/* Claims the batch's Idempotency-Keys in tx; a key taken before marks its job seen. */
+/* Claims the batch's Idempotency-Keys in tx (each key's seen: taken before). */
 static int batch_claim(db_conn *tx, verify_job *jobs, hc_err *err)
 {
 	svc_idem *keys[VERIFY_BATCH_MAX] = {0};
-	int seen[VERIFY_BATCH_MAX] = {0};
 	verify_job *j;
-	size_t n = 0, i;
-	int rc;
+	size_t n = 0;
 
 	for (j = jobs; j != NULL && n < VERIFY_BATCH_MAX; j = job_next(j))
 		keys[n++] = &j->idem;
-	rc = svc_idem_claim_many(tx, keys, n, seen, err);
-	for (j = jobs, i = 0; rc == 0 && i < n; j = job_next(j), i++)
-		j->seen = seen[i];
-	return rc;
+	return svc_idem_claim_many(tx, keys, n, err);
 }
 
 /* One group commit: reads the codes, records the scans, commits.  Returns 0 or an error kind. */
@@ -214,8 +208,8 @@ static int batch_write(db_conn *tx, verify_job *jobs, char scanned_at[40], hc_er
 	if (rc == 0) {
 		for (j = jobs; j != NULL; j = job_next(j)) {
 			json_decref(j->code); /* read again when a failed batch is retried */
-			j->code = j->seen ? NULL : batch_code(res, j->key);
-			if (!j->seen)
+			j->code = j->idem.seen ? NULL : batch_code(res, j->key);
+			if (!j->idem.seen)
 				job_decide(j, scanned_at, scans, events);
 		}
 		if (json_array_size(scans) > 0) {

@@ -46,7 +46,6 @@ typedef struct submission {
 	declaration d;
 	char id[HC_UUID_LEN + 1], submitted_at[40];
 	svc_idem idem; /* its Idempotency-Key, claimed in the batch's transaction */
-	int seen;      /* the key took effect before: answered from then, nothing written */
 } submission;
 
 /* The data of sub's event, naming the partner app it came through (the people it may read). */
@@ -100,22 +99,17 @@ static void submission_free(submission *sub)
 	free(sub);
 }
 
-/* Claims the batch's Idempotency-Keys in tx; a key taken before marks its submission seen. */
+/* Claims the batch's Idempotency-Keys in tx (each key's seen: taken before). */
 static int batch_claim(db_conn *tx, submission *subs, hc_err *err)
 {
 	svc_idem *keys[DECLARATION_BATCH_MAX] = {0};
-	int seen[DECLARATION_BATCH_MAX] = {0};
 	submission *sub;
-	size_t n = 0, i;
-	int rc;
+	size_t n = 0;
 
 	for (sub = subs; sub != NULL && n < DECLARATION_BATCH_MAX;
 	     sub = (submission *)sub->item.next)
 		keys[n++] = &sub->idem;
-	rc = svc_idem_claim_many(tx, keys, n, seen, err);
-	for (sub = subs, i = 0; rc == 0 && i < n; sub = (submission *)sub->item.next, i++)
-		sub->seen = seen[i];
-	return rc;
+	return svc_idem_claim_many(tx, keys, n, err);
 }
 
 /* One group commit of declarations: their keys, their rows, their events, one COMMIT. */
@@ -131,12 +125,12 @@ static int batch_write(db_conn *tx, submission *subs, char submitted_at[40], hc_
 	if (rc == 0)
 		rc = batch_claim(tx, subs, err);
 	for (sub = subs; rc == 0 && sub != NULL; sub = (submission *)sub->item.next)
-		if (!sub->seen)
+		if (!sub->idem.seen)
 			json_array_append(rows, sub->row);
 	if (rc == 0 && json_array_size(rows) > 0)
 		rc = intake_store_declarations_insert(tx, rows, submitted_at, err);
 	for (sub = subs; rc == 0 && sub != NULL; sub = (submission *)sub->item.next) {
-		if (sub->seen)
+		if (sub->idem.seen)
 			continue;
 		snprintf(sub->submitted_at, sizeof(sub->submitted_at), "%s", submitted_at);
 		json_array_append_new(
@@ -173,7 +167,7 @@ static void writer_answer(void *ctx, batch_item *item, int rc, const hc_err *err
 	submission *sub = (submission *)item;
 	http_req *req = sub->req;
 
-	if (rc == 0 && sub->seen) {
+	if (rc == 0 && sub->idem.seen) {
 		svc_idem_replay(&w->app->svc, req, &sub->idem);
 	} else if (rc == 0) {
 		metrics_add(w->app->declarations_committed, 1);
