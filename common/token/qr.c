@@ -5,6 +5,7 @@
  * compression library is needed) or an SVG path.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <qrencode.h>
 
 #include "common/token/token.h"
+#include "common/token/token_internal.h"
 
 #define QUIET_ZONE 4 /* modules of white border, as the standard asks */
 
@@ -28,37 +30,51 @@ static QRcode *encode(const char *text)
 
 	if (in != NULL &&
 	    QRinput_append(in, QR_MODE_AN, (int)strlen(text), (const unsigned char *)text) == 0)
-		q = QRcode_encodeInput(in);
+		q = qr_encode(in);
 	QRinput_free(in);
 	if (q != NULL)
 		return q;
 	return QRcode_encodeString(text, 0, QR_ECLEVEL_Q, QR_MODE_8, 1);
 }
 
-static unsigned long crc_table[256];
+/* CRC-32 (PNG's, ISO 3309) eight bytes at a step: crc_table[k][b] is byte b followed by k zeros */
+static uint32_t crc_table[8][256];
 static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
 
 static void crc_init(void)
 {
-	unsigned long c;
+	uint32_t c;
 	int n, k;
 
 	for (n = 0; n < 256; n++) {
-		c = (unsigned long)n;
+		c = (uint32_t)n;
 		for (k = 0; k < 8; k++)
-			c = c & 1 ? 0xedb88320UL ^ (c >> 1) : c >> 1;
-		crc_table[n] = c;
+			c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+		crc_table[0][n] = c;
 	}
+	for (n = 0; n < 256; n++)
+		for (k = 1; k < 8; k++)
+			crc_table[k][n] =
+			    crc_table[0][crc_table[k - 1][n] & 0xff] ^ (crc_table[k - 1][n] >> 8);
 }
 
 static unsigned long crc(const unsigned char *buf, size_t len)
 {
-	unsigned long c = 0xffffffffUL;
-	size_t i;
+	uint32_t c = 0xffffffffu;
+	size_t i = 0;
 
-	for (i = 0; i < len; i++)
-		c = crc_table[(c ^ buf[i]) & 0xff] ^ (c >> 8);
-	return c ^ 0xffffffffUL;
+	for (; i + 8 <= len; i += 8) {
+		uint32_t lo = c ^ ((uint32_t)buf[i] | (uint32_t)buf[i + 1] << 8 |
+		                   (uint32_t)buf[i + 2] << 16 | (uint32_t)buf[i + 3] << 24);
+
+		c = crc_table[7][lo & 0xff] ^ crc_table[6][(lo >> 8) & 0xff] ^
+		    crc_table[5][(lo >> 16) & 0xff] ^ crc_table[4][lo >> 24] ^
+		    crc_table[3][buf[i + 4]] ^ crc_table[2][buf[i + 5]] ^ crc_table[1][buf[i + 6]] ^
+		    crc_table[0][buf[i + 7]];
+	}
+	for (; i < len; i++)
+		c = crc_table[0][(c ^ buf[i]) & 0xff] ^ (c >> 8);
+	return c ^ 0xffffffffu;
 }
 
 typedef struct outbuf {
@@ -194,6 +210,32 @@ int token_qr_png(const char *text, int scale, unsigned char **out, size_t *len)
 	return 0;
 }
 
+/* Appends n in decimal (0 <= n < 100000). */
+static void put_int(outbuf *o, int n)
+{
+	char d[8];
+	int i = (int)sizeof(d);
+
+	do
+		d[--i] = (char)('0' + n % 10);
+	while ((n /= 10) > 0 && i > 0);
+	put(o, d + i, sizeof(d) - (size_t)i);
+}
+
+/* "M{x} {y}h{run}v1h-{run}z": a rectangle run modules wide, one high. */
+static void put_path(outbuf *o, int x, int y, int run)
+{
+	put(o, "M", 1);
+	put_int(o, x);
+	put(o, " ", 1);
+	put_int(o, y);
+	put(o, "h", 1);
+	put_int(o, run);
+	put(o, "v1h-", 4);
+	put_int(o, run);
+	put(o, "z", 1);
+}
+
 int token_qr_svg(const char *text, int scale, char **out, size_t *len)
 {
 	QRcode *q = encode(text);
@@ -212,16 +254,22 @@ int token_qr_svg(const char *text, int scale, char **out, size_t *len)
 	snprintf(buf, sizeof(buf),
 	         "<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/><path d=\"");
 	put(&svg, buf, strlen(buf));
+	/* one rectangle per horizontal run of dark modules */
 	for (y = 0; y < q->width; y++)
-		for (x = 0; x < q->width; x++)
-			if (q->data[y * q->width + x] & 1) {
-				snprintf(buf, sizeof(buf), "M%d %dh1v1h-1z", x + QUIET_ZONE,
-				         y + QUIET_ZONE);
-				put(&svg, buf, strlen(buf));
-			}
-	put(&svg, "\" fill=\"#000\"/></svg>", strlen("\" fill=\"#000\"/></svg>"));
+		for (x = 0; x < q->width; x++) {
+			const unsigned char *row = q->data + y * q->width;
+			int run = 0;
+
+			while (x + run < q->width && (row[x + run] & 1))
+				run++;
+			if (run == 0)
+				continue;
+			put_path(&svg, x + QUIET_ZONE, y + QUIET_ZONE, run);
+			x += run;
+		}
+	put(&svg, "\" fill=\"#000\"/></svg>", strlen("\" fill=\"#000\"/></svg>") + 1);
 	QRcode_free(q);
 	*out = (char *)svg.p;
-	*len = svg.len;
+	*len = svg.len - 1; /* the text, without its terminating NUL */
 	return 0;
 }

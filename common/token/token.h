@@ -115,7 +115,7 @@ int keylist_verify(const unsigned char *in, size_t len, EVP_PKEY *root, token_ke
                    size_t *n);
 void keylist_free(token_key *keys, size_t n);
 
-/* The QR code of text (alphanumeric mode, level Q) as PNG or SVG; new bytes in *out. */
+/* The QR code of text (alphanumeric mode, level Q) as PNG or SVG (a string); new bytes in *out. */
 int token_qr_png(const char *text, int scale, unsigned char **out, size_t *len);
 int token_qr_svg(const char *text, int scale, char **out, size_t *len);
 
