@@ -20,6 +20,7 @@
 
 #include "common/base/batcher.h"
 #include "common/base/limiter.h"
+#include "common/base/rand.h"
 #include "common/cache/cache.h"
 #include "common/httpsig/httpsig.h"
 #include "common/metrics/metrics.h"
@@ -40,6 +41,7 @@ typedef struct gateway_config {
 	const char *response_key_hex; /* HC_RESPONSE_KEY: hex DER private key signing responses */
 	long quota_rate;              /* HC_QUOTA_RATE: a client's requests a second */
 	long quota_burst;             /* HC_QUOTA_BURST */
+	long quota_sync_ms;      /* HC_QUOTA_SYNC_MS: quotas shared with other gateways; 0: not */
 	long max_inflight;       /* HC_GATEWAY_MAX_INFLIGHT: requests being forwarded at once */
 	long target_ms;          /* HC_GATEWAY_TARGET_MS: admitted requests' mean time, at most */
 	long webhook_allow_http; /* HC_WEBHOOK_ALLOW_HTTP: 1 admits http:// callback URLs */
@@ -70,6 +72,8 @@ typedef struct quota_bucket quota_bucket;
 typedef struct gateway_quotas {
 	pthread_mutex_t mu;
 	quota_bucket *slots[GATEWAY_QUOTA_SLOTS];
+	time_t
+	    purged; /* when the shared rows idle for an hour were last deleted (the sync's own) */
 } gateway_quotas;
 
 /*
@@ -104,6 +108,11 @@ typedef struct gateway_app {
 	upstream_loop *upstream; /* sends forwarded requests (common/upstream) */
 	cache *clients;          /* clients and their keys, as authentication reads them */
 	gateway_quotas quotas;
+	char instance[HC_UUID_LEN + 1]; /* this process, in the quotas shared by gateways */
+	pthread_t quota_sync;           /* shares the quotas every HC_QUOTA_SYNC_MS (quota.c) */
+	int quota_sync_running;
+	atomic_int quota_sync_stop;
+	metric *quota_syncs, *quota_shared;
 	gateway_keys keys;
 	gateway_nonces nonces;
 	long idem_purged;  /* when idempotency records past 24 hours were last purged */
@@ -170,6 +179,9 @@ void gateway_release(gateway_app *app, const http_req *req);
 /* Sets up admission from the configuration and starts its probe (before the server starts). */
 int gateway_admission_start(gateway_app *app, hc_err *err);
 void gateway_admission_stop(gateway_app *app);
+/* Starts sharing the quotas with the other gateways (HC_QUOTA_SYNC_MS > 0), and stops. */
+int gateway_quota_sync_start(gateway_app *app, hc_err *err);
+void gateway_quota_sync_stop(gateway_app *app);
 
 /* An Idempotency-Key being served (routes/idempotency.c). */
 typedef struct gateway_idem {

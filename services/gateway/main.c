@@ -93,6 +93,9 @@ static const config_var gateway_vars[] = {
      "requests a second each client may make (its own quota, if set, instead)"},
     {"HC_QUOTA_BURST", CONFIG_INT, "1000", offsetof(gateway_config, quota_burst), 1, 1000000,
      "requests a client may make at once beyond its rate"},
+    {"HC_QUOTA_SYNC_MS", CONFIG_INT, "200", offsetof(gateway_config, quota_sync_ms), 0, 10000,
+     "how often the gateways share what their clients took, so that a client has one quota "
+     "between them; 0: each gateway its own"},
     {"HC_GATEWAY_MAX_INFLIGHT", CONFIG_INT, "128", offsetof(gateway_config, max_inflight), 4,
      100000,
      "requests handled at once, at most; ordinary routes get three quarters, beyond: 503 at once"},
@@ -137,7 +140,8 @@ static int gateway_starting(void *app_, hc_err *err)
 {
 	gateway_app *app = app_;
 
-	if (gateway_admission_start(app, err) != 0 || gateway_response_key_load(app, err) != 0 ||
+	if (gateway_admission_start(app, err) != 0 || gateway_quota_sync_start(app, err) != 0 ||
+	    gateway_response_key_load(app, err) != 0 ||
 	    upstream_loop_start(&app->upstream, err) != 0 ||
 	    cache_start(&app->clients, "clients", app->svc.cfg.database_url, app->svc.cfg.db_schema,
 	                "hc_gateway_clients", 4096, err) != 0)
@@ -154,6 +158,7 @@ static void gateway_stopping(void *app_)
 	gateway_nonces_stop(app); /* lets every claimed request go on first */
 	gateway_sender_stop(app);
 	upstream_loop_stop(app->upstream); /* answers everything in flight first */
+	gateway_quota_sync_stop(app);
 	gateway_admission_stop(app);
 }
 
@@ -195,6 +200,12 @@ int main(int argc, char **argv)
 	app.shed_priority = metrics_counter("hc_gateway_shed_total", "route=\"priority\"",
 	                                    "requests refused at once because the gateway was at "
 	                                    "capacity");
+	app.quota_syncs = metrics_counter("hc_gateway_quota_syncs_total", "",
+	                                  "times the quotas were shared with the other gateways");
+	app.quota_shared =
+	    metrics_counter("hc_gateway_quota_shared_total", "",
+	                    "requests the other gateways admitted that this one took "
+	                    "out of its clients' buckets");
 	app.admission_limit = metrics_gauge("hc_gateway_admission_limit", "",
 	                                    "requests the gateway admits at once now (adaptive)");
 	app.cpu_lag = metrics_gauge("hc_gateway_cpu_lag_microseconds", "",

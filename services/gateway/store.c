@@ -31,6 +31,19 @@ const db_stmt gateway_statements[] = {
      " FROM jsonb_to_recordset($1::jsonb) AS r(c text, n text) ON CONFLICT DO NOTHING"
      " RETURNING client, nonce",
      1},
+    /* routes/quota.c: $1 this gateway, $2 [{c: client, n: taken}], $3 [client]: this
+     * gateway's row of each client gains its taken; the others' totals of the clients in $3 */
+    {"gateway_quota_sync",
+     "WITH mine AS (INSERT INTO quota_usage (client, gateway, taken)"
+     " SELECT r.c, $1::uuid, r.n FROM jsonb_to_recordset($2::jsonb) AS r(c text, n bigint)"
+     " ON CONFLICT (client, gateway) DO UPDATE"
+     " SET taken = quota_usage.taken + excluded.taken, synced_at = now())"
+     " SELECT client, sum(taken) FROM quota_usage"
+     " WHERE client IN (SELECT jsonb_array_elements_text($3::jsonb)) AND gateway <> $1::uuid"
+     " GROUP BY client",
+     3},
+    {"gateway_quota_purge", "DELETE FROM quota_usage WHERE synced_at < now() - interval '1 hour'",
+     0},
     {"gateway_nonce_purge",
      "DELETE FROM request_nonces WHERE seen_at < now() - interval '10 minutes'", 0},
     /* callbacks (routes/webhooks.c) */

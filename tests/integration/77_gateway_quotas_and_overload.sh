@@ -101,6 +101,9 @@ for ((i = 0; i < 8; i++)); do
 	curl -sS -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $FAST" "$GATEWAY/v1/rules"
 done >"$HC_TEST_TMP/more.txt"
 assert_eq "$(sort -u "$HC_TEST_TMP/more.txt")" 503 "every further ordinary request refused"
+# the window of these refusals lasts past one and a half tenths (the code displays above
+# closed the one before), so that this window alone cuts the limit
+sleep 0.2
 kill -CONT "$(cat "$HC_TEST_TMP/matching.pid")"
 for ((i = 0; i < 12; i++)); do wait "$(cat "$HC_TEST_TMP/hang-$i.pid")" 2>/dev/null || true; done
 answered=$(cat "$HC_TEST_TMP"/hang-*.txt | awk '$1 == 200' | wc -l)
@@ -125,3 +128,35 @@ for ((round = 0; round < 20 && $(limit) < 8; round++)); do
 done
 assert_eq "$(limit)" 8 "the limit back at its maximum after $round rounds ($(cat "$HC_TEST_TMP/round.txt"))"
 
+
+# Two gateways share a client's quota (HC_QUOTA_SYNC_MS, 200 ms): each takes
+# what the other admitted out of its own bucket, so the pair admits about one
+# quota, not two.
+note "two gateways, one quota: a client's requests alternate between them"
+port2=$((TEST_GATEWAY_PORT + 120))
+svc_start_as gateway2 gateway "$port2"
+TWO=$(gw_client two provincial)
+gw_quota two 5 10
+ok=0
+t0=$(date +%s%N)
+for ((i = 0; i < 80; i++)); do
+	gw=$GATEWAY
+	[ $((i % 2)) = 1 ] && gw=http://127.0.0.1:$port2
+	code=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TWO" "$gw/v1/rules")
+	case $code in
+	200) ok=$((ok + 1)) ;;
+	429) ;;
+	*) fail "request $i to $gw: $code" ;;
+	esac
+	sleep 0.05
+done
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+# one quota: the burst (10) and 5 a second; two would admit about twice that. The
+# allowance: what the other gateway admits within one sync before this one hears of it
+one=$((10 + 5 * ms / 1000))
+note "$ok of 80 admitted over $ms ms by the two (one quota: $one; a quota each: $((2 * one)))"
+[ "$ok" -ge 10 ] && [ "$ok" -le $((one + 4)) ] || fail "$ok admitted: not one quota between the two gateways ($one)"
+shared() { curl -fsS "$1/metrics" | awk '/^hc_gateway_quota_shared_total / {print $2}'; }
+[ "$(shared "$GATEWAY")" -gt 0 ] && [ "$(shared "http://127.0.0.1:$port2")" -gt 0 ] ||
+	fail "a gateway did not take the other's requests out of its buckets"
+assert_eq "$(sql "SELECT count(*) FROM gateway.quota_usage WHERE client = 'two-$HC_TEST_RUN'")" 2 "a row of the client per gateway"

@@ -60,20 +60,27 @@ assert_eq() {
 
 # svc_start NAME [VAR=value ...]: starts a service with this run's settings.
 svc_start() {
-	local s=$1 port_var="TEST_${1^^}_PORT" i
-	shift
+	local port_var="TEST_${1^^}_PORT"
+	svc_start_as "$1" "$1" "${!port_var}" "${@:2}"
+}
+
+# svc_start_as NAME SERVICE PORT [VAR=value...]: another process of SERVICE, known to
+# svc_stop and the logs as NAME (its own Kafka instance id: NAME).
+svc_start_as() {
+	local s=$1 svc=$2 port=$3 i
+	shift 3
 	local pidfile=$HC_TEST_TMP/$s.pid
 	# shellcheck disable=SC2046
-	env $(hc_secret_env "$s") HC_DATABASE_URL="$(hc_db_url "$s" "$HC_PG_DATABASE")" HC_KAFKA_BROKERS="$HC_KAFKA_BROKERS" \
-		HC_KAFKA_TOPIC_PREFIX="$HC_KAFKA_TOPIC_PREFIX" HC_HTTP_PORT="${!port_var}" HC_HTTP_THREADS="${TEST_HTTP_THREADS:-4}" \
-		HC_KAFKA_GROUP_ID="$s-test-$HC_TEST_RUN" HC_KAFKA_INSTANCE_ID="$s-test-1" \
+	env $(hc_secret_env "$svc") HC_DATABASE_URL="$(hc_db_url "$svc" "$HC_PG_DATABASE")" HC_KAFKA_BROKERS="$HC_KAFKA_BROKERS" \
+		HC_KAFKA_TOPIC_PREFIX="$HC_KAFKA_TOPIC_PREFIX" HC_HTTP_PORT="$port" HC_HTTP_THREADS="${TEST_HTTP_THREADS:-4}" \
+		HC_KAFKA_GROUP_ID="$svc-test-$HC_TEST_RUN" HC_KAFKA_INSTANCE_ID="$([ "$s" = "$svc" ] && echo "$svc-test-1" || echo "$s-test")" \
 		HC_INTAKE_URL="$INTAKE" HC_REVIEW_URL="$REVIEW" HC_MATCHING_URL="$MATCHING" \
 		HC_CERTIFICATE_URL="$CERTIFICATE" HC_CODEGEN_URL="$CODEGEN" HC_ANALYTICS_URL="$ANALYTICS" HC_GATEWAY_API_KEYS=1 HC_LOG_LEVEL=info "$@" \
-		setsid "$HC_BUILD/bin/hc-$s" </dev/null >>"$HC_TEST_TMP/$s.log" 2>&1 &
+		setsid "$HC_BUILD/bin/hc-$svc" </dev/null >>"$HC_TEST_TMP/$s.log" 2>&1 &
 	echo $! >"$pidfile"
 	_test_pids+=("$s")
 	for ((i = 0; i < 300; i++)); do
-		curl -fsS -o /dev/null "http://127.0.0.1:${!port_var}/readyz" 2>/dev/null && return 0
+		curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" 2>/dev/null && return 0
 		hc_pid_alive "$pidfile" || { tail -20 "$HC_TEST_TMP/$s.log" >&2; fail "$s exited during start"; }
 		sleep 0.2
 	done
