@@ -94,17 +94,17 @@ static int dark(const QRcode *q, int x, int y)
 	return q->data[(size_t)y * (size_t)q->width + (size_t)x] & 1;
 }
 
-/* The mask q carries, from its format information. */
-static int symbol_mask(const QRcode *q)
+/* The 5 data bits of q's format information: the level's indicator, then the mask (3 bits). */
+static unsigned symbol_format(const QRcode *q)
 {
 	unsigned f = 0;
 	int i, x, y;
 
-	for (i = 0; i < 15; i++) {
+	for (i = 10; i < 15; i++) {
 		format_place(q->width, i, 0, &x, &y);
 		f |= (unsigned)dark(q, x, y) << i;
 	}
-	return (int)((f ^ 0x5412) >> 10 & 7);
+	return (f ^ 0x5412) >> 10 & 31;
 }
 
 static void set_bit(uint64_t *v, int bit, int on)
@@ -122,7 +122,7 @@ static int lines_read(lines *l, const QRcode *q)
 	pthread_once(&pattern_once, pattern_init);
 	memset(l, 0, sizeof(*l));
 	l->w = q->width;
-	m = symbol_mask(q);
+	m = (int)(symbol_format(q) & 7);
 	for (y = 0; y < l->w; y++)
 		for (x = 0; x < l->w; x++) {
 			unsigned char d = q->data[(size_t)y * (size_t)l->w + (size_t)x];
@@ -200,14 +200,7 @@ static void lines_write(QRcode *q, const uint64_t *rows)
 
 static QRecLevel symbol_level(const QRcode *q)
 {
-	unsigned f = 0;
-	int i, x, y;
-
-	for (i = 10; i < 15; i++) {
-		format_place(q->width, i, 0, &x, &y);
-		f |= (unsigned)dark(q, x, y) << i;
-	}
-	switch ((f ^ 0x5412) >> 13 & 3) {
+	switch (symbol_format(q) >> 3) {
 	case 1: return QR_ECLEVEL_L;
 	case 0: return QR_ECLEVEL_M;
 	case 3: return QR_ECLEVEL_Q;
