@@ -116,5 +116,6 @@ int matching_on_correction_decided(void *app, db_conn *tx, const cloudevent *ev,
 void matching_post_records(void *app, http_req *req);
 void matching_get_assessments(void *app, http_req *req);
 void matching_get_rules(void *app, http_req *req);
+void matching_post_rule(void *app, http_req *req);
 
 #endif

@@ -15,6 +15,14 @@
 	" WHERE valid_from <= now() AND (valid_to IS NULL OR valid_to > now())"
 
 /* clang-format off */
+/* A rule version as the API shows it (r: a row of rules). */
+#define RULE_JSON(r)                                                                         \
+	"json_build_object('rule_id', " r ".rule_id, 'version', " r ".version, 'priority', "  \
+	r ".priority, 'colour', " r ".colour, 'sources', " r ".sources, 'kinds', " r ".kinds," \
+	" 'window_days', " r ".window_days, 'valid_from', " DB_RFC3339(r ".valid_from")         \
+	", 'valid_to', " DB_RFC3339(r ".valid_to") ", 'description', " r ".description,"       \
+	" 'created_by', " r ".created_by, 'created_at', " DB_RFC3339(r ".created_at") ")"
+
 /*
  * Everything a rule could read about the person k (an SQL expression: $1, or
  * a column of an outer query), excluding what a correction set aside.
@@ -56,15 +64,39 @@
 const db_stmt matching_statements[] = {
     {"matching_rules", RULES_JSON, 0},
     {"matching_rules_all",
-     "SELECT coalesce(json_agg(json_build_object('rule_id', r.rule_id, 'version', r.version,"
-     " 'priority', r.priority, 'colour', r.colour, 'sources', r.sources, 'kinds', r.kinds,"
-     " 'window_days', r.window_days, 'valid_from', " DB_RFC3339(
-         "r.valid_from") ","
-                         " 'valid_to', " DB_RFC3339(
-                             "r.valid_to") ", 'description', r.description)"
-                                           " ORDER BY r.priority, r.rule_id, r.version), '[]') "
-                                           "FROM rules r",
+     "SELECT coalesce(json_agg(" RULE_JSON("r") " ORDER BY r.priority, r.rule_id, r.version),"
+                                                " '[]') FROM rules r",
      0},
+    /* $1: a JSON array of source names: the first that is not a health source (index, name) */
+    {"matching_rule_source_refused",
+     "SELECT s.i - 1, s.name FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY"
+     " AS s(name, i) WHERE NOT EXISTS (SELECT 1 FROM data_sources d WHERE d.name = s.name"
+     " AND d.health) ORDER BY s.i LIMIT 1",
+     1},
+    /* $1: the new version's valid_from (NULL: now): may it start then? */
+    {"matching_rule_starts_ok", "SELECT coalesce($1::timestamptz, now()) >= now()", 1},
+    /*
+     * A new version of rule $1 (priority $2, colour $3, sources $4 and kinds $5 as JSON
+     * arrays, window_days $6, valid_from $7 or now, description $8, published by $9): the
+     * latest version, locked, ends when it starts; no row when the latest starts later.
+     */
+    {"matching_rule_publish",
+     "WITH latest AS (SELECT version, valid_from FROM rules WHERE rule_id = $1"
+     " ORDER BY version DESC LIMIT 1 FOR UPDATE),"
+     " closed AS (UPDATE rules r SET valid_to = coalesce($7::timestamptz, now()) FROM latest l"
+     " WHERE r.rule_id = $1 AND r.version = l.version"
+     " AND l.valid_from <= coalesce($7::timestamptz, now())"
+     " AND (r.valid_to IS NULL OR r.valid_to > coalesce($7::timestamptz, now())) RETURNING 1),"
+     " added AS (INSERT INTO rules (rule_id, version, priority, colour, sources, kinds,"
+     " window_days, valid_from, description, created_by)"
+     " SELECT $1, coalesce((SELECT version FROM latest), 0) + 1, $2::integer, $3,"
+     " ARRAY(SELECT jsonb_array_elements_text($4::jsonb)),"
+     " ARRAY(SELECT jsonb_array_elements_text($5::jsonb)), $6::integer,"
+     " coalesce($7::timestamptz, now()), $8, $9"
+     " WHERE NOT EXISTS (SELECT 1 FROM latest WHERE valid_from > coalesce($7::timestamptz, now()))"
+     " RETURNING *)"
+     " SELECT " RULE_JSON("r") " FROM added r",
+     9},
     {"matching_person_upsert",
      "INSERT INTO people (person_key, masked_name, county_code) VALUES ($1, $2, $3)"
      " ON CONFLICT (person_key) DO UPDATE SET masked_name = EXCLUDED.masked_name,"

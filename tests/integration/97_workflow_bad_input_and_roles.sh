@@ -132,7 +132,8 @@ forbid "$PARTNER" POST "/v1/correction-reviews/$corr/county-decision" '{}'
 forbid "$PARTNER" GET /v1/counties/420111/correction-reviews
 AUTH=$ANALYST http GET "$GATEWAY/v1/rules"
 assert_eq "$STATUS" 200 "an analyst reads the rules"
-assert_eq "$(jq -r 'map(.rule_id) | sort | join(",")' <<<"$BODY")" "close-contact,confirmed-case,no-risk,risk-area,self-declared" "rules"
+# the five rules the schema comes with (test 68 publishes others in the same database)
+assert_eq "$(jq -r '["close-contact", "confirmed-case", "no-risk", "risk-area", "self-declared"] - map(.rule_id) | join(",")' <<<"$BODY")" "" "the default rules missing"
 AUTH=$ANALYST http GET "$GATEWAY/v1/people/$key/assessments"
 assert_eq "$STATUS" 200 "an analyst reads assessments"
 assert_eq "$(state)" "$before" "rows and outbox after refused calls"

@@ -145,8 +145,60 @@ TEST(reference_records_are_checked_per_source)
 	       HC_ERR_PERMANENT, "records[0].date");
 }
 
+static void rule_version(const char *json, int want, const char *field)
+{
+	json_t *in = json_loads(json, 0, NULL);
+	hc_err err;
+
+	hc_err_clear(&err);
+	CHECK(in != NULL);
+	CHECK_EQ_INT(rule_version_check(in, &err), want);
+	CHECK_EQ_STR(err.field, field);
+	json_decref(in);
+}
+
+#define RULE_HEAD "{\"rule_id\":\"late-contact\",\"priority\":900,\"description\":\"d\","
+
+TEST(rule_versions_are_checked)
+{
+	rule_version(RULE_HEAD "\"colour\":\"yellow\",\"sources\":[\"contact_tracing\"],"
+	                       "\"kinds\":[\"close_contact\"],\"window_days\":30}",
+	             0, "");
+	rule_version(RULE_HEAD "\"colour\":\"green\",\"sources\":[\"contact_tracing\"],"
+	                       "\"kinds\":[],\"window_days\":0,"
+	                       "\"valid_from\":\"2026-12-01T00:00:00.5+08:00\"}",
+	             0, "");
+	rule_version(RULE_HEAD "\"colour\":\"yellow\",\"sources\":[\"contact_tracing\"],"
+	                       "\"kinds\":[],\"window_days\":30}",
+	             HC_ERR_PERMANENT, "kinds");
+	rule_version(RULE_HEAD "\"colour\":\"blue\",\"sources\":[\"contact_tracing\"],"
+	                       "\"kinds\":[\"close_contact\"],\"window_days\":30}",
+	             HC_ERR_PERMANENT, "colour");
+	rule_version(RULE_HEAD "\"colour\":\"red\",\"sources\":[\"contact_tracing\"],"
+	                       "\"kinds\":[\"close_contact\",\"Close\"],\"window_days\":30}",
+	             HC_ERR_PERMANENT, "kinds[1]");
+	rule_version(RULE_HEAD "\"colour\":\"red\",\"sources\":[],"
+	                       "\"kinds\":[\"close_contact\"],\"window_days\":30}",
+	             HC_ERR_PERMANENT, "sources");
+	rule_version(RULE_HEAD "\"colour\":\"red\",\"sources\":[\"contact_tracing\"],"
+	                       "\"kinds\":[\"close_contact\"],\"window_days\":367}",
+	             HC_ERR_PERMANENT, "window_days");
+	rule_version(RULE_HEAD "\"colour\":\"red\",\"sources\":[\"contact_tracing\"],"
+	                       "\"kinds\":[\"close_contact\"],\"window_days\":3,"
+	                       "\"valid_from\":\"2026-02-30T00:00:00Z\"}",
+	             HC_ERR_PERMANENT, "valid_from");
+	rule_version(RULE_HEAD "\"colour\":\"red\",\"sources\":[\"contact_tracing\"],"
+	                       "\"kinds\":[\"close_contact\"],\"window_days\":3,"
+	                       "\"valid_from\":\"2026-12-01 00:00:00+08:00\"}",
+	             HC_ERR_PERMANENT, "valid_from");
+	rule_version("{\"rule_id\":\"Late_Contact\",\"priority\":900,\"description\":\"d\","
+	             "\"colour\":\"red\",\"sources\":[\"contact_tracing\"],"
+	             "\"kinds\":[\"close_contact\"],\"window_days\":3}",
+	             HC_ERR_PERMANENT, "rule_id");
+}
+
 UNIT_MAIN(T(no_evidence_is_the_default_green), T(first_rule_by_priority_decides),
           T(records_older_than_the_window_no_longer_count),
           T(a_source_a_rule_does_not_list_never_changes_a_colour),
           T(every_matched_record_is_evidence), T(without_a_default_rule_there_is_no_answer),
-          T(reference_records_are_checked_per_source))
+          T(reference_records_are_checked_per_source), T(rule_versions_are_checked))

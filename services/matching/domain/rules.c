@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/identity/identity.h"
 #include "common/jspec/jspec.h"
@@ -176,5 +177,101 @@ int record_parse(json_t *in, const char *path, const unsigned char secret[32], j
 		person_key_derive(secret, rid, key);
 		json_object_set_new(*row, "person_key", json_string(key));
 	}
+	return 0;
+}
+
+static int rule_id_check(const char *s, hc_err *err)
+{
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
+			return hc_err_set(err, HC_ERR_PERMANENT,
+			                  "must be lower-case letters, digits and hyphens");
+	return 0;
+}
+
+/* YYYY-MM-DDTHH:MM:SS, an optional fraction, then Z or +HH:MM / -HH:MM (RFC 3339). */
+static int rfc3339_check(const char *s, hc_err *err)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+	struct tm tm;
+	const char *end;
+	size_t i;
+
+	for (i = 0; shape[i] != '\0'; i++)
+		if (shape[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != shape[i])
+			goto bad;
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (end == NULL || end != s + 19)
+		goto bad;
+	{ /* a day the month has (no 31 November) */
+		struct tm back, in = tm;
+		time_t t = timegm(&in);
+
+		if (gmtime_r(&t, &back) == NULL || back.tm_mday != tm.tm_mday ||
+		    back.tm_mon != tm.tm_mon)
+			goto bad;
+	}
+	if (*end == '.')
+		for (end++, i = 0; *end >= '0' && *end <= '9'; end++, i++)
+			;
+	if (*end == 'Z' && end[1] == '\0')
+		return 0;
+	if ((*end == '+' || *end == '-') && strlen(end) == 6 && end[3] == ':' && end[1] >= '0' &&
+	    end[1] <= '1' && end[2] >= '0' && end[2] <= '9' && end[4] >= '0' && end[4] <= '5' &&
+	    end[5] >= '0' && end[5] <= '9')
+		return 0;
+bad:
+	return hc_err_set(err, HC_ERR_PERMANENT,
+	                  "must be an RFC 3339 time, such as 2026-12-01T00:00:00+08:00");
+}
+
+static const char *const colours[] = {"red", "yellow", "green", NULL};
+static const jspec_field rule_spec[] = {
+    {"rule_id", JSPEC_STRING, 1, 2, 48, rule_id_check, NULL, NULL, 0},
+    {"priority", JSPEC_INTEGER, 1, 1, 100000, NULL, NULL, NULL, 0},
+    {"colour", JSPEC_STRING, 1, 3, 6, NULL, colours, NULL, 0},
+    {"sources", JSPEC_ARRAY, 1, 1, 8, NULL, NULL, NULL, 0},
+    {"kinds", JSPEC_ARRAY, 1, 0, 16, NULL, NULL, NULL, 0},
+    {"window_days", JSPEC_INTEGER, 1, 0, 366, NULL, NULL, NULL, 0},
+    {"valid_from", JSPEC_STRING, 0, 20, 35, rfc3339_check, NULL, NULL, 0},
+    {"description", JSPEC_STRING, 1, 1, 200, NULL, NULL, NULL, 0},
+};
+
+/* Every item of the array field name: a name of lower-case letters and underscores, once. */
+static int names_check(json_t *in, const char *name, hc_err *err)
+{
+	json_t *list = json_object_get(in, name), *v;
+	char field[48];
+	size_t i, j, k;
+
+	json_array_foreach (list, i, v) {
+		const char *t = json_string_value(v);
+		size_t n = t != NULL ? strlen(t) : 0;
+
+		snprintf(field, sizeof(field), "%s[%zu]", name, i);
+		for (k = 0; k < n && ((t[k] >= 'a' && t[k] <= 'z') || t[k] == '_'); k++)
+			;
+		if (t == NULL || n < 2 || n > 32 || k < n)
+			return hc_err_field(err, HC_ERR_PERMANENT, field,
+			                    "%s must be 2 to 32 lower-case letters or underscores",
+			                    field);
+		for (j = 0; j < i; j++)
+			if (strcmp(json_string_value(json_array_get(list, j)), t) == 0)
+				return hc_err_field(err, HC_ERR_PERMANENT, field,
+				                    "%s is given twice", field);
+	}
+	return 0;
+}
+
+int rule_version_check(json_t *in, hc_err *err)
+{
+	if (jspec_check(in, rule_spec, sizeof(rule_spec) / sizeof(rule_spec[0]), "", err) != 0 ||
+	    names_check(in, "sources", err) != 0 || names_check(in, "kinds", err) != 0)
+		return HC_ERR_PERMANENT;
+	if (json_array_size(json_object_get(in, "kinds")) == 0 &&
+	    strcmp(json_string_value(json_object_get(in, "colour")), "green") != 0)
+		return hc_err_field(err, HC_ERR_PERMANENT, "kinds",
+		                    "kinds may be empty only for a green rule (the default)");
 	return 0;
 }

@@ -33,4 +33,14 @@ json_t *rules_evaluate(json_t *rules, json_t *evidence);
 int record_parse(json_t *in, const char *path, const unsigned char secret[32], json_t **row,
                  hc_err *err);
 
+/*
+ * Checks a new version of a colour rule as published (POST /v1/rules:
+ * rule_id, priority, colour, sources[], kinds[], window_days, description,
+ * and valid_from, optional).  Sources are names of data sources (the
+ * database refuses one that is not an allow-listed health source); kinds
+ * may be empty only for a green rule (the default).  Returns 0, or
+ * HC_ERR_PERMANENT naming the field.
+ */
+int rule_version_check(json_t *in, hc_err *err);
+
 #endif

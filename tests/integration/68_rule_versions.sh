@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Colour rules are versioned data the province publishes through the API
+# (POST /v1/rules, provincial role only):
+#   - refusals, each naming its field: a source that is not an allow-listed
+#     health source, a yellow rule without kinds, a start in the past or not
+#     a time; a county system may read the rules but not publish;
+#   - a new rule (version 1) applies to the next assessment: a person's
+#     close-contact record of ten days ago, past the close-contact rule's
+#     seven days, is matched by it;
+#   - a new version starting now ends the previous one then, and the next
+#     assessment follows it; a version starting later leaves the current one
+#     in force until then, and no version may start before the latest;
+#   - the list shows every version with who published it and when.
+# The rule this test publishes is green, comes after every other rule, and
+# is left matching nothing (window 0), so later tests' colours are untouched.
+. "$(dirname "$0")/lib.sh"
+
+start_platform
+PROV=$(gw_client rv-prov provincial)
+COUNTY=$(gw_client rv-county county 420106)
+PARTNER=$(gw_client rv-partner partner)
+rid="late-contact-$HC_TEST_RUN"
+rule() { # rule COLOUR WINDOW_DAYS [VALID_FROM] [SOURCES] [KINDS]
+	jq -nc --arg id "$rid" --arg c "$1" --argjson w "$2" --arg f "${3:-}" \
+		--argjson s "${4:-[\"contact_tracing\"]}" --argjson k "${5:-[\"close_contact\"]}" \
+		'{rule_id:$id, priority:99000, colour:$c, sources:$s, kinds:$k, window_days:$w,
+		  description:"a close contact of 7 to 30 days ago (the rule-version test)"} + (if $f == "" then {} else {valid_from:$f} end)'
+}
+versions() { AUTH=$PROV http GET "$GATEWAY/v1/rules"; jq -c --arg id "$rid" '[.[] | select(.rule_id == $id)]' <<<"$BODY"; }
+
+note "refusals"
+AUTH=$COUNTY http POST "$GATEWAY/v1/rules" "$(rule green 30)"
+assert_eq "$STATUS" 403 "a county system may not publish a rule"
+AUTH=$COUNTY http GET "$GATEWAY/v1/rules"
+assert_eq "$STATUS" 200 "but it may read them"
+AUTH=$PROV http POST "$GATEWAY/v1/rules" "$(rule red 14 "" '["commerce"]' '["purchase"]')"
+assert_eq "$STATUS $(jq -r .field <<<"$BODY")" "400 sources[0]" "purchase records may never colour a code"
+AUTH=$PROV http POST "$GATEWAY/v1/rules" "$(rule red 14 "" '["case_registry","gossip"]' '["confirmed"]')"
+assert_eq "$STATUS $(jq -r .field <<<"$BODY")" "400 sources[1]" "a source the platform does not know"
+AUTH=$PROV http POST "$GATEWAY/v1/rules" "$(rule yellow 14 "" '["contact_tracing"]' '[]')"
+assert_eq "$STATUS $(jq -r .field <<<"$BODY")" "400 kinds" "a yellow rule without kinds"
+AUTH=$PROV http POST "$GATEWAY/v1/rules" "$(rule green 14 "" '["contact_tracing","contact_tracing"]')"
+assert_eq "$STATUS $(jq -r .field <<<"$BODY")" "400 sources[1]" "a source twice"
+AUTH=$PROV http POST "$GATEWAY/v1/rules" "$(rule green 14 "$(date -u -d '1 hour ago' +%FT%TZ)")"
+assert_eq "$STATUS $(jq -r .field <<<"$BODY")" "400 valid_from" "a start in the past"
+AUTH=$PROV http POST "$GATEWAY/v1/rules" "$(rule green 14 "next tuesday, say")"
+assert_eq "$STATUS $(jq -r .field <<<"$BODY")" "400 valid_from" "a start that is not a time"
+AUTH=$PROV http POST "$GATEWAY/v1/rules" "$(rule green 14 "2031-11-31T00:00:00+08:00")"
+assert_eq "$STATUS $(jq -r .field <<<"$BODY")" "400 valid_from" "a day November does not have"
+assert_eq "$(versions)" "[]" "nothing published by the refusals"
+
+note "version 1 applies to the next assessment"
+AUTH=$PARTNER http POST "$GATEWAY/v1/declarations" "$(declaration_json "$(person_id contact)" 420106)"
+assert_eq "$STATUS" 201 "declaration"
+key=$(jq -r .person_key <<<"$BODY")
+wait_for "the code" 30 code_is "$key" '.colour == "green" and .reason.rule_id == "no-risk"'
+AUTH=$PROV http POST "$GATEWAY/v1/rules" "$(rule green 30)"
+assert_eq "$STATUS" 201 "version 1 published"
+assert_eq "$(jq -c '[.version, .valid_to, .created_by]' <<<"$BODY")" "[1,null,\"rv-prov-$HC_TEST_RUN\"]" "version, no end, publisher"
+contact() { # contact N: a close-contact record of the person, ten days ago
+	jq -nc --arg r "$(person_id contact)" --arg d "$(date -u -d '10 days ago' +%F)" --arg id "rv-$1-$HC_TEST_RUN" \
+		'{records:[{source:"contact_tracing", record_id:$id, kind:"close_contact", resident_id:$r, date:$d}]}'
+}
+latest() { curl -fsS "$MATCHING/v1/people/$key/assessments" | jq -r '.[0] | "\(.rule_id)/\(.rule_version)"'; }
+AUTH=$PROV http POST "$GATEWAY/v1/reference-records" "$(contact 1)"
+assert_eq "$STATUS" 200 "a close-contact record"
+wait_for "an assessment by the new rule" 30 bash -c "[ \"\$(curl -fsS $MATCHING/v1/people/$key/assessments | jq -r '.[0].rule_id')\" = $rid ]"
+assert_eq "$(latest)" "$rid/1" "the rule and version of the assessment"
+
+note "version 2 from now ends version 1; version 3 starts tomorrow"
+AUTH=$PROV http POST "$GATEWAY/v1/rules" "$(rule green 0)"
+assert_eq "$STATUS $(jq -r .version <<<"$BODY")" "201 2" "version 2 published"
+v2_from=$(jq -r .valid_from <<<"$BODY")
+assert_eq "$(versions | jq -r '.[] | select(.version == 1) | .valid_to')" "$v2_from" "version 1 ends when version 2 starts"
+AUTH=$PROV http POST "$GATEWAY/v1/reference-records" "$(contact 2)"
+assert_eq "$STATUS" 200 "another close-contact record"
+wait_for "an assessment by the default" 30 bash -c "[ \"\$(curl -fsS $MATCHING/v1/people/$key/assessments | jq -r '.[0].rule_id')\" = no-risk ]"
+tomorrow=$(date -u -d '1 day' +%FT%TZ)
+AUTH=$PROV http POST "$GATEWAY/v1/rules" "$(rule green 0 "$tomorrow")"
+assert_eq "$STATUS $(jq -r .version <<<"$BODY")" "201 3" "version 3, from tomorrow"
+AUTH=$PROV http POST "$GATEWAY/v1/rules" "$(rule green 0 "$(date -u -d '1 hour' +%FT%TZ)")"
+assert_eq "$STATUS $(jq -r .field <<<"$BODY")" "409 valid_from" "a version starting before the latest"
+v=$(versions)
+assert_eq "$(jq -c '[.[] | .version]' <<<"$v")" "[1,2,3]" "the versions listed"
+assert_eq "$(jq -r '.[] | select(.version == 2) | .valid_to' <<<"$v")" "$(jq -r '.[] | select(.version == 3) | .valid_from' <<<"$v")" "version 2 ends when version 3 starts"
+assert_eq "$(jq -r '.[] | select(.version == 3) | .valid_to' <<<"$v")" null "version 3 has no end"
+assert_eq "$(jq -r '[.[] | .created_by] | unique | join(",")' <<<"$v")" "rv-prov-$HC_TEST_RUN" "who published them"
+assert_eq "$(sql "SELECT count(*) FROM matching.rules WHERE rule_id = '$rid' AND valid_from <= now() AND (valid_to IS NULL OR valid_to > now())")" 1 "one version in force"
