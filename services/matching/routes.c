@@ -6,8 +6,8 @@
  *                                      are queued in it for reassess.c instead)
  *   GET  /v1/people/{person_key}/assessments   the latest 100, newest first
  *   GET  /v1/rules                     every rule and version, as data
- *   POST /v1/rules                     a new version of a rule (the province's
- *                                      health commission): it applies to every
+ *   POST /v1/rules                     a new version of a rule (the provincial
+ *                                      platform's role): it applies to every
  *                                      assessment from its valid_from on, and the
  *                                      rule's previous version ends then
  */
@@ -156,8 +156,8 @@ static int publishing_write(db_conn *tx, void *ctx, hc_err *err)
 		    "another version of rule %s was published at the same moment; read the "
 		    "rules and retry",
 		    params[0]);
-		err->sqlstate[0] =
-		    '\0'; /* the client's race, answered 409, not our statement's fault */
+		/* the client's race, answered 409: not a statement of ours the database refused */
+		err->sqlstate[0] = '\0';
 	}
 out:
 	free(sources);
