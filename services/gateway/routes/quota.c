@@ -72,6 +72,17 @@ static unsigned quota_slot(const char *client)
 	return hc_fnv1a32(client) % GATEWAY_QUOTA_SLOTS;
 }
 
+/* The client's bucket, or NULL (q->mu held). */
+static quota_bucket *quota_find(gateway_quotas *q, const char *client)
+{
+	quota_bucket *b;
+
+	for (b = q->slots[quota_slot(client)]; b != NULL && strcmp(b->client, client) != 0;
+	     b = b->next)
+		;
+	return b;
+}
+
 /* The RateLimit headers; when not admitted, the 429 (returns -1). */
 static int quota_answer(http_req *req, const char *client, long rate, long burst, double tokens,
                         int admitted)
@@ -107,8 +118,7 @@ int gateway_quota_take(gateway_app *app, http_req *req, const char *client, long
 	if (burst <= 0)
 		burst = app->cfg.quota_burst;
 	pthread_mutex_lock(&q->mu);
-	for (b = q->slots[slot]; b != NULL && strcmp(b->client, client) != 0; b = b->next)
-		;
+	b = quota_find(q, client);
 	if (b == NULL) {
 		b = calloc(1, sizeof(*b));
 		if (b == NULL)
@@ -143,9 +153,7 @@ int gateway_quota_early(gateway_app *app, http_req *req, const char *client)
 	long rate = 0, burst = 0;
 
 	pthread_mutex_lock(&q->mu);
-	for (b = q->slots[quota_slot(client)]; b != NULL && strcmp(b->client, client) != 0;
-	     b = b->next)
-		;
+	b = quota_find(q, client);
 	if (b != NULL) {
 		tokens = b->tokens + (limiter_now() - b->stamp) * (double)b->rate;
 		rate = b->rate;
@@ -189,9 +197,7 @@ static void quota_sync_restore(gateway_quotas *q, json_t *taken)
 	json_array_foreach (taken, i, t) {
 		const char *client = json_string_value(json_object_get(t, "c"));
 
-		for (b = q->slots[quota_slot(client)]; b != NULL && strcmp(b->client, client) != 0;
-		     b = b->next)
-			;
+		b = quota_find(q, client);
 		if (b != NULL)
 			b->taken += (long)json_integer_value(json_object_get(t, "n"));
 	}
@@ -210,9 +216,7 @@ static long quota_sync_apply(gateway_quotas *q, db_res *res)
 		const char *client = db_res_get(res, r, 0);
 		long long total = strtoll(db_res_get(res, r, 1), NULL, 10);
 
-		for (b = q->slots[quota_slot(client)]; b != NULL && strcmp(b->client, client) != 0;
-		     b = b->next)
-			;
+		b = quota_find(q, client);
 		if (b == NULL)
 			continue;
 		if (b->others_known && total > b->others) {
