@@ -72,8 +72,8 @@ typedef struct quota_bucket quota_bucket;
 typedef struct gateway_quotas {
 	pthread_mutex_t mu;
 	quota_bucket *slots[GATEWAY_QUOTA_SLOTS];
-	time_t
-	    purged; /* when the shared rows idle for an hour were last deleted (the sync's own) */
+	/* when the shared rows idle for an hour were last deleted (the sync thread's own) */
+	time_t purged;
 } gateway_quotas;
 
 /*

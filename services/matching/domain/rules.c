@@ -3,8 +3,8 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/base/rfc3339.h"
 #include "common/identity/identity.h"
 #include "common/jspec/jspec.h"
 #include "common/region/region.h"
@@ -189,37 +189,29 @@ static int rule_id_check(const char *s, hc_err *err)
 	return 0;
 }
 
-/* YYYY-MM-DDTHH:MM:SS, an optional fraction, then Z or +HH:MM / -HH:MM (RFC 3339). */
+/*
+ * An RFC 3339 time (hc_rfc3339_us) written in full, YYYY-MM-DDTHH:MM:SS, of a
+ * day its month has and an offset of at most 19:59, so that the database's
+ * cast of it cannot fail.
+ */
 static int rfc3339_check(const char *s, hc_err *err)
 {
 	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
-	struct tm tm;
-	const char *end;
+	static const int days[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	const char *zone = s + strlen(s) - 6;
+	int year, month, day;
 	size_t i;
 
 	for (i = 0; shape[i] != '\0'; i++)
 		if (shape[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != shape[i])
 			goto bad;
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (end == NULL || end != s + 19)
+	if (hc_rfc3339_us(s) < 0 || sscanf(s, "%4d-%2d-%2d", &year, &month, &day) != 3 ||
+	    month < 1 || month > 12 || day < 1 || day > days[month - 1] ||
+	    (month == 2 && day == 29 && !(year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))))
 		goto bad;
-	{ /* a day the month has (no 31 November) */
-		struct tm back, in = tm;
-		time_t t = timegm(&in);
-
-		if (gmtime_r(&t, &back) == NULL || back.tm_mday != tm.tm_mday ||
-		    back.tm_mon != tm.tm_mon)
-			goto bad;
-	}
-	if (*end == '.')
-		for (end++, i = 0; *end >= '0' && *end <= '9'; end++, i++)
-			;
-	if (*end == 'Z' && end[1] == '\0')
-		return 0;
-	if ((*end == '+' || *end == '-') && strlen(end) == 6 && end[3] == ':' && end[1] >= '0' &&
-	    end[1] <= '1' && end[2] >= '0' && end[2] <= '9' && end[4] >= '0' && end[4] <= '5' &&
-	    end[5] >= '0' && end[5] <= '9')
+	if (s[strlen(s) - 1] == 'Z' ||
+	    (zone[1] >= '0' && zone[1] <= '1' && zone[2] >= '0' && zone[2] <= '9' &&
+	     zone[4] >= '0' && zone[4] <= '5' && zone[5] >= '0' && zone[5] <= '9'))
 		return 0;
 bad:
 	return hc_err_set(err, HC_ERR_PERMANENT,
