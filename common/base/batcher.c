@@ -26,6 +26,8 @@ static void *batcher_main(void *arg)
 			b->tail = &b->head;
 		last->next = NULL;
 		b->queued -= n;
+		if (b->waiting != NULL)
+			b->waiting(b->ctx, b->queued);
 		pthread_mutex_unlock(&b->mu);
 		b->run(b->ctx, items, n);
 	}
@@ -59,6 +61,8 @@ int batcher_push(batcher *b, batch_item *item)
 		*b->tail = item;
 		b->tail = &item->next;
 		b->queued++;
+		if (b->waiting != NULL)
+			b->waiting(b->ctx, b->queued);
 		pthread_cond_signal(&b->cv);
 	}
 	pthread_mutex_unlock(&b->mu);

@@ -30,6 +30,8 @@ typedef struct batcher {
 	int running, stopping;
 	void (*run)(void *ctx, batch_item *items, size_t n); /* items: a NULL-ended list */
 	void *ctx;
+	/* optional, set before start: told the number waiting after each push and take, in order */
+	void (*waiting)(void *ctx, size_t queued);
 } batcher;
 
 #define BATCHER_INIT                                                            \

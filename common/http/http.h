@@ -126,6 +126,15 @@ void http_reply_json(http_req *req, int status, json_t *body);
 void http_reply_bytes(http_req *req, int status, const char *content_type, const char *body,
                       size_t len);
 
+/*
+ * Takes back a reply made but not yet sent (a reply goes out only when the
+ * handler returns, or at http_req_resume), with the headers added for it,
+ * so that another can be made: a write that replied in its transaction and
+ * then failed to commit answers with its error instead.  Nothing when no
+ * reply was made.
+ */
+void http_reply_discard(http_req *req);
+
 /* Replies with problem+json; field (may be NULL) names the input at fault. */
 void http_reply_problem(http_req *req, enum problem_code code, const char *field, const char *fmt,
                         ...) __attribute__((format(printf, 4, 5)));

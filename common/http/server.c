@@ -270,6 +270,21 @@ static void http_reply_raw(http_req *req, int status, const char *content_type, 
 		MHD_add_response_header(req->response, req->header_names[i], req->header_values[i]);
 }
 
+void http_reply_discard(http_req *req)
+{
+	int i;
+
+	if (req->response != NULL)
+		MHD_destroy_response(req->response);
+	req->response = NULL;
+	req->status = 0;
+	for (i = 0; i < req->nheaders; i++) {
+		free(req->header_names[i]);
+		free(req->header_values[i]);
+	}
+	req->nheaders = 0;
+}
+
 void http_reply_bytes(http_req *req, int status, const char *content_type, const char *body,
                       size_t len)
 {

@@ -5,10 +5,10 @@
 #include "common/identity/identity.h"
 #include "common/svc/svc.h"
 
-int svc_http_tx(svc *s, http_req *req, svc_tx_fn fn, void *ctx)
+int svc_http_tx(svc *s, http_req *req, svc_tx_fn fn, svc_reply_fn reply, void *ctx)
 {
 	db_conn *tx = db_pool_take(s->pool);
-	svc_idem k;
+	svc_idem k, *kp = &k;
 	hc_err err;
 	int rc;
 
@@ -25,14 +25,22 @@ int svc_http_tx(svc *s, http_req *req, svc_tx_fn fn, void *ctx)
 	}
 	if (rc == 0)
 		rc = fn(tx, ctx, &err);
+	if (rc == 0) { /* the answer, made now and kept with the effect */
+		svc_idem_capture(req, &k);
+		reply(req, ctx);
+		rc = svc_idem_keep_many(tx, &kp, 1, &err);
+	}
 	if (rc == 0)
 		rc = db_tx_commit(tx, &err);
 	if (rc != 0) {
 		db_tx_rollback(tx);
+		http_req_on_reply(req, NULL, NULL);
+		http_reply_discard(req);
 		http_reply_err(req, &err);
-	} else {
-		svc_idem_keep(s, req, &k);
+	} else if (k.keyed) {
+		svc_idem_purge(s, tx);
 	}
+	svc_idem_release(&k);
 	db_pool_give(s->pool, tx);
 	return rc;
 }

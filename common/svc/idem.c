@@ -7,14 +7,17 @@
  * travels on with the request, and the service claims it in the very
  * transaction of the effect (request_keys, one row per client and key): a
  * retry's claim finds the row and, instead of a second effect, gets the
- * first answer, which is kept on the row as soon as it is made.
+ * first answer.  That answer is made before the commit (a reply goes out
+ * only once the handler is done) and kept on the row in the same
+ * transaction, so an effect is never committed without its answer: a
+ * process that ends before the commit leaves neither, one that ends after
+ * it leaves both.
  *
  * Two claims of one key at once: the second INSERT waits for the first
  * transaction, then finds its row (committed) or none (rolled back: the
- * second takes effect).  A row without an answer is an effect committed
- * whose answer is not kept yet (or never was: the process ended between
- * the commit and the keeping); a retry then hears that the request took
- * effect, as a 409, rather than taking effect again.
+ * second takes effect).  A row without an answer is left only by rows kept
+ * before answers were kept with their effects; a retry then hears that the
+ * request took effect, as a 409, rather than taking effect again.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,9 +52,13 @@ const db_stmt svc_idem_statements[] = {
      "SELECT request_hash, status, coalesce(content_type, ''), coalesce(location, ''),"
      " coalesce(body, '') FROM request_keys WHERE client = $1 AND key = $2",
      2},
-    {"svc_idem_keep",
-     "UPDATE request_keys SET status = $3::integer, content_type = $4, location = $5,"
-     " body = $6 WHERE client = $1 AND key = $2 AND status IS NULL",
+    /* $1..$6: text[] of clients, keys, statuses, content types, locations, bodies */
+    {"svc_idem_keep_many",
+     "UPDATE request_keys r SET status = u.status::integer, content_type = u.type,"
+     " location = u.location, body = u.body"
+     " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])"
+     " AS u(client, key, status, type, location, body)"
+     " WHERE r.client = u.client AND r.key = u.key AND r.status IS NULL",
      6},
     {"svc_idem_purge", "DELETE FROM request_keys WHERE created_at < now() - interval '24 hours'",
      0},
@@ -146,12 +153,6 @@ int svc_idem_claim_many(db_conn *tx, svc_idem *const *keys, size_t n, hc_err *er
 	return rc;
 }
 
-/* What the reply hook needs: the key, and the service whose pool keeps it. */
-typedef struct idem_keep {
-	svc *s;
-	svc_idem k;
-} idem_keep;
-
 int svc_due(long *last, long every_s)
 {
 	long now = (long)time(NULL), then = __atomic_load_n(last, __ATOMIC_RELAXED);
@@ -160,7 +161,7 @@ int svc_due(long *last, long every_s)
 	       __atomic_compare_exchange_n(last, &then, now, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
-static void idem_purge(svc *s, db_conn *conn)
+void svc_idem_purge(svc *s, db_conn *conn)
 {
 	hc_err err;
 
@@ -171,44 +172,79 @@ static void idem_purge(svc *s, db_conn *conn)
 		log_warn("expired Idempotency-Keys not purged: %s", err.msg);
 }
 
-static void idem_keep_reply(void *ctx, http_req *req, int status, const char *content_type,
-                            const char *body, size_t len)
+static char *idem_dup(const char *s, size_t len)
 {
-	idem_keep *kp = ctx;
-	const char *location = http_reply_header_value(req, "Location");
-	char code[16], *text = malloc(len + 1);
-	const char *params[6] = {kp->k.client, kp->k.key, code, content_type, location, text};
-	db_conn *conn;
-	hc_err err;
+	char *copy = malloc(len + 1);
 
-	if (text == NULL)
+	if (copy == NULL)
 		abort();
-	memcpy(text, body != NULL ? body : "", len);
-	text[len] = '\0';
-	snprintf(code, sizeof(code), "%d", status);
-	hc_err_clear(&err);
-	conn = db_pool_take(kp->s->pool);
-	if (db_run(conn, "svc_idem_keep", 6, params, NULL, &err) != 0)
-		log_warn("the answer to an Idempotency-Key of client %s not kept: %s", kp->k.client,
-		         err.msg);
-	idem_purge(kp->s, conn);
-	db_pool_give(kp->s->pool, conn);
-	free(text);
-	free(kp);
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	return copy;
 }
 
-void svc_idem_keep(svc *s, http_req *req, const svc_idem *k)
+static void idem_capture_reply(void *ctx, http_req *req, int status, const char *content_type,
+                               const char *body, size_t len)
 {
-	idem_keep *kp;
+	svc_idem *k = ctx;
+	const char *location = http_reply_header_value(req, "Location");
 
-	if (!k->keyed)
-		return;
-	kp = malloc(sizeof(*kp));
-	if (kp == NULL)
-		abort();
-	kp->s = s;
-	kp->k = *k;
-	http_req_on_reply(req, idem_keep_reply, kp);
+	svc_idem_release(k);
+	k->status = status;
+	k->content_type =
+	    content_type != NULL ? idem_dup(content_type, strlen(content_type)) : NULL;
+	k->location = location != NULL ? idem_dup(location, strlen(location)) : NULL;
+	k->body = idem_dup(body != NULL ? body : "", body != NULL ? len : 0);
+	k->body_len = body != NULL ? len : 0;
+}
+
+void svc_idem_capture(http_req *req, svc_idem *k)
+{
+	if (k->keyed && !k->seen)
+		http_req_on_reply(req, idem_capture_reply, k);
+}
+
+void svc_idem_release(svc_idem *k)
+{
+	free(k->content_type);
+	free(k->location);
+	free(k->body);
+	k->content_type = k->location = k->body = NULL;
+	k->status = 0;
+	k->body_len = 0;
+}
+
+int svc_idem_keep_many(db_conn *tx, svc_idem *const *keys, size_t n, hc_err *err)
+{
+	db_text_array cols[6];
+	db_text_array *arrays[6] = {&cols[0], &cols[1], &cols[2], &cols[3], &cols[4], &cols[5]};
+	size_t i;
+	int rc = 0, any = 0;
+
+	for (i = 0; i < 6; i++)
+		db_text_array_init(&cols[i]);
+	for (i = 0; i < n; i++) {
+		const svc_idem *k = keys[i];
+		char code[16];
+
+		if (k == NULL || !k->keyed || k->seen || k->status == 0)
+			continue;
+		snprintf(code, sizeof(code), "%d", k->status);
+		db_text_array_add(&cols[0], k->client, strlen(k->client));
+		db_text_array_add(&cols[1], k->key, strlen(k->key));
+		db_text_array_add(&cols[2], code, strlen(code));
+		db_text_array_add(&cols[3], k->content_type,
+		                  k->content_type != NULL ? strlen(k->content_type) : 0);
+		db_text_array_add(&cols[4], k->location,
+		                  k->location != NULL ? strlen(k->location) : 0);
+		db_text_array_add(&cols[5], k->body, k->body_len);
+		any = 1;
+	}
+	if (any)
+		rc = db_run_text_arrays(tx, "svc_idem_keep_many", 6, arrays, NULL, err);
+	for (i = 0; i < 6; i++)
+		db_text_array_free(&cols[i]);
+	return rc;
 }
 
 void svc_idem_answer(http_req *req, db_res *res, const char *hash, const char *gone,

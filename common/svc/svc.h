@@ -122,24 +122,29 @@ int svc_admin_open_many(const svc_spec *spec, void *own_cfg, db_conn **out, size
 
 /*
  * The write of an HTTP handler: fn makes the change and writes its events to
- * the outbox inside tx; svc_http_tx runs it in one transaction on a pooled
- * connection, with the request's Idempotency-Key claimed in it (svc_idem),
- * and commits.  Returns 0 after the commit (the handler then replies, and
- * the reply is kept for the key's retries), or non-zero once it has replied
- * itself: the error after rolling back, or, for a key that took effect
- * before, that first answer (fn is not run).
+ * the outbox inside tx, then reply makes the answer (http_reply_*; it goes
+ * out only after the handler returns); svc_http_tx runs both in one
+ * transaction on a pooled connection, with the request's Idempotency-Key
+ * claimed in it and the answer kept for the key's retries (svc_idem), and
+ * commits.  Returns 0 after the commit, or non-zero once it has replied
+ * otherwise: the error after rolling back (reply's answer taken back), or,
+ * for a key that took effect before, that first answer (fn is not run).
  */
 typedef int (*svc_tx_fn)(db_conn *tx, void *ctx, hc_err *err);
-int svc_http_tx(svc *s, http_req *req, svc_tx_fn fn, void *ctx);
+typedef void (*svc_reply_fn)(http_req *req, void *ctx);
+int svc_http_tx(svc *s, http_req *req, svc_tx_fn fn, svc_reply_fn reply, void *ctx);
 
 /*
  * Idempotency-Key in the service that takes effect (common/svc/idem.c): the
  * gateway forwards a client's key, and the service claims it in the
  * transaction of the request's effect, so that a retry (after the gateway
  * answered 504, say) gets the first answer, marked `Idempotent-Replayed:
- * true`, and never a second effect.  svc_http_tx does all of it for the
- * handlers that use it; a group-committing writer claims its batch's keys
- * with svc_idem_claim_many and keeps or replays each answer itself.
+ * true`, and never a second effect.  The answer is made before the commit
+ * and kept on the key's row in the same transaction, so an effect is never
+ * committed without it.  svc_http_tx does all of it for the handlers that
+ * use it; a group-committing writer claims its batch's keys with
+ * svc_idem_claim_many, makes each answer under svc_idem_capture, keeps them
+ * with svc_idem_keep_many before its commit, and replays the keys seen.
  */
 typedef struct svc_idem {
 	int keyed; /* 0: the request has no (valid) key, and nothing is claimed */
@@ -147,6 +152,10 @@ typedef struct svc_idem {
 	char key[256];
 	char hash[65]; /* http_req_fingerprint */
 	int seen;      /* svc_idem_claim_many: the key was taken before (or earlier in the batch) */
+	/* the answer, captured as it is made (svc_idem_capture); svc_idem_release frees it */
+	int status; /* 0: none captured */
+	char *content_type, *location, *body;
+	size_t body_len;
 } svc_idem;
 enum { SVC_IDEM_NEW = 0, SVC_IDEM_SEEN = 1 };
 extern const db_stmt svc_idem_statements[];
@@ -161,8 +170,15 @@ int svc_idem_read(const http_req *req, svc_idem *k);
 int svc_idem_claim(db_conn *tx, const svc_idem *k, hc_err *err);
 /* In tx: claims keys[0..n) (NULL or unkeyed entries skipped), setting each one's seen. */
 int svc_idem_claim_many(db_conn *tx, svc_idem *const *keys, size_t n, hc_err *err);
-/* After the effect's commit: the reply req is about to get is kept for k's retries. */
-void svc_idem_keep(svc *s, http_req *req, const svc_idem *k);
+/* Before the answer is made: req's next reply is captured into k (nothing when k is unkeyed or
+ * seen). */
+void svc_idem_capture(http_req *req, svc_idem *k);
+/* In tx, before its commit: keeps the captured answers of keys[0..n) (others skipped). */
+int svc_idem_keep_many(db_conn *tx, svc_idem *const *keys, size_t n, hc_err *err);
+/* Frees k's captured answer (k stays claimed or not). */
+void svc_idem_release(svc_idem *k);
+/* After a commit on conn, at most once a minute per process: deletes keys past 24 hours. */
+void svc_idem_purge(svc *s, db_conn *conn);
 /* Answers a retry of a key already taken: the first answer, 422 (another request) or 409. */
 void svc_idem_replay(svc *s, http_req *req, const svc_idem *k);
 /*

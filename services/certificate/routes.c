@@ -138,6 +138,11 @@ typedef struct issuing {
 	char id[HC_UUID_LEN + 1];
 } issuing;
 
+static void issuing_reply(http_req *req, void *ctx)
+{
+	http_reply_json(req, 201, json_incref(((issuing *)ctx)->pass));
+}
+
 static int issuing_write(db_conn *tx, void *ctx, hc_err *err)
 {
 	issuing *x = ctx;
@@ -191,11 +196,8 @@ void certificate_post_vehicle_pass(void *app_, http_req *req)
 		goto out;
 	}
 	hc_uuid_v7(x.id);
-	if (svc_http_tx(&app->svc, req, issuing_write, &x) != 0)
-		goto out;
-	log_info("vehicle pass %s issued for %zu riders", x.id, json_array_size(x.riders));
-	http_reply_json(req, 201, x.pass);
-	x.pass = NULL;
+	if (svc_http_tx(&app->svc, req, issuing_write, issuing_reply, &x) == 0)
+		log_info("vehicle pass %s issued for %zu riders", x.id, json_array_size(x.riders));
 out:
 	json_decref(x.pass);
 	json_decref(x.riders);

@@ -34,7 +34,7 @@ typedef struct verify_job verify_job;
 typedef struct verifier {
 	batcher b; /* the writer thread and its queue (common/base/batcher.h) */
 	svc *svc;
-	metric *batches, *verified, *refused;
+	metric *batches, *verified, *refused, *waiting;
 } verifier;
 int verifier_start(verifier *v, svc *s, hc_err *err);
 /* Answers everything queued, then stops; later verifications are refused (503). */

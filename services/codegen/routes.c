@@ -102,6 +102,18 @@ int codegen_scan_record(db_conn *tx, codegen_scan *x, hc_err *err)
 	                       http_req_traceparent(x->req), err);
 }
 
+static void scan_reply(http_req *req, void *ctx)
+{
+	const codegen_scan *x = ctx;
+
+	http_reply_json(req, 201,
+	                json_pack("{s:s, s:s, s:s?, s:s?, s:O?, s:O?, s:s}", "scan_id", x->id,
+	                          "result", x->result, "reason", x->reason, "colour", x->colour,
+	                          "masked_name", json_object_get(x->code, "masked_name"),
+	                          "code_version", json_object_get(x->code, "version"), "scanned_at",
+	                          x->at));
+}
+
 static int scan_write(db_conn *tx, void *ctx, hc_err *err)
 {
 	int rc = codegen_scan_lookup(tx, ctx, err);
@@ -126,15 +138,8 @@ void codegen_post_scan(void *app_, http_req *req)
 	x.key = json_string_value(json_object_get(body, "person_key"));
 	x.checkpoint_id = json_string_value(json_object_get(body, "checkpoint_id"));
 	x.temperature = json_number_value(json_object_get(body, "temperature"));
-	if (svc_http_tx(&app->svc, req, scan_write, &x) != 0)
-		goto out;
-	log_info("scan %s at checkpoint: %s", x.id, x.result);
-	http_reply_json(req, 201,
-	                json_pack("{s:s, s:s, s:s?, s:s?, s:O?, s:O?, s:s}", "scan_id", x.id,
-	                          "result", x.result, "reason", x.reason, "colour", x.colour,
-	                          "masked_name", json_object_get(x.code, "masked_name"),
-	                          "code_version", json_object_get(x.code, "version"), "scanned_at",
-	                          x.at));
+	if (svc_http_tx(&app->svc, req, scan_write, scan_reply, &x) == 0)
+		log_info("scan %s at checkpoint: %s", x.id, x.result);
 out:
 	json_decref(x.code);
 	json_decref(body);

@@ -13,8 +13,10 @@
  * database refuses for a row is written again one scan at a time, so only
  * that scan's request fails.  While one batch commits, the next
  * gathers; under light load a batch is one request.  A verification's
- * Idempotency-Key is claimed in the batch's transaction (common/svc/idem.c):
- * a retry of one already recorded gets its first answer, not a second scan.
+ * Idempotency-Key is claimed in the batch's transaction (common/svc/idem.c),
+ * and every answer is made, and kept under its key, before the commit (it
+ * goes out after): a retry of one already recorded gets its first answer,
+ * not a second scan.
  *
  * The queue is bounded (VERIFY_QUEUE_MAX): beyond it a verification is
  * refused at once with 503 and Retry-After rather than queued without end.
@@ -69,35 +71,45 @@ static verify_job *job_next(const verify_job *j)
 
 static void job_free(verify_job *j)
 {
+	svc_idem_release(&j->idem);
 	json_decref(j->code);
 	json_decref(j->body);
 	free(j);
 }
 
-/* Answers j from its decision (or err when the batch failed) and releases it. */
-static void job_answer(verify_job *j, const hc_err *err, const char *scanned_at)
+/* Makes j's answer from its decision, in the batch's transaction (it goes out after the commit). */
+static void job_reply(verify_job *j, const char *scanned_at)
 {
 	http_req *req = j->req;
 	char exp_text[32];
 
+	svc_idem_capture(req, &j->idem);
+	if (j->result == NULL) {
+		http_reply_problem(req, PROBLEM_TOKEN_SUPERSEDED, "token",
+		                   "the code changed since this token was issued");
+		return;
+	}
+	codegen_rfc3339(j->claims.exp, exp_text);
+	http_reply_json(req, 200,
+	                json_pack("{s:s, s:s?, s:O?, s:O?, s:s, s:O?, s:s, s:s}", "result",
+	                          j->result, "reason", j->reason, "colour",
+	                          json_object_get(j->code, "colour"), "masked_name",
+	                          json_object_get(j->code, "masked_name"), "expires_at", exp_text,
+	                          "updated_at", json_object_get(j->code, "updated_at"), "scan_id",
+	                          j->scan_id, "scanned_at", scanned_at));
+}
+
+/* Lets j's request go once its batch is done (err when it failed) and releases j. */
+static void job_answer(verify_job *j, const hc_err *err)
+{
+	http_req *req = j->req;
+
 	if (err != NULL) {
+		http_req_on_reply(req, NULL, NULL);
+		http_reply_discard(req); /* the answer made before the commit failed */
 		http_reply_err(req, err);
 	} else if (j->idem.seen) {
 		svc_idem_replay(j->v->svc, req, &j->idem);
-	} else if (j->result == NULL) {
-		svc_idem_keep(j->v->svc, req, &j->idem);
-		http_reply_problem(req, PROBLEM_TOKEN_SUPERSEDED, "token",
-		                   "the code changed since this token was issued");
-	} else {
-		svc_idem_keep(j->v->svc, req, &j->idem);
-		codegen_rfc3339(j->claims.exp, exp_text);
-		http_reply_json(
-		    req, 200,
-		    json_pack("{s:s, s:s?, s:O?, s:O?, s:s, s:O?, s:s, s:s}", "result", j->result,
-		              "reason", j->reason, "colour", json_object_get(j->code, "colour"),
-		              "masked_name", json_object_get(j->code, "masked_name"), "expires_at",
-		              exp_text, "updated_at", json_object_get(j->code, "updated_at"),
-		              "scan_id", j->scan_id, "scanned_at", scanned_at));
 	}
 	job_free(j);
 	http_req_resume(req);
@@ -148,6 +160,22 @@ static void job_decide(verify_job *j, const char *scanned_at, json_t *scans, jso
 	                           http_req_traceparent(j->req)));
 }
 
+/* Makes the answers of the batch's new verifications and keeps those under a key, in tx. */
+static int batch_answers(db_conn *tx, verify_job *jobs, const char *scanned_at, hc_err *err)
+{
+	svc_idem *keys[VERIFY_BATCH_MAX] = {0};
+	verify_job *j;
+	size_t n = 0;
+
+	for (j = jobs; j != NULL && n < VERIFY_BATCH_MAX; j = job_next(j)) {
+		if (j->idem.seen)
+			continue;
+		job_reply(j, scanned_at);
+		keys[n++] = &j->idem;
+	}
+	return svc_idem_keep_many(tx, keys, n, err);
+}
+
 /* Claims the batch's Idempotency-Keys in tx (each key's seen: taken before). */
 static int batch_claim(db_conn *tx, verify_job *jobs, hc_err *err)
 {
@@ -172,6 +200,12 @@ static int batch_write(db_conn *tx, verify_job *jobs, char scanned_at[40], hc_er
 
 	if (keys == NULL || scans == NULL || events == NULL)
 		abort();
+	for (j = jobs; j != NULL; j = job_next(j)) {
+		/* a batch written again (one at a time) after it failed answers afresh */
+		http_req_on_reply(j->req, NULL, NULL);
+		http_reply_discard(j->req);
+		svc_idem_release(&j->idem);
+	}
 	keys[len++] = '{';
 	for (j = jobs; j != NULL; j = job_next(j)) {
 		char *grown = realloc(keys, cap += 66);
@@ -218,6 +252,8 @@ static int batch_write(db_conn *tx, verify_job *jobs, char scanned_at[40], hc_er
 			rc = db_run_with_json(tx, "codegen_scans_insert", 1, values, NULL, err);
 		}
 	}
+	if (rc == 0)
+		rc = batch_answers(tx, jobs, scanned_at, err);
 	rc = bus_outbox_commit(tx, rc, events, err);
 	db_res_free(res);
 	json_decref(scans);
@@ -245,7 +281,7 @@ static void verifier_answer(void *ctx, batch_item *item, int rc, const hc_err *e
 	verifier_pass *w = ctx;
 
 	metrics_add(w->v->verified, 1);
-	job_answer((verify_job *)item, rc == 0 ? NULL : err, w->scanned_at);
+	job_answer((verify_job *)item, rc == 0 ? NULL : err);
 }
 
 /* One batch on the writer thread: the group commit, then every answer. */
@@ -255,6 +291,7 @@ static void verifier_run(void *ctx, batch_item *items, size_t n)
 
 	w.tx = db_pool_take(w.v->svc->pool);
 	batch_commit(items, n, "verifications", &w, verifier_write, verifier_answer);
+	svc_idem_purge(w.v->svc, w.tx);
 	db_pool_give(w.v->svc->pool, w.tx);
 }
 
@@ -269,8 +306,13 @@ static void verifier_enqueue(void *arg)
 
 		metrics_add(v->refused, 1);
 		hc_err_set(&err, HC_ERR_TRANSIENT, "too many verifications waiting; retry");
-		job_answer(j, &err, NULL);
+		job_answer(j, &err);
 	}
+}
+
+static void verifier_waiting(void *ctx, size_t queued)
+{
+	metrics_set(((verifier *)ctx)->waiting, (long)queued);
 }
 
 int verifier_start(verifier *v, svc *s, hc_err *err)
@@ -282,6 +324,10 @@ int verifier_start(verifier *v, svc *s, hc_err *err)
 	                              "online verifications answered by the writer");
 	v->refused = metrics_counter("hc_verify_refused_total", "",
 	                             "online verifications refused because the queue was full");
+	v->waiting =
+	    metrics_gauge("hc_verify_waiting", "",
+	                  "online verifications queued for the writer, not yet in a batch");
+	v->b.waiting = verifier_waiting;
 	if (batcher_start(&v->b, VERIFY_BATCH_MAX, VERIFY_QUEUE_MAX, verifier_run, v) != 0)
 		return hc_err_set(err, HC_ERR_FATAL, "could not start the verification writer");
 	return 0;

@@ -24,6 +24,7 @@ typedef struct intake_app {
 	/* the group-committing writer of declarations (routes/post_declarations.c) */
 	batcher declarations;
 	metric *declaration_batches, *declarations_committed, *declarations_refused;
+	metric *declarations_waiting;
 } intake_app;
 
 /* Starts the declaration writer; stopping answers everything queued, later ones get 503. */

@@ -36,6 +36,18 @@ static int importing_write(db_conn *tx, void *ctx, hc_err *err)
 	                            &x->counts, err);
 }
 
+static void importing_reply(http_req *req, void *ctx)
+{
+	const importing *x = ctx;
+
+	http_reply_json(
+	    req, 200,
+	    json_pack(
+	        "{s:I, s:I, s:I, s:I}", "inserted", (json_int_t)x->counts.inserted, "duplicates",
+	        (json_int_t)(json_array_size(x->rows) - (size_t)x->counts.inserted), "reassessed",
+	        (json_int_t)x->counts.reassessed, "queued", (json_int_t)x->counts.queued));
+}
+
 void matching_post_records(void *app_, http_req *req)
 {
 	matching_app *app = app_;
@@ -68,14 +80,7 @@ void matching_post_records(void *app_, http_req *req)
 		}
 		json_array_append_new(x.rows, row);
 	}
-	if (svc_http_tx(&app->svc, req, importing_write, &x) != 0)
-		goto out;
-	http_reply_json(req, 200,
-	                json_pack("{s:I, s:I, s:I, s:I}", "inserted", (json_int_t)x.counts.inserted,
-	                          "duplicates",
-	                          (json_int_t)(json_array_size(x.rows) - (size_t)x.counts.inserted),
-	                          "reassessed", (json_int_t)x.counts.reassessed, "queued",
-	                          (json_int_t)x.counts.queued));
+	svc_http_tx(&app->svc, req, importing_write, importing_reply, &x);
 out:
 	json_decref(x.rows);
 	json_decref(body);
@@ -96,6 +101,11 @@ typedef struct publishing {
 	http_req *req;
 	json_t *body, *rule;
 } publishing;
+
+static void publishing_reply(http_req *req, void *ctx)
+{
+	http_reply_json(req, 201, json_incref(((publishing *)ctx)->rule));
+}
 
 static int publishing_write(db_conn *tx, void *ctx, hc_err *err)
 {
@@ -175,13 +185,12 @@ void matching_post_rule(void *app, http_req *req)
 		return;
 	if (rule_version_check(x.body, &err) != 0) {
 		http_reply_err(req, &err);
-	} else if (svc_http_tx(&((matching_app *)app)->svc, req, publishing_write, &x) == 0) {
+	} else if (svc_http_tx(&((matching_app *)app)->svc, req, publishing_write, publishing_reply,
+	                       &x) == 0) {
 		log_info("rule %s version %" JSON_INTEGER_FORMAT " published, in force from %s",
 		         json_string_value(json_object_get(x.rule, "rule_id")),
 		         json_integer_value(json_object_get(x.rule, "version")),
 		         json_string_value(json_object_get(x.rule, "valid_from")));
-		http_reply_json(req, 201, x.rule);
-		x.rule = NULL;
 	}
 	json_decref(x.rule);
 	json_decref(x.body);

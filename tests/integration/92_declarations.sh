@@ -132,7 +132,8 @@ for i in $(seq 0 10); do
 	[ "$i" = 5 ] && county=420102 # refused by the constraint below
 	declaration_json "$(person_id "mixed-$i")" $county >"$HC_TEST_TMP/mixed-$i.json"
 done
-post_with_refusal intake.declarations "county_code <> '420102'" "$INTAKE/v1/declarations"
+post_with_refusal intake.declarations "county_code <> '420102'" "$INTAKE/v1/declarations" "" \
+	"$INTAKE/metrics" hc_declarations_waiting
 grep -q 'writing each alone' "$HC_TEST_TMP/intake.log" || fail "the refused row was never in a batch with others"
 assert_eq "$(jq -r .status "$HC_TEST_TMP/mixed-5.out")" 500 "the refused declaration"
 assert_eq "$(tr ' ' '\n' <"$HC_TEST_TMP/mixed.codes" | grep -c '^201$')" 9 "the declarations batched with it"

@@ -6,7 +6,10 @@
 # first request that took effect after the gateway gave up on it (504) is
 # not taken again: the key travels on to the owning service, which claims
 # it with the effect and answers a retry with its first answer, for an
-# application (written alone) and a declaration (group-committed).
+# application (written alone) and a declaration (group-committed).  That
+# answer is kept in the effect's own transaction: when keeping it fails, the
+# effect is not committed either (a trigger on request_keys makes it fail),
+# and the retry then takes effect once.
 . "$(dirname "$0")/lib.sh"
 
 svc_start intake
@@ -122,4 +125,51 @@ assert_eq "$(jq -r .id <<<"$BODY")" "$(sql "SELECT id FROM intake.declarations W
 post "$PARTNER" "d2-$HC_TEST_RUN" "$decl" /v1/declarations
 assert_eq "$STATUS" 201 "the same declaration under a new key"
 declared 2 || fail "a new key is a new declaration: expected 2 stored"
+note "the answer is kept with the effect or neither is: keeping it fails, nothing is stored"
+# posted to intake directly (an internal call: its keys are client "-"), so
+# that the gateway does not keep the 500 for the retry
+sql "CREATE FUNCTION intake.idem_keep_fails() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN RAISE EXCEPTION 'the answer cannot be kept'; END\$\$;
+     CREATE TRIGGER idem_keep_fails BEFORE UPDATE ON intake.request_keys FOR EACH ROW
+     WHEN (NEW.key LIKE 'keepfail-%') EXECUTE FUNCTION intake.idem_keep_fails()" >/dev/null
+direct() { # direct KEY BODY PATH: sets STATUS, BODY, HEADERS
+	local out
+	out=$(printf '%s' "$2" | curl -sS -D "$HC_TEST_TMP/headers" -H "Idempotency-Key: $1" \
+		-H 'Content-Type: application/json' --data-binary @- -w '\n%{http_code}' "$INTAKE$3")
+	STATUS=${out##*$'\n'}
+	BODY=${out%$'\n'*}
+	HEADERS=$(tr -d '\r' <"$HC_TEST_TMP/headers")
+}
+kf_tag="keepfail-$HC_TEST_RUN"
+kf_body=$(application_json "$kf_tag" 420102 1 21)
+kf_count() { sql "SELECT count(*) FROM intake.employer_applications WHERE employer_name = '$kf_tag'"; }
+kf_keys() { sql "SELECT count(*) FROM intake.request_keys WHERE key LIKE '$1%'"; }
+direct "keepfail-a-$HC_TEST_RUN" "$kf_body" /v1/employer-applications
+assert_eq "$STATUS" 500 "an application whose answer cannot be kept"
+assert_eq "$(kf_count) $(kf_keys "keepfail-a-$HC_TEST_RUN")" "0 0" "application and key stored"
+rid=$(resident_id "4201021986$(printf '%02d%02d' $((1 + RANDOM % 12)) $((1 + RANDOM % 28)))$(printf '%03d' $((RANDOM % 1000)))")
+kf_decl=$(declaration_json "$rid" 420102)
+kf_declared() { sql "SELECT count(*) FROM intake.declarations WHERE id::text = '$1'"; }
+decls_before=$(sql "SELECT count(*) FROM intake.declarations")
+direct "keepfail-d-$HC_TEST_RUN" "$kf_decl" /v1/declarations
+assert_eq "$STATUS" 500 "a declaration (group-committed) whose answer cannot be kept"
+assert_eq "$(kf_keys "keepfail-d-$HC_TEST_RUN")" 0 "the declaration's key stored"
+sql "DROP TRIGGER idem_keep_fails ON intake.request_keys; DROP FUNCTION intake.idem_keep_fails()" >/dev/null
+direct "keepfail-a-$HC_TEST_RUN" "$kf_body" /v1/employer-applications
+assert_eq "$STATUS" 201 "the application's retry, once the answer can be kept"
+grep -qi '^Idempotent-Replayed' <<<"$HEADERS" && fail "the retry of a request that never took effect was replayed"
+kf_first=$BODY
+direct "keepfail-a-$HC_TEST_RUN" "$kf_body" /v1/employer-applications
+assert_eq "$STATUS $BODY" "201 $kf_first" "the next retry, replayed by intake"
+grep -qi '^Idempotent-Replayed: true' <<<"$HEADERS" || fail "intake's replay is not marked as replayed"
+assert_eq "$(kf_count)" 1 "applications stored after the retries"
+assert_eq "$(sql "SELECT status FROM intake.request_keys WHERE key = 'keepfail-a-$HC_TEST_RUN'")" 201 "the kept status"
+direct "keepfail-d-$HC_TEST_RUN" "$kf_decl" /v1/declarations
+assert_eq "$STATUS" 201 "the declaration's retry"
+kf_id=$(jq -r .id <<<"$BODY")
+assert_eq "$(kf_declared "$kf_id")" 1 "the declaration stored"
+direct "keepfail-d-$HC_TEST_RUN" "$kf_decl" /v1/declarations
+assert_eq "$STATUS $(jq -r .id <<<"$BODY")" "201 $kf_id" "the declaration's next retry"
+grep -qi '^Idempotent-Replayed: true' <<<"$HEADERS" || fail "the declaration's replay is not marked as replayed"
+assert_eq "$(sql "SELECT count(*) FROM intake.declarations")" $((decls_before + 1)) "declarations stored by the failed first and its two retries"
+assert_eq "$(sql "SELECT count(*) FROM intake.request_keys WHERE status IS NULL AND created_at > now() - interval '1 hour'")" 0 "keys claimed without their answer"
 echo passed

@@ -73,6 +73,20 @@ assert_eq "$(jq -r .result <<<"$v1")" passed "the first keyed verification"
 assert_eq "$v2" "$v1" "the retry's answer (the first, scan id included)"
 tr -d '\r' <"$HC_TEST_TMP/vheaders" | grep -qi '^Idempotent-Replayed: true' || fail "the retry is not marked as replayed"
 assert_eq "$(sql "SELECT count(*) FROM codegen.scans WHERE person_key = '$key'")" $((scans + 2)) "scans recorded after the keyed retry"
+note "a verification whose answer cannot be kept records no scan; its retry then records one"
+sql "CREATE FUNCTION codegen.idem_keep_fails() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN RAISE EXCEPTION 'the answer cannot be kept'; END\$\$;
+     CREATE TRIGGER idem_keep_fails BEFORE UPDATE ON codegen.request_keys FOR EACH ROW
+     WHEN (NEW.key LIKE 'vfail-%') EXECUTE FUNCTION codegen.idem_keep_fails()" >/dev/null
+vfail() {
+	curl -sS -o "$HC_TEST_TMP/vfail.json" -w '%{http_code}' -H 'Content-Type: application/json' -H "X-HC-Client: gate-9-app" \
+		-H "Idempotency-Key: vfail-$HC_TEST_RUN" --data-binary "$vbody" "$CODEGEN/v1/verifications"
+}
+assert_eq "$(vfail)" 500 "a keyed verification whose answer cannot be kept"
+sql "DROP TRIGGER idem_keep_fails ON codegen.request_keys; DROP FUNCTION codegen.idem_keep_fails()" >/dev/null
+assert_eq "$(sql "SELECT count(*) FROM codegen.scans WHERE person_key = '$key'")" $((scans + 2)) "scans recorded by it"
+assert_eq "$(vfail)" 200 "its retry"
+assert_eq "$(sql "SELECT count(*) FROM codegen.scans WHERE person_key = '$key'")" $((scans + 3)) "scans recorded by the retry"
+assert_eq "$(sql "SELECT status FROM codegen.request_keys WHERE key = 'vfail-$HC_TEST_RUN'")" 200 "the answer kept with the scan"
 AUTH=$PARTNER curl -fsS -H "Authorization: Bearer $PARTNER" -o "$HC_TEST_TMP/code.png" "$GATEWAY/v1/codes/$key/qr.png"
 read_back=$(zbarimg --raw -q -Sdisable -Sqrcode.enable "$HC_TEST_TMP/code.png" 2>/dev/null)
 [ "$read_back" != "$a" ] || fail "a QR fetch reused a token"
@@ -89,7 +103,8 @@ for i in $(seq 0 10); do
 	[ "$i" = 5 ] && gate=gate-refused # refused by the constraint below
 	jq -nc --arg t "$b" --arg g "$gate" '{token:$t, checkpoint_id:$g, temperature:36.6}' >"$HC_TEST_TMP/mixed-$i.json"
 done
-post_with_refusal codegen.scans "checkpoint_id <> 'gate-refused'" "$GATEWAY/v1/verifications" "$CHECKPOINT"
+post_with_refusal codegen.scans "checkpoint_id <> 'gate-refused'" "$GATEWAY/v1/verifications" "$CHECKPOINT" \
+	"$CODEGEN/metrics" hc_verify_waiting
 grep -q 'verifications failed.*writing each alone' "$HC_TEST_TMP/codegen.log" || fail "the refused scan was never in a batch with others"
 assert_eq "$(jq -r .status "$HC_TEST_TMP/mixed-5.out")" 500 "the refused scan's verification"
 assert_eq "$(tr ' ' '\n' <"$HC_TEST_TMP/mixed.codes" | grep -c '^200$')" 9 "the verifications batched with it"

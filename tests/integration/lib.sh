@@ -212,25 +212,42 @@ post_entry() {
 	printf 'data-binary = "@%s"\nwrite-out = "%%{http_code} "\noutput = "%s"\n' "$3" "$4" >>"$1"
 }
 
-# post_with_refusal TABLE CHECK URL [BEARER]: POSTs $HC_TEST_TMP/mixed-0.json alone, then
-# mixed-1.json .. mixed-10.json at once, while TABLE refuses the rows that fail CHECK (a constraint
-# the service's own checks do not know) and is held for 2 s: the first request's commit waits, so
-# the ten gather in one group commit.  Their answers in mixed-N.out, statuses in mixed.codes.
+# post_with_refusal TABLE CHECK URL BEARER METRICS GAUGE: POSTs $HC_TEST_TMP/mixed-0.json
+# alone, then mixed-1.json .. mixed-10.json at once, while TABLE refuses the rows that fail CHECK
+# (a constraint the service's own checks do not know) and is held: the first request's commit
+# waits, and the lock is let go only once the service's GAUGE (at METRICS: its writer's queue)
+# shows the ten waiting, so they gather in one group commit whatever the machine's speed.
+# Their answers in mixed-N.out, statuses in mixed.codes.
+# _lock_is t|f: an ExclusiveLock on $table granted (t), or a lock on it awaited (f)
+_lock_is() {
+	[ "$(sql "SELECT count(*) FROM pg_locks WHERE relation = '$table'::regclass AND granted = '$1'$([ "$1" = t ] && echo " AND mode = 'ExclusiveLock'")")" -gt 0 ]
+}
+_gauge_is() { [ "$(curl -fsS "$1" | awk -v g="$2" '$1 == g {print $2}')" = "$3" ]; }
 post_with_refusal() {
-	local table=$1 url=$3 bearer=${4:-} lock_pid first_pid i
+	local table=$1 url=$3 bearer=$4 metrics=$5 gauge=$6 gate="refuse-$HC_TEST_RUN-$RANDOM"
+	local lock_pid first_pid curl_pid i
 	sql "ALTER TABLE $table ADD CONSTRAINT test_refuse CHECK ($2) NOT VALID" >/dev/null
-	sql "BEGIN; LOCK TABLE $table IN EXCLUSIVE MODE; SELECT pg_sleep(2); COMMIT" >/dev/null &
+	sql "CREATE TABLE IF NOT EXISTS public.test_gates (name text PRIMARY KEY)" >/dev/null
+	# the lock, held until the gate opens (at most 30 s)
+	sql "DO \$\$ BEGIN LOCK TABLE $table IN EXCLUSIVE MODE;
+	     FOR i IN 1..600 LOOP EXIT WHEN EXISTS (SELECT 1 FROM public.test_gates WHERE name = '$gate');
+	     PERFORM pg_sleep(0.05); END LOOP; END \$\$" >/dev/null &
 	lock_pid=$!
-	sleep 0.5
+	wait_for "the lock on $table" 10 _lock_is t
 	AUTH=$bearer http POST "$url" "$(cat "$HC_TEST_TMP/mixed-0.json")" &
 	first_pid=$!
-	sleep 0.5
+	wait_for "a writer waiting on $table" 10 _lock_is f
 	: >"$HC_TEST_TMP/mixed.cfg"
 	for i in $(seq 1 10); do
 		post_entry "$HC_TEST_TMP/mixed.cfg" "$url" "$HC_TEST_TMP/mixed-$i.json" "$HC_TEST_TMP/mixed-$i.out" "$bearer"
 	done
-	curl -sS --parallel --parallel-max 10 -K "$HC_TEST_TMP/mixed.cfg" >"$HC_TEST_TMP/mixed.codes"
-	wait "$first_pid" "$lock_pid"
+	# --parallel-immediate: all ten connect at once (by default curl holds the others back
+	# until the first answer tells whether it could multiplex them on one connection)
+	curl -sS --no-progress-meter --parallel --parallel-immediate --parallel-max 10 -K "$HC_TEST_TMP/mixed.cfg" >"$HC_TEST_TMP/mixed.codes" &
+	curl_pid=$!
+	wait_for "the ten queued behind the first" 10 _gauge_is "$metrics" "$gauge" 10
+	sql "INSERT INTO public.test_gates VALUES ('$gate')" >/dev/null
+	wait "$curl_pid" "$first_pid" "$lock_pid"
 	sql "ALTER TABLE $table DROP CONSTRAINT test_refuse" >/dev/null
 }
 

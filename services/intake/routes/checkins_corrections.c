@@ -59,11 +59,30 @@ static int followup_write(db_conn *tx, void *ctx, hc_err *err)
 	    http_req_traceparent(f->req), err);
 }
 
+static void followup_reply(http_req *req, void *ctx)
+{
+	const followup *f = ctx;
+	char location[64];
+
+	if (f->is_checkin) {
+		http_reply_json(req, 201,
+		                json_pack("{s:s, s:s, s:s, s:s}", "id", f->id, "person_key",
+		                          f->c.person_key, "county_code", f->county, "submitted_at",
+		                          f->at));
+		return;
+	}
+	snprintf(location, sizeof(location), "/v1/corrections/%s", f->id);
+	http_reply_header(req, "Location", location);
+	http_reply_json(req, 201,
+	                json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", f->id, "status", "filed",
+	                          "person_key", f->k.person_key, "county_code", f->county,
+	                          "filed_at", f->at));
+}
+
 static void post_followup(intake_app *app, http_req *req, int is_checkin)
 {
 	json_t *body = http_req_json(req);
 	followup f = {.app = app, .req = req, .is_checkin = is_checkin};
-	char location[64];
 	hc_err err;
 	int rc;
 
@@ -77,22 +96,8 @@ static void post_followup(intake_app *app, http_req *req, int is_checkin)
 		goto out;
 	}
 	hc_uuid_v7(f.id);
-	if (svc_http_tx(&app->svc, req, followup_write, &f) != 0)
-		goto out;
-	if (is_checkin) {
-		http_reply_json(req, 201,
-		                json_pack("{s:s, s:s, s:s, s:s}", "id", f.id, "person_key",
-		                          f.c.person_key, "county_code", f.county, "submitted_at",
-		                          f.at));
-		goto out;
-	}
-	log_info("correction %s filed in county %s", f.id, f.county);
-	snprintf(location, sizeof(location), "/v1/corrections/%s", f.id);
-	http_reply_header(req, "Location", location);
-	http_reply_json(req, 201,
-	                json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", f.id, "status", "filed",
-	                          "person_key", f.k.person_key, "county_code", f.county, "filed_at",
-	                          f.at));
+	if (svc_http_tx(&app->svc, req, followup_write, followup_reply, &f) == 0 && !is_checkin)
+		log_info("correction %s filed in county %s", f.id, f.county);
 out:
 	json_decref(body);
 }

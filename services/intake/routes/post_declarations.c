@@ -21,7 +21,8 @@
  * 503 and Retry-After.  A declaration through an employer is checked against
  * the employer's application and committed alone, on the worker.  Either
  * way a declaration's Idempotency-Key is claimed in its transaction
- * (common/svc/idem.c): a retry of one already stored gets its first answer.
+ * (common/svc/idem.c), and its answer made and kept before the commit: a
+ * retry of one already stored gets its first answer.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,15 +79,15 @@ static int submission_write(db_conn *tx, void *ctx, hc_err *err)
 	return rc;
 }
 
-/* 201 for a stored declaration. */
-static void submission_reply(const submission *sub)
+/* 201 for a declaration stored (once its transaction commits). */
+static void submission_reply(http_req *req, void *ctx)
 {
+	const submission *sub = ctx;
 	char location[80];
 
-	log_info("declaration %s pending in county %s", sub->id, sub->d.county_code);
 	snprintf(location, sizeof(location), "/v1/declarations/%s", sub->id);
-	http_reply_header(sub->req, "Location", location);
-	http_reply_json(sub->req, 201,
+	http_reply_header(req, "Location", location);
+	http_reply_json(req, 201,
 	                json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", sub->id, "status", "pending",
 	                          "person_key", sub->d.person_key, "county_code",
 	                          sub->d.county_code, "submitted_at", sub->submitted_at));
@@ -94,6 +95,7 @@ static void submission_reply(const submission *sub)
 
 static void submission_free(submission *sub)
 {
+	svc_idem_release(&sub->idem);
 	json_decref(sub->row);
 	json_decref(sub->body);
 	free(sub);
@@ -112,7 +114,28 @@ static int batch_claim(db_conn *tx, submission *subs, hc_err *err)
 	return svc_idem_claim_many(tx, keys, n, err);
 }
 
-/* One group commit of declarations: their keys, their rows, their events, one COMMIT. */
+/*
+ * Makes the 201 of each new declaration of the batch and keeps those under
+ * an Idempotency-Key, in tx: the answers go out only after the commit.
+ */
+static int batch_answers(db_conn *tx, submission *subs, hc_err *err)
+{
+	svc_idem *keys[DECLARATION_BATCH_MAX] = {0};
+	submission *sub;
+	size_t n = 0;
+
+	for (sub = subs; sub != NULL && n < DECLARATION_BATCH_MAX;
+	     sub = (submission *)sub->item.next) {
+		if (sub->idem.seen)
+			continue;
+		svc_idem_capture(sub->req, &sub->idem);
+		submission_reply(sub->req, sub);
+		keys[n++] = &sub->idem;
+	}
+	return svc_idem_keep_many(tx, keys, n, err);
+}
+
+/* One group commit of declarations: their keys, rows, events and answers, one COMMIT. */
 static int batch_write(db_conn *tx, submission *subs, char submitted_at[40], hc_err *err)
 {
 	json_t *rows = json_array(), *events = json_array();
@@ -121,6 +144,12 @@ static int batch_write(db_conn *tx, submission *subs, char submitted_at[40], hc_
 
 	if (rows == NULL || events == NULL)
 		abort();
+	for (sub = subs; sub != NULL; sub = (submission *)sub->item.next) {
+		/* a batch written again (one at a time) after it failed answers afresh */
+		http_req_on_reply(sub->req, NULL, NULL);
+		http_reply_discard(sub->req);
+		svc_idem_release(&sub->idem);
+	}
 	rc = db_tx_begin(tx, err);
 	if (rc == 0)
 		rc = batch_claim(tx, subs, err);
@@ -139,6 +168,8 @@ static int batch_write(db_conn *tx, submission *subs, char submitted_at[40], hc_
 		                   TYPE_DECLARATION_SUBMITTED, INTAKE_EVENT_SOURCE, sub->id,
 		                   submission_event_data(sub), http_req_traceparent(sub->req)));
 	}
+	if (rc == 0)
+		rc = batch_answers(tx, subs, err);
 	rc = bus_outbox_commit(tx, rc, events, err);
 	json_decref(rows);
 	json_decref(events);
@@ -169,11 +200,12 @@ static void writer_answer(void *ctx, batch_item *item, int rc, const hc_err *err
 
 	if (rc == 0 && sub->idem.seen) {
 		svc_idem_replay(&w->app->svc, req, &sub->idem);
-	} else if (rc == 0) {
+	} else if (rc == 0) { /* answered in the transaction (batch_answers) */
 		metrics_add(w->app->declarations_committed, 1);
-		svc_idem_keep(&w->app->svc, req, &sub->idem);
-		submission_reply(sub);
+		log_info("declaration %s pending in county %s", sub->id, sub->d.county_code);
 	} else {
+		http_req_on_reply(req, NULL, NULL);
+		http_reply_discard(req);
 		http_reply_err(req, err);
 	}
 	submission_free(sub);
@@ -187,6 +219,7 @@ static void writer_run(void *ctx, batch_item *items, size_t n)
 
 	w.tx = db_pool_take(w.app->svc.pool);
 	batch_commit(items, n, "declarations", &w, writer_write, writer_answer);
+	svc_idem_purge(&w.app->svc, w.tx);
 	db_pool_give(w.app->svc.pool, w.tx);
 }
 
@@ -194,17 +227,23 @@ static void writer_run(void *ctx, batch_item *items, size_t n)
 static void writer_enqueue(void *arg)
 {
 	submission *sub = arg;
+	intake_app *app = sub->app; /* sub may be answered and gone once pushed */
 
-	if (batcher_push(&sub->app->declarations, &sub->item) != 0) {
+	if (batcher_push(&app->declarations, &sub->item) != 0) {
 		http_req *req = sub->req;
 		hc_err err;
 
-		metrics_add(sub->app->declarations_refused, 1);
+		metrics_add(app->declarations_refused, 1);
 		hc_err_set(&err, HC_ERR_TRANSIENT, "too many declarations waiting; retry");
 		http_reply_err(req, &err);
 		submission_free(sub);
 		http_req_resume(req);
 	}
+}
+
+static void writer_waiting(void *ctx, size_t queued)
+{
+	metrics_set(((intake_app *)ctx)->declarations_waiting, (long)queued);
 }
 
 int intake_declarations_start(intake_app *app, hc_err *err)
@@ -216,6 +255,10 @@ int intake_declarations_start(intake_app *app, hc_err *err)
 	                    "declarations stored by the group-committing writer");
 	app->declarations_refused = metrics_counter(
 	    "hc_declarations_refused_total", "", "declarations refused because the queue was full");
+	app->declarations_waiting =
+	    metrics_gauge("hc_declarations_waiting", "",
+	                  "declarations queued for the writer, not yet in a batch");
+	app->declarations.waiting = writer_waiting;
 	if (batcher_start(&app->declarations, DECLARATION_BATCH_MAX, DECLARATION_QUEUE_MAX,
 	                  writer_run, app) != 0)
 		return hc_err_set(err, HC_ERR_FATAL, "could not start the declaration writer");
@@ -253,8 +296,9 @@ void intake_post_declarations(void *app_, http_req *req)
 	sub->row = intake_declaration_row(&sub->d, sub->id, http_req_principal(req).client,
 	                                  app->cfg.pii_key);
 	if (sub->d.employer_application_id != NULL) {
-		if (svc_http_tx(&app->svc, req, submission_write, sub) == 0)
-			submission_reply(sub);
+		if (svc_http_tx(&app->svc, req, submission_write, submission_reply, sub) == 0)
+			log_info("declaration %s pending in county %s", sub->id,
+			         sub->d.county_code);
 		submission_free(sub);
 		return;
 	}

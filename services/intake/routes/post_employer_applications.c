@@ -44,12 +44,24 @@ static int submission_write(db_conn *tx, void *ctx, hc_err *err)
 	return rc;
 }
 
+static void submission_reply(http_req *req, void *ctx)
+{
+	const submission *sub = ctx;
+	char location[96];
+
+	snprintf(location, sizeof(location), "/v1/employer-applications/%s", sub->id);
+	http_reply_header(req, "Location", location);
+	http_reply_json(req, 201,
+	                json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", sub->id, "status", "submitted",
+	                          "county_code", sub->ea.county_code, "submitted_at",
+	                          sub->submitted_at, "worker_count", (json_int_t)sub->ea.nworkers));
+}
+
 void intake_post_employer_applications(void *app_, http_req *req)
 {
 	intake_app *app = app_;
 	submission sub = {.req = req, .app = app};
 	json_t *body = http_req_json(req);
-	char location[96];
 	hc_err err;
 
 	hc_err_clear(&err);
@@ -60,16 +72,9 @@ void intake_post_employer_applications(void *app_, http_req *req)
 		goto out;
 	}
 	hc_uuid_v7(sub.id);
-	if (svc_http_tx(&app->svc, req, submission_write, &sub) != 0)
-		goto out;
-	log_info("employer application %s submitted to county %s with %zu workers", sub.id,
-	         sub.ea.county_code, sub.ea.nworkers);
-	snprintf(location, sizeof(location), "/v1/employer-applications/%s", sub.id);
-	http_reply_header(req, "Location", location);
-	http_reply_json(req, 201,
-	                json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", sub.id, "status", "submitted",
-	                          "county_code", sub.ea.county_code, "submitted_at",
-	                          sub.submitted_at, "worker_count", (json_int_t)sub.ea.nworkers));
+	if (svc_http_tx(&app->svc, req, submission_write, submission_reply, &sub) == 0)
+		log_info("employer application %s submitted to county %s with %zu workers", sub.id,
+		         sub.ea.county_code, sub.ea.nworkers);
 out:
 	employer_application_cleanup(&sub.ea);
 	json_decref(body);

@@ -103,6 +103,11 @@ typedef struct deciding {
 	json_t *c;
 } deciding;
 
+static void deciding_reply(http_req *req, void *ctx)
+{
+	http_reply_json(req, 200, json_incref(((deciding *)ctx)->c));
+}
+
 static int deciding_write(db_conn *tx, void *ctx, hc_err *err)
 {
 	deciding *x = ctx;
@@ -144,12 +149,9 @@ static void decide(review_app *app, http_req *req, const char *stage)
 		http_reply_err(req, &err);
 		goto out;
 	}
-	if (svc_http_tx(&app->svc, req, deciding_write, &x) != 0)
-		goto out;
-	log_info("correction %s: %s decision, now %s", x.id, stage,
-	         json_string_value(json_object_get(x.c, "status")));
-	http_reply_json(req, 200, x.c);
-	x.c = NULL;
+	if (svc_http_tx(&app->svc, req, deciding_write, deciding_reply, &x) == 0)
+		log_info("correction %s: %s decision, now %s", x.id, stage,
+		         json_string_value(json_object_get(x.c, "status")));
 out:
 	json_decref(x.c);
 	json_decref(body);

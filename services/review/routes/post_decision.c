@@ -22,6 +22,11 @@ typedef struct deciding {
 	json_t *item;
 } deciding;
 
+static void deciding_reply(http_req *req, void *ctx)
+{
+	http_reply_json(req, 200, json_incref(((deciding *)ctx)->item));
+}
+
 static int deciding_write(db_conn *tx, void *ctx, hc_err *err)
 {
 	deciding *x = ctx;
@@ -57,12 +62,9 @@ void review_post_decision(void *app_, http_req *req)
 		http_reply_err(req, &err);
 		goto out;
 	}
-	if (svc_http_tx(&app->svc, req, deciding_write, &x) != 0)
-		goto out;
-	log_info("application %s %s by county %s", x.id, x.d.status,
-	         json_string_value(json_object_get(x.item, "county_code")));
-	http_reply_json(req, 200, x.item);
-	x.item = NULL;
+	if (svc_http_tx(&app->svc, req, deciding_write, deciding_reply, &x) == 0)
+		log_info("application %s %s by county %s", x.id, x.d.status,
+		         json_string_value(json_object_get(x.item, "county_code")));
 out:
 	json_decref(x.item);
 	json_decref(body);
