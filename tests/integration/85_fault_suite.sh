@@ -7,7 +7,9 @@
 # checker: every acknowledged declaration has its assessment and its code,
 # every acknowledged verification its scan; one assessment per declaration;
 # code versions 1..n per person and the current code the latest; every
-# version with rule and evidence; every outbox drained.  Each fault reports
+# version with rule and evidence; every outbox drained; every Idempotency-Key
+# the services claimed (the load sends one with each request) kept with its
+# answer, never an effect without it.  Each fault reports
 # what the load saw and how long until everything acknowledged took effect.
 # FULL=1 repeats the service kills three times.
 . "$(dirname "$0")/lib.sh"
@@ -45,11 +47,12 @@ acked=$HC_TEST_TMP/acked.txt
 	while [ ! -e "$HC_TEST_TMP/load.stop" ]; do
 		i=$((i + 1))
 		out=$(curl -sS --max-time 10 -H "Authorization: Bearer $PARTNER" -H 'Content-Type: application/json' \
+			-H "Idempotency-Key: fault-d$i" \
 			-d "$(declaration_json "$(person_id "load$i")" 420103)" -w '\n%{http_code}' "$GATEWAY/v1/declarations" 2>/dev/null)
 		[ "${out##*$'\n'}" = 201 ] && jq -r '"decl \(.id) \(.person_key)"' <<<"${out%$'\n'*}" >>"$acked"
 		[ "${out##*$'\n'}" = 201 ] || echo "refused ${out##*$'\n'}" >>"$acked"
 		out=$(curl -sS --max-time 10 -H "Authorization: Bearer $CHECKPOINT" -H 'Content-Type: application/json' \
-			-d @"$HC_TEST_TMP/verify.json" -w '\n%{http_code}' "$GATEWAY/v1/verifications" 2>/dev/null)
+			-H "Idempotency-Key: fault-v$i" -d @"$HC_TEST_TMP/verify.json" -w '\n%{http_code}' "$GATEWAY/v1/verifications" 2>/dev/null)
 		[ "${out##*$'\n'}" = 200 ] && jq -r '"scan \(.scan_id) -"' <<<"${out%$'\n'*}" >>"$acked"
 		[ "${out##*$'\n'}" = 200 ] || echo "refused ${out##*$'\n'}" >>"$acked"
 		sleep 0.1
@@ -90,7 +93,11 @@ violations() {
 	     UNION ALL SELECT 'one cause applied twice for ' || person_key FROM codegen.code_versions
 	       GROUP BY person_key HAVING count(*) <> count(DISTINCT assessment_id || cause)
 	     UNION ALL SELECT 'scan recorded twice: ' || s.id FROM codegen.scans s JOIN public.fault_acked a ON a.id = s.id::text
-	       GROUP BY s.id HAVING count(*) > 1"
+	       GROUP BY s.id HAVING count(*) > 1
+	     UNION ALL SELECT 'Idempotency-Key claimed without its answer: ' || r.key FROM intake.request_keys r
+	       WHERE r.client = 'fault-partner-$HC_TEST_RUN' AND r.status IS NULL
+	     UNION ALL SELECT 'Idempotency-Key claimed without its answer: ' || r.key FROM codegen.request_keys r
+	       WHERE r.client = 'fault-checkpoint-$HC_TEST_RUN' AND r.status IS NULL"
 }
 
 report=$HC_TEST_TMP/faults.txt
@@ -170,5 +177,11 @@ after_fault "load stopped" "$(date +%s)"
 decls=$(grep -c '^decl' "$acked")
 scans=$(grep -c '^scan' "$acked")
 [ "$decls" -ge 100 ] && [ "$scans" -ge 100 ] || fail "too little load: $decls declarations, $scans verifications acknowledged"
+# every acknowledged request's key kept with its answer (more when a request took effect but its
+# answer was lost on the way back, the gateway killed, say)
+kept_d=$(sql "SELECT count(*) FROM intake.request_keys WHERE client = 'fault-partner-$HC_TEST_RUN' AND status = 201")
+kept_s=$(sql "SELECT count(*) FROM codegen.request_keys WHERE client = 'fault-checkpoint-$HC_TEST_RUN' AND status = 200")
+[ "$kept_d" -ge "$decls" ] && [ "$kept_s" -ge "$scans" ] ||
+	fail "keys kept with their answers: $kept_d for $decls declarations, $kept_s for $scans verifications"
 cat "$report"
 note "$decls declarations and $scans verifications acknowledged; every one took effect exactly once"
