@@ -44,6 +44,7 @@ static const gateway_route gateway_routes[] = {
     {"POST", "/v1/reference-records", "matching", P, NULL, 0, NULL},
     {"GET", "/v1/people/{person_key}/assessments", "matching", P | N, NULL, 0, NULL},
     {"GET", "/v1/rules", "matching", P | C | N, NULL, 0, NULL},
+    {"GET", "/v1/rules/{rule_id}", "matching", P | C | N, NULL, 0, NULL},
     {"POST", "/v1/rules", "matching", P, NULL, 0, NULL},
     /* certificates and vehicle passes */
     {"GET", "/v1/people/{person_key}/certificates", "certificate", P | A | C, NULL, 0, NULL},

@@ -32,7 +32,7 @@ typedef struct matching_app {
 
 /* What caused an assessment. */
 typedef struct matching_trigger {
-	const char *kind;       /* declaration, checkin, import, checkpoint, correction */
+	const char *kind;       /* declaration, checkin, import, checkpoint, correction, rule */
 	const char *id;         /* its id */
 	const char *source;     /* data source of the trigger, for the evidence of a green */
 	const char *decided_by; /* "rules", or "correction:<county>,<city>" */
@@ -116,6 +116,7 @@ int matching_on_correction_decided(void *app, db_conn *tx, const cloudevent *ev,
 void matching_post_records(void *app, http_req *req);
 void matching_get_assessments(void *app, http_req *req);
 void matching_get_rules(void *app, http_req *req);
+void matching_get_rule(void *app, http_req *req);
 void matching_post_rule(void *app, http_req *req);
 
 #endif

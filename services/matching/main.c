@@ -13,6 +13,7 @@ static const http_route matching_routes[] = {
     {"POST", "/v1/reference-records", matching_post_records},
     {"GET", "/v1/people/{person_key}/assessments", matching_get_assessments},
     {"GET", "/v1/rules", matching_get_rules},
+    {"GET", "/v1/rules/{rule_id}", matching_get_rule},
     {"POST", "/v1/rules", matching_post_rule},
 };
 

@@ -14,14 +14,22 @@
  * hc_matching_reassess_wait_seconds observes, for each committed chunk, how
  * long its longest-waiting person had been queued: the queue's age, for an
  * alert when re-assessment falls behind.
+ *
+ * The workers also bring rule versions into force (reassess_rules): once a
+ * second each looks for versions whose valid_from has come and that were not
+ * applied yet, marks them applied and queues the people they may concern
+ * (trigger kind "rule"), so a published version recolours everyone it
+ * changes, not only those assessed again for another reason.
  */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "common/event/cloudevent.h"
 #include "common/log/log.h"
 #include "common/metrics/metrics.h"
 #include "services/matching/app.h"
@@ -31,7 +39,7 @@ struct matching_reassessor {
 	pthread_t threads[MATCHING_REASSESS_WORKERS_MAX];
 	int started;
 	atomic_int stop;
-	metric *people, *chunks, *wait;
+	metric *people, *chunks, *wait, *rules;
 };
 
 static int reassess_listen(matching_reassessor *r, db_conn **conn, hc_err *err)
@@ -111,6 +119,36 @@ static int reassess_chunk(matching_reassessor *r, db_conn *conn, int *taken, hc_
 	return rc;
 }
 
+/*
+ * Applies the rule versions come into force since the last look (at most
+ * once a second per worker): queues the people they may concern, in one
+ * statement and its own transaction (the queue's trigger wakes the workers).
+ */
+static int reassess_rules(matching_reassessor *r, db_conn *conn, double *last, hc_err *err)
+{
+	char traceparent[TRACEPARENT_LEN + 1];
+	const char *params[1] = {traceparent};
+	struct timespec ts;
+	db_res *res = NULL;
+	double now;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	if (now - *last < 1.0)
+		return 0;
+	*last = now;
+	traceparent_new(traceparent);
+	rc = db_run(conn, "matching_rules_apply", 1, params, &res, err);
+	if (rc == 0 && db_res_get(res, 0, 0) != NULL) {
+		metrics_add(r->rules, 1);
+		log_info("rule versions %s in force: %s people queued for re-assessment",
+		         db_res_get(res, 0, 0), db_res_get(res, 0, 1));
+	}
+	db_res_free(res);
+	return rc;
+}
+
 static void reassess_sleep(matching_reassessor *r, long ms)
 {
 	for (long slept = 0; slept < ms && !atomic_load(&r->stop); slept += 50)
@@ -122,6 +160,7 @@ static void *reassess_main(void *arg)
 	matching_reassessor *r = arg;
 	db_conn *conn = NULL;
 	long backoff = 100;
+	double rules_looked = 0;
 	hc_err err;
 
 	svc_background_thread();
@@ -130,6 +169,8 @@ static void *reassess_main(void *arg)
 
 		hc_err_clear(&err);
 		rc = conn == NULL ? reassess_listen(r, &conn, &err) : 0;
+		if (rc == 0)
+			rc = reassess_rules(r, conn, &rules_looked, &err);
 		if (rc == 0)
 			rc = reassess_chunk(r, conn, &taken, &err);
 		if (rc == 0)
@@ -165,6 +206,9 @@ int matching_reassessor_start(matching_app *app, hc_err *err)
 	r->wait = metrics_histogram("hc_matching_reassess_wait_seconds", "",
 	                            "How long the longest-waiting person of each committed chunk "
 	                            "had been queued");
+	r->rules =
+	    metrics_counter("hc_matching_rule_versions_applied_total", "",
+	                    "Times rule versions came into force and their people were queued");
 	app->reassessor = r;
 	for (i = 0; i < app->cfg.reassess_workers && i < MATCHING_REASSESS_WORKERS_MAX; i++) {
 		if (pthread_create(&r->threads[i], NULL, reassess_main, r) != 0)

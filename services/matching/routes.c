@@ -6,6 +6,7 @@
  *                                      are queued in it for reassess.c instead)
  *   GET  /v1/people/{person_key}/assessments   the latest 100, newest first
  *   GET  /v1/rules                     every rule and version, as data
+ *   GET  /v1/rules/{rule_id}           every version of one rule
  *   POST /v1/rules                     a new version of a rule (the provincial
  *                                      platform's role): it applies to every
  *                                      assessment from its valid_from on, and the
@@ -95,6 +96,14 @@ void matching_get_rules(void *app, http_req *req)
 {
 	svc_http_reply_row(&((matching_app *)app)->svc, req, "matching_rules_all", 0, NULL, NULL,
 	                   "rules");
+}
+
+void matching_get_rule(void *app, http_req *req)
+{
+	const char *params[1] = {http_req_param(req, "rule_id")};
+
+	svc_http_reply_row(&((matching_app *)app)->svc, req, "matching_rule_versions", 1, params,
+	                   "rule_id", "such rule"); /* 404: "no such rule" */
 }
 
 typedef struct publishing {

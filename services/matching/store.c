@@ -67,6 +67,9 @@ const db_stmt matching_statements[] = {
      "SELECT coalesce(json_agg(" RULE_JSON("r") " ORDER BY r.priority, r.rule_id, r.version),"
                                                 " '[]') FROM rules r",
      0},
+    /* every version of rule $1, oldest first; NULL when there is none */
+    {"matching_rule_versions",
+     "SELECT json_agg(" RULE_JSON("r") " ORDER BY r.version) FROM rules r WHERE r.rule_id = $1", 1},
     /* $1: a JSON array of source names: the first that is not a health source (index, name) */
     {"matching_rule_source_refused",
      "SELECT s.i - 1, s.name FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY"
@@ -97,6 +100,36 @@ const db_stmt matching_statements[] = {
      " RETURNING *)"
      " SELECT " RULE_JSON("r") " FROM added r",
      9},
+    /*
+     * The rule versions come into force and not yet applied, marked applied; the people
+     * they may concern queued for re-assessment (trigger "rule", "<rule_id>:<version>",
+     * traceparent $1): those with a record of one of the version's kinds in the evidence
+     * window of any rule (400 days), with a travel record for high_risk_travel, living in a
+     * county with a high risk level for high_risk_residence, and those whose latest
+     * assessment this rule decided (they may fall to another rule).  Returns the versions
+     * applied ("id:version,...", or NULL) and the people queued.  Two workers at once: the
+     * second's UPDATE waits for the first's rows and then skips them.
+     */
+    {"matching_rules_apply",
+     "WITH due AS (UPDATE rules SET applied_at = now() WHERE applied_at IS NULL"
+     " AND valid_from <= now() RETURNING rule_id, version, kinds),"
+     " hit AS (SELECT r.person_key, d.rule_id, d.version FROM due d JOIN records r"
+     " ON r.kind = ANY (d.kinds) AND r.person_key IS NOT NULL AND r.on_date > current_date - 400"
+     " UNION SELECT t.person_key, d.rule_id, d.version FROM due d JOIN records t"
+     " ON 'high_risk_travel' = ANY (d.kinds) AND t.kind = 'travel' AND t.person_key IS NOT NULL"
+     " AND t.on_date > current_date - 400"
+     " UNION SELECT p.person_key, d.rule_id, d.version FROM due d JOIN people p"
+     " ON 'high_risk_residence' = ANY (d.kinds) AND EXISTS (SELECT 1 FROM records x"
+     " WHERE x.kind = 'risk_level' AND x.county_code = p.county_code AND x.level = 'high')"
+     " UNION SELECT a.person_key, d.rule_id, d.version FROM due d JOIN"
+     " (SELECT DISTINCT ON (person_key) person_key, rule_id FROM assessments"
+     " ORDER BY person_key, assessed_at DESC) a ON a.rule_id = d.rule_id),"
+     " queued AS (INSERT INTO reassessments (person_key, trigger_kind, trigger_id, traceparent)"
+     " SELECT DISTINCT ON (person_key) person_key, 'rule', rule_id || ':' || version, $1"
+     " FROM hit ORDER BY person_key, rule_id, version RETURNING 1)"
+     " SELECT (SELECT string_agg(rule_id || ':' || version, ',') FROM due),"
+     " (SELECT count(*) FROM queued)",
+     1},
     {"matching_person_upsert",
      "INSERT INTO people (person_key, masked_name, county_code) VALUES ($1, $2, $3)"
      " ON CONFLICT (person_key) DO UPDATE SET masked_name = EXCLUDED.masked_name,"

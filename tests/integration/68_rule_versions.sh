@@ -7,10 +7,14 @@
 #   - a new rule (version 1) applies to the next assessment: a person's
 #     close-contact record of ten days ago, past the close-contact rule's
 #     seven days, is matched by it;
-#   - a new version starting now ends the previous one then, and the next
-#     assessment follows it; a version starting later leaves the current one
-#     in force until then, and no version may start before the latest;
-#   - the list shows every version with who published it and when.
+#   - a new version starting now ends the previous one then and, once in
+#     force, re-assesses the people the rule decided without anything else
+#     happening to them (trigger "rule", "<rule_id>:2"): the person falls
+#     back to the default rule and gets a new code version; a version
+#     starting later leaves the current one in force until then (and is not
+#     applied before), and no version may start before the latest;
+#   - the list shows every version with who published it and when, and so
+#     does one rule's (404 for a rule that does not exist).
 # The rule this test publishes is green, comes after every other rule, and
 # is left matching nothing (window 0), so later tests' colours are untouched.
 . "$(dirname "$0")/lib.sh"
@@ -72,9 +76,9 @@ AUTH=$PROV http POST "$GATEWAY/v1/rules" "$(rule green 0)"
 assert_eq "$STATUS $(jq -r .version <<<"$BODY")" "201 2" "version 2 published"
 v2_from=$(jq -r .valid_from <<<"$BODY")
 assert_eq "$(versions | jq -r '.[] | select(.version == 1) | .valid_to')" "$v2_from" "version 1 ends when version 2 starts"
-AUTH=$PROV http POST "$GATEWAY/v1/reference-records" "$(contact 2)"
-assert_eq "$STATUS" 200 "another close-contact record"
-wait_for "an assessment by the default" 30 bash -c "[ \"\$(curl -fsS $MATCHING/v1/people/$key/assessments | jq -r '.[0].rule_id')\" = no-risk ]"
+wait_for "a re-assessment by the default, nothing else having happened" 30 bash -c "[ \"\$(curl -fsS $MATCHING/v1/people/$key/assessments | jq -r '.[0].rule_id')\" = no-risk ]"
+assert_eq "$(curl -fsS "$MATCHING/v1/people/$key/assessments" | jq -c '.[0].trigger')" "{\"kind\":\"rule\",\"id\":\"$rid:2\"}" "the re-assessment's trigger"
+wait_for "the code after the rule's change" 30 code_is "$key" '.colour == "green" and .reason.rule_id == "no-risk"'
 tomorrow=$(date -u -d '1 day' +%FT%TZ)
 AUTH=$PROV http POST "$GATEWAY/v1/rules" "$(rule green 0 "$tomorrow")"
 assert_eq "$STATUS $(jq -r .version <<<"$BODY")" "201 3" "version 3, from tomorrow"
@@ -84,5 +88,11 @@ v=$(versions)
 assert_eq "$(jq -c '[.[] | .version]' <<<"$v")" "[1,2,3]" "the versions listed"
 assert_eq "$(jq -r '.[] | select(.version == 2) | .valid_to' <<<"$v")" "$(jq -r '.[] | select(.version == 3) | .valid_from' <<<"$v")" "version 2 ends when version 3 starts"
 assert_eq "$(jq -r '.[] | select(.version == 3) | .valid_to' <<<"$v")" null "version 3 has no end"
+assert_eq "$(sql "SELECT string_agg(version || ':' || (applied_at IS NOT NULL), ',' ORDER BY version) FROM matching.rules WHERE rule_id = '$rid'")" "1:true,2:true,3:false" "the versions applied (not the one of tomorrow)"
 assert_eq "$(jq -r '[.[] | .created_by] | unique | join(",")' <<<"$v")" "rv-prov-$HC_TEST_RUN" "who published them"
+AUTH=$COUNTY http GET "$GATEWAY/v1/rules/$rid"
+assert_eq "$STATUS $(jq -c '[.[] | .version]' <<<"$BODY")" "200 [1,2,3]" "one rule's versions"
+assert_eq "$(jq -c '.[0]' <<<"$BODY")" "$(jq -c '.[0]' <<<"$v")" "the same version as in the list"
+AUTH=$COUNTY http GET "$GATEWAY/v1/rules/no-such-rule-$HC_TEST_RUN"
+assert_eq "$STATUS $(jq -r '.code + " " + .field' <<<"$BODY")" "404 not-found rule_id" "a rule that does not exist"
 assert_eq "$(sql "SELECT count(*) FROM matching.rules WHERE rule_id = '$rid' AND valid_from <= now() AND (valid_to IS NULL OR valid_to > now())")" 1 "one version in force"
