@@ -43,13 +43,21 @@ pg_pids() {
 	pm=$(head -1 "$HC_PG_DATA/postmaster.pid")
 	echo "$pm $(ps -o pid= --ppid "$pm" | xargs)"
 }
+# pg_ticks: PostgreSQL's ticks so far: the postmaster's own and those of the backends it has
+# reaped (cutime, cstime), plus the live backends' (a backend that ends between two snapshots
+# moves its time from the one to the other rather than dropping it)
+pg_ticks() {
+	local pm
+	pm=$(head -1 "$HC_PG_DATA/postmaster.pid")
+	echo $(($(awk '{print $16 + $17}' "/proc/$pm/stat") + $(cpu_ticks $(pg_pids))))
+}
 # cpu_snapshot NAME...: ticks used so far by each named service (Kafka and PostgreSQL by those names).
 cpu_snapshot() {
 	local n out=""
 	for n in "$@"; do
 		case $n in
 		Kafka) out+=" $(cpu_ticks "$(cat "$HC_RUN_DIR/kafka.pid")")" ;;
-		PostgreSQL) out+=" $(cpu_ticks $(pg_pids))" ;;
+		PostgreSQL) out+=" $(pg_ticks)" ;;
 		*) out+=" $(cpu_ticks "$(cat "$HC_TEST_TMP/$n.pid")")" ;;
 		esac
 	done
