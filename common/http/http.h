@@ -122,6 +122,9 @@ const char *http_reply_header_value(const http_req *req, const char *name);
 /* Replies with body as application/json; body is stolen (may be NULL: no body). */
 void http_reply_json(http_req *req, int status, json_t *body);
 
+/* Replies 201 with body as application/json (stolen) and Location: <collection>/<id>. */
+void http_reply_created(http_req *req, const char *collection, const char *id, json_t *body);
+
 /* Replies with a copy of body[0..len) as content_type (may be NULL). */
 void http_reply_bytes(http_req *req, int status, const char *content_type, const char *body,
                       size_t len);

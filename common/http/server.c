@@ -296,6 +296,15 @@ void http_reply_bytes(http_req *req, int status, const char *content_type, const
 	http_reply_raw(req, status, content_type, copy, len);
 }
 
+void http_reply_created(http_req *req, const char *collection, const char *id, json_t *body)
+{
+	char location[256];
+
+	snprintf(location, sizeof(location), "%s/%s", collection, id);
+	http_reply_header(req, "Location", location);
+	http_reply_json(req, 201, body);
+}
+
 void http_reply_json(http_req *req, int status, json_t *body)
 {
 	char *text = NULL;

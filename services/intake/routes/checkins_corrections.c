@@ -62,7 +62,6 @@ static int followup_write(db_conn *tx, void *ctx, hc_err *err)
 static void followup_reply(http_req *req, void *ctx)
 {
 	const followup *f = ctx;
-	char location[64];
 
 	if (f->is_checkin) {
 		http_reply_json(req, 201,
@@ -71,12 +70,10 @@ static void followup_reply(http_req *req, void *ctx)
 		                          f->at));
 		return;
 	}
-	snprintf(location, sizeof(location), "/v1/corrections/%s", f->id);
-	http_reply_header(req, "Location", location);
-	http_reply_json(req, 201,
-	                json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", f->id, "status", "filed",
-	                          "person_key", f->k.person_key, "county_code", f->county,
-	                          "filed_at", f->at));
+	http_reply_created(req, "/v1/corrections", f->id,
+	                   json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", f->id, "status", "filed",
+	                             "person_key", f->k.person_key, "county_code", f->county,
+	                             "filed_at", f->at));
 }
 
 static void post_followup(intake_app *app, http_req *req, int is_checkin)

@@ -83,14 +83,11 @@ static int submission_write(db_conn *tx, void *ctx, hc_err *err)
 static void submission_reply(http_req *req, void *ctx)
 {
 	const submission *sub = ctx;
-	char location[80];
 
-	snprintf(location, sizeof(location), "/v1/declarations/%s", sub->id);
-	http_reply_header(req, "Location", location);
-	http_reply_json(req, 201,
-	                json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", sub->id, "status", "pending",
-	                          "person_key", sub->d.person_key, "county_code",
-	                          sub->d.county_code, "submitted_at", sub->submitted_at));
+	http_reply_created(req, "/v1/declarations", sub->id,
+	                   json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", sub->id, "status",
+	                             "pending", "person_key", sub->d.person_key, "county_code",
+	                             sub->d.county_code, "submitted_at", sub->submitted_at));
 }
 
 static void submission_free(submission *sub)

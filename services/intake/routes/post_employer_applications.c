@@ -47,14 +47,12 @@ static int submission_write(db_conn *tx, void *ctx, hc_err *err)
 static void submission_reply(http_req *req, void *ctx)
 {
 	const submission *sub = ctx;
-	char location[96];
 
-	snprintf(location, sizeof(location), "/v1/employer-applications/%s", sub->id);
-	http_reply_header(req, "Location", location);
-	http_reply_json(req, 201,
-	                json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", sub->id, "status", "submitted",
-	                          "county_code", sub->ea.county_code, "submitted_at",
-	                          sub->submitted_at, "worker_count", (json_int_t)sub->ea.nworkers));
+	http_reply_created(req, "/v1/employer-applications", sub->id,
+	                   json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", sub->id, "status",
+	                             "submitted", "county_code", sub->ea.county_code,
+	                             "submitted_at", sub->submitted_at, "worker_count",
+	                             (json_int_t)sub->ea.nworkers));
 }
 
 void intake_post_employer_applications(void *app_, http_req *req)
