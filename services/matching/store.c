@@ -101,18 +101,21 @@ const db_stmt matching_statements[] = {
      " SELECT " RULE_JSON("r") " FROM added r",
      9},
     /*
-     * The rule versions come into force and not yet applied, marked applied; the people
-     * they may concern queued for re-assessment (trigger "rule", "<rule_id>:<version>",
-     * traceparent $1): those with a record of one of the version's kinds in the evidence
-     * window of any rule (400 days), with a travel record for high_risk_travel, living in a
-     * county with a high risk level for high_risk_residence, and those whose latest
-     * assessment this rule decided (they may fall to another rule).  Returns the versions
-     * applied ("id:version,...", or NULL) and the people queued.  Two workers at once: the
-     * second's UPDATE waits for the first's rows and then skips them.
+     * The rule versions come into force and not yet applied, marked applied; for those
+     * still in force (one superseded before it was looked at concerns nobody: its
+     * successor is applied with it), the people they may concern queued for
+     * re-assessment (trigger "rule", "<rule_id>:<version>", traceparent $1): those with a
+     * record of one of the version's kinds in the evidence window of any rule (400 days),
+     * with a travel record for high_risk_travel, living in a county with a high risk level
+     * for high_risk_residence, and those whose latest assessment this rule decided (they
+     * may fall to another rule).  Returns the versions applied ("id:version,...", or NULL)
+     * and the people queued.  Two workers at once: the second's UPDATE waits for the
+     * first's rows and then skips them.
      */
     {"matching_rules_apply",
-     "WITH due AS (UPDATE rules SET applied_at = now() WHERE applied_at IS NULL"
-     " AND valid_from <= now() RETURNING rule_id, version, kinds),"
+     "WITH applied AS (UPDATE rules SET applied_at = now() WHERE applied_at IS NULL"
+     " AND valid_from <= now() RETURNING rule_id, version, kinds, valid_to),"
+     " due AS (SELECT * FROM applied WHERE valid_to IS NULL OR valid_to > now()),"
      " hit AS (SELECT r.person_key, d.rule_id, d.version FROM due d JOIN records r"
      " ON r.kind = ANY (d.kinds) AND r.person_key IS NOT NULL AND r.on_date > current_date - 400"
      " UNION SELECT t.person_key, d.rule_id, d.version FROM due d JOIN records t"
@@ -126,8 +129,8 @@ const db_stmt matching_statements[] = {
      " ORDER BY person_key, assessed_at DESC) a ON a.rule_id = d.rule_id),"
      " queued AS (INSERT INTO reassessments (person_key, trigger_kind, trigger_id, traceparent)"
      " SELECT DISTINCT ON (person_key) person_key, 'rule', rule_id || ':' || version, $1"
-     " FROM hit ORDER BY person_key, rule_id, version RETURNING 1)"
-     " SELECT (SELECT string_agg(rule_id || ':' || version, ',') FROM due),"
+     " FROM hit ORDER BY person_key, rule_id, version DESC RETURNING 1)"
+     " SELECT (SELECT string_agg(rule_id || ':' || version, ',') FROM applied),"
      " (SELECT count(*) FROM queued)",
      1},
     {"matching_person_upsert",
