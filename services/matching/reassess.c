@@ -16,7 +16,7 @@
  * alert when re-assessment falls behind.
  *
  * The workers also bring rule versions into force (reassess_rules): once a
- * second each looks for versions whose valid_from has come and that were not
+ * second one of them looks for versions whose valid_from has come and that were not
  * applied yet, marks them applied and queues the people they may concern
  * (trigger kind "rule"), so a published version recolours everyone it
  * changes, not only those assessed again for another reason.
@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/event/cloudevent.h"
@@ -40,6 +39,7 @@ struct matching_reassessor {
 	int started;
 	atomic_int stop;
 	metric *people, *chunks, *wait, *rules;
+	long rules_looked; /* when rule versions were last looked for (svc_due) */
 };
 
 static int reassess_listen(matching_reassessor *r, db_conn **conn, hc_err *err)
@@ -120,24 +120,19 @@ static int reassess_chunk(matching_reassessor *r, db_conn *conn, int *taken, hc_
 }
 
 /*
- * Applies the rule versions come into force since the last look (at most
- * once a second per worker): queues the people they may concern, in one
- * statement and its own transaction (the queue's trigger wakes the workers).
+ * Applies the rule versions come into force since the last look (one worker
+ * a second, svc_due): queues the people they may concern, in one statement
+ * and its own transaction (the queue's trigger wakes the workers).
  */
-static int reassess_rules(matching_reassessor *r, db_conn *conn, double *last, hc_err *err)
+static int reassess_rules(matching_reassessor *r, db_conn *conn, hc_err *err)
 {
 	char traceparent[TRACEPARENT_LEN + 1];
 	const char *params[1] = {traceparent};
-	struct timespec ts;
 	db_res *res = NULL;
-	double now;
 	int rc;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-	if (now - *last < 1.0)
+	if (!svc_due(&r->rules_looked, 1))
 		return 0;
-	*last = now;
 	traceparent_new(traceparent);
 	rc = db_run(conn, "matching_rules_apply", 1, params, &res, err);
 	if (rc == 0 && db_res_get(res, 0, 0) != NULL) {
@@ -160,7 +155,6 @@ static void *reassess_main(void *arg)
 	matching_reassessor *r = arg;
 	db_conn *conn = NULL;
 	long backoff = 100;
-	double rules_looked = 0;
 	hc_err err;
 
 	svc_background_thread();
@@ -170,7 +164,7 @@ static void *reassess_main(void *arg)
 		hc_err_clear(&err);
 		rc = conn == NULL ? reassess_listen(r, &conn, &err) : 0;
 		if (rc == 0)
-			rc = reassess_rules(r, conn, &rules_looked, &err);
+			rc = reassess_rules(r, conn, &err);
 		if (rc == 0)
 			rc = reassess_chunk(r, conn, &taken, &err);
 		if (rc == 0)

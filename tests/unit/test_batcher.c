@@ -56,6 +56,15 @@ static void release_all(void)
 	pthread_mutex_unlock(&p.mu);
 }
 
+/* Starts b with the probe's hook and has it running `first` alone, held. */
+static void start_held(batcher *b, size_t max_queue, batch_item *first)
+{
+	b->waiting = probe_waiting;
+	CHECK_EQ_INT(batcher_start(b, 16, max_queue, probe_run, NULL), 0);
+	CHECK_EQ_INT(batcher_push(b, first), 0);
+	wait_running();
+}
+
 /* While one batch runs, the next gathers; the hook follows the queue push by push. */
 TEST(the_next_batch_gathers_and_the_hook_follows)
 {
@@ -63,10 +72,7 @@ TEST(the_next_batch_gathers_and_the_hook_follows)
 	batch_item items[4];
 	size_t i;
 
-	b.waiting = probe_waiting;
-	CHECK_EQ_INT(batcher_start(&b, 16, 16, probe_run, NULL), 0);
-	CHECK_EQ_INT(batcher_push(&b, &items[0]), 0);
-	wait_running(); /* the first item is being run, alone */
+	start_held(&b, 16, &items[0]);
 	for (i = 1; i < 4; i++)
 		CHECK_EQ_INT(batcher_push(&b, &items[i]), 0);
 	release_all();
@@ -90,10 +96,7 @@ TEST(a_full_queue_refuses)
 	batch_item items[5];
 	size_t i;
 
-	b.waiting = probe_waiting;
-	CHECK_EQ_INT(batcher_start(&b, 16, 2, probe_run, NULL), 0);
-	CHECK_EQ_INT(batcher_push(&b, &items[0]), 0);
-	wait_running();
+	start_held(&b, 2, &items[0]);
 	CHECK_EQ_INT(batcher_push(&b, &items[1]), 0);
 	CHECK_EQ_INT(batcher_push(&b, &items[2]), 0);
 	CHECK_EQ_INT(batcher_push(&b, &items[3]), -1); /* two already wait */
