@@ -49,10 +49,21 @@ typedef struct gateway_config {
 	                               private and link-local addresses */
 	long webhook_backoff_ms;    /* HC_WEBHOOK_BACKOFF_MS: the first retry's delay */
 	long webhook_timeout_ms;    /* HC_WEBHOOK_TIMEOUT_MS: one delivery's time limit */
+	long webhook_max_inflight;  /* HC_WEBHOOK_MAX_INFLIGHT: a client's callbacks at once */
 } gateway_config;
 
 struct gateway_app;
 struct gateway_principal;
+
+/* The callbacks on their way to each client (routes/webhooks.c). */
+typedef struct gateway_inflight {
+	pthread_mutex_t mu;
+	struct gateway_inflight_client {
+		char client[48];
+		int n;
+	} * by_client;
+	size_t len, cap;
+} gateway_inflight;
 
 /* One public route: who may call it and which service owns it. */
 typedef struct gateway_route {
@@ -126,6 +137,8 @@ typedef struct gateway_app {
 	pthread_t sender; /* webhook deliveries (routes/webhooks.c) */
 	int sender_running;
 	atomic_int sender_stop;
+	gateway_inflight callbacks; /* at most HC_WEBHOOK_MAX_INFLIGHT per client */
+	metric *callbacks_deferred;
 } gateway_app;
 
 /*

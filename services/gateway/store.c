@@ -80,9 +80,15 @@ const db_stmt gateway_statements[] = {
                          " FROM webhook_subscriptions s WHERE s.client = $1 AND s.deleted_at IS "
                          "NULL",
      1},
+    /* its deliveries still pending are cancelled with it (one the consumer adds in a
+       transaction that began before this one is cancelled when claimed) */
     {"gateway_webhook_delete",
-     "UPDATE webhook_subscriptions SET deleted_at = now() WHERE id = $1::uuid AND client = $2"
-     " AND deleted_at IS NULL",
+     "WITH s AS (UPDATE webhook_subscriptions SET deleted_at = now() WHERE id = $1::uuid"
+     " AND client = $2 AND deleted_at IS NULL RETURNING id),"
+     " c AS (UPDATE webhook_deliveries d SET status = 'cancelled',"
+     " last_error = 'subscription deleted' FROM s WHERE d.subscription_id = s.id"
+     " AND d.status = 'pending')"
+     " SELECT id FROM s",
      2},
     /* one delivery per subscription of every client linked to the person; with no client
        linked yet, the event waits in partner_events_pending for the link */
@@ -143,20 +149,33 @@ const db_stmt gateway_statements[] = {
      " ON CONFLICT DO NOTHING",
      4},
     /*
-     * claims due deliveries for a minute (a crash lets them come due again);
-     * the locking subquery as an ARRAY runs once whatever the plan (see
+     * claims due deliveries for a minute (a crash lets them come due again),
+     * none of the clients in $1 (those with HC_WEBHOOK_MAX_INFLIGHT on their
+     * way); the locking subquery as an ARRAY runs once whatever the plan (see
      * matching_reassess_take)
      */
     {"gateway_deliveries_claim",
-     "UPDATE webhook_deliveries d SET next_at = now() + interval '1 minute'"
+     "UPDATE webhook_deliveries d SET next_at = now() + interval '1 minute',"
+     " status = CASE WHEN s.deleted_at IS NULL THEN d.status ELSE 'cancelled' END,"
+     " last_error = CASE WHEN s.deleted_at IS NULL THEN d.last_error"
+     " ELSE 'subscription deleted' END"
      " FROM webhook_subscriptions s WHERE s.id = d.subscription_id AND d.id = ANY (ARRAY("
-     "SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_at <= now()"
-     " ORDER BY next_at LIMIT 50 FOR UPDATE SKIP LOCKED))"
-     " RETURNING d.id, s.client, s.url, d.event_id, d.payload, d.attempts",
-     0},
+     "SELECT w.id FROM webhook_deliveries w WHERE w.status = 'pending' AND w.next_at <= now()"
+     " AND NOT EXISTS (SELECT 1 FROM webhook_subscriptions f WHERE f.id = w.subscription_id"
+     " AND f.client = ANY ($1::text[]))"
+     " ORDER BY w.next_at LIMIT 50 FOR UPDATE OF w SKIP LOCKED))"
+     " RETURNING d.id, s.client, s.url, d.event_id, d.payload, d.attempts, d.status",
+     1},
+    /* claimed deliveries whose client had HC_WEBHOOK_MAX_INFLIGHT on their way: due in a
+       second, no attempt counted */
+    {"gateway_deliveries_defer",
+     "UPDATE webhook_deliveries SET next_at = now() + interval '1 second'"
+     " WHERE id = ANY ($1::bigint[]) AND status = 'pending'",
+     1},
     {"gateway_delivery_done",
      "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = $2::integer,"
      " last_error = $3, status = CASE WHEN $2::integer BETWEEN 200 AND 299 THEN 'delivered'"
+     " WHEN status = 'cancelled' THEN status"
      " WHEN created_at < now() - interval '24 hours' THEN 'failed' ELSE 'pending' END,"
      " delivered_at = CASE WHEN $2::integer BETWEEN 200 AND 299 THEN now() END,"
      " next_at = now() + make_interval(secs => $4::double precision) WHERE id = $1::bigint",

@@ -3,9 +3,11 @@
 # endpoint fails five times, then succeeds, and it receives the event
 # exactly once as far as its deduplication (HC-Event-Id) is concerned, each
 # attempt signed by the platform; another partner's endpoint hangs and does
-# not delay the first's deliveries; each partner hears only of the people
+# not delay the first's deliveries, and holds no more than
+# HC_WEBHOOK_MAX_INFLIGHT of the gateway's connections; each partner hears only of the people
 # who applied through it; subscriptions are listed with their deliveries
-# and can be deleted.  Without HC_WEBHOOK_ALLOW_PRIVATE a callback reaches
+# and can be deleted, which cancels what they still had to deliver (also a
+# delivery added while the delete committed).  Without HC_WEBHOOK_ALLOW_PRIVATE a callback reaches
 # only public addresses: a loopback, private or link-local IP is refused
 # when subscribed, a name resolving to one when a delivery connects.
 . "$(dirname "$0")/lib.sh"
@@ -13,7 +15,7 @@
 for s in intake review matching certificate codegen; do svc_start "$s"; done
 # the receivers listen on loopback: private addresses allowed until the last part
 svc_start gateway HC_WEBHOOK_ALLOW_HTTP=1 HC_WEBHOOK_ALLOW_PRIVATE=1 HC_WEBHOOK_BACKOFF_MS=100 \
-	HC_WEBHOOK_TIMEOUT_MS=2000
+	HC_WEBHOOK_TIMEOUT_MS=2000 HC_WEBHOOK_MAX_INFLIGHT=2
 A=$(gw_client hook-a partner)
 B=$(gw_client hook-b partner)
 CHK=$(gw_client hook-chk checkpoint)
@@ -44,6 +46,7 @@ AUTH=$A http GET "$GATEWAY/v1/webhooks"
 assert_eq "$(jq length <<<"$BODY")" 1 "still one subscription"
 AUTH=$B http POST "$GATEWAY/v1/webhooks" "{\"url\":\"http://127.0.0.1:$port_b/callbacks\",\"events\":[\"hc.codegen.code.changed.v1\"]}"
 assert_eq "$STATUS" 201 "partner B subscribes"
+sub_b=$(jq -r .id <<<"$BODY")
 AUTH=$B http GET "$GATEWAY/v1/webhooks"
 assert_eq "$(jq -c '[.[].url]' <<<"$BODY")" "[\"http://127.0.0.1:$port_b/callbacks\"]" "B sees only its own"
 
@@ -118,6 +121,38 @@ assert_eq "$(jq -r 'select(.event_id == "'"$late_event"'") | .event_id' "$HC_TES
 sleep 1 # a second delivery of it would show by now
 assert_eq "$(jq -r 'select(.status == 200 and .event_id == "'"$late_event"'") | .event_id' "$HC_TEST_TMP/hook-a.log" | wc -l)" 1 "A hears it once"
 assert_eq "$(sql "SELECT count(*) FROM gateway.person_clients WHERE person_key = '$late_key'")" 1 "one link"
+
+note "at most HC_WEBHOOK_MAX_INFLIGHT (2) callbacks on their way to B's hanging endpoint"
+# four deliveries due at once, as if four events had come together
+sql "INSERT INTO gateway.webhook_deliveries (subscription_id, event_id, event_type, payload)
+     SELECT '$sub_b', 'cap-' || g || '-$HC_TEST_RUN', 'hc.codegen.code.changed.v1', '{\"data\":{}}'
+     FROM generate_series(1, 4) g" >/dev/null
+cap_held() { [ "$(jq -r 'select(.status == "held") | .event_id' "$HC_TEST_TMP/hook-b.log" | grep -c "^cap-.*-$HC_TEST_RUN\$")" -ge 4 ]; }
+wait_for "each of the four tried" 30 cap_held
+# each attempt is held until the gateway's 2-second timeout: no more than two may arrive
+# within 1.8 s of each other (all four would arrive at once without the limit)
+crowd=$(jq -s '[.[] | select(.status == "held") | .t] | sort as $t
+	| [range(0; $t | length) as $i | [$t[] | select(. > $t[$i] - 1.8 and . <= $t[$i])] | length] | max' \
+	"$HC_TEST_TMP/hook-b.log")
+assert_eq "$crowd" 2 "at most two of B's callbacks arrived within one timeout"
+
+note "deleting a subscription cancels its deliveries: nothing more is sent to it"
+b_status() { sql "SELECT string_agg(DISTINCT status, ',') FROM gateway.webhook_deliveries WHERE subscription_id = '$sub_b'"; }
+assert_eq "$(b_status)" pending "B's delivery pending before the delete"
+AUTH=$B http DELETE "$GATEWAY/v1/webhooks/$sub_b"
+assert_eq "$STATUS" 204 "B deletes its subscription"
+assert_eq "$(b_status)" cancelled "B's delivery cancelled with it"
+AUTH=$A http DELETE "$GATEWAY/v1/webhooks/$sub_b"
+assert_eq "$STATUS" 404 "another client cannot see it (or delete it again)"
+sleep 2.5 # an attempt on its way at the delete has reached the receiver and timed out by now
+heard_b=$(wc -l <"$HC_TEST_TMP/hook-b.log")
+# a delivery the consumer added in a transaction that began before the delete is still
+# pending (its insert did not see the deleted_at); as if it were, and due now:
+sql "UPDATE gateway.webhook_deliveries SET status = 'pending', last_error = NULL, next_at = now() WHERE subscription_id = '$sub_b'" >/dev/null
+b_cancelled() { [ "$(sql "SELECT string_agg(DISTINCT status || ':' || last_error, ',') FROM gateway.webhook_deliveries WHERE subscription_id = '$sub_b'")" = 'cancelled:subscription deleted' ]; }
+wait_for "the late delivery cancelled when claimed" 10 b_cancelled
+sleep 0.5
+assert_eq "$(wc -l <"$HC_TEST_TMP/hook-b.log")" "$heard_b" "B's endpoint heard nothing after the delete"
 
 note "a deleted subscription is gone"
 AUTH=$A http DELETE "$GATEWAY/v1/webhooks/$sub_a"

@@ -6,7 +6,8 @@
  *                              client's subscription to the same URL)
  *   GET    /v1/webhooks        the client's subscriptions, each with its
  *                              latest 20 deliveries (status, attempts)
- *   DELETE /v1/webhooks/{id}
+ *   DELETE /v1/webhooks/{id}   (its deliveries still pending are cancelled:
+ *                              nothing more is sent to it)
  *
  * The gateway consumes the events partners may hear of (a code changed, a
  * certificate issued or revoked, a correction decided, an employer
@@ -23,6 +24,10 @@
  * the delivery is 24 hours old, then it fails.  Every send is its own
  * request in the loop with its own timeout (HC_WEBHOOK_TIMEOUT_MS), so a
  * slow or dead endpoint delays only its own deliveries.
+ *
+ * At most HC_WEBHOOK_MAX_INFLIGHT callbacks are on their way to one client
+ * at once; a claimed delivery past that is put off for a second (no attempt
+ * counted), so a slow endpoint holds a bounded part of the gateway.
  *
  * A callback reaches only public addresses (unless HC_WEBHOOK_ALLOW_PRIVATE,
  * for local development): a URL naming a loopback, private, link-local or
@@ -290,7 +295,7 @@ void gateway_delete_webhook(gateway_app *app, http_req *req, const gateway_princ
 	conn = db_pool_take(app->svc.pool);
 	if (db_run(conn, "gateway_webhook_delete", 2, params, &res, &err) != 0)
 		http_reply_err(req, &err);
-	else if (db_res_affected(res) == 0)
+	else if (db_res_rows(res) == 0)
 		http_reply_problem(req, PROBLEM_NOT_FOUND, "id", "no subscription %s", id);
 	else
 		http_reply_json(req, 204, NULL);
@@ -299,6 +304,76 @@ void gateway_delete_webhook(gateway_app *app, http_req *req, const gateway_princ
 }
 
 /* ---- the sender ---- */
+
+/*
+ * Counts a callback on its way to client, unless HC_WEBHOOK_MAX_INFLIGHT
+ * already are (-1): a client's slow endpoint holds that many connections of
+ * the gateway at most, however many of its deliveries fall due.
+ */
+static int inflight_take(gateway_app *app, const char *client)
+{
+	gateway_inflight *f = &app->callbacks;
+	struct gateway_inflight_client *free_slot = NULL;
+	size_t i;
+	int rc = 0;
+
+	pthread_mutex_lock(&f->mu);
+	for (i = 0; i < f->len; i++) {
+		if (strcmp(f->by_client[i].client, client) == 0)
+			break;
+		if (f->by_client[i].n == 0 && free_slot == NULL)
+			free_slot = &f->by_client[i];
+	}
+	if (i < f->len) {
+		if (f->by_client[i].n >= app->cfg.webhook_max_inflight)
+			rc = -1;
+		else
+			f->by_client[i].n++;
+	} else {
+		if (free_slot == NULL) {
+			if (f->len == f->cap) {
+				f->cap = f->cap ? f->cap * 2 : 16;
+				f->by_client =
+				    realloc(f->by_client, f->cap * sizeof(*f->by_client));
+				if (f->by_client == NULL)
+					abort();
+			}
+			free_slot = &f->by_client[f->len++];
+		}
+		snprintf(free_slot->client, sizeof(free_slot->client), "%s", client);
+		free_slot->n = 1;
+	}
+	pthread_mutex_unlock(&f->mu);
+	return rc;
+}
+
+/* The clients with HC_WEBHOOK_MAX_INFLIGHT callbacks on their way, into full. */
+static void inflight_full(gateway_app *app, db_text_array *full)
+{
+	gateway_inflight *f = &app->callbacks;
+	size_t i;
+
+	pthread_mutex_lock(&f->mu);
+	for (i = 0; i < f->len; i++)
+		if (f->by_client[i].n >= app->cfg.webhook_max_inflight)
+			db_text_array_add(full, f->by_client[i].client,
+			                  strlen(f->by_client[i].client));
+	pthread_mutex_unlock(&f->mu);
+}
+
+static void inflight_give(gateway_app *app, const char *client)
+{
+	gateway_inflight *f = &app->callbacks;
+	size_t i;
+
+	pthread_mutex_lock(&f->mu);
+	for (i = 0; i < f->len; i++)
+		if (f->by_client[i].n > 0 && strcmp(f->by_client[i].client, client) == 0) {
+			f->by_client[i].n--;
+			break;
+		}
+	pthread_mutex_unlock(&f->mu);
+}
 
 typedef struct delivery {
 	gateway_app *app;
@@ -364,6 +439,7 @@ static void delivery_done(void *ctx, const upstream_response *resp, const hc_err
 	}
 	log_info("webhook delivery %s of event %s to client %s, attempt %d: %s", d->id, d->event_id,
 	         d->client, d->attempts + 1, why[0] ? why : "delivered");
+	inflight_give(app, d->client);
 	delivery_free(d);
 }
 
@@ -417,26 +493,74 @@ static void delivery_send(gateway_app *app, db_res *res, int row)
 	upstream_submit(app->upstream, &d->u, delivery_done, d);
 }
 
+/* Delivery ids, as the text of a bigint[] ("{1,2}"), to put off for a second. */
+typedef struct deferred_ids {
+	char text[50 * 24 + 3];
+	int n;
+} deferred_ids;
+
+static void deferred_add(deferred_ids *d, const char *id)
+{
+	size_t len = d->n ? strlen(d->text) : 0;
+
+	snprintf(d->text + len, sizeof(d->text) - len, "%s%s", d->n ? "," : "{", id);
+	d->n++;
+}
+
+static void deferred_flush(gateway_app *app, deferred_ids *d)
+{
+	const char *params[1] = {d->text};
+	db_conn *conn;
+	hc_err err;
+
+	if (d->n == 0)
+		return;
+	strcat(d->text, "}");
+	hc_err_clear(&err);
+	conn = db_pool_take(app->svc.pool);
+	/* if this fails, the claim's minute puts them off instead */
+	if (db_run(conn, "gateway_deliveries_defer", 1, params, NULL, &err) != 0)
+		log_warn("webhooks: could not put off %d deliveries: %s", d->n, err.msg);
+	db_pool_give(app->svc.pool, conn);
+	metrics_add(app->callbacks_deferred, d->n);
+	d->n = 0;
+}
+
 static void *sender_main(void *arg)
 {
 	gateway_app *app = arg;
 	time_t pruned = 0;
+	deferred_ids deferred = {.n = 0};
 
 	while (!atomic_load(&app->sender_stop)) {
-		db_conn *conn = db_pool_take(app->svc.pool);
+		db_conn *conn;
 		db_res *res = NULL;
+		db_text_array full;
+		db_text_array *const arrays[1] = {&full};
 		hc_err err;
 		int i, n = 0;
 
 		hc_err_clear(&err);
-		if (db_run(conn, "gateway_deliveries_claim", 0, NULL, &res, &err) != 0)
+		db_text_array_init(&full);
+		inflight_full(app, &full); /* their deliveries are not claimed */
+		conn = db_pool_take(app->svc.pool);
+		if (db_run_text_arrays(conn, "gateway_deliveries_claim", 1, arrays, &res, &err) !=
+		    0)
 			log_warn("webhooks: %s", err.msg);
 		else
 			n = db_res_rows(res);
 		db_pool_give(app->svc.pool, conn);
-		for (i = 0; i < n; i++)
-			delivery_send(app, res, i);
+		db_text_array_free(&full);
+		for (i = 0; i < n; i++) {
+			if (strcmp(db_res_get(res, i, 6), "cancelled") == 0)
+				continue; /* of a deleted subscription */
+			if (inflight_take(app, db_res_get(res, i, 1)) == 0)
+				delivery_send(app, res, i);
+			else
+				deferred_add(&deferred, db_res_get(res, i, 0));
+		}
 		db_res_free(res);
+		deferred_flush(app, &deferred);
 		if (time(NULL) - pruned >= 60) {
 			conn = db_pool_take(app->svc.pool);
 			db_run(conn, "gateway_pending_prune", 0, NULL, NULL, NULL);
