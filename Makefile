@@ -1,6 +1,7 @@
 # The health-code platform: one non-recursive Makefile.
 #
 #   make            build every binary (build/bin) and the unit tests
+#   make bins       only the services and the operators' tools (the container image's)
 #   make run        install what is missing, start PostgreSQL, Kafka and every service
 #   make stop       stop everything `make run` started
 #   make test       set up the same way and run every test (unit + integration)
@@ -62,8 +63,12 @@ UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DOMAIN_OBJ := $(foreach s,$(SERVICES),$($(s)_DOMAIN_OBJ))
 
-.PHONY: all run stop test lint format bench clean install fuzz
+.PHONY: all bins run stop test lint format bench clean install fuzz
 all: $(SERVICE_BINS) $(TOOL_BINS) $(UNIT_BINS)
+# what the container image ships (deploy/Dockerfile): the services and the operators' tools
+IMAGE_BINS := $(SERVICE_BINS) $(BUILD)/bin/hc-topics $(BUILD)/bin/hc-verify \
+              $(BUILD)/bin/hc-client $(BUILD)/bin/hc-replay
+bins: $(IMAGE_BINS)
 
 # ---- compile ----
 $(BUILD)/obj/%.o: %.c

@@ -8,7 +8,7 @@ set -euo pipefail
 
 packages=(build-essential pkg-config librdkafka-dev libpq-dev libjansson-dev libmicrohttpd-dev
 	libcurl4-openssl-dev libssl-dev libqrencode-dev libcbor-dev postgresql-15 postgresql-client-15
-	kcat curl jq openssl zbar-tools procps iproute2 openjdk-17-jre-headless maven python3-jsonschema clang-14
+	kcat curl jq openssl zbar-tools procps iproute2 openjdk-17-jre-headless maven python3-jsonschema python3-yaml clang-14
 	libclang-rt-14-dev)
 [ "${1:-}" = lint ] && packages+=(clang-format cppcheck)
 [ "${1:-}" = bench ] && packages+=(wrk)
