@@ -23,6 +23,8 @@ struct upstream_loop {
 	CURL *idle[UPSTREAM_IDLE_MAX]; /* finished easy handles, reset and kept for reuse */
 	size_t nidle;
 	int stopping, started;
+	int public_only; /* every connection checked as public when opened, so kept */
+	int (*is_public)(const struct sockaddr *, socklen_t); /* under mu, before submits */
 	metric *inflight;
 };
 
@@ -218,12 +220,15 @@ static void *upstream_main(void *arg)
 	return NULL;
 }
 
-int upstream_loop_start(upstream_loop **out, hc_err *err)
+int upstream_loop_start(upstream_loop **out, const char *name, int public_only, hc_err *err)
 {
 	upstream_loop *l = calloc(1, sizeof(*l));
+	char labels[64];
 
 	if (l == NULL)
 		abort();
+	l->public_only = public_only;
+	l->is_public = hc_addr_is_public;
 	pthread_mutex_init(&l->mu, NULL);
 	l->multi = curl_multi_init();
 	if (l->multi == NULL) {
@@ -231,8 +236,9 @@ int upstream_loop_start(upstream_loop **out, hc_err *err)
 		return hc_err_set(err, HC_ERR_FATAL, "could not create the upstream multi handle");
 	}
 	curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, 64L);
+	snprintf(labels, sizeof(labels), "loop=\"%s\"", name);
 	l->inflight =
-	    metrics_gauge("hc_upstream_inflight", "", "requests forwarded and not yet answered");
+	    metrics_gauge("hc_upstream_inflight", labels, "requests sent and not yet answered");
 	if (pthread_create(&l->thread, NULL, upstream_main, l) != 0) {
 		curl_multi_cleanup(l->multi);
 		free(l);
@@ -241,6 +247,14 @@ int upstream_loop_start(upstream_loop **out, hc_err *err)
 	l->started = 1;
 	*out = l;
 	return 0;
+}
+
+void upstream_loop_address_check(upstream_loop *l,
+                                 int (*is_public)(const struct sockaddr *, socklen_t))
+{
+	pthread_mutex_lock(&l->mu);
+	l->is_public = is_public;
+	pthread_mutex_unlock(&l->mu);
 }
 
 void upstream_loop_stop(upstream_loop *l)
@@ -274,7 +288,8 @@ static curl_socket_t upstream_open_public(void *clientp, curlsocktype purpose,
 {
 	upstream_job *j = clientp;
 
-	if (purpose != CURLSOCKTYPE_IPCXN || !hc_addr_is_public(&a->addr, a->addrlen)) {
+	/* read on the loop's thread, set under mu before the job was queued under mu */
+	if (purpose != CURLSOCKTYPE_IPCXN || !j->loop->is_public(&a->addr, a->addrlen)) {
 		j->refused_address = 1;
 		return CURL_SOCKET_BAD;
 	}
@@ -332,11 +347,13 @@ void upstream_submit(upstream_loop *l, const upstream_request *req, upstream_don
 	if (req->public_only) {
 		curl_easy_setopt(j->easy, CURLOPT_OPENSOCKETFUNCTION, upstream_open_public);
 		curl_easy_setopt(j->easy, CURLOPT_OPENSOCKETDATA, j);
-		curl_easy_setopt(j->easy, CURLOPT_FRESH_CONNECT, 1L);
-		curl_easy_setopt(j->easy, CURLOPT_FORBID_REUSE, 1L);
+		if (!l->public_only) { /* this loop's kept connections may reach services */
+			curl_easy_setopt(j->easy, CURLOPT_FRESH_CONNECT, 1L);
+			curl_easy_setopt(j->easy, CURLOPT_FORBID_REUSE, 1L);
+		}
 	}
 	pthread_mutex_lock(&l->mu);
-	refused = l->stopping;
+	refused = l->stopping || (l->public_only && !req->public_only);
 	if (!refused) {
 		j->next = l->pending;
 		l->pending = j;

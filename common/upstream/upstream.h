@@ -6,12 +6,14 @@
  * request and returns at once (its HTTP connection suspended), the loop
  * sends it on kept-alive connections and calls back with the answer.  A
  * slow service therefore holds no worker thread, only its own requests.
- * The loop keeps up to 64 idle connections (test 70 checks reuse).
+ * The loop keeps up to 64 idle connections (test 70 checks reuse; test 91
+ * the callbacks' loop's).
  */
 #ifndef HC_UPSTREAM_UPSTREAM_H
 #define HC_UPSTREAM_UPSTREAM_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "common/base/err.h"
 
@@ -31,11 +33,14 @@ typedef struct upstream_request {
 	size_t body_len;
 	long timeout_ms;
 	/*
-	 * 1: connect only to public addresses (common/base/netaddr), each time on
-	 * a new connection, so that a name resolving to the platform's own
-	 * network, or a kept connection to one of its services, is never used
+	 * 1: connect only to public addresses (common/base/netaddr), so that a
+	 * name resolving to the platform's own network is never reached
 	 * (partners' callbacks).  A refused address fails the request with a
-	 * message that says so.
+	 * message that says so.  In a loop started public_only (below) the
+	 * request may reuse that loop's kept connections, every one of which was
+	 * checked when it was opened; in any other loop it opens a connection of
+	 * its own and keeps none, so that a kept connection to one of the
+	 * platform's services is never used.
 	 */
 	int public_only;
 } upstream_request;
@@ -65,7 +70,22 @@ typedef struct upstream_job upstream_job;
  */
 typedef void (*upstream_done_fn)(void *ctx, const upstream_response *resp, const hc_err *err);
 
-int upstream_loop_start(upstream_loop **out, hc_err *err);
+/*
+ * Starts a loop; name labels its gauge hc_upstream_inflight{loop="name"}.
+ * public_only: the loop is for requests to public addresses only (the
+ * gateway's callbacks, in a loop apart from its services'): its connections
+ * are kept and reused, each checked once when it is opened.  A request it
+ * is given without public_only is refused (a programming error).
+ */
+int upstream_loop_start(upstream_loop **out, const char *name, int public_only, hc_err *err);
+
+/*
+ * Replaces the check a public_only request's addresses must pass
+ * (hc_addr_is_public) before anything is submitted: the unit tests accept
+ * loopback with it, to see when connections are opened.
+ */
+void upstream_loop_address_check(upstream_loop *l,
+                                 int (*is_public)(const struct sockaddr *, socklen_t));
 
 /*
  * Refuses new requests (answered at once with an error), lets those in

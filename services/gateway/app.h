@@ -116,8 +116,9 @@ typedef struct gateway_app {
 	gateway_config cfg;
 	const gateway_route *routes; /* parallel to http_routes */
 	const http_route *http_routes;
-	upstream_loop *upstream; /* sends forwarded requests (common/upstream) */
-	cache *clients;          /* clients and their keys, as authentication reads them */
+	upstream_loop *upstream;           /* sends forwarded requests (common/upstream) */
+	upstream_loop *callbacks_upstream; /* the callbacks' own: public connections, kept */
+	cache *clients; /* clients and their keys, as authentication reads them */
 	gateway_quotas quotas;
 	char instance[HC_UUID_LEN + 1]; /* this process, in the quotas shared by gateways */
 	pthread_t quota_sync;           /* shares the quotas every HC_QUOTA_SYNC_MS (quota.c) */

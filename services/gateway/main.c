@@ -148,7 +148,9 @@ static int gateway_starting(void *app_, hc_err *err)
 
 	if (gateway_admission_start(app, err) != 0 || gateway_quota_sync_start(app, err) != 0 ||
 	    gateway_response_key_load(app, err) != 0 ||
-	    upstream_loop_start(&app->upstream, err) != 0 ||
+	    upstream_loop_start(&app->upstream, "services", 0, err) != 0 ||
+	    upstream_loop_start(&app->callbacks_upstream, "callbacks",
+	                        !app->cfg.webhook_allow_private, err) != 0 ||
 	    cache_start(&app->clients, "clients", app->svc.cfg.database_url, app->svc.cfg.db_schema,
 	                "hc_gateway_clients", 4096, err) != 0)
 		return HC_ERR_FATAL;
@@ -164,6 +166,7 @@ static void gateway_stopping(void *app_)
 	gateway_nonces_stop(app); /* lets every claimed request go on first */
 	gateway_sender_stop(app);
 	upstream_loop_stop(app->upstream); /* answers everything in flight first */
+	upstream_loop_stop(app->callbacks_upstream);
 	gateway_quota_sync_stop(app);
 	gateway_admission_stop(app);
 }
@@ -237,6 +240,7 @@ int main(int argc, char **argv)
 	}
 	rc = svc_main(argc, argv, &spec, &app, &app.cfg);
 	upstream_loop_free(app.upstream);
+	upstream_loop_free(app.callbacks_upstream);
 	cache_free(app.clients);
 	gateway_keys_free(&app.keys);
 	free(app.callbacks.by_client);

@@ -15,7 +15,8 @@
 #   every manifest.
 . "$(dirname "$0")/lib.sh"
 
-python3 - "$HC_TEST_TMP/image" "$HC_BUILD/bin" <<'PY' || fail "the deployment files"
+rc=0
+python3 - "$HC_TEST_TMP/image" "$HC_BUILD/bin" <<'PY' || rc=$?
 import os, re, shutil, subprocess, sys
 import yaml
 
@@ -269,3 +270,5 @@ for e in errors:
     print("FAIL:", e)
 sys.exit(1 if errors else 0)
 PY
+rm -rf "$HC_TEST_TMP/image" # the image's build tree (its output is above when it failed)
+[ "$rc" = 0 ] || fail "the deployment files"

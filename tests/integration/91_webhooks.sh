@@ -10,6 +10,7 @@
 # delivery added while the delete committed).  Without HC_WEBHOOK_ALLOW_PRIVATE a callback reaches
 # only public addresses: a loopback, private or link-local IP is refused
 # when subscribed, a name resolving to one when a delivery connects.
+# Callbacks keep their connections (a pool apart from the services').
 . "$(dirname "$0")/lib.sh"
 
 for s in intake review matching certificate codegen; do svc_start "$s"; done
@@ -68,6 +69,8 @@ assert_eq "$(jq -r 'select(.status == 200) | .event_id' "$HC_TEST_TMP/hook-a.log
 	"the one event A acknowledged is the code.changed event on Kafka"
 assert_eq "$(jq -s -c '[.[] | select(.event_id == "'"$event"'")] | [length, (map(.status) | sort | unique), all(.signed)]' "$HC_TEST_TMP/hook-a.log")" \
 	'[6,[200,500],true]' "six attempts, five refused, one accepted, all signed"
+assert_eq "$(jq -s '[.[] | select(.event_id == "'"$event"'") | .port] | unique | length' "$HC_TEST_TMP/hook-a.log")" 1 \
+	"the six attempts on one kept connection (callbacks have a connection pool of their own)"
 assert_eq "$(jq -r 'select(.type == "hc.codegen.code.changed.v1") | .person_key' "$HC_TEST_TMP/hook-a.log" | sort -u | xargs)" "$key_a" "A hears only of its own person"
 sleep 1
 assert_eq "$(jq -s 'map(select(.event_id == "'"$event"'")) | length' "$HC_TEST_TMP/hook-a.log")" 6 "no attempt after the acknowledgement"

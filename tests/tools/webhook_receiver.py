@@ -4,7 +4,8 @@
 MODE flaky: answers 500 to the first five attempts of each event id, then 200.
 MODE hang: logs each request as it arrives, then holds it 30 seconds.
 Each request is logged as one JSON line: time, event id, attempt, the person
-key of the event, whether it was signed, and the status answered.
+key of the event, whether it was signed, the status answered and the sender's
+port (connections are kept alive: HTTP/1.1, so a reused one keeps its port).
 """
 import json
 import sys
@@ -18,6 +19,8 @@ lock = threading.Lock()
 
 
 class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         event_id = self.headers.get("HC-Event-Id", "")
@@ -45,6 +48,7 @@ class Handler(BaseHTTPRequestHandler):
                                 "attempt": self.headers.get("HC-Delivery-Attempt"),
                                 "person_key": person, "type": kind,
                                 "application_id": application, "status": status,
+                                "port": self.client_address[1],
                                 "signed": bool(self.headers.get("Signature"))
                                 and bool(self.headers.get("Content-Digest"))}) + "\n")
         try:

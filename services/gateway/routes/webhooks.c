@@ -31,10 +31,13 @@
  *
  * A callback reaches only public addresses (unless HC_WEBHOOK_ALLOW_PRIVATE,
  * for local development): a URL naming a loopback, private, link-local or
- * reserved IP is refused when subscribed, and every send connects afresh
- * and refuses such an address once the URL's name is resolved, so a partner
- * cannot make the gateway call the platform's own services or a cloud
- * metadata endpoint (the attempt fails and is retried like any other).
+ * reserved IP is refused when subscribed, and every connection refuses such
+ * an address once the URL's name is resolved, so a partner cannot make the
+ * gateway call the platform's own services or a cloud metadata endpoint
+ * (the attempt fails and is retried like any other).  Callbacks go through
+ * a loop of their own (app->callbacks_upstream) whose connections are all
+ * checked so: they are kept and reused (no TCP and TLS handshake per
+ * callback), and no connection to a service is ever among them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -490,7 +493,7 @@ static void delivery_send(gateway_app *app, db_res *res, int row)
 	d->u.body_len = strlen(d->payload);
 	d->u.timeout_ms = app->cfg.webhook_timeout_ms;
 	d->u.public_only = !app->cfg.webhook_allow_private;
-	upstream_submit(app->upstream, &d->u, delivery_done, d);
+	upstream_submit(app->callbacks_upstream, &d->u, delivery_done, d);
 }
 
 /* Delivery ids, as the text of a bigint[] ("{1,2}"), to put off for a second. */
