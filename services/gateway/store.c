@@ -183,16 +183,18 @@ const db_stmt gateway_statements[] = {
     {"gateway_client_revoke",
      "UPDATE api_clients SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", 1},
     /* idempotency keys (routes/idempotency.c) */
-    /* a key binds for 24 hours; a claim left running by a crash, for 5 minutes */
+    /* a key binds for 24 hours; a claim left running by a crash, until its deadline */
     {"gateway_idem_expire",
      "DELETE FROM idempotency_records WHERE client = $1 AND key = $2"
-     " AND (created_at < now() - interval '24 hours'"
-     " OR (status IS NULL AND created_at < now() - interval '5 minutes'))",
+     " AND (created_at < now() - interval '24 hours' OR (status IS NULL"
+     " AND coalesce(claimed_until, created_at + interval '5 minutes') < now()))",
      2},
+    /* $4: seconds the claim may run (the upstream timeout and 5 s) */
     {"gateway_idem_claim",
-     "INSERT INTO idempotency_records (client, key, request_hash) VALUES ($1, $2, $3)"
+     "INSERT INTO idempotency_records (client, key, request_hash, claimed_until)"
+     " VALUES ($1, $2, $3, now() + make_interval(secs => $4::double precision))"
      " ON CONFLICT (client, key) DO NOTHING RETURNING 1",
-     3},
+     4},
     {"gateway_idem_get",
      "SELECT request_hash, status, coalesce(content_type, ''), coalesce(location, ''),"
      " coalesce(body, '') FROM idempotency_records WHERE client = $1 AND key = $2",
@@ -203,7 +205,8 @@ const db_stmt gateway_statements[] = {
      6},
     {"gateway_idem_purge",
      "DELETE FROM idempotency_records WHERE created_at < now() - interval '24 hours'"
-     " OR (status IS NULL AND created_at < now() - interval '5 minutes')",
+     " OR (status IS NULL AND coalesce(claimed_until, created_at + interval '5 minutes')"
+     " < now())",
      0},
     {"gateway_idem_release",
      "DELETE FROM idempotency_records WHERE client = $1 AND key = $2 AND status IS NULL", 2},

@@ -112,6 +112,27 @@ post "$PARTNER" "k5-$HC_TEST_RUN" "$(jq -c '.category = "daily_necessities"' <<<
 assert_eq "$STATUS $(jq -r .code <<<"$BODY")" "422 idempotency-key-reused" "another body after the 504"
 assert_eq "$(count)" 5 "applications stored"
 
+note "a claim left by a gateway that died holding it lapses at its deadline (timeout and 5 s)"
+kill -STOP "$INTAKE_PID"
+printf '%s' "$body" | curl -sS -o /dev/null -H "Authorization: Bearer $PARTNER" -H "Idempotency-Key: k6-$HC_TEST_RUN" \
+	-H 'Content-Type: application/json' --data-binary @- "$GATEWAY/v1/employer-applications" 2>/dev/null &
+curl_pid=$!
+claimed() { [ "$(sql "SELECT count(*) FROM gateway.idempotency_records WHERE key = 'k6-$HC_TEST_RUN' AND status IS NULL")" = 1 ]; }
+wait_for "the gateway's claim" 10 claimed
+assert_eq "$(sql "SELECT extract(epoch FROM claimed_until - created_at)::numeric(6,1) FROM gateway.idempotency_records WHERE key = 'k6-$HC_TEST_RUN'")" 6.0 \
+	"the claim's deadline: the upstream timeout (1 s) and 5 s"
+kill -9 "$(cat "$HC_TEST_TMP/gateway.pid")"
+wait "$curl_pid" 2>/dev/null || true
+svc_start gateway HC_UPSTREAM_TIMEOUT_MS=1000
+kill -CONT "$INTAKE_PID"
+wait_for "intake to take the request it held" 20 count_is 6
+stored=$(sql "SELECT id FROM intake.employer_applications WHERE employer_name = '$tag' ORDER BY submitted_at DESC, id DESC LIMIT 1")
+retried() { post "$PARTNER" "k6-$HC_TEST_RUN" "$body" && [ "$STATUS" != 409 ]; }
+wait_for "the retry to be let through" 15 retried
+assert_eq "$STATUS $(jq -r .id <<<"$BODY")" "201 $stored" "the retry after the dead gateway's claim lapsed: intake's first answer"
+grep -qi '^Idempotent-Replayed: true' <<<"$HEADERS" || fail "intake's replay is not marked as replayed"
+assert_eq "$(count)" 6 "applications stored"
+
 note "a declaration (group-committed) after a 504"
 rid=$(resident_id "4201021985$(printf '%02d%02d' $((1 + RANDOM % 12)) $((1 + RANDOM % 28)))$(printf '%03d' $((RANDOM % 1000)))")
 decl=$(declaration_json "$rid" 420102)

@@ -3,11 +3,13 @@
  * first response is stored per client and key and replayed, byte for byte
  * with `Idempotent-Replayed: true`, to a retry within 24 hours.  The same
  * key with another method, path, query or body is 422; a retry while the
- * first request still runs is 409.  A first request the owning service
- * could not take (503) or did not answer in time (504) releases its key,
- * so the client can retry it; the key goes on to the owning service, which
- * claims it with the effect (common/svc/idem.c), so a retry after a 504
- * gets the first answer from the service instead of a second effect.
+ * first request still runs is 409.  A claim holds its key until the
+ * gateway's upstream timeout and IDEM_CLAIM_MARGIN_MS more have passed, so
+ * a claim left by a gateway that died is released then (not after minutes).  A first request the
+ * owning service could not take (503) or did not answer in time (504) releases its key, so the
+ * client can retry it; the key goes on to the owning service, which claims it with the effect
+ * (common/svc/idem.c), so a retry after a 504 gets the first answer from the service instead of a
+ * second effect.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,10 +19,13 @@
 #include "common/log/log.h"
 #include "services/gateway/app.h"
 
+#define IDEM_CLAIM_MARGIN_MS 5000 /* past the upstream timeout: answering, recording */
+
 int gateway_idem_begin(gateway_app *app, http_req *req, const char *client, gateway_idem *idem)
 {
 	const char *key = http_req_header(req, "Idempotency-Key");
-	const char *params[3] = {client, key, idem->hash};
+	char deadline[32];
+	const char *params[4] = {client, key, idem->hash, deadline};
 	db_res *res = NULL;
 	db_conn *conn;
 	hc_err err;
@@ -44,8 +49,11 @@ int gateway_idem_begin(gateway_app *app, http_req *req, const char *client, gate
 		log_warn("expired idempotency records not purged: %s", err.msg);
 	hc_err_clear(&err);
 	rc = db_run(conn, "gateway_idem_expire", 2, params, NULL, &err);
+	/* by then this gateway has answered and finished the claim, unless it died */
+	snprintf(deadline, sizeof(deadline), "%.3f",
+	         (double)(app->cfg.timeout_ms + IDEM_CLAIM_MARGIN_MS) / 1000.0);
 	if (rc == 0)
-		rc = db_run(conn, "gateway_idem_claim", 3, params, &res, &err);
+		rc = db_run(conn, "gateway_idem_claim", 4, params, &res, &err);
 	if (rc == 0 && db_res_rows(res) == 1) {
 		idem->claimed = 1;
 		goto out; /* the first: forward it */
