@@ -19,7 +19,10 @@
  * second one of them looks for versions whose valid_from has come and that were not
  * applied yet, marks them applied and queues the people they may concern
  * (trigger kind "rule"), so a published version recolours everyone it
- * changes, not only those assessed again for another reason.
+ * changes, not only those assessed again for another reason.  In the same
+ * look, before, it announces the versions published since the last
+ * (reassess_announce: hc.matching.rule.published.v1 on hc.matching.rule.v1,
+ * keyed by rule id, each version once, in order).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -28,6 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/event/catalog.h"
 #include "common/event/cloudevent.h"
 #include "common/log/log.h"
 #include "common/metrics/metrics.h"
@@ -124,6 +128,37 @@ static int reassess_chunk(matching_reassessor *r, db_conn *conn, int *taken, hc_
  * a second, svc_due): queues the people they may concern, in one statement
  * and its own transaction (the queue's trigger wakes the workers).
  */
+static int reassess_announce(db_conn *conn, hc_err *err)
+{
+	char traceparent[TRACEPARENT_LEN + 1], subject[96];
+	db_res *res = NULL;
+	int rc, i, n = 0;
+
+	traceparent_new(traceparent);
+	rc = db_tx_begin(conn, err);
+	if (rc == 0 && (rc = db_run(conn, "matching_rules_announce", 0, NULL, &res, err)) == 0)
+		n = db_res_rows(res);
+	for (i = 0; rc == 0 && i < n; i++) {
+		json_t *data = json_loads(db_res_get(res, i, 2), 0, NULL);
+
+		if (data == NULL)
+			abort(); /* the database's own JSON */
+		snprintf(subject, sizeof(subject), "%s:%s", db_res_get(res, i, 0),
+		         db_res_get(res, i, 1));
+		rc = bus_outbox_emit(conn, TOPIC_RULE, db_res_get(res, i, 0), NULL,
+		                     TYPE_RULE_PUBLISHED, MATCHING_EVENT_SOURCE, subject, data,
+		                     traceparent, err);
+	}
+	if (rc == 0)
+		rc = db_tx_commit(conn, err);
+	else
+		db_tx_rollback(conn);
+	if (rc == 0 && n > 0)
+		log_info("%d rule versions announced on %s", n, TOPIC_RULE);
+	db_res_free(res);
+	return rc;
+}
+
 static int reassess_rules(matching_reassessor *r, db_conn *conn, hc_err *err)
 {
 	char traceparent[TRACEPARENT_LEN + 1];
@@ -133,6 +168,9 @@ static int reassess_rules(matching_reassessor *r, db_conn *conn, hc_err *err)
 
 	if (!svc_due(&r->rules_looked, 1))
 		return 0;
+	rc = reassess_announce(conn, err);
+	if (rc != 0)
+		return rc;
 	traceparent_new(traceparent);
 	rc = db_run(conn, "matching_rules_apply", 1, params, &res, err);
 	if (rc == 0 && db_res_get(res, 0, 0) != NULL) {

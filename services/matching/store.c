@@ -101,6 +101,17 @@ const db_stmt matching_statements[] = {
      " SELECT " RULE_JSON("r") " FROM added r",
      9},
     /*
+     * Up to 100 rule versions not announced yet, marked announced, oldest first per
+     * rule: rule id, version and the version as JSON (its event's data).  A second
+     * worker at once skips the rows the first holds.
+     */
+    {"matching_rules_announce",
+     "WITH a AS (UPDATE rules r SET announced_at = now() WHERE (r.rule_id, r.version) IN"
+     " (SELECT rule_id, version FROM rules WHERE announced_at IS NULL"
+     " ORDER BY rule_id, version LIMIT 100 FOR UPDATE SKIP LOCKED) RETURNING r.*)"
+     " SELECT a.rule_id, a.version, " RULE_JSON("a") "::text FROM a ORDER BY a.rule_id, a.version",
+     0},
+    /*
      * The rule versions come into force and not yet applied, marked applied; for those
      * still in force (one superseded before it was looked at concerns nobody: its
      * successor is applied with it), the people they may concern queued for

@@ -14,7 +14,9 @@
 #     starting later leaves the current one in force until then (and is not
 #     applied before), and no version may start before the latest;
 #   - the list shows every version with who published it and when, and so
-#     does one rule's (404 for a rule that does not exist).
+#     does one rule's (404 for a rule that does not exist);
+#   - every version is announced once on hc.matching.rule.v1 (its schema's
+#     event), in order, the five that came with the schema too.
 # The rule this test publishes is green, comes after every other rule, and
 # is left matching nothing (window 0), so later tests' colours are untouched.
 . "$(dirname "$0")/lib.sh"
@@ -96,3 +98,16 @@ assert_eq "$(jq -c '.[0]' <<<"$BODY")" "$(jq -c '.[0]' <<<"$v")" "the same versi
 AUTH=$COUNTY http GET "$GATEWAY/v1/rules/no-such-rule-$HC_TEST_RUN"
 assert_eq "$STATUS $(jq -r '.code + " " + .field' <<<"$BODY")" "404 not-found rule_id" "a rule that does not exist"
 assert_eq "$(sql "SELECT count(*) FROM matching.rules WHERE rule_id = '$rid' AND valid_from <= now() AND (valid_to IS NULL OR valid_to > now())")" 1 "one version in force"
+
+note "every version announced once on hc.matching.rule.v1, in order, as listed"
+announced() { [ "$(records_of hc.matching.rule.v1 "$rid" | wc -l)" -ge 3 ]; }
+wait_for "the three versions announced" 30 announced
+ev=$(records_of hc.matching.rule.v1 "$rid")
+assert_eq "$(jq -s -c '[.[] | .subject]' <<<"$ev")" "[\"$rid:1\",\"$rid:2\",\"$rid:3\"]" "each version once, in order"
+assert_eq "$(jq -s -c '.[2].data' <<<"$ev")" "$(jq -c '.[2]' <<<"$v")" "the newest version's event carries it as listed"
+assert_eq "$(jq -s -c '[.[] | .data.valid_from]' <<<"$ev")" "$(jq -c '[.[] | .valid_from]' <<<"$v")" "when each came into force"
+kafka_records "${HC_KAFKA_TOPIC_PREFIX}hc.matching.rule.v1" | jq -c '.payload | fromjson' |
+	/usr/bin/python3 proto/validate.py records || fail "the rule events against their schema"
+seeded=$(kafka_records "${HC_KAFKA_TOPIC_PREFIX}hc.matching.rule.v1" | jq -r '.payload | fromjson | select(.data.created_by == "migration") | .subject' | sort | xargs)
+assert_eq "$seeded" "close-contact:1 confirmed-case:1 no-risk:1 risk-area:1 self-declared:1" "the versions that came with the schema, once each"
+assert_eq "$(sql "SELECT count(*) FROM matching.rules WHERE announced_at IS NULL AND rule_id = '$rid'")" 0 "none left to announce"
