@@ -115,29 +115,35 @@ const db_stmt matching_statements[] = {
      * The rule versions come into force and not yet applied, marked applied; for those
      * still in force (one superseded before it was looked at concerns nobody: its
      * successor is applied with it), the people they may concern queued for
-     * re-assessment (trigger "rule", "<rule_id>:<version>", traceparent $1): those with a
-     * record of one of the version's kinds in the evidence window of any rule (400 days),
-     * with a travel record for high_risk_travel, living in a county with a high risk level
-     * for high_risk_residence, and those whose latest assessment this rule decided (they
-     * may fall to another rule).  Returns the versions applied ("id:version,...", or NULL)
+     * re-assessment (trigger "rule", "<rule_id>:<version>", traceparent $1): those the
+     * version may match (a record of one of its kinds within its window, the rule's own
+     * test: age_days < window_days; a travel record within it for high_risk_travel;
+     * living in a county with a high risk level for high_risk_residence), those whose
+     * latest assessment this rule decided (they may fall to another rule), and for a
+     * default (a version without kinds) those any default decided (it may now come
+     * first).  Returns the versions applied ("id:version,...", or NULL)
      * and the people queued.  Two workers at once: the second's UPDATE waits for the
      * first's rows and then skips them.
      */
     {"matching_rules_apply",
      "WITH applied AS (UPDATE rules SET applied_at = now() WHERE applied_at IS NULL"
-     " AND valid_from <= now() RETURNING rule_id, version, kinds, valid_to),"
+     " AND valid_from <= now() RETURNING rule_id, version, kinds, window_days, valid_to),"
      " due AS (SELECT * FROM applied WHERE valid_to IS NULL OR valid_to > now()),"
      " hit AS (SELECT r.person_key, d.rule_id, d.version FROM due d JOIN records r"
-     " ON r.kind = ANY (d.kinds) AND r.person_key IS NOT NULL AND r.on_date > current_date - 400"
+     " ON r.kind = ANY (d.kinds) AND r.person_key IS NOT NULL"
+     " AND r.on_date > current_date - d.window_days"
      " UNION SELECT t.person_key, d.rule_id, d.version FROM due d JOIN records t"
      " ON 'high_risk_travel' = ANY (d.kinds) AND t.kind = 'travel' AND t.person_key IS NOT NULL"
-     " AND t.on_date > current_date - 400"
+     " AND t.on_date > current_date - d.window_days"
      " UNION SELECT p.person_key, d.rule_id, d.version FROM due d JOIN people p"
-     " ON 'high_risk_residence' = ANY (d.kinds) AND EXISTS (SELECT 1 FROM records x"
+     " ON 'high_risk_residence' = ANY (d.kinds) AND d.window_days > 0"
+     " AND EXISTS (SELECT 1 FROM records x"
      " WHERE x.kind = 'risk_level' AND x.county_code = p.county_code AND x.level = 'high')"
      " UNION SELECT a.person_key, d.rule_id, d.version FROM due d JOIN"
      " (SELECT DISTINCT ON (person_key) person_key, rule_id FROM assessments"
-     " ORDER BY person_key, assessed_at DESC) a ON a.rule_id = d.rule_id),"
+     " ORDER BY person_key, assessed_at DESC) a ON a.rule_id = d.rule_id"
+     " OR (cardinality(d.kinds) = 0 AND a.rule_id IN"
+     " (SELECT f.rule_id FROM rules f WHERE cardinality(f.kinds) = 0))),"
      " queued AS (INSERT INTO reassessments (person_key, trigger_kind, trigger_id, traceparent)"
      " SELECT DISTINCT ON (person_key) person_key, 'rule', rule_id || ':' || version, $1"
      " FROM hit ORDER BY person_key, rule_id, version DESC RETURNING 1)"

@@ -12,7 +12,9 @@
 #     happening to them (trigger "rule", "<rule_id>:2"): the person falls
 #     back to the default rule and gets a new code version; a version
 #     starting later leaves the current one in force until then (and is not
-#     applied before), and no version may start before the latest;
+#     applied before), and no version may start before the latest; a
+#     person whose record of the rule's kind is past every version's window
+#     is not re-assessed for them;
 #   - the list shows every version with who published it and when, and so
 #     does one rule's (404 for a rule that does not exist);
 #   - every version is announced once on hc.matching.rule.v1 (its schema's
@@ -54,6 +56,22 @@ assert_eq "$STATUS $(jq -r .field <<<"$BODY")" "400 valid_from" "a start that is
 AUTH=$PROV http POST "$GATEWAY/v1/rules" "$(rule green 14 "2031-11-31T00:00:00+08:00")"
 assert_eq "$STATUS $(jq -r .field <<<"$BODY")" "400 valid_from" "a day November does not have"
 assert_eq "$(versions)" "[]" "nothing published by the refusals"
+
+note "a bystander: a close contact of 100 days ago, past every version's window"
+# who the rule versions queue, as they are queued (the queue is emptied as it is worked)
+sql "CREATE TABLE public.test_rule_queued (person_key text, trigger_id text);
+     CREATE FUNCTION public.test_rule_queued_add() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+       AS \$\$ BEGIN INSERT INTO public.test_rule_queued VALUES (NEW.person_key, NEW.trigger_id); RETURN NEW; END \$\$;
+     CREATE TRIGGER test_rule_queued AFTER INSERT ON matching.reassessments FOR EACH ROW
+       WHEN (NEW.trigger_kind = 'rule') EXECUTE FUNCTION public.test_rule_queued_add()" >/dev/null
+AUTH=$PARTNER http POST "$GATEWAY/v1/declarations" "$(declaration_json "$(person_id bystander)" 420106)"
+assert_eq "$STATUS" 201 "the bystander's declaration"
+by=$(jq -r .person_key <<<"$BODY")
+AUTH=$PROV http POST "$GATEWAY/v1/reference-records" "$(jq -nc --arg r "$(person_id bystander)" \
+	--arg d "$(date -u -d '100 days ago' +%F)" --arg id "rv-by-$HC_TEST_RUN" \
+	'{records:[{source:"contact_tracing", record_id:$id, kind:"close_contact", resident_id:$r, date:$d}]}')"
+assert_eq "$STATUS" 200 "the bystander's record"
+wait_for "the bystander's code" 30 code_is "$by" '.colour == "green"'
 
 note "version 1 applies to the next assessment"
 AUTH=$PARTNER http POST "$GATEWAY/v1/declarations" "$(declaration_json "$(person_id contact)" 420106)"
@@ -98,6 +116,12 @@ assert_eq "$(jq -c '.[0]' <<<"$BODY")" "$(jq -c '.[0]' <<<"$v")" "the same versi
 AUTH=$COUNTY http GET "$GATEWAY/v1/rules/no-such-rule-$HC_TEST_RUN"
 assert_eq "$STATUS $(jq -r '.code + " " + .field' <<<"$BODY")" "404 not-found rule_id" "a rule that does not exist"
 assert_eq "$(sql "SELECT count(*) FROM matching.rules WHERE rule_id = '$rid' AND valid_from <= now() AND (valid_to IS NULL OR valid_to > now())")" 1 "one version in force"
+assert_eq "$(sql "SELECT string_agg(trigger_id, ',') FROM public.test_rule_queued WHERE person_key = '$key'")" "$rid:2" \
+	"the person the rule decided, queued for version 2"
+assert_eq "$(sql "SELECT count(*) FROM public.test_rule_queued WHERE person_key = '$by'")" 0 \
+	"the bystander, past every version's window, queued for none"
+sql "DROP TRIGGER test_rule_queued ON matching.reassessments; DROP FUNCTION public.test_rule_queued_add();
+     DROP TABLE public.test_rule_queued" >/dev/null
 
 note "every version announced once on hc.matching.rule.v1, in order, as listed"
 announced() { [ "$(records_of hc.matching.rule.v1 "$rid" | wc -l)" -ge 3 ]; }
