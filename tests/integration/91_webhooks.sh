@@ -138,6 +138,8 @@ crowd=$(jq -s '[.[] | select(.status == "held") | .t] | sort as $t
 	| [range(0; $t | length) as $i | [$t[] | select(. > $t[$i] - 1.8 and . <= $t[$i])] | length] | max' \
 	"$HC_TEST_TMP/hook-b.log")
 assert_eq "$crowd" 2 "at most two of B's callbacks arrived within one timeout"
+deferred=$(curl -fsS "$GATEWAY/metrics" | awk '$1 == "hc_gateway_callbacks_deferred_total" {print $2}')
+[ "${deferred:-0}" -ge 2 ] || fail "the claimed deliveries past the limit were not put off: $deferred"
 
 note "deleting a subscription cancels its deliveries: nothing more is sent to it"
 b_status() { sql "SELECT string_agg(DISTINCT status, ',') FROM gateway.webhook_deliveries WHERE subscription_id = '$sub_b'"; }
