@@ -170,7 +170,7 @@ const db_stmt gateway_statements[] = {
        second, no attempt counted */
     {"gateway_deliveries_defer",
      "UPDATE webhook_deliveries SET next_at = now() + interval '1 second'"
-     " WHERE id = ANY ($1::bigint[]) AND status = 'pending'",
+     " WHERE id = ANY ($1::text[]::bigint[]) AND status = 'pending'",
      1},
     {"gateway_delivery_done",
      "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = $2::integer,"

@@ -496,55 +496,40 @@ static void delivery_send(gateway_app *app, db_res *res, int row)
 	upstream_submit(app->callbacks_upstream, &d->u, delivery_done, d);
 }
 
-/* Delivery ids, as the text of a bigint[] ("{1,2}"), to put off for a second. */
-typedef struct deferred_ids {
-	char text[50 * 24 + 3];
-	int n;
-} deferred_ids;
-
-static void deferred_add(deferred_ids *d, const char *id)
+/* Puts the deliveries whose ids are in ids off for a second, counting no attempt. */
+static void deferred_flush(gateway_app *app, db_text_array *ids)
 {
-	size_t len = d->n ? strlen(d->text) : 0;
-
-	snprintf(d->text + len, sizeof(d->text) - len, "%s%s", d->n ? "," : "{", id);
-	d->n++;
-}
-
-static void deferred_flush(gateway_app *app, deferred_ids *d)
-{
-	const char *params[1] = {d->text};
+	db_text_array *const arrays[1] = {ids};
 	db_conn *conn;
 	hc_err err;
 
-	if (d->n == 0)
+	if (ids->n == 0)
 		return;
-	strcat(d->text, "}");
 	hc_err_clear(&err);
 	conn = db_pool_take(app->svc.pool);
 	/* if this fails, the claim's minute puts them off instead */
-	if (db_run(conn, "gateway_deliveries_defer", 1, params, NULL, &err) != 0)
-		log_warn("webhooks: could not put off %d deliveries: %s", d->n, err.msg);
+	if (db_run_text_arrays(conn, "gateway_deliveries_defer", 1, arrays, NULL, &err) != 0)
+		log_warn("webhooks: could not put off %d deliveries: %s", ids->n, err.msg);
 	db_pool_give(app->svc.pool, conn);
-	metrics_add(app->callbacks_deferred, d->n);
-	d->n = 0;
+	metrics_add(app->callbacks_deferred, ids->n);
 }
 
 static void *sender_main(void *arg)
 {
 	gateway_app *app = arg;
 	time_t pruned = 0;
-	deferred_ids deferred = {.n = 0};
 
 	while (!atomic_load(&app->sender_stop)) {
 		db_conn *conn;
 		db_res *res = NULL;
-		db_text_array full;
+		db_text_array full, deferred;
 		db_text_array *const arrays[1] = {&full};
 		hc_err err;
 		int i, n = 0;
 
 		hc_err_clear(&err);
 		db_text_array_init(&full);
+		db_text_array_init(&deferred);
 		inflight_full(app, &full); /* their deliveries are not claimed */
 		conn = db_pool_take(app->svc.pool);
 		if (db_run_text_arrays(conn, "gateway_deliveries_claim", 1, arrays, &res, &err) !=
@@ -560,10 +545,12 @@ static void *sender_main(void *arg)
 			if (inflight_take(app, db_res_get(res, i, 1)) == 0)
 				delivery_send(app, res, i);
 			else
-				deferred_add(&deferred, db_res_get(res, i, 0));
+				db_text_array_add(&deferred, db_res_get(res, i, 0),
+				                  strlen(db_res_get(res, i, 0)));
 		}
 		db_res_free(res);
 		deferred_flush(app, &deferred);
+		db_text_array_free(&deferred);
 		if (time(NULL) - pruned >= 60) {
 			conn = db_pool_take(app->svc.pool);
 			db_run(conn, "gateway_pending_prune", 0, NULL, NULL, NULL);
