@@ -55,16 +55,6 @@ typedef struct gateway_config {
 struct gateway_app;
 struct gateway_principal;
 
-/* The callbacks on their way to each client (routes/webhooks.c). */
-typedef struct gateway_inflight {
-	pthread_mutex_t mu;
-	struct gateway_inflight_client {
-		char client[48];
-		int n;
-	} * by_client;
-	size_t len, cap;
-} gateway_inflight;
-
 /* One public route: who may call it and which service owns it. */
 typedef struct gateway_route {
 	const char *method;
@@ -138,8 +128,6 @@ typedef struct gateway_app {
 	pthread_t sender; /* webhook deliveries (routes/webhooks.c) */
 	int sender_running;
 	atomic_int sender_stop;
-	gateway_inflight callbacks; /* at most HC_WEBHOOK_MAX_INFLIGHT per client */
-	metric *callbacks_deferred;
 } gateway_app;
 
 /*

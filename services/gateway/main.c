@@ -120,8 +120,8 @@ static const config_var gateway_vars[] = {
      100, 120000, "how long one callback may take"},
     {"HC_WEBHOOK_MAX_INFLIGHT", CONFIG_INT, "8", offsetof(gateway_config, webhook_max_inflight), 1,
      1000,
-     "callbacks on their way to one client at once; the client's others wait (a second at a "
-     "time) for one of them to end"},
+     "callbacks on their way to one client at once, from all gateways together; the client's "
+     "others wait for one of them to end"},
     {"HC_GATEWAY_AUTH", CONFIG_INT, "1", offsetof(gateway_config, auth), 0, 1,
      "1: every call needs an API key; 0: open, for local development only"},
 };
@@ -175,8 +175,7 @@ int main(int argc, char **argv)
 {
 	static gateway_app app = {.quotas = {.mu = PTHREAD_MUTEX_INITIALIZER},
 	                          .keys = {.mu = PTHREAD_MUTEX_INITIALIZER},
-	                          .nonces = {.b = BATCHER_INIT},
-	                          .callbacks = {.mu = PTHREAD_MUTEX_INITIALIZER}};
+	                          .nonces = {.b = BATCHER_INIT}};
 	static http_route http_routes[NROUTES + 2];
 	svc_spec spec = {
 	    .name = "gateway",
@@ -221,10 +220,6 @@ int main(int argc, char **argv)
 	app.cpu_lag = metrics_gauge("hc_gateway_cpu_lag_microseconds", "",
 	                            "how late the admission probe woke, on average over the last "
 	                            "tenth of a second: the gateway's wait for CPU");
-	app.callbacks_deferred =
-	    metrics_counter("hc_gateway_callbacks_deferred_total", "",
-	                    "callbacks put off for a second because their client had "
-	                    "HC_WEBHOOK_MAX_INFLIGHT on their way");
 	http_routes[NROUTES] = (http_route){"GET", "/openapi.json", gateway_get_openapi};
 	http_routes[NROUTES + 1] =
 	    (http_route){"GET", "/.well-known/hc-response-key", gateway_get_response_key};
@@ -243,7 +238,6 @@ int main(int argc, char **argv)
 	upstream_loop_free(app.callbacks_upstream);
 	cache_free(app.clients);
 	gateway_keys_free(&app.keys);
-	free(app.callbacks.by_client);
 	EVP_PKEY_free(app.response_key);
 	upstream_global_cleanup();
 	return rc;

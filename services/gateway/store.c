@@ -150,35 +150,47 @@ const db_stmt gateway_statements[] = {
      4},
     /*
      * claims due deliveries for a minute (a crash lets them come due again),
-     * none of the clients in $1 (those with HC_WEBHOOK_MAX_INFLIGHT on their
-     * way); the locking subquery as an ARRAY runs once whatever the plan (see
-     * matching_reassess_take)
+     * at most $1 on their way to one client counting those every gateway is
+     * sending (sending_until still ahead); a claimed one is being sent for $2
+     * seconds at most.  Run in a transaction after
+     * gateway_deliveries_claim_lock, so that two gateways' claims never both
+     * fill a client's last places.  The due rows are locked first (a
+     * materialised CTE: once whatever the plan), a client already at $1 not
+     * among them; a deleted subscription's are cancelled, not sent.
      */
+    {"gateway_deliveries_claim_lock",
+     "SELECT pg_advisory_xact_lock(hashtext('gateway_deliveries_claim'))", 0},
     {"gateway_deliveries_claim",
-     "UPDATE webhook_deliveries d SET next_at = now() + interval '1 minute',"
-     " status = CASE WHEN s.deleted_at IS NULL THEN d.status ELSE 'cancelled' END,"
-     " last_error = CASE WHEN s.deleted_at IS NULL THEN d.last_error"
-     " ELSE 'subscription deleted' END"
-     " FROM webhook_subscriptions s WHERE s.id = d.subscription_id AND d.id = ANY (ARRAY("
-     "SELECT w.id FROM webhook_deliveries w WHERE w.status = 'pending' AND w.next_at <= now()"
-     " AND NOT EXISTS (SELECT 1 FROM webhook_subscriptions f WHERE f.id = w.subscription_id"
-     " AND f.client = ANY ($1::text[]))"
-     " ORDER BY w.next_at LIMIT 50 FOR UPDATE OF w SKIP LOCKED))"
+     "WITH busy AS (SELECT s.client, count(*) AS k FROM webhook_deliveries b"
+     " JOIN webhook_subscriptions s ON s.id = b.subscription_id"
+     " WHERE b.sending_until > now() GROUP BY s.client),"
+     " due AS MATERIALIZED (SELECT w.id, w.subscription_id, w.next_at FROM webhook_deliveries w"
+     " WHERE w.status = 'pending' AND w.next_at <= now()"
+     " AND NOT EXISTS (SELECT 1 FROM webhook_subscriptions f JOIN busy ON busy.client = f.client"
+     " WHERE f.id = w.subscription_id AND f.deleted_at IS NULL AND busy.k >= $1::integer)"
+     " ORDER BY w.next_at LIMIT 100 FOR UPDATE OF w SKIP LOCKED),"
+     " ranked AS (SELECT due.id, s.deleted_at IS NOT NULL AS gone,"
+     " coalesce(busy.k, 0) + row_number() OVER (PARTITION BY s.client, s.deleted_at IS NULL"
+     " ORDER BY due.next_at, due.id) AS n"
+     " FROM due JOIN webhook_subscriptions s ON s.id = due.subscription_id"
+     " LEFT JOIN busy ON busy.client = s.client)"
+     " UPDATE webhook_deliveries d SET next_at = now() + interval '1 minute',"
+     " sending_until = CASE WHEN r.gone THEN NULL"
+     " ELSE now() + make_interval(secs => $2::double precision) END,"
+     " status = CASE WHEN r.gone THEN 'cancelled' ELSE d.status END,"
+     " last_error = CASE WHEN r.gone THEN 'subscription deleted' ELSE d.last_error END"
+     " FROM ranked r, webhook_subscriptions s"
+     " WHERE d.id = r.id AND s.id = d.subscription_id AND (r.gone OR r.n <= $1::integer)"
      " RETURNING d.id, s.client, s.url, d.event_id, d.payload, d.attempts, d.status",
-     1},
-    /* claimed deliveries whose client had HC_WEBHOOK_MAX_INFLIGHT on their way: due in a
-       second, no attempt counted */
-    {"gateway_deliveries_defer",
-     "UPDATE webhook_deliveries SET next_at = now() + interval '1 second'"
-     " WHERE id = ANY ($1::text[]::bigint[]) AND status = 'pending'",
-     1},
+     2},
     {"gateway_delivery_done",
      "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = $2::integer,"
      " last_error = $3, status = CASE WHEN $2::integer BETWEEN 200 AND 299 THEN 'delivered'"
      " WHEN status = 'cancelled' THEN status"
      " WHEN created_at < now() - interval '24 hours' THEN 'failed' ELSE 'pending' END,"
      " delivered_at = CASE WHEN $2::integer BETWEEN 200 AND 299 THEN now() END,"
-     " next_at = now() + make_interval(secs => $4::double precision) WHERE id = $1::bigint",
+     " next_at = now() + make_interval(secs => $4::double precision), sending_until = NULL"
+     " WHERE id = $1::bigint",
      4},
     {"gateway_client_revoke",
      "UPDATE api_clients SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL", 1},

@@ -26,8 +26,11 @@
  * slow or dead endpoint delays only its own deliveries.
  *
  * At most HC_WEBHOOK_MAX_INFLIGHT callbacks are on their way to one client
- * at once; a claimed delivery past that is put off for a second (no attempt
- * counted), so a slow endpoint holds a bounded part of the gateway.
+ * at once, from every gateway together: a claimed delivery is marked as
+ * being sent until its attempt ends (or its timeout and 5 s pass, should
+ * its gateway die), and the claim, serialised between gateways, takes a
+ * client's deliveries only up to the limit.  So a slow endpoint holds a
+ * bounded part of the gateways, however many of them run.
  *
  * A callback reaches only public addresses (unless HC_WEBHOOK_ALLOW_PRIVATE,
  * for local development): a URL naming a loopback, private, link-local or
@@ -308,76 +311,6 @@ void gateway_delete_webhook(gateway_app *app, http_req *req, const gateway_princ
 
 /* ---- the sender ---- */
 
-/*
- * Counts a callback on its way to client, unless HC_WEBHOOK_MAX_INFLIGHT
- * already are (-1): a client's slow endpoint holds that many connections of
- * the gateway at most, however many of its deliveries fall due.
- */
-static int inflight_take(gateway_app *app, const char *client)
-{
-	gateway_inflight *f = &app->callbacks;
-	struct gateway_inflight_client *free_slot = NULL;
-	size_t i;
-	int rc = 0;
-
-	pthread_mutex_lock(&f->mu);
-	for (i = 0; i < f->len; i++) {
-		if (strcmp(f->by_client[i].client, client) == 0)
-			break;
-		if (f->by_client[i].n == 0 && free_slot == NULL)
-			free_slot = &f->by_client[i];
-	}
-	if (i < f->len) {
-		if (f->by_client[i].n >= app->cfg.webhook_max_inflight)
-			rc = -1;
-		else
-			f->by_client[i].n++;
-	} else {
-		if (free_slot == NULL) {
-			if (f->len == f->cap) {
-				f->cap = f->cap ? f->cap * 2 : 16;
-				f->by_client =
-				    realloc(f->by_client, f->cap * sizeof(*f->by_client));
-				if (f->by_client == NULL)
-					abort();
-			}
-			free_slot = &f->by_client[f->len++];
-		}
-		snprintf(free_slot->client, sizeof(free_slot->client), "%s", client);
-		free_slot->n = 1;
-	}
-	pthread_mutex_unlock(&f->mu);
-	return rc;
-}
-
-/* The clients with HC_WEBHOOK_MAX_INFLIGHT callbacks on their way, into full. */
-static void inflight_full(gateway_app *app, db_text_array *full)
-{
-	gateway_inflight *f = &app->callbacks;
-	size_t i;
-
-	pthread_mutex_lock(&f->mu);
-	for (i = 0; i < f->len; i++)
-		if (f->by_client[i].n >= app->cfg.webhook_max_inflight)
-			db_text_array_add(full, f->by_client[i].client,
-			                  strlen(f->by_client[i].client));
-	pthread_mutex_unlock(&f->mu);
-}
-
-static void inflight_give(gateway_app *app, const char *client)
-{
-	gateway_inflight *f = &app->callbacks;
-	size_t i;
-
-	pthread_mutex_lock(&f->mu);
-	for (i = 0; i < f->len; i++)
-		if (f->by_client[i].n > 0 && strcmp(f->by_client[i].client, client) == 0) {
-			f->by_client[i].n--;
-			break;
-		}
-	pthread_mutex_unlock(&f->mu);
-}
-
 typedef struct delivery {
 	gateway_app *app;
 	char id[24];
@@ -442,7 +375,6 @@ static void delivery_done(void *ctx, const upstream_response *resp, const hc_err
 	}
 	log_info("webhook delivery %s of event %s to client %s, attempt %d: %s", d->id, d->event_id,
 	         d->client, d->attempts + 1, why[0] ? why : "delivered");
-	inflight_give(app, d->client);
 	delivery_free(d);
 }
 
@@ -496,22 +428,41 @@ static void delivery_send(gateway_app *app, db_res *res, int row)
 	upstream_submit(app->callbacks_upstream, &d->u, delivery_done, d);
 }
 
-/* Puts the deliveries whose ids are in ids off for a second, counting no attempt. */
-static void deferred_flush(gateway_app *app, db_text_array *ids)
+/*
+ * Claims the deliveries due now, at most HC_WEBHOOK_MAX_INFLIGHT on their way
+ * to one client counting every gateway's (in one transaction behind an
+ * advisory lock, so that the claims of several gateways never overfill a
+ * client).  Returns the rows (NULL when none or on failure, logged).
+ */
+static db_res *deliveries_claim(gateway_app *app)
 {
-	db_text_array *const arrays[1] = {ids};
+	char limit[24], secs[32];
+	const char *params[2] = {limit, secs};
+	db_res *res = NULL;
 	db_conn *conn;
 	hc_err err;
+	int rc;
 
-	if (ids->n == 0)
-		return;
 	hc_err_clear(&err);
+	snprintf(limit, sizeof(limit), "%ld", app->cfg.webhook_max_inflight);
+	snprintf(secs, sizeof(secs), "%.3f", (double)app->cfg.webhook_timeout_ms / 1000.0 + 5.0);
 	conn = db_pool_take(app->svc.pool);
-	/* if this fails, the claim's minute puts them off instead */
-	if (db_run_text_arrays(conn, "gateway_deliveries_defer", 1, arrays, NULL, &err) != 0)
-		log_warn("webhooks: could not put off %d deliveries: %s", ids->n, err.msg);
+	rc = db_tx_begin(conn, &err);
+	if (rc == 0)
+		rc = db_run(conn, "gateway_deliveries_claim_lock", 0, NULL, NULL, &err);
+	if (rc == 0)
+		rc = db_run(conn, "gateway_deliveries_claim", 2, params, &res, &err);
+	if (rc == 0)
+		rc = db_tx_commit(conn, &err);
+	else
+		db_tx_rollback(conn);
 	db_pool_give(app->svc.pool, conn);
-	metrics_add(app->callbacks_deferred, ids->n);
+	if (rc != 0) {
+		log_warn("webhooks: %s", err.msg);
+		db_res_free(res);
+		return NULL;
+	}
+	return res;
 }
 
 static void *sender_main(void *arg)
@@ -520,37 +471,14 @@ static void *sender_main(void *arg)
 	time_t pruned = 0;
 
 	while (!atomic_load(&app->sender_stop)) {
+		db_res *res = deliveries_claim(app);
 		db_conn *conn;
-		db_res *res = NULL;
-		db_text_array full, deferred;
-		db_text_array *const arrays[1] = {&full};
-		hc_err err;
-		int i, n = 0;
+		int i, n = res != NULL ? db_res_rows(res) : 0;
 
-		hc_err_clear(&err);
-		db_text_array_init(&full);
-		db_text_array_init(&deferred);
-		inflight_full(app, &full); /* their deliveries are not claimed */
-		conn = db_pool_take(app->svc.pool);
-		if (db_run_text_arrays(conn, "gateway_deliveries_claim", 1, arrays, &res, &err) !=
-		    0)
-			log_warn("webhooks: %s", err.msg);
-		else
-			n = db_res_rows(res);
-		db_pool_give(app->svc.pool, conn);
-		db_text_array_free(&full);
-		for (i = 0; i < n; i++) {
-			if (strcmp(db_res_get(res, i, 6), "cancelled") == 0)
-				continue; /* of a deleted subscription */
-			if (inflight_take(app, db_res_get(res, i, 1)) == 0)
+		for (i = 0; i < n; i++)
+			if (strcmp(db_res_get(res, i, 6), "cancelled") != 0) /* else: deleted */
 				delivery_send(app, res, i);
-			else
-				db_text_array_add(&deferred, db_res_get(res, i, 0),
-				                  strlen(db_res_get(res, i, 0)));
-		}
 		db_res_free(res);
-		deferred_flush(app, &deferred);
-		db_text_array_free(&deferred);
 		if (time(NULL) - pruned >= 60) {
 			conn = db_pool_take(app->svc.pool);
 			db_run(conn, "gateway_pending_prune", 0, NULL, NULL, NULL);
