@@ -46,7 +46,10 @@ const db_stmt codegen_statements[] = {
      13},
     /* many people at once (codegen_on_assessments): their codes locked in key order; $1
        [{k: person key, at: assessed at, ev: the new evidence}]; per person the current
-       version's fields and whether its evidence equals the new one */
+       version's fields and whether its evidence equals the new one.  The codes are found
+       through their key (= ANY of the keys as an array): joined to the input alone, the
+       planner took a hash join over a scan of every code while codes were fewer than
+       about 25,000 (each batch read them all) */
     {"codegen_current_many",
      "SELECT c.person_key, v.version, v.colour, v.pass, v.rule_id, v.rule_version,"
      " v.decided_by, v.evidence = x.ev, c.assessed_at >= x.at,"
@@ -54,11 +57,12 @@ const db_stmt codegen_statements[] = {
      " FROM jsonb_to_recordset($1::jsonb) AS x(k text, at timestamptz, ev jsonb)"
      " JOIN codes c ON c.person_key = x.k"
      " JOIN code_versions v ON v.person_key = c.person_key AND v.version = c.version"
+     " WHERE c.person_key = ANY (ARRAY(SELECT y.k FROM jsonb_to_recordset($1::jsonb) AS y(k text)))"
      " ORDER BY c.person_key FOR UPDATE OF c",
      1},
     {"codegen_certified_many",
      "SELECT DISTINCT person_key FROM certificates"
-     " WHERE person_key IN (SELECT x.k FROM jsonb_to_recordset($1::jsonb) AS x(k text))"
+     " WHERE person_key = ANY (ARRAY(SELECT x.k FROM jsonb_to_recordset($1::jsonb) AS x(k text)))"
      " AND status = 'valid'",
      1},
     /* $1: new versions, $2: codes to upsert (each person once); each new version's
