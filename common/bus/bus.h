@@ -123,6 +123,13 @@ typedef struct bus_route {
 	 * and its records are then handled one at a time by fn.
 	 */
 	int (*many)(void *ctx, db_conn *tx, const cloudevent *evs, size_t n, hc_err *err);
+	/*
+	 * 1: applying an event of this route again changes nothing (every write
+	 * is an insert a unique key turns into a no-op), so its events are not
+	 * recorded in processed_events: a redelivery is applied again, to no
+	 * effect, instead of being looked up.
+	 */
+	int idempotent;
 } bus_route;
 
 typedef struct bus_consumer_config {

@@ -9,7 +9,8 @@
  * Records already fetched are applied together: up to CONSUMER_BATCH_MAX of
  * them in one transaction (one commit, one WAL flush, instead of one each),
  * their offsets stored after it commits.  All are recorded in
- * processed_events with one statement, and a run of records of a route that
+ * processed_events with one statement (except those of an idempotent route,
+ * whose redelivery is applied again to no effect), and a run of records of a route that
  * has a batch handler (bus_route.many) goes to it at once, so a service can
  * apply them in a few statements instead of a few each.  Anything unusual in a batch (a
  * record that does not decode, a handler's failure, a failed commit) rolls
@@ -290,17 +291,20 @@ static int consumer_apply(consumer *c, const rd_kafka_message_t *m, const bus_ro
 	rc = db_tx_begin(c->conn, err);
 	if (rc != 0)
 		return rc;
-	rc = db_run(c->conn, "bus_processed_insert", 5, params, &res, err);
-	if (rc != 0)
-		goto fail;
-	if (db_res_affected(res) == 0) {
+	/* an idempotent route's event is not recorded: applied again to no effect if redelivered */
+	if (!route->idempotent) {
+		rc = db_run(c->conn, "bus_processed_insert", 5, params, &res, err);
+		if (rc != 0)
+			goto fail;
+		if (db_res_affected(res) == 0) {
+			db_res_free(res);
+			db_tx_rollback(c->conn);
+			metrics_add(c->duplicates, 1);
+			log_debug("event %s already processed by %s", ev->id, c->cfg->name);
+			return consumer_moved(c, m, ev->id, err);
+		}
 		db_res_free(res);
-		db_tx_rollback(c->conn);
-		metrics_add(c->duplicates, 1);
-		log_debug("event %s already processed by %s", ev->id, c->cfg->name);
-		return consumer_moved(c, m, ev->id, err);
 	}
-	db_res_free(res);
 	rc = route->fn(c->ctx, c->conn, ev, err);
 	if (rc != 0)
 		goto fail;
@@ -441,7 +445,7 @@ static int consumer_apply_batch(consumer *c, rd_kafka_message_t **b, size_t n)
 			rc = -1;
 		else if (wanted == 0)
 			routes[i] = NULL;
-		else
+		else if (!routes[i]->idempotent)
 			json_array_append_new(
 			    rows, json_pack("{s:s, s:s, s:i, s:I}", "id", evs[i].id, "topic",
 			                    rd_kafka_topic_name(m->rkt), "partition",
@@ -468,6 +472,8 @@ static int consumer_apply_batch(consumer *c, rd_kafka_message_t **b, size_t n)
 	for (i = 0; rc == 0 && i < n; i++) {
 		if (routes[i] == NULL) {
 			skipped++;
+		} else if (routes[i]->idempotent) {
+			continue; /* not recorded: applied (again) to no effect */
 		} else if (json_object_get(fresh, evs[i].id) == NULL) {
 			duplicates++;
 			routes[i] = NULL;

@@ -14,13 +14,13 @@ static const http_route analytics_routes[] = {
 };
 
 static const bus_route analytics_consumes[] = {
-    {TOPIC_DECLARATION, TYPE_DECLARATION_SUBMITTED, analytics_on_event, NULL, NULL},
-    {TOPIC_DECLARATION, TYPE_CHECKIN_SUBMITTED, analytics_on_event, NULL, NULL},
-    {TOPIC_CODE, TYPE_CODE_CHANGED, analytics_on_event, NULL, NULL},
-    {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_ISSUED, analytics_on_event, NULL, NULL},
-    {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_REVOKED, analytics_on_event, NULL, NULL},
-    {TOPIC_REVIEW_DECISION, TYPE_EMPLOYER_APPLICATION_DECIDED, analytics_on_event, NULL, NULL},
-    {TOPIC_SCAN, TYPE_SCAN_RECORDED, analytics_on_event, NULL, NULL},
+    {TOPIC_DECLARATION, TYPE_DECLARATION_SUBMITTED, analytics_on_event, NULL, NULL, 0},
+    {TOPIC_DECLARATION, TYPE_CHECKIN_SUBMITTED, analytics_on_event, NULL, NULL, 0},
+    {TOPIC_CODE, TYPE_CODE_CHANGED, analytics_on_event, NULL, NULL, 0},
+    {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_ISSUED, analytics_on_event, NULL, NULL, 0},
+    {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_REVOKED, analytics_on_event, NULL, NULL, 0},
+    {TOPIC_REVIEW_DECISION, TYPE_EMPLOYER_APPLICATION_DECIDED, analytics_on_event, NULL, NULL, 0},
+    {TOPIC_SCAN, TYPE_SCAN_RECORDED, analytics_on_event, NULL, NULL, 0},
 };
 
 static const config_var analytics_vars[] = {

@@ -16,12 +16,12 @@ static const http_route certificate_routes[] = {
 
 static const bus_route certificate_consumes[] = {
     {TOPIC_EMPLOYER_APPLICATION, TYPE_EMPLOYER_APPLICATION_SUBMITTED,
-     certificate_on_application_submitted, NULL, NULL},
+     certificate_on_application_submitted, NULL, NULL, 0},
     {TOPIC_REVIEW_DECISION, TYPE_EMPLOYER_APPLICATION_DECIDED, certificate_on_application_decided,
-     NULL, NULL},
-    {TOPIC_ASSESSMENT, TYPE_ASSESSMENT_COMPLETED, certificate_on_assessment, NULL, NULL},
+     NULL, NULL, 0},
+    {TOPIC_ASSESSMENT, TYPE_ASSESSMENT_COMPLETED, certificate_on_assessment, NULL, NULL, 0},
     {TOPIC_DECLARATION, TYPE_DECLARATION_SUBMITTED, svc_on_declaration_client, NULL,
-     svc_on_declaration_clients},
+     svc_on_declaration_clients, 1}, /* idempotent: a link, inserted once */
 };
 
 static const config_var certificate_vars[] = {

@@ -33,11 +33,11 @@ static const config_var codegen_vars[] = {
 
 static const bus_route codegen_consumes[] = {
     {TOPIC_ASSESSMENT, TYPE_ASSESSMENT_COMPLETED, codegen_on_assessment, NULL,
-     codegen_on_assessments},
-    {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_ISSUED, codegen_on_certificate, NULL, NULL},
-    {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_REVOKED, codegen_on_certificate, NULL, NULL},
+     codegen_on_assessments, 0},
+    {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_ISSUED, codegen_on_certificate, NULL, NULL, 0},
+    {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_REVOKED, codegen_on_certificate, NULL, NULL, 0},
     {TOPIC_DECLARATION, TYPE_DECLARATION_SUBMITTED, svc_on_declaration_client, NULL,
-     svc_on_declaration_clients},
+     svc_on_declaration_clients, 1}, /* idempotent: a link, inserted once */
 };
 
 static int codegen_starting(void *app_, hc_err *err)

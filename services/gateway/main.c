@@ -126,20 +126,25 @@ static const config_var gateway_vars[] = {
      "1: every call needs an API key; 0: open, for local development only"},
 };
 
+/*
+ * Every effect here is an insert that a unique key makes a no-op when
+ * repeated (a link, a delivery per subscription and event, a pending event),
+ * so the routes are idempotent: no processed_events row each.
+ */
 static const bus_route gateway_consumes[] = {
     {TOPIC_DECLARATION, TYPE_DECLARATION_SUBMITTED, gateway_on_declaration_client, NULL,
-     gateway_on_declaration_clients},
-    {TOPIC_CODE, TYPE_CODE_CHANGED, gateway_on_partner_event, NULL, gateway_on_partner_events},
+     gateway_on_declaration_clients, 1},
+    {TOPIC_CODE, TYPE_CODE_CHANGED, gateway_on_partner_event, NULL, gateway_on_partner_events, 1},
     {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_ISSUED, gateway_on_partner_event, NULL,
-     gateway_on_partner_events},
+     gateway_on_partner_events, 1},
     {TOPIC_CERTIFICATE, TYPE_CERTIFICATE_REVOKED, gateway_on_partner_event, NULL,
-     gateway_on_partner_events},
+     gateway_on_partner_events, 1},
     {TOPIC_REVIEW_DECISION, TYPE_CORRECTION_DECIDED, gateway_on_partner_event, NULL,
-     gateway_on_partner_events},
+     gateway_on_partner_events, 1},
     {TOPIC_EMPLOYER_APPLICATION, TYPE_EMPLOYER_APPLICATION_SUBMITTED, gateway_on_application_client,
-     NULL, NULL},
+     NULL, NULL, 1},
     {TOPIC_REVIEW_DECISION, TYPE_EMPLOYER_APPLICATION_DECIDED, gateway_on_application_decided, NULL,
-     NULL},
+     NULL, 1},
 };
 
 static int gateway_starting(void *app_, hc_err *err)

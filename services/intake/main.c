@@ -20,8 +20,8 @@ static const http_route intake_routes[] = {
 
 static const bus_route intake_consumes[] = {
     {TOPIC_REVIEW_DECISION, TYPE_EMPLOYER_APPLICATION_DECIDED,
-     intake_on_employer_application_decided, NULL, NULL},
-    {TOPIC_REVIEW_DECISION, TYPE_CORRECTION_DECIDED, intake_on_correction_decided, NULL, NULL},
+     intake_on_employer_application_decided, NULL, NULL, 0},
+    {TOPIC_REVIEW_DECISION, TYPE_CORRECTION_DECIDED, intake_on_correction_decided, NULL, NULL, 0},
 };
 
 static const config_var intake_vars[] = {

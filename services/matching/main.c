@@ -19,10 +19,10 @@ static const http_route matching_routes[] = {
 
 static const bus_route matching_consumes[] = {
     {TOPIC_DECLARATION, TYPE_DECLARATION_SUBMITTED, matching_on_declaration, NULL,
-     matching_on_declarations},
-    {TOPIC_DECLARATION, TYPE_CHECKIN_SUBMITTED, matching_on_checkin, NULL, NULL},
-    {TOPIC_SCAN, TYPE_SCAN_RECORDED, matching_on_scan, matching_wants_scan, NULL},
-    {TOPIC_REVIEW_DECISION, TYPE_CORRECTION_DECIDED, matching_on_correction_decided, NULL, NULL},
+     matching_on_declarations, 0},
+    {TOPIC_DECLARATION, TYPE_CHECKIN_SUBMITTED, matching_on_checkin, NULL, NULL, 0},
+    {TOPIC_SCAN, TYPE_SCAN_RECORDED, matching_on_scan, matching_wants_scan, NULL, 0},
+    {TOPIC_REVIEW_DECISION, TYPE_CORRECTION_DECIDED, matching_on_correction_decided, NULL, NULL, 0},
 };
 
 static const config_var matching_vars[] = {

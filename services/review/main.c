@@ -21,8 +21,8 @@ static const http_route review_routes[] = {
 
 static const bus_route review_consumes[] = {
     {TOPIC_EMPLOYER_APPLICATION, TYPE_EMPLOYER_APPLICATION_SUBMITTED,
-     review_on_employer_application_submitted, NULL, NULL},
-    {TOPIC_CORRECTION, TYPE_CORRECTION_FILED, review_on_correction_filed, NULL, NULL},
+     review_on_employer_application_submitted, NULL, NULL, 0},
+    {TOPIC_CORRECTION, TYPE_CORRECTION_FILED, review_on_correction_filed, NULL, NULL, 0},
 };
 
 static const config_var review_vars[] = {

@@ -102,9 +102,12 @@ jq -nc --arg k "$late_key" --arg id "$late_event" --arg t "$now" --arg a "$(cat 
 	  datacontenttype: "application/json",
 	  data: {person_key: $k, masked_name: "张*", county_code: "420102", version: 1, colour: "green", pass: false,
 	         rule_id: "no-risk", rule_version: 1, decided_by: "rules", cause: ("assessment " + $a), changed_at: $t,
-	         evidence: [{source: "self_declaration", kind: "declaration", record_id: $a}]}}' |
+	         evidence: [{source: "self_declaration", kind: "declaration", record_id: $a}]}}' >"$HC_TEST_TMP/late.json"
+produce_late() {
 	kcat -b "$HC_KAFKA_BROKERS" -P -t "${HC_KAFKA_TOPIC_PREFIX}hc.codegen.code.v1" -k "$late_key" \
-		-H ce_type=hc.codegen.code.changed.v1 -H county=420102 || fail "could not produce the code change"
+		-H ce_type=hc.codegen.code.changed.v1 -H county=420102 "$HC_TEST_TMP/late.json" || fail "could not produce the code change"
+}
+produce_late
 wait_for "the code change waiting in the gateway" 30 bash -c \
 	"[ \"\$(deploy/local/pg.sh psql $HC_PG_DATABASE -tA -c \"SELECT count(*) FROM gateway.partner_events_pending WHERE event_id = '$late_event'\")\" = 1 ]"
 # two declarations of that person in one produce, so the gateway reads them in one batch and
@@ -124,6 +127,17 @@ assert_eq "$(jq -r 'select(.event_id == "'"$late_event"'") | .event_id' "$HC_TES
 sleep 1 # a second delivery of it would show by now
 assert_eq "$(jq -r 'select(.status == 200 and .event_id == "'"$late_event"'") | .event_id' "$HC_TEST_TMP/hook-a.log" | wc -l)" 1 "A hears it once"
 assert_eq "$(sql "SELECT count(*) FROM gateway.person_clients WHERE person_key = '$late_key'")" 1 "one link"
+
+note "the gateway's effects are idempotent: no processed_events rows; a copy of an event adds nothing"
+assert_eq "$(sql "SELECT count(*) FROM gateway.processed_events")" 0 "the gateway records no processed events"
+gw_applied() { curl -fsS "$GATEWAY/metrics" | awk '$1 ~ /^hc_consumer_processed_total\{consumer="gateway"/ {s += $2} END {print s + 0}'; }
+applied_before=$(gw_applied)
+produce_late # a copy, as a relay that published it again would send
+gw_applied_more() { [ "$(gw_applied)" -gt "$applied_before" ]; }
+wait_for "the copy of the code change applied" 30 gw_applied_more
+sleep 1 # a delivery it added would be sent by now
+assert_eq "$(sql "SELECT count(*) FROM gateway.webhook_deliveries WHERE event_id = '$late_event'")" 1 "one delivery of it"
+assert_eq "$(jq -r 'select(.status == 200 and .event_id == "'"$late_event"'") | .event_id' "$HC_TEST_TMP/hook-a.log" | wc -l)" 1 "A still hears it once"
 
 note "at most HC_WEBHOOK_MAX_INFLIGHT (2) callbacks on their way to B's hanging endpoint, from two gateways"
 # a second gateway with the same settings: its sender claims from the same deliveries
