@@ -122,6 +122,8 @@ note "$open_loop"
 ol() { tr ' ' '\n' <<<"$open_loop" | sed -n "s/^$1=//p"; }
 verified=$(sql "SELECT count(*) FROM codegen.scans WHERE person_key = '$code_key'")
 hc_stop_pid "$HC_TEST_TMP/bare_verify.pid" bare_verify 5
+# the open loop's scans published before the code display's runs, which measure display alone
+wait_for "codegen's outbox to drain" 120 outbox_drained
 
 note "code display: a bare libmicrohttpd hello, then GET a person's current QR (PNG, a fresh token"
 note "each time) through the gateway, closed loop, then open loop at half its saturation"
