@@ -270,6 +270,9 @@ reassess_round() {
 		note "costliest statements of the re-assessment (ms in all, calls, rows, statement):"
 		sql "SELECT round(total_exec_time)::text || ' ' || calls || ' ' || rows || ' ' || left(regexp_replace(query, '\s+', ' ', 'g'), 160)
 		     FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15" >&2
+		note "of which the JIT compiler's (functions compiled, ms generating, inlining, optimising, emitting):"
+		sql "SELECT sum(jit_functions) || ' ' || round(sum(jit_generation_time)) || ' ' || round(sum(jit_inlining_time))
+		     || ' ' || round(sum(jit_optimization_time)) || ' ' || round(sum(jit_emission_time)) FROM pg_stat_statements" >&2
 	fi
 	imp_s=$(awk -v a="$r0" -v b="$r1" 'BEGIN {printf "%.1f", b - a}')
 	ass_s=$(awk -v a="$r0" -v b="$r_a" 'BEGIN {printf "%.1f", b - a}')
