@@ -1,4 +1,6 @@
 /* A queue worked by one thread in batches; see batcher.h. */
+#include <stdio.h>
+
 #include "common/base/batcher.h"
 
 #include "common/log/log.h"
@@ -44,6 +46,12 @@ int batcher_start(batcher *b, size_t max_batch, size_t max_queue,
 	b->ctx = ctx;
 	if (pthread_create(&b->thread, NULL, batcher_main, b) != 0)
 		return -1;
+	if (b->name != NULL) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "%s", b->name);
+		pthread_setname_np(b->thread, name);
+	}
 	pthread_mutex_lock(&b->mu);
 	b->running = 1;
 	pthread_mutex_unlock(&b->mu);

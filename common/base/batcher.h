@@ -32,6 +32,7 @@ typedef struct batcher {
 	void *ctx;
 	/* optional, set before start: told the number waiting after each push and take, in order */
 	void (*waiting)(void *ctx, size_t queued);
+	const char *name; /* optional, set before start: its thread's name (15 bytes shown) */
 } batcher;
 
 #define BATCHER_INIT                                                            \

@@ -319,6 +319,7 @@ int bus_relay_start(bus_relay **out, bus *b, const bus_relay_config *cfg, hc_err
 		free(relay);
 		return hc_err_set(err, HC_ERR_FATAL, "could not start outbox relay thread");
 	}
+	pthread_setname_np(relay->thread, "relay");
 	*out = relay;
 	return 0;
 }

@@ -169,6 +169,7 @@ int cache_start(cache **out, const char *name, const char *db_url, const char *s
 		return hc_err_set(err, HC_ERR_FATAL, "could not start the %s cache's listener",
 		                  name);
 	}
+	pthread_setname_np(c->thread, "cache");
 	*out = c;
 	return 0;
 }

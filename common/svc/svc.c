@@ -248,6 +248,7 @@ int svc_start(svc *s, const svc_spec *spec, void *app, void *own_cfg, hc_err *er
 			rc = hc_err_set(err, HC_ERR_FATAL, "could not start a consumer thread");
 			goto fail;
 		}
+		pthread_setname_np(sc->thread, "consumer");
 		sc->running = 1;
 	}
 	hc.addr = s->cfg.http_addr;

@@ -244,6 +244,9 @@ int upstream_loop_start(upstream_loop **out, const char *name, int public_only, 
 		free(l);
 		return hc_err_set(err, HC_ERR_FATAL, "could not start the upstream thread");
 	}
+	snprintf(labels, sizeof(labels), "up-%s", name);
+	labels[15] = '\0'; /* a thread's name holds 15 bytes */
+	pthread_setname_np(l->thread, labels);
 	l->started = 1;
 	*out = l;
 	return 0;

@@ -328,6 +328,7 @@ int verifier_start(verifier *v, svc *s, hc_err *err)
 	    metrics_gauge("hc_verify_waiting", "",
 	                  "online verifications queued for the writer, not yet in a batch");
 	v->b.waiting = verifier_waiting;
+	v->b.name = "verify-writer";
 	if (batcher_start(&v->b, VERIFY_BATCH_MAX, VERIFY_QUEUE_MAX, verifier_run, v) != 0)
 		return hc_err_set(err, HC_ERR_FATAL, "could not start the verification writer");
 	return 0;

@@ -325,6 +325,7 @@ static int import_file(db_conn **conns, const char *path, int csv, const matchin
 		hc_err_clear(&w.threads[i].err);
 		if (pthread_create(&w.threads[i].thread, NULL, writer_main, &w.threads[i]) != 0)
 			abort();
+		pthread_setname_np(w.threads[i].thread, "import-writer");
 	}
 	while (rc == 0 && (rec = next_record(&r, &bad)) != NULL) {
 		json_t *row = NULL;

@@ -246,6 +246,7 @@ int matching_reassessor_start(matching_app *app, hc_err *err)
 		if (pthread_create(&r->threads[i], NULL, reassess_main, r) != 0)
 			return hc_err_set(err, HC_ERR_FATAL,
 			                  "could not start the re-assessment workers");
+		pthread_setname_np(r->threads[i], "reassess");
 		r->started++;
 	}
 	log_info("%d re-assessment workers", r->started);

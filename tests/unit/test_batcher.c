@@ -89,6 +89,21 @@ TEST(the_next_batch_gathers_and_the_hook_follows)
 	}
 }
 
+/* The thread carries the batcher's name (top -H, perf), cut to the 15 bytes a name holds. */
+TEST(the_thread_is_named)
+{
+	batcher b = BATCHER_INIT;
+	batch_item item;
+	char name[32] = "";
+
+	b.name = "a-writer-with-a-long-name";
+	start_held(&b, 4, &item);
+	CHECK_EQ_INT(pthread_getname_np(b.thread, name, sizeof(name)), 0);
+	CHECK_EQ_STR(name, "a-writer-with-a");
+	release_all();
+	batcher_stop(&b);
+}
+
 /* Beyond max_queue a push is refused; so is one after stop. */
 TEST(a_full_queue_refuses)
 {
@@ -164,5 +179,6 @@ TEST(an_unreachable_database_fails_the_batch_once)
 	}
 }
 
-UNIT_MAIN(T(the_next_batch_gathers_and_the_hook_follows), T(a_full_queue_refuses),
-          T(a_refused_batch_is_written_one_by_one), T(an_unreachable_database_fails_the_batch_once))
+UNIT_MAIN(T(the_next_batch_gathers_and_the_hook_follows), T(the_thread_is_named),
+          T(a_full_queue_refuses), T(a_refused_batch_is_written_one_by_one),
+          T(an_unreachable_database_fails_the_batch_once))

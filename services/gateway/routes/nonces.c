@@ -152,6 +152,7 @@ int gateway_nonces_start(gateway_app *app, hc_err *err)
 	q->purged = time(NULL);
 	q->batches = metrics_counter("hc_gateway_nonce_batches_total", "",
 	                             "statements that claimed the nonces of signed requests");
+	q->b.name = "nonce-claimer";
 	if (batcher_start(&q->b, NONCE_BATCH_MAX, NONCE_QUEUE_MAX, nonces_run, app) != 0)
 		return hc_err_set(err, HC_ERR_FATAL, "could not start the nonce claimer");
 	return 0;

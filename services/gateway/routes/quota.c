@@ -303,6 +303,7 @@ int gateway_quota_sync_start(gateway_app *app, hc_err *err)
 		return 0;
 	if (pthread_create(&app->quota_sync, NULL, quota_sync_main, app) != 0)
 		return hc_err_set(err, HC_ERR_FATAL, "could not start the quota sync");
+	pthread_setname_np(app->quota_sync, "quota-sync");
 	app->quota_sync_running = 1;
 	return 0;
 }
@@ -343,6 +344,7 @@ int gateway_admission_start(gateway_app *app, hc_err *err)
 	metrics_set(app->admission_limit, max);
 	if (pthread_create(&app->probe, NULL, admission_probe, app) != 0)
 		return hc_err_set(err, HC_ERR_FATAL, "could not start the admission probe");
+	pthread_setname_np(app->probe, "admission-probe");
 	app->probe_running = 1;
 	return 0;
 }

@@ -495,6 +495,7 @@ int gateway_sender_start(gateway_app *app, hc_err *err)
 {
 	if (pthread_create(&app->sender, NULL, sender_main, app) != 0)
 		return hc_err_set(err, HC_ERR_FATAL, "could not start the webhook sender");
+	pthread_setname_np(app->sender, "callback-sender");
 	app->sender_running = 1;
 	return 0;
 }

@@ -256,6 +256,7 @@ int intake_declarations_start(intake_app *app, hc_err *err)
 	    metrics_gauge("hc_declarations_waiting", "",
 	                  "declarations queued for the writer, not yet in a batch");
 	app->declarations.waiting = writer_waiting;
+	app->declarations.name = "decl-writer";
 	if (batcher_start(&app->declarations, DECLARATION_BATCH_MAX, DECLARATION_QUEUE_MAX,
 	                  writer_run, app) != 0)
 		return hc_err_set(err, HC_ERR_FATAL, "could not start the declaration writer");
