@@ -88,9 +88,13 @@ int codegen_scan_lookup(db_conn *tx, codegen_scan *s, hc_err *err);
 int codegen_scan_record(db_conn *tx, codegen_scan *s, hc_err *err);
 /* Why a scan is refused (no_code, colour_red, colour_yellow, fever), or NULL: it passes. */
 const char *codegen_scan_reason(const char *colour, int fever);
+/* What a scan's event tells of the code scanned: all NULL when the person has none. */
+typedef struct codegen_scanned {
+	const char *county_code, *colour, *version; /* version: decimal text */
+} codegen_scanned;
 /* The data of a scan.recorded event (new reference). */
 json_t *codegen_scan_event(const char *scan_id, const char *key, const char *checkpoint_id,
-                           const json_t *code, int fever, const char *result, const char *reason,
-                           const char *scanned_at);
+                           const codegen_scanned *code, int fever, const char *result,
+                           const char *reason, const char *scanned_at);
 
 #endif

@@ -51,15 +51,17 @@ const char *codegen_scan_reason(const char *colour, int fever)
 }
 
 json_t *codegen_scan_event(const char *scan_id, const char *key, const char *checkpoint_id,
-                           const json_t *code, int fever, const char *result, const char *reason,
-                           const char *scanned_at)
+                           const codegen_scanned *code, int fever, const char *result,
+                           const char *reason, const char *scanned_at)
 {
-	return json_pack("{s:s, s:s, s:s, s:O?, s:O*, s:b, s:s, s:s?, s:O?, s:s}", "scan_id",
+	json_t *version =
+	    code->version != NULL ? json_integer(strtoll(code->version, NULL, 10)) : NULL;
+
+	return json_pack("{s:s, s:s, s:s, s:s?, s:s*, s:b, s:s, s:s?, s:o?, s:s}", "scan_id",
 	                 scan_id, "person_key", key, "checkpoint_id", checkpoint_id, "county_code",
-	                 json_object_get(code, "county_code"), "colour",
-	                 json_object_get(code, "colour"), "fever", fever, "result", result,
-	                 "reason", reason, "code_version", json_object_get(code, "version"),
-	                 "scanned_at", scanned_at);
+	                 code->county_code, "colour", code->colour, "fever", fever, "result",
+	                 result, "reason", reason, "code_version", version, "scanned_at",
+	                 scanned_at);
 }
 
 int codegen_scan_record(db_conn *tx, codegen_scan *x, hc_err *err)
@@ -94,12 +96,16 @@ int codegen_scan_record(db_conn *tx, codegen_scan *x, hc_err *err)
 		return rc;
 	snprintf(x->at, sizeof(x->at), "%s", db_res_get(res, 0, 0));
 	db_res_free(res);
-	return bus_outbox_emit(tx, TOPIC_SCAN, x->key,
-	                       json_string_value(json_object_get(x->code, "county_code")),
-	                       TYPE_SCAN_RECORDED, CODEGEN_EVENT_SOURCE, x->id,
-	                       codegen_scan_event(x->id, x->key, x->checkpoint_id, x->code, fever,
-	                                          x->result, x->reason, x->at),
-	                       http_req_traceparent(x->req), err);
+	{
+		codegen_scanned code = {json_string_value(json_object_get(x->code, "county_code")),
+		                        x->colour, version[0] ? version : NULL};
+
+		return bus_outbox_emit(tx, TOPIC_SCAN, x->key, code.county_code, TYPE_SCAN_RECORDED,
+		                       CODEGEN_EVENT_SOURCE, x->id,
+		                       codegen_scan_event(x->id, x->key, x->checkpoint_id, &code,
+		                                          fever, x->result, x->reason, x->at),
+		                       http_req_traceparent(x->req), err);
+	}
 }
 
 static void scan_reply(http_req *req, void *ctx)

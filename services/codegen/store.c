@@ -115,21 +115,23 @@ const db_stmt codegen_statements[] = {
      " FROM jsonb_to_recordset($1::jsonb) AS r(k text, c text) ON CONFLICT DO NOTHING",
      1},
     /* online verifications, group-committed (verify.c): $1 a text[] of person keys */
+    /* what a verification shows and publishes of each code: no JSON to build or parse */
     {"codegen_codes_for_scans",
-     "SELECT c.person_key, " CODE_JSON ", " DB_RFC3339(
-         "now()") " FROM codes c"
-                  " JOIN code_versions v ON v.person_key = c.person_key AND v.version = c.version"
-                  " WHERE c.person_key = ANY($1::text[])",
+     "SELECT c.person_key, v.version, v.colour, c.masked_name, c.county_code, " DB_RFC3339(
+         "v.created_at") ", " DB_RFC3339("now()") " FROM codes c"
+                                                  " JOIN code_versions v ON v.person_key = "
+                                                  "c.person_key AND v.version = c.version"
+                                                  " WHERE c.person_key = ANY($1::text[])",
      1},
     {"codegen_now", "SELECT " DB_RFC3339("now()"), 0},
-    /* $1: a JSON array of scans, all at the transaction's time (now()) */
+    /* a column each ($1..$8), all at the transaction's time (now()) */
     {"codegen_scans_insert",
      "INSERT INTO scans (id, checkpoint_id, person_key, temperature, result, reason,"
      " code_version, scanned_by, scanned_at)"
-     " SELECT (r->>'id')::uuid, r->>'checkpoint_id', r->>'person_key',"
-     " (r->>'temperature')::numeric, r->>'result', r->>'reason', (r->>'code_version')::integer,"
-     " r->>'scanned_by', now() FROM jsonb_array_elements($1::jsonb) AS e(r)",
-     1},
+     " SELECT r.i::uuid, r.c, r.p, r.t::numeric, r.r, r.x, r.v::integer, r.s, now()"
+     " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+     " $7::text[], $8::text[]) AS r(i, c, p, t, r, x, v, s)",
+     8},
     {"codegen_scan_insert",
      "INSERT INTO scans (id, checkpoint_id, person_key, temperature, result, reason,"
      " code_version, scanned_by) VALUES ($1, $2, $3, $4::numeric, $5, $6, $7::integer, $8)"

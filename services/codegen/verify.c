@@ -45,8 +45,11 @@ struct verify_job {
 	const char *checkpoint_id; /* in the request's body, valid until the reply */
 	double temperature;
 	json_t *body;
-	/* filled by the writer */
-	json_t *code; /* the current code, or NULL */
+	/* filled by the writer; code's text points into the batch's rows, valid while it is written
+	 */
+	int has_code;
+	codegen_scanned code;
+	const char *masked_name, *updated_at;
 	const char *result, *reason;
 	char scan_id[HC_UUID_LEN + 1];
 	svc_idem idem; /* its Idempotency-Key, claimed in the batch's transaction */
@@ -72,7 +75,6 @@ static verify_job *job_next(const verify_job *j)
 static void job_free(verify_job *j)
 {
 	svc_idem_release(&j->idem);
-	json_decref(j->code);
 	json_decref(j->body);
 	free(j);
 }
@@ -91,12 +93,10 @@ static void job_reply(verify_job *j, const char *scanned_at)
 	}
 	codegen_rfc3339(j->claims.exp, exp_text);
 	http_reply_json(req, 200,
-	                json_pack("{s:s, s:s?, s:O?, s:O?, s:s, s:O?, s:s, s:s}", "result",
-	                          j->result, "reason", j->reason, "colour",
-	                          json_object_get(j->code, "colour"), "masked_name",
-	                          json_object_get(j->code, "masked_name"), "expires_at", exp_text,
-	                          "updated_at", json_object_get(j->code, "updated_at"), "scan_id",
-	                          j->scan_id, "scanned_at", scanned_at));
+	                json_pack("{s:s, s:s?, s:s, s:s, s:s, s:s, s:s, s:s}", "result", j->result,
+	                          "reason", j->reason, "colour", j->code.colour, "masked_name",
+	                          j->masked_name, "expires_at", exp_text, "updated_at",
+	                          j->updated_at, "scan_id", j->scan_id, "scanned_at", scanned_at));
 }
 
 /* Lets j's request go once its batch is done (err when it failed) and releases j. */
@@ -115,49 +115,79 @@ static void job_answer(verify_job *j, const hc_err *err)
 	http_req_resume(req);
 }
 
-/* The code of key among the batch's rows (column 0 key, 1 code JSON), or NULL. */
-static json_t *batch_code(db_res *res, const char *key)
+/*
+ * Points j at its code among the batch's rows (codegen_codes_for_scans: key,
+ * version, colour, masked name, county, updated at), or marks it without one.
+ */
+static void batch_code(db_res *res, verify_job *j)
 {
 	int i;
 
+	j->has_code = 0;
 	for (i = 0; i < db_res_rows(res); i++)
-		if (strcmp(db_res_get(res, i, 0), key) == 0)
-			return json_loads(db_res_get(res, i, 1), 0, NULL);
-	return NULL;
+		if (strcmp(db_res_get(res, i, 0), j->key) == 0) {
+			j->has_code = 1;
+			j->code.version = db_res_get(res, i, 1);
+			j->code.colour = db_res_get(res, i, 2);
+			j->masked_name = db_res_get(res, i, 3);
+			j->code.county_code = db_res_get(res, i, 4);
+			j->updated_at = db_res_get(res, i, 5);
+			return;
+		}
+}
+
+/* The columns of the batch's scans (codegen_scans_insert). */
+enum {
+	SCAN_ID,
+	SCAN_CHECKPOINT,
+	SCAN_PERSON,
+	SCAN_TEMPERATURE,
+	SCAN_RESULT,
+	SCAN_REASON,
+	SCAN_VERSION,
+	SCAN_BY,
+	SCAN_COLUMNS
+};
+
+static void scan_column(db_text_array *cols, int c, const char *s)
+{
+	db_text_array_add(&cols[c], s, s != NULL ? strlen(s) : 0);
 }
 
 /*
  * Decides j against its current code: NULL result when the token's version
  * is no longer current (or there is no code); else passed only for green
- * without fever.  A decided scan adds its row and its event to the arrays.
+ * without fever.  A decided scan adds its row to the columns and its event.
  */
-static void job_decide(verify_job *j, const char *scanned_at, json_t *scans, json_t *events)
+static size_t job_decide(verify_job *j, const char *scanned_at, db_text_array *scans,
+                         json_t *events)
 {
-	json_t *version = json_object_get(j->code, "version");
-	const char *colour = json_string_value(json_object_get(j->code, "colour"));
 	int fever = j->temperature >= FEVER_CELSIUS;
-	const char *county;
 	char temp[16];
 
 	j->result = j->reason = NULL; /* decided again when a failed batch is retried */
-	if (j->code == NULL || json_integer_value(version) != (json_int_t)j->claims.version)
-		return; /* superseded: nothing recorded */
-	j->reason = codegen_scan_reason(colour, fever);
+	if (!j->has_code || strtoll(j->code.version, NULL, 10) != (long long)j->claims.version)
+		return 0; /* superseded: nothing recorded */
+	j->reason = codegen_scan_reason(j->code.colour, fever);
 	j->result = j->reason != NULL ? "refused" : "passed";
 	hc_uuid_v7(j->scan_id);
 	snprintf(temp, sizeof(temp), "%.1f", j->temperature);
-	county = json_string_value(json_object_get(j->code, "county_code"));
+	scan_column(scans, SCAN_ID, j->scan_id);
+	scan_column(scans, SCAN_CHECKPOINT, j->checkpoint_id);
+	scan_column(scans, SCAN_PERSON, j->key);
+	scan_column(scans, SCAN_TEMPERATURE, temp);
+	scan_column(scans, SCAN_RESULT, j->result);
+	scan_column(scans, SCAN_REASON, j->reason);
+	scan_column(scans, SCAN_VERSION, j->code.version);
+	scan_column(scans, SCAN_BY, http_req_principal(j->req).client);
 	json_array_append_new(
-	    scans, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:O, s:s?}", "id", j->scan_id,
-	                     "checkpoint_id", j->checkpoint_id, "person_key", j->key, "temperature",
-	                     temp, "result", j->result, "reason", j->reason, "code_version",
-	                     version, "scanned_by", http_req_principal(j->req).client));
-	json_array_append_new(
-	    events, bus_outbox_row(TOPIC_SCAN, j->key, county, TYPE_SCAN_RECORDED,
-	                           CODEGEN_EVENT_SOURCE, j->scan_id,
-	                           codegen_scan_event(j->scan_id, j->key, j->checkpoint_id, j->code,
-	                                              fever, j->result, j->reason, scanned_at),
-	                           http_req_traceparent(j->req)));
+	    events,
+	    bus_outbox_row(TOPIC_SCAN, j->key, j->code.county_code, TYPE_SCAN_RECORDED,
+	                   CODEGEN_EVENT_SOURCE, j->scan_id,
+	                   codegen_scan_event(j->scan_id, j->key, j->checkpoint_id, &j->code, fever,
+	                                      j->result, j->reason, scanned_at),
+	                   http_req_traceparent(j->req)));
+	return 1;
 }
 
 /* Makes the answers of the batch's new verifications and keeps those under a key, in tx. */
@@ -191,15 +221,20 @@ static int batch_claim(db_conn *tx, verify_job *jobs, hc_err *err)
 /* One group commit: reads the codes, records the scans, commits.  Returns 0 or an error kind. */
 static int batch_write(db_conn *tx, verify_job *jobs, char scanned_at[40], hc_err *err)
 {
-	json_t *scans = json_array(), *events = json_array();
-	size_t cap = 4, len = 0;
+	json_t *events = json_array();
+	db_text_array scans[SCAN_COLUMNS];
+	db_text_array *const columns[SCAN_COLUMNS] = {&scans[0], &scans[1], &scans[2], &scans[3],
+	                                              &scans[4], &scans[5], &scans[6], &scans[7]};
+	size_t cap = 4, len = 0, nscans = 0;
 	char *keys = malloc(cap);
 	db_res *res = NULL;
 	verify_job *j;
-	int rc;
+	int rc, c;
 
-	if (keys == NULL || scans == NULL || events == NULL)
+	if (keys == NULL || events == NULL)
 		abort();
+	for (c = 0; c < SCAN_COLUMNS; c++)
+		db_text_array_init(&scans[c]);
 	for (j = jobs; j != NULL; j = job_next(j)) {
 		/* a batch written again (one at a time) after it failed answers afresh */
 		http_req_on_reply(j->req, NULL, NULL);
@@ -228,7 +263,7 @@ static int batch_write(db_conn *tx, verify_job *jobs, char scanned_at[40], hc_er
 	free(keys);
 	if (rc == 0) {
 		/* one transaction time: every scan of the batch shares it */
-		const char *now = db_res_rows(res) > 0 ? db_res_get(res, 0, 2) : NULL;
+		const char *now = db_res_rows(res) > 0 ? db_res_get(res, 0, 6) : NULL;
 
 		if (now == NULL) {
 			db_res_free(res);
@@ -241,22 +276,21 @@ static int batch_write(db_conn *tx, verify_job *jobs, char scanned_at[40], hc_er
 	}
 	if (rc == 0) {
 		for (j = jobs; j != NULL; j = job_next(j)) {
-			json_decref(j->code); /* read again when a failed batch is retried */
-			j->code = j->idem.seen ? NULL : batch_code(res, j->key);
-			if (!j->idem.seen)
-				job_decide(j, scanned_at, scans, events);
+			if (j->idem.seen)
+				continue;
+			batch_code(res, j); /* read again when a failed batch is retried */
+			nscans += job_decide(j, scanned_at, scans, events);
 		}
-		if (json_array_size(scans) > 0) {
-			const json_t *values[1] = {scans};
-
-			rc = db_run_with_json(tx, "codegen_scans_insert", 1, values, NULL, err);
-		}
+		if (nscans > 0)
+			rc = db_run_text_arrays(tx, "codegen_scans_insert", SCAN_COLUMNS, columns,
+			                        NULL, err);
 	}
 	if (rc == 0)
 		rc = batch_answers(tx, jobs, scanned_at, err);
 	rc = bus_outbox_commit(tx, rc, events, err);
 	db_res_free(res);
-	json_decref(scans);
+	for (c = 0; c < SCAN_COLUMNS; c++)
+		db_text_array_free(&scans[c]);
 	json_decref(events);
 	return rc;
 }

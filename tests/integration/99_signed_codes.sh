@@ -61,6 +61,17 @@ assert_eq "$STATUS" 200 "verification"
 assert_eq "$(jq -c 'keys' <<<"$BODY")" '["colour","expires_at","masked_name","reason","result","scan_id","scanned_at","updated_at"]' "the answer's fields"
 assert_eq "$(jq -r '.result + " " + .colour' <<<"$BODY")" "passed green" "verification result"
 assert_eq "$(sql "SELECT count(*) FROM codegen.scans WHERE person_key = '$key'")" $((scans + 1)) "scans recorded"
+scan_id=$(jq -r .scan_id <<<"$BODY")
+code_now=$(curl -fsS "$CODEGEN/v1/codes/$key")
+assert_eq "$(jq -r .updated_at <<<"$BODY")" "$(jq -r .updated_at <<<"$code_now")" "the answer's update time (the code version's)"
+assert_eq "$(jq -r .masked_name <<<"$BODY")" "$(jq -r .masked_name <<<"$code_now")" "the answer's masked name"
+assert_eq "$(sql "SELECT checkpoint_id || ' ' || temperature || ' ' || result || ' ' || coalesce(reason, '-') || ' ' || code_version || ' ' || scanned_by
+                  FROM codegen.scans WHERE id = '$scan_id'")" "gate-9 36.6 passed - $(jq -r .version <<<"$code_now") sc-checkpoint-$HC_TEST_RUN" "the scan's row"
+scan_event() { records_of hc.codegen.scan.v1 "$key" | jq -c --arg id "$scan_id" 'select(.data.scan_id == $id) | .data'; }
+scan_published() { [ -n "$(scan_event)" ]; }
+wait_for "the scan's event" 30 scan_published
+assert_eq "$(scan_event | jq -c '[.checkpoint_id, .county_code, .colour, .fever, .result, .reason, .code_version, .scanned_at == $at]' --arg at "$(jq -r .scanned_at <<<"$BODY")")" \
+	"[\"gate-9\",\"$(jq -r .county_code <<<"$code_now")\",\"green\",false,\"passed\",null,$(jq -r .version <<<"$code_now"),true]" "the scan's event"
 note "a verification retried with its Idempotency-Key (as the gateway forwards it after a 504) is recorded once"
 vbody=$(jq -nc --arg t "$a" '{token:$t, checkpoint_id:"gate-9", temperature:36.6}')
 vpost() {
