@@ -4,19 +4,36 @@
 #include "common/base/netaddr.h"
 #include "common/metrics/metrics.h"
 
+#include <errno.h>
 #include <pthread.h>
-#include <sys/socket.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
 #define UPSTREAM_IDLE_MAX 128
+#define UPSTREAM_EVENTS   64
 
+/*
+ * The loop waits in epoll on the sockets libcurl asks it to watch
+ * (CURLMOPT_SOCKETFUNCTION) and on an eventfd that submits and the stop
+ * write to, and hands libcurl only the sockets that are ready
+ * (curl_multi_socket_action): its work per wakeup follows what happened,
+ * not how many requests are on their way (curl_multi_perform and
+ * curl_multi_poll went over every transfer and every socket each time).
+ */
 struct upstream_loop {
 	CURLM *multi;
+	int epfd, wakefd;
+	int64_t deadline_ms; /* libcurl's timer, on CLOCK_MONOTONIC; -1: none */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	upstream_job *pending;         /* set up, waiting to be added to multi */
@@ -176,15 +193,76 @@ static void upstream_finish(upstream_job *j, CURLcode rc)
 	free(j);
 }
 
+static int64_t upstream_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* CURLMOPT_SOCKETFUNCTION: watch s for what libcurl waits for, or no more. */
+static int upstream_on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	upstream_loop *l = userp;
+	struct epoll_event ev = {0};
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		epoll_ctl(l->epfd, EPOLL_CTL_DEL, s, NULL); /* fails when already closed: fine */
+		return 0;
+	}
+	ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0);
+	ev.data.fd = s;
+	if (socketp == NULL) { /* new to this loop: marked, so the next change is a MOD */
+		curl_multi_assign(l->multi, s, l);
+		if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, s, &ev) == 0 || errno != EEXIST)
+			return 0;
+	}
+	if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, s, &ev) != 0 && errno == ENOENT)
+		epoll_ctl(l->epfd, EPOLL_CTL_ADD, s,
+		          &ev); /* a new socket with a closed one's number */
+	return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: when libcurl wants to be called for its timeouts. */
+static int upstream_on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+	upstream_loop *l = userp;
+
+	(void)multi;
+	l->deadline_ms = timeout_ms < 0 ? -1 : upstream_now_ms() + timeout_ms;
+	return 0;
+}
+
+static void upstream_fds_close(upstream_loop *l)
+{
+	if (l->epfd >= 0)
+		close(l->epfd);
+	if (l->wakefd >= 0)
+		close(l->wakefd);
+	l->epfd = l->wakefd = -1;
+}
+
+static void upstream_wake(upstream_loop *l)
+{
+	uint64_t one = 1;
+
+	if (write(l->wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		abort(); /* the eventfd is ours: any other failure is a bug */
+}
+
 static void *upstream_main(void *arg)
 {
 	upstream_loop *l = arg;
+	struct epoll_event evs[UPSTREAM_EVENTS];
+	long active = 0; /* added to the multi handle and not yet finished */
 	int running = 0;
 
 	for (;;) {
 		upstream_job *todo, *j;
 		CURLMsg *msg;
-		int left, stop;
+		int left, stop, n, i, wait_ms = 1000;
 
 		pthread_mutex_lock(&l->mu);
 		todo = l->pending;
@@ -194,28 +272,56 @@ static void *upstream_main(void *arg)
 		while ((j = todo) != NULL) {
 			todo = j->next;
 			curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
-			if (curl_multi_add_handle(l->multi, j->easy) != CURLM_OK)
+			if (curl_multi_add_handle(l->multi, j->easy) != CURLM_OK) {
 				upstream_finish(j, CURLE_FAILED_INIT);
-			else
+			} else {
+				active++;
 				metrics_add(l->inflight, 1);
+			}
 		}
-		curl_multi_perform(l->multi, &running);
-		while ((msg = curl_multi_info_read(l->multi, &left)) != NULL) {
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
-			curl_multi_remove_handle(l->multi, msg->easy_handle);
-			metrics_add(l->inflight, -1);
-			upstream_finish(j, msg->data.result);
-		}
-		if (stop && running == 0) {
+		if (stop && active == 0) {
 			pthread_mutex_lock(&l->mu);
 			stop = l->pending == NULL;
 			pthread_mutex_unlock(&l->mu);
 			if (stop)
 				break; /* drained: every request answered */
 		}
-		curl_multi_poll(l->multi, NULL, 0, 1000, NULL);
+		if (l->deadline_ms >= 0) {
+			int64_t left_ms = l->deadline_ms - upstream_now_ms();
+
+			wait_ms = left_ms <= 0 ? 0 : left_ms < 1000 ? (int)left_ms : 1000;
+		}
+		n = epoll_wait(l->epfd, evs, UPSTREAM_EVENTS, wait_ms);
+		for (i = 0; i < n; i++) {
+			uint64_t count;
+			int mask = 0;
+
+			if (evs[i].data.fd == l->wakefd) {
+				if (read(l->wakefd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+					abort();
+				continue;
+			}
+			if (evs[i].events & EPOLLIN)
+				mask |= CURL_CSELECT_IN;
+			if (evs[i].events & EPOLLOUT)
+				mask |= CURL_CSELECT_OUT;
+			if (evs[i].events & (EPOLLERR | EPOLLHUP))
+				mask |= CURL_CSELECT_ERR;
+			curl_multi_socket_action(l->multi, evs[i].data.fd, mask, &running);
+		}
+		if (l->deadline_ms >= 0 && upstream_now_ms() >= l->deadline_ms) {
+			l->deadline_ms = -1; /* the action may set the next */
+			curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+		}
+		while ((msg = curl_multi_info_read(l->multi, &left)) != NULL) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+			curl_multi_remove_handle(l->multi, msg->easy_handle);
+			active--;
+			metrics_add(l->inflight, -1);
+			upstream_finish(j, msg->data.result);
+		}
 	}
 	return NULL;
 }
@@ -236,10 +342,30 @@ int upstream_loop_start(upstream_loop **out, const char *name, int public_only, 
 		return hc_err_set(err, HC_ERR_FATAL, "could not create the upstream multi handle");
 	}
 	curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, 64L);
+	curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, upstream_on_socket);
+	curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l);
+	curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, upstream_on_timer);
+	curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l);
+	l->deadline_ms = -1;
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	l->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (l->epfd < 0 || l->wakefd < 0) {
+		upstream_fds_close(l);
+		curl_multi_cleanup(l->multi);
+		free(l);
+		return hc_err_set(err, HC_ERR_FATAL, "could not create the upstream loop's epoll");
+	}
+	{
+		struct epoll_event ev = {.events = EPOLLIN, .data.fd = l->wakefd};
+
+		if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->wakefd, &ev) != 0)
+			abort();
+	}
 	snprintf(labels, sizeof(labels), "loop=\"%s\"", name);
 	l->inflight =
 	    metrics_gauge("hc_upstream_inflight", labels, "requests sent and not yet answered");
 	if (pthread_create(&l->thread, NULL, upstream_main, l) != 0) {
+		upstream_fds_close(l);
 		curl_multi_cleanup(l->multi);
 		free(l);
 		return hc_err_set(err, HC_ERR_FATAL, "could not start the upstream thread");
@@ -267,7 +393,7 @@ void upstream_loop_stop(upstream_loop *l)
 	pthread_mutex_lock(&l->mu);
 	l->stopping = 1;
 	pthread_mutex_unlock(&l->mu);
-	curl_multi_wakeup(l->multi);
+	upstream_wake(l);
 	if (l->started)
 		pthread_join(l->thread, NULL);
 	l->started = 0;
@@ -281,6 +407,7 @@ void upstream_loop_free(upstream_loop *l)
 	while (l->nidle > 0)
 		curl_easy_cleanup(l->idle[--l->nidle]);
 	curl_multi_cleanup(l->multi);
+	upstream_fds_close(l);
 	pthread_mutex_destroy(&l->mu);
 	free(l);
 }
@@ -365,7 +492,7 @@ void upstream_submit(upstream_loop *l, const upstream_request *req, upstream_don
 	if (refused)
 		upstream_finish(j, CURLE_ABORTED_BY_CALLBACK);
 	else
-		curl_multi_wakeup(l->multi);
+		upstream_wake(l);
 }
 
 void upstream_response_cleanup(upstream_response *resp)

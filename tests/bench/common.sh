@@ -51,13 +51,24 @@ pg_ticks() {
 	pm=$(head -1 "$HC_PG_DATA/postmaster.pid")
 	echo $(($(awk '{print $16 + $17}' "/proc/$pm/stat") + $(cpu_ticks $(pg_pids))))
 }
-# cpu_snapshot NAME...: ticks used so far by each named service (Kafka and PostgreSQL by those names).
+# thread_ticks PID NAME: the CPU time so far of PID's threads named NAME (a service names
+# its threads: README, "Watch it work"), in clock ticks, from their schedstat nanoseconds
+thread_ticks() {
+	local t ns=0
+	for t in /proc/"$1"/task/*; do
+		[ "$(cat "$t/comm" 2>/dev/null)" = "$2" ] && ns=$((ns + $(awk '{print $1}' "$t/schedstat" 2>/dev/null || echo 0)))
+	done
+	awk -v ns="$ns" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.3f", ns * hz / 1e9}'
+}
+# cpu_snapshot NAME...: ticks used so far by each named service (Kafka and PostgreSQL by those
+# names; SERVICE:THREAD for a service's threads of that name).
 cpu_snapshot() {
 	local n out=""
 	for n in "$@"; do
 		case $n in
 		Kafka) out+=" $(cpu_ticks "$(cat "$HC_RUN_DIR/kafka.pid")")" ;;
 		PostgreSQL) out+=" $(pg_ticks)" ;;
+		*:*) out+=" $(thread_ticks "$(cat "$HC_TEST_TMP/${n%%:*}.pid")" "${n#*:}")" ;;
 		*) out+=" $(cpu_ticks "$(cat "$HC_TEST_TMP/$n.pid")")" ;;
 		esac
 	done

@@ -100,18 +100,24 @@ BENCH_BODY=$HC_TEST_TMP/verify.json wrk -t2 -c"$CONNS" -d"${WARM}s" -s tests/ben
 	-H "Authorization: Bearer $CHECKPOINT" "$GATEWAY/v1/verifications" >/dev/null 2>&1 || fail "wrk failed for the warm-up"
 BENCH_BODY=$HC_TEST_TMP/verify.json bench verify_direct "$CODEGEN/v1/verifications" -s tests/bench/post.lua
 VERIFY_CPU="gateway codegen matching Kafka PostgreSQL"
+VERIFY_THREADS="gateway:MHD-worker gateway:up-services codegen:MHD-worker codegen:verify-writer codegen:relay"
 scans_before=$(sql "SELECT count(*) FROM codegen.scans WHERE person_key = '$code_key'")
 cpu_before=$(cpu_snapshot $VERIFY_CPU)
+threads_before=$(cpu_snapshot $VERIFY_THREADS)
 BENCH_BODY=$HC_TEST_TMP/verify.json bench verify_gateway "$GATEWAY/v1/verifications" -s tests/bench/post.lua \
 	-H "Authorization: Bearer $CHECKPOINT"
 # the run's scans published too (matching reads them: no fever, so it writes nothing)
 outbox_drained() { [ "$(sql "SELECT count(*) FROM codegen.outbox")" = 0 ]; }
 wait_for "codegen's outbox to drain" 120 outbox_drained
 cpu_after=$(cpu_snapshot $VERIFY_CPU)
+threads_after=$(cpu_snapshot $VERIFY_THREADS)
 scans_run=$(( $(sql "SELECT count(*) FROM codegen.scans WHERE person_key = '$code_key'") - scans_before ))
 cpu_per_verify=$(cpu_per "$cpu_before" "$cpu_after" "$scans_run" $VERIFY_CPU)
+threads_per_verify=$(cpu_per "$threads_before" "$threads_after" "$scans_run" $VERIFY_THREADS | sed 's/ (total [^)]*)$//')
 note "CPU per verification through the gateway ($scans_run scans): $cpu_per_verify"
+note "of which, by thread: $threads_per_verify"
 printf 'cpu_verify\t%s\n' "$cpu_per_verify" >>"$results"
+printf 'cpu_verify_threads\t%s\n' "$threads_per_verify" >>"$results"
 half=$(awk -v r="$(awk -F'\t' '$1 == "verify_gateway" {print $2}' "$results")" 'BEGIN {printf "%d", r / 2}')
 note "open loop: POST /v1/verifications at $half/s (half of its saturation) for ${DUR}s, hc-load"
 "$HC_BUILD/tests/hc-load" -r "$half" -d "$DUR" -c "$CONNS" -m POST -b "$HC_TEST_TMP/verify.json" \
@@ -191,8 +197,8 @@ request of every run and of a ${WARM}-second warm-up before them (each also publ
 under 10 ms at half saturation. Each verification is recorded before it is answered: its scan and
 outbox row are group-committed with the others waiting (services/codegen/verify.c) and relayed
 to Kafka, which puts it nearer a POST than a read. CPU time per verification through the gateway,
-its closed-loop run and the publishing of its scans ($scans_run): $cpu_per_verify; at its rate the
-bare baseline takes $(awk -v r="$(val verify_bare 2)" -v c="$(nproc)" 'BEGIN {printf "%.2f", c * 1000 / r}') ms of the machine's $(nproc) cores a request, load generator included.
+its closed-loop run and the publishing of its scans ($scans_run): $cpu_per_verify (by thread:
+$threads_per_verify); at its rate the bare baseline takes $(awk -v r="$(val verify_bare 2)" -v c="$(nproc)" 'BEGIN {printf "%.2f", c * 1000 / r}') ms of the machine's $(nproc) cores a request, load generator included.
 Code display at half of its own saturation, open loop (\`hc-load -r $qr_half -d $DUR -c $CONNS\`):
 $(qol rate) req/s achieved, p50 $(qol p50) ms, p90 $(qol p90) ms, p99 $(qol p99) ms, max $(qol max) ms;
 $(qol ok) answered 2xx, $(qol non2xx) other, $(qol errors) errors. The aim is 0.5x the bare hello and
