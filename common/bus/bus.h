@@ -69,20 +69,29 @@ int bus_outbox_emit(db_conn *tx, const char *topic, const char *key, const char 
                     const char *traceparent, hc_err *err);
 
 /*
- * Group commit: bus_outbox_row starts an event like bus_outbox_emit (data
- * stolen) and returns its outbox row as JSON; bus_outbox_add_rows writes a
- * JSON array of such rows inside tx with one statement, in array order.
+ * Group commit: a batch's outbox rows gathered as a text[] per column (event
+ * id, topic, key, type, payload, headers), written with one statement.
+ * bus_outbox_batch_add starts an event like bus_outbox_emit (data stolen) and
+ * appends its row; bus_outbox_add_batch writes the rows inside tx, in the
+ * order they were added (none: nothing).  Init before use, free after.
  */
-json_t *bus_outbox_row(const char *topic, const char *key, const char *county, const char *type,
-                       const char *source, const char *subject, json_t *data,
-                       const char *traceparent);
-int bus_outbox_add_rows(db_conn *tx, const json_t *rows, hc_err *err);
+#define BUS_OUTBOX_COLUMNS 6
+typedef struct bus_outbox_batch {
+	db_text_array cols[BUS_OUTBOX_COLUMNS];
+	size_t n; /* rows added */
+} bus_outbox_batch;
+void bus_outbox_batch_init(bus_outbox_batch *b);
+void bus_outbox_batch_free(bus_outbox_batch *b);
+void bus_outbox_batch_add(bus_outbox_batch *b, const char *topic, const char *key,
+                          const char *county, const char *type, const char *source,
+                          const char *subject, json_t *data, const char *traceparent);
+int bus_outbox_add_batch(db_conn *tx, bus_outbox_batch *b, hc_err *err);
 /*
- * The end of a group commit: when rc is 0, writes rows (bus_outbox_add_rows)
+ * The end of a group commit: when rc is 0, writes b (bus_outbox_add_batch)
  * and commits tx; when rc is not 0, or either step fails, rolls tx back.
  * Returns 0 or the error kind.
  */
-int bus_outbox_commit(db_conn *tx, int rc, const json_t *rows, hc_err *err);
+int bus_outbox_commit(db_conn *tx, int rc, bus_outbox_batch *b, hc_err *err);
 
 typedef struct bus_relay bus_relay;
 

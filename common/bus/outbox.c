@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "common/base/jsonw.h"
 #include "common/bus/bus_internal.h"
 #include "common/log/log.h"
 #include "common/metrics/metrics.h"
@@ -28,7 +29,7 @@ const db_stmt bus_statements[] = {
      "INSERT INTO outbox (event_id, topic, key, ce_type, payload, headers)"
      " VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
      6},
-    /* rows of bus_outbox_row, one text[] per column (db_run_text_arrays), in their order */
+    /* a bus_outbox_batch, one text[] per column (db_run_text_arrays), in its order */
     {"bus_outbox_insert_many",
      "INSERT INTO outbox (event_id, topic, key, ce_type, payload, headers)"
      " SELECT r.e, r.t, r.k, r.c, r.p, r.h::jsonb FROM unnest($1::text[], $2::text[],"
@@ -67,34 +68,32 @@ const db_stmt bus_statements[] = {
 };
 
 /* The Kafka headers of ev's record, as stored in the outbox row. */
-static json_t *outbox_headers(const cloudevent *ev, const char *county)
+/* The record headers of ev as a JSON object's text (free() it). */
+static char *outbox_headers(const cloudevent *ev, const char *county, size_t *len)
 {
-	json_t *h = json_object();
+	jsonw w = {0};
 
-	json_object_set_new(h, "content-type", json_string(CLOUDEVENT_CONTENT_TYPE));
-	json_object_set_new(h, "ce_specversion", json_string("1.0"));
-	json_object_set_new(h, "ce_id", json_string(ev->id));
-	json_object_set_new(h, "ce_type", json_string(ev->type));
-	json_object_set_new(h, "ce_source", json_string(ev->source));
-	json_object_set_new(h, "ce_time", json_string(ev->time));
+	jsonw_begin(&w);
+	jsonw_string(&w, "content-type", CLOUDEVENT_CONTENT_TYPE);
+	jsonw_string(&w, "ce_specversion", "1.0");
+	jsonw_string(&w, "ce_id", ev->id);
+	jsonw_string(&w, "ce_type", ev->type);
+	jsonw_string(&w, "ce_source", ev->source);
+	jsonw_string(&w, "ce_time", ev->time);
 	if (ev->traceparent[0] != '\0')
-		json_object_set_new(h, "traceparent", json_string(ev->traceparent));
+		jsonw_string(&w, "traceparent", ev->traceparent);
 	if (county != NULL)
-		json_object_set_new(h, "county", json_string(county));
-	return h;
+		jsonw_string(&w, "county", county);
+	return jsonw_end(&w, len);
 }
 
 int bus_outbox_add(db_conn *tx, const char *topic, const char *key, const cloudevent *ev,
                    const char *county, hc_err *err)
 {
-	json_t *h = outbox_headers(ev, county);
 	char *payload = cloudevent_encode(ev);
-	char *headers = json_dumps(h, JSON_COMPACT);
+	char *headers = outbox_headers(ev, county, NULL);
 	int rc;
 
-	json_decref(h);
-	if (headers == NULL)
-		abort();
 	{
 		const char *params[6] = {ev->id, topic, key, ev->type, payload, headers};
 
@@ -335,61 +334,62 @@ void bus_relay_stop(bus_relay *relay)
 	free(relay);
 }
 
-json_t *bus_outbox_row(const char *topic, const char *key, const char *county, const char *type,
-                       const char *source, const char *subject, json_t *data,
-                       const char *traceparent)
+void bus_outbox_batch_init(bus_outbox_batch *b)
+{
+	size_t f;
+
+	for (f = 0; f < BUS_OUTBOX_COLUMNS; f++)
+		db_text_array_init(&b->cols[f]);
+	b->n = 0;
+}
+
+void bus_outbox_batch_free(bus_outbox_batch *b)
+{
+	size_t f;
+
+	for (f = 0; f < BUS_OUTBOX_COLUMNS; f++)
+		db_text_array_free(&b->cols[f]);
+	b->n = 0;
+}
+
+void bus_outbox_batch_add(bus_outbox_batch *b, const char *topic, const char *key,
+                          const char *county, const char *type, const char *source,
+                          const char *subject, json_t *data, const char *traceparent)
 {
 	cloudevent ev = {0};
-	char *payload;
-	json_t *row;
+	char *payload, *headers;
+	size_t headers_len;
 
 	cloudevent_init(&ev, type, source, subject, data, traceparent);
 	payload = cloudevent_encode(&ev);
-	row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "event_id", ev.id, "topic", topic, "key",
-	                key, "ce_type", ev.type, "payload", payload, "headers",
-	                outbox_headers(&ev, county));
+	headers = outbox_headers(&ev, county, &headers_len);
+	db_text_array_add(&b->cols[0], ev.id, strlen(ev.id));
+	db_text_array_add(&b->cols[1], topic, strlen(topic));
+	db_text_array_add(&b->cols[2], key, strlen(key));
+	db_text_array_add(&b->cols[3], ev.type, strlen(ev.type));
+	db_text_array_add(&b->cols[4], payload, strlen(payload));
+	db_text_array_add(&b->cols[5], headers, headers_len);
+	b->n++;
 	free(payload);
+	free(headers);
 	cloudevent_cleanup(&ev);
-	if (row == NULL)
-		abort();
-	return row;
 }
 
-int bus_outbox_add_rows(db_conn *tx, const json_t *rows, hc_err *err)
+int bus_outbox_add_batch(db_conn *tx, bus_outbox_batch *b, hc_err *err)
 {
-	static const char *const fields[5] = {"event_id", "topic", "key", "ce_type", "payload"};
-	db_text_array cols[6];
-	db_text_array *const arrays[6] = {&cols[0], &cols[1], &cols[2],
-	                                  &cols[3], &cols[4], &cols[5]};
-	size_t i, f;
-	int rc;
+	db_text_array *const arrays[BUS_OUTBOX_COLUMNS] = {&b->cols[0], &b->cols[1], &b->cols[2],
+	                                                   &b->cols[3], &b->cols[4], &b->cols[5]};
 
-	if (json_array_size(rows) == 0)
+	if (b->n == 0)
 		return 0;
-	for (f = 0; f < 6; f++)
-		db_text_array_init(&cols[f]);
-	for (i = 0; i < json_array_size(rows); i++) {
-		const json_t *row = json_array_get(rows, i);
-		char *headers = json_dumps(json_object_get(row, "headers"), JSON_COMPACT);
-
-		for (f = 0; f < 5; f++) {
-			const json_t *v = json_object_get(row, fields[f]);
-
-			db_text_array_add(&cols[f], json_string_value(v), json_string_length(v));
-		}
-		db_text_array_add(&cols[5], headers, headers != NULL ? strlen(headers) : 0);
-		free(headers);
-	}
-	rc = db_run_text_arrays(tx, "bus_outbox_insert_many", 6, arrays, NULL, err);
-	for (f = 0; f < 6; f++)
-		db_text_array_free(&cols[f]);
-	return rc;
+	return db_run_text_arrays(tx, "bus_outbox_insert_many", BUS_OUTBOX_COLUMNS, arrays, NULL,
+	                          err);
 }
 
-int bus_outbox_commit(db_conn *tx, int rc, const json_t *rows, hc_err *err)
+int bus_outbox_commit(db_conn *tx, int rc, bus_outbox_batch *b, hc_err *err)
 {
 	if (rc == 0)
-		rc = bus_outbox_add_rows(tx, rows, err);
+		rc = bus_outbox_add_batch(tx, b, err);
 	if (rc == 0)
 		rc = db_tx_commit(tx, err);
 	if (rc != 0)

@@ -7,6 +7,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "common/base/jsonw.h"
 #include "common/base/rand.h"
 
 void traceparent_new(char out[TRACEPARENT_LEN + 1])
@@ -86,27 +87,34 @@ void cloudevent_cleanup(cloudevent *ev)
 	ev->data = NULL;
 }
 
+static int encode_data(const char *buffer, size_t size, void *w)
+{
+	jsonw_raw(w, buffer, size);
+	return 0;
+}
+
+/* The envelope written as text around data's compact dump (common/base/jsonw.h). */
 char *cloudevent_encode(const cloudevent *ev)
 {
-	json_t *o = json_object();
-	char *text;
+	jsonw w = {0};
 
-	json_object_set_new(o, "specversion", json_string("1.0"));
-	json_object_set_new(o, "id", json_string(ev->id));
-	json_object_set_new(o, "source", json_string(ev->source));
-	json_object_set_new(o, "type", json_string(ev->type));
+	jsonw_begin(&w);
+	jsonw_string(&w, "specversion", "1.0");
+	jsonw_string(&w, "id", ev->id);
+	jsonw_string(&w, "source", ev->source);
+	jsonw_string(&w, "type", ev->type);
 	if (ev->subject[0] != '\0')
-		json_object_set_new(o, "subject", json_string(ev->subject));
-	json_object_set_new(o, "time", json_string(ev->time));
-	json_object_set_new(o, "datacontenttype", json_string("application/json"));
+		jsonw_string(&w, "subject", ev->subject);
+	jsonw_string(&w, "time", ev->time);
+	jsonw_string(&w, "datacontenttype", "application/json");
 	if (ev->traceparent[0] != '\0')
-		json_object_set_new(o, "traceparent", json_string(ev->traceparent));
-	json_object_set(o, "data", ev->data);
-	text = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (text == NULL)
-		abort();
-	return text;
+		jsonw_string(&w, "traceparent", ev->traceparent);
+	if (ev->data != NULL) {
+		jsonw_name(&w, "data");
+		if (json_dump_callback(ev->data, encode_data, &w, JSON_COMPACT) != 0)
+			abort(); /* only invalid UTF-8 fails, and jansson's strings are valid */
+	}
+	return jsonw_end(&w, NULL);
 }
 
 /* Copies the string attribute `name` of o into out[cap]; required or optional. */

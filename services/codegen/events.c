@@ -298,14 +298,15 @@ static int assess_run(db_conn *tx, const cloudevent *evs, size_t n, hc_err *err)
 {
 	assess_item *it = calloc(n, sizeof(*it));
 	json_t *index = json_object(), *versions = json_array(), *codes = json_array();
-	json_t *made = json_object(), *events = json_array();
+	json_t *made = json_object();
+	bus_outbox_batch events;
 	db_res *res = NULL;
 	size_t i;
 	int rc = 0, r;
 
-	if (it == NULL || index == NULL || versions == NULL || codes == NULL || made == NULL ||
-	    events == NULL)
+	if (it == NULL || index == NULL || versions == NULL || codes == NULL || made == NULL)
 		abort();
+	bus_outbox_batch_init(&events);
 	for (i = 0; i < n; i++)
 		json_object_set_new(index, str(evs[i].data, "person_key"),
 		                    json_integer((json_int_t)i));
@@ -363,18 +364,15 @@ static int assess_run(db_conn *tx, const cloudevent *evs, size_t n, hc_err *err)
 		       *at = v != NULL ? json_object_get(made, it[i].n.person_key) : NULL;
 
 		if (at != NULL && json_object_set(v, "created_at", at) == 0)
-			json_array_append_new(
-			    events, bus_outbox_row(TOPIC_CODE, it[i].n.person_key,
-			                           it[i].n.county_code, TYPE_CODE_CHANGED,
-			                           CODEGEN_EVENT_SOURCE, it[i].n.person_key,
-			                           code_changed_data(&it[i].n, v, it[i].cur),
-			                           evs[i].traceparent));
+			bus_outbox_batch_add(
+			    &events, TOPIC_CODE, it[i].n.person_key, it[i].n.county_code,
+			    TYPE_CODE_CHANGED, CODEGEN_EVENT_SOURCE, it[i].n.person_key,
+			    code_changed_data(&it[i].n, v, it[i].cur), evs[i].traceparent);
 	}
-	if (rc == 0 && json_array_size(events) > 0) {
-		rc = bus_outbox_add_rows(tx, events, err);
+	if (rc == 0 && events.n > 0) {
+		rc = bus_outbox_add_batch(tx, &events, err);
 		if (rc == 0)
-			log_info("%zu code versions made from %zu assessments",
-			         json_array_size(events), n);
+			log_info("%zu code versions made from %zu assessments", events.n, n);
 	}
 	for (i = 0; i < n; i++)
 		json_decref(it[i].cur);
@@ -384,7 +382,7 @@ static int assess_run(db_conn *tx, const cloudevent *evs, size_t n, hc_err *err)
 	json_decref(versions);
 	json_decref(codes);
 	json_decref(made);
-	json_decref(events);
+	bus_outbox_batch_free(&events);
 	return rc;
 }
 

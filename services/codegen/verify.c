@@ -160,7 +160,7 @@ static void scan_column(db_text_array *cols, int c, const char *s)
  * without fever.  A decided scan adds its row to the columns and its event.
  */
 static size_t job_decide(verify_job *j, const char *scanned_at, db_text_array *scans,
-                         json_t *events)
+                         bus_outbox_batch *events)
 {
 	int fever = j->temperature >= FEVER_CELSIUS;
 	char temp[16];
@@ -180,13 +180,11 @@ static size_t job_decide(verify_job *j, const char *scanned_at, db_text_array *s
 	scan_column(scans, SCAN_REASON, j->reason);
 	scan_column(scans, SCAN_VERSION, j->code.version);
 	scan_column(scans, SCAN_BY, http_req_principal(j->req).client);
-	json_array_append_new(
-	    events,
-	    bus_outbox_row(TOPIC_SCAN, j->key, j->code.county_code, TYPE_SCAN_RECORDED,
-	                   CODEGEN_EVENT_SOURCE, j->scan_id,
-	                   codegen_scan_event(j->scan_id, j->key, j->checkpoint_id, &j->code, fever,
-	                                      j->result, j->reason, scanned_at),
-	                   http_req_traceparent(j->req)));
+	bus_outbox_batch_add(events, TOPIC_SCAN, j->key, j->code.county_code, TYPE_SCAN_RECORDED,
+	                     CODEGEN_EVENT_SOURCE, j->scan_id,
+	                     codegen_scan_event(j->scan_id, j->key, j->checkpoint_id, &j->code,
+	                                        fever, j->result, j->reason, scanned_at),
+	                     http_req_traceparent(j->req));
 	return 1;
 }
 
@@ -221,7 +219,7 @@ static int batch_claim(db_conn *tx, verify_job *jobs, hc_err *err)
 /* One group commit: reads the codes, records the scans, commits.  Returns 0 or an error kind. */
 static int batch_write(db_conn *tx, verify_job *jobs, char scanned_at[40], hc_err *err)
 {
-	json_t *events = json_array();
+	bus_outbox_batch events;
 	db_text_array scans[SCAN_COLUMNS];
 	db_text_array *const columns[SCAN_COLUMNS] = {&scans[0], &scans[1], &scans[2], &scans[3],
 	                                              &scans[4], &scans[5], &scans[6], &scans[7]};
@@ -231,8 +229,9 @@ static int batch_write(db_conn *tx, verify_job *jobs, char scanned_at[40], hc_er
 	verify_job *j;
 	int rc, c;
 
-	if (keys == NULL || events == NULL)
+	if (keys == NULL)
 		abort();
+	bus_outbox_batch_init(&events);
 	for (c = 0; c < SCAN_COLUMNS; c++)
 		db_text_array_init(&scans[c]);
 	for (j = jobs; j != NULL; j = job_next(j)) {
@@ -279,7 +278,7 @@ static int batch_write(db_conn *tx, verify_job *jobs, char scanned_at[40], hc_er
 			if (j->idem.seen)
 				continue;
 			batch_code(res, j); /* read again when a failed batch is retried */
-			nscans += job_decide(j, scanned_at, scans, events);
+			nscans += job_decide(j, scanned_at, scans, &events);
 		}
 		if (nscans > 0)
 			rc = db_run_text_arrays(tx, "codegen_scans_insert", SCAN_COLUMNS, columns,
@@ -287,11 +286,11 @@ static int batch_write(db_conn *tx, verify_job *jobs, char scanned_at[40], hc_er
 	}
 	if (rc == 0)
 		rc = batch_answers(tx, jobs, scanned_at, err);
-	rc = bus_outbox_commit(tx, rc, events, err);
+	rc = bus_outbox_commit(tx, rc, &events, err);
 	db_res_free(res);
 	for (c = 0; c < SCAN_COLUMNS; c++)
 		db_text_array_free(&scans[c]);
-	json_decref(events);
+	bus_outbox_batch_free(&events);
 	return rc;
 }
 

@@ -217,14 +217,16 @@ static int assess_chunk(db_conn *tx, json_t *rules, const json_t *people, size_t
                         const matching_trigger *const *ts, long *published, hc_err *err)
 {
 	json_t *index = json_object(), *keys = json_array();
-	json_t *rows = json_array(), *events = json_array();
+	json_t *rows = json_array();
+	bus_outbox_batch events;
 	const json_t *values[1] = {keys};
 	db_res *res = NULL;
 	size_t i;
 	int r, rc;
 
-	if (rows == NULL || events == NULL || keys == NULL || index == NULL)
+	if (rows == NULL || keys == NULL || index == NULL)
 		abort();
+	bus_outbox_batch_init(&events);
 	for (i = from; i < to; i++) {
 		json_t *k = json_array_get(people, i);
 
@@ -261,12 +263,11 @@ static int assess_chunk(db_conn *tx, json_t *rules, const json_t *people, size_t
 		              json_object_get(o, "evidence"), "decided_by", t->decided_by,
 		              "trigger_kind", t->kind, "trigger_id", t->id, "isolation_until", iso,
 		              "outcome_key", key, "assessed_at", at));
-		json_array_append_new(
-		    events, bus_outbox_row(TOPIC_ASSESSMENT, person_key, db_res_get(res, r, 2),
-		                           TYPE_ASSESSMENT_COMPLETED, MATCHING_EVENT_SOURCE, id,
-		                           assessment_data(id, person_key, db_res_get(res, r, 1),
-		                                           db_res_get(res, r, 2), o, t, iso, at),
-		                           t->traceparent));
+		bus_outbox_batch_add(&events, TOPIC_ASSESSMENT, person_key, db_res_get(res, r, 2),
+		                     TYPE_ASSESSMENT_COMPLETED, MATCHING_EVENT_SOURCE, id,
+		                     assessment_data(id, person_key, db_res_get(res, r, 1),
+		                                     db_res_get(res, r, 2), o, t, iso, at),
+		                     t->traceparent);
 		json_decref(o);
 	}
 	if (rc == 0 && json_array_size(rows) > 0) {
@@ -275,14 +276,14 @@ static int assess_chunk(db_conn *tx, json_t *rules, const json_t *people, size_t
 		rc =
 		    db_run_with_json(tx, "matching_assessments_insert_many", 1, written, NULL, err);
 		if (rc == 0)
-			rc = bus_outbox_add_rows(tx, events, err);
+			rc = bus_outbox_add_batch(tx, &events, err);
 	}
 	if (rc == 0)
 		*published += (long)json_array_size(rows);
 	db_res_free(res);
 	json_decref(index);
 	json_decref(rows);
-	json_decref(events);
+	bus_outbox_batch_free(&events);
 	return rc;
 }
 

@@ -169,6 +169,92 @@ TEST(decode_drops_invalid_traceparent_only)
 	cloudevent_cleanup(&ev);
 }
 
-UNIT_MAIN(T(encode_decode_round_trip), T(ids_are_unique_uuids), T(uuid_v7_layout_and_order),
-          T(trace_continues_from_parent), T(traceparent_validation), T(decode_refuses_bad_events),
-          T(decode_refuses_oversized), T(decode_drops_invalid_traceparent_only))
+static unsigned rand_below(unsigned n)
+{
+	unsigned char b[4];
+
+	hc_rand_bytes(b, sizeof(b));
+	return (
+	    unsigned)(((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]) %
+	              n);
+}
+
+/* The envelope as jansson writes it: an object of the attributes, dumped compact. */
+static char *encode_with_jansson(const cloudevent *ev)
+{
+	json_t *o = json_object();
+	char *text;
+
+	json_object_set_new(o, "specversion", json_string("1.0"));
+	json_object_set_new(o, "id", json_string(ev->id));
+	json_object_set_new(o, "source", json_string(ev->source));
+	json_object_set_new(o, "type", json_string(ev->type));
+	if (ev->subject[0] != '\0')
+		json_object_set_new(o, "subject", json_string(ev->subject));
+	json_object_set_new(o, "time", json_string(ev->time));
+	json_object_set_new(o, "datacontenttype", json_string("application/json"));
+	if (ev->traceparent[0] != '\0')
+		json_object_set_new(o, "traceparent", json_string(ev->traceparent));
+	json_object_set(o, "data", ev->data);
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return text;
+}
+
+/* A random valid UTF-8 string of up to max-1 bytes: ASCII (controls, quotes and
+ * backslashes often), and two-, three- and four-byte characters. */
+static void random_text(char *out, size_t max)
+{
+	static const char *const pieces[] = {
+	    "\"",   "\\",   "/", "\b", "\f", "\n", "\r",       "\t",           "\x01",
+	    "\x1f", "\x7f", "a", "Z",  "9",  " ",  "\xc3\xa9", "\xe5\xbc\xa0", "\xf0\x9f\x98\x80"};
+	size_t len = 0, n = (size_t)rand_below(24), k;
+
+	for (k = 0; k < n; k++) {
+		const char *p = pieces[rand_below(sizeof(pieces) / sizeof(pieces[0]))];
+
+		if (len + strlen(p) >= max)
+			break;
+		memcpy(out + len, p, strlen(p));
+		len += strlen(p);
+	}
+	out[len] = '\0';
+}
+
+/* The envelope written as text is byte for byte jansson's, whatever its attributes hold. */
+TEST(encode_writes_what_jansson_writes)
+{
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		char s[5][64];
+		cloudevent ev;
+		char *ours, *theirs;
+		int k;
+
+		for (k = 0; k < 5; k++)
+			random_text(s[k], sizeof(s[k]));
+		cloudevent_init(&ev, s[0], s[1], i % 3 == 0 ? NULL : s[2],
+		                json_pack("{s:s, s:i, s:[s, b], s:n}", s[3], s[4], "n", i, "list",
+		                          s[4], i % 2, "none"),
+		                NULL);
+		if (i % 5 == 0)
+			ev.traceparent[0] = '\0';
+		if (i % 7 == 0) { /* no data: no member */
+			json_decref(ev.data);
+			ev.data = NULL;
+		}
+		ours = cloudevent_encode(&ev);
+		theirs = encode_with_jansson(&ev);
+		CHECK(theirs != NULL);
+		CHECK_EQ_STR(ours, theirs);
+		free(ours);
+		free(theirs);
+		cloudevent_cleanup(&ev);
+	}
+}
+
+UNIT_MAIN(T(encode_decode_round_trip), T(encode_writes_what_jansson_writes),
+          T(ids_are_unique_uuids), T(uuid_v7_layout_and_order), T(trace_continues_from_parent),
+          T(traceparent_validation), T(decode_refuses_bad_events), T(decode_refuses_oversized),
+          T(decode_drops_invalid_traceparent_only))

@@ -135,12 +135,14 @@ static int batch_answers(db_conn *tx, submission *subs, hc_err *err)
 /* One group commit of declarations: their keys, rows, events and answers, one COMMIT. */
 static int batch_write(db_conn *tx, submission *subs, char submitted_at[40], hc_err *err)
 {
-	json_t *rows = json_array(), *events = json_array();
+	json_t *rows = json_array();
+	bus_outbox_batch events;
 	submission *sub;
 	int rc;
 
-	if (rows == NULL || events == NULL)
+	if (rows == NULL)
 		abort();
+	bus_outbox_batch_init(&events);
 	for (sub = subs; sub != NULL; sub = (submission *)sub->item.next) {
 		/* a batch written again (one at a time) after it failed answers afresh */
 		http_req_on_reply(sub->req, NULL, NULL);
@@ -159,17 +161,16 @@ static int batch_write(db_conn *tx, submission *subs, char submitted_at[40], hc_
 		if (sub->idem.seen)
 			continue;
 		snprintf(sub->submitted_at, sizeof(sub->submitted_at), "%s", submitted_at);
-		json_array_append_new(
-		    events,
-		    bus_outbox_row(TOPIC_DECLARATION, sub->d.person_key, sub->d.county_code,
-		                   TYPE_DECLARATION_SUBMITTED, INTAKE_EVENT_SOURCE, sub->id,
-		                   submission_event_data(sub), http_req_traceparent(sub->req)));
+		bus_outbox_batch_add(&events, TOPIC_DECLARATION, sub->d.person_key,
+		                     sub->d.county_code, TYPE_DECLARATION_SUBMITTED,
+		                     INTAKE_EVENT_SOURCE, sub->id, submission_event_data(sub),
+		                     http_req_traceparent(sub->req));
 	}
 	if (rc == 0)
 		rc = batch_answers(tx, subs, err);
-	rc = bus_outbox_commit(tx, rc, events, err);
+	rc = bus_outbox_commit(tx, rc, &events, err);
 	json_decref(rows);
-	json_decref(events);
+	bus_outbox_batch_free(&events);
 	return rc;
 }
 
