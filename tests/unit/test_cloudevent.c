@@ -212,11 +212,12 @@ static void random_text(char *out, size_t max)
 
 	for (k = 0; k < n; k++) {
 		const char *p = pieces[rand_below(sizeof(pieces) / sizeof(pieces[0]))];
+		size_t plen = strlen(p);
 
-		if (len + strlen(p) >= max)
+		if (plen >= max - len)
 			break;
-		memcpy(out + len, p, strlen(p));
-		len += strlen(p);
+		memcpy(out + len, p, plen);
+		len += plen;
 	}
 	out[len] = '\0';
 }
