@@ -160,27 +160,37 @@ const db_stmt gateway_statements[] = {
      */
     {"gateway_deliveries_claim_lock",
      "SELECT pg_advisory_xact_lock(hashtext('gateway_deliveries_claim'))", 0},
+    /*
+     * Each client's due deliveries, oldest first, up to its free slots ($1 less
+     * what every gateway has on its way to it), taken client by client: one
+     * client's backlog never fills a pass and keeps the others' waiting.  A
+     * deleted subscription's due deliveries are taken to be cancelled.  At most
+     * 100 a pass, the oldest.
+     */
     {"gateway_deliveries_claim",
      "WITH busy AS (SELECT s.client, count(*) AS k FROM webhook_deliveries b"
      " JOIN webhook_subscriptions s ON s.id = b.subscription_id"
      " WHERE b.sending_until > now() GROUP BY s.client),"
-     " due AS MATERIALIZED (SELECT w.id, w.subscription_id, w.next_at FROM webhook_deliveries w"
-     " WHERE w.status = 'pending' AND w.next_at <= now()"
-     " AND NOT EXISTS (SELECT 1 FROM webhook_subscriptions f JOIN busy ON busy.client = f.client"
-     " WHERE f.id = w.subscription_id AND f.deleted_at IS NULL AND busy.k >= $1::integer)"
-     " ORDER BY w.next_at LIMIT 100 FOR UPDATE OF w SKIP LOCKED),"
-     " ranked AS (SELECT due.id, s.deleted_at IS NOT NULL AS gone,"
-     " coalesce(busy.k, 0) + row_number() OVER (PARTITION BY s.client, s.deleted_at IS NULL"
-     " ORDER BY due.next_at, due.id) AS n"
-     " FROM due JOIN webhook_subscriptions s ON s.id = due.subscription_id"
-     " LEFT JOIN busy ON busy.client = s.client)"
+     " free AS (SELECT c.client, $1::integer - coalesce(busy.k, 0) AS n"
+     " FROM (SELECT DISTINCT client FROM webhook_subscriptions WHERE deleted_at IS NULL) c"
+     " LEFT JOIN busy ON busy.client = c.client WHERE coalesce(busy.k, 0) < $1::integer),"
+     " due AS MATERIALIZED (SELECT t.id, t.next_at, false AS gone FROM free CROSS JOIN LATERAL"
+     " (SELECT w.id, w.next_at FROM webhook_deliveries w"
+     " JOIN webhook_subscriptions f ON f.id = w.subscription_id"
+     " WHERE f.client = free.client AND f.deleted_at IS NULL AND w.status = 'pending'"
+     " AND w.next_at <= now() ORDER BY w.next_at LIMIT free.n FOR UPDATE OF w SKIP LOCKED) t"
+     " UNION ALL SELECT g.id, g.next_at, true FROM (SELECT w.id, w.next_at"
+     " FROM webhook_deliveries w JOIN webhook_subscriptions f ON f.id = w.subscription_id"
+     " WHERE f.deleted_at IS NOT NULL AND w.status = 'pending' AND w.next_at <= now()"
+     " ORDER BY w.next_at LIMIT 100 FOR UPDATE OF w SKIP LOCKED) g),"
+     " taken AS (SELECT id, gone FROM due ORDER BY next_at LIMIT 100)"
      " UPDATE webhook_deliveries d SET next_at = now() + interval '1 minute',"
      " sending_until = CASE WHEN r.gone THEN NULL"
      " ELSE now() + make_interval(secs => $2::double precision) END,"
      " status = CASE WHEN r.gone THEN 'cancelled' ELSE d.status END,"
      " last_error = CASE WHEN r.gone THEN 'subscription deleted' ELSE d.last_error END"
-     " FROM ranked r, webhook_subscriptions s"
-     " WHERE d.id = r.id AND s.id = d.subscription_id AND (r.gone OR r.n <= $1::integer)"
+     " FROM taken r, webhook_subscriptions s"
+     " WHERE d.id = r.id AND s.id = d.subscription_id"
      " RETURNING d.id, s.client, s.url, d.event_id, d.payload, d.attempts, d.status",
      2},
     {"gateway_delivery_done",

@@ -139,6 +139,27 @@ sleep 1 # a delivery it added would be sent by now
 assert_eq "$(sql "SELECT count(*) FROM gateway.webhook_deliveries WHERE event_id = '$late_event'")" 1 "one delivery of it"
 assert_eq "$(jq -r 'select(.status == 200 and .event_id == "'"$late_event"'") | .event_id' "$HC_TEST_TMP/hook-a.log" | wc -l)" 1 "A still hears it once"
 
+note "one client's backlog does not hold another's callbacks back"
+# 400 of A's deliveries overdue for an hour (its endpoint answers at once, so it has a free slot
+# on every pass), then one of B's due now: B's is tried while nearly all of A's wait their first
+# attempt (when the oldest 100 due deliveries of every client with a free slot were read, A's filled
+# them and B's was tried only once fewer than 100 of A's were left)
+sql "INSERT INTO gateway.webhook_deliveries (subscription_id, event_id, event_type, payload, next_at)
+     SELECT '$sub_a', 'backlog-' || g || '-$HC_TEST_RUN', 'hc.codegen.code.changed.v1', '{\"data\":{}}',
+            now() - interval '1 hour'
+     FROM generate_series(1, 400) g" >/dev/null
+sql "INSERT INTO gateway.webhook_deliveries (subscription_id, event_id, event_type, payload)
+     VALUES ('$sub_b', 'fair-$HC_TEST_RUN', 'hc.codegen.code.changed.v1', '{\"data\":{}}')" >/dev/null
+fair_held() { jq -r 'select(.status == "held") | .event_id' "$HC_TEST_TMP/hook-b.log" | grep -qx "fair-$HC_TEST_RUN"; }
+wait_for "B's delivery tried" 60 fair_held
+untried=$(sql "SELECT count(*) FROM gateway.webhook_deliveries WHERE event_id LIKE 'backlog-%-$HC_TEST_RUN' AND attempts = 0")
+[ "$untried" -ge 300 ] || fail "B's delivery was tried only once A's backlog was down to $untried untried deliveries of 400"
+# out of the way of what follows: claimed no more, and gone once no attempt of theirs is on its way
+sql "UPDATE gateway.webhook_deliveries SET status = 'cancelled' WHERE event_id LIKE 'backlog-%-$HC_TEST_RUN' OR event_id = 'fair-$HC_TEST_RUN'" >/dev/null
+extra_quiet() { [ "$(sql "SELECT count(*) FROM gateway.webhook_deliveries WHERE (event_id LIKE 'backlog-%-$HC_TEST_RUN' OR event_id = 'fair-$HC_TEST_RUN') AND sending_until IS NOT NULL")" = 0 ]; }
+wait_for "the last attempts of these ended" 10 extra_quiet
+sql "DELETE FROM gateway.webhook_deliveries WHERE event_id LIKE 'backlog-%-$HC_TEST_RUN' OR event_id = 'fair-$HC_TEST_RUN'" >/dev/null
+
 note "at most HC_WEBHOOK_MAX_INFLIGHT (2) callbacks on their way to B's hanging endpoint, from two gateways"
 # a second gateway with the same settings: its sender claims from the same deliveries
 svc_start_as gateway2 gateway $((TEST_GATEWAY_PORT + 112)) HC_WEBHOOK_ALLOW_HTTP=1 HC_WEBHOOK_ALLOW_PRIVATE=1 \
