@@ -659,7 +659,9 @@ static void consumer_trim(size_t *since, long *last, size_t handled)
 /*
  * processed_events keeps a row as long as a record of its event may be read
  * again: rows of records before their partition's log start (deleted by
- * retention) go, for the partitions this member holds.  A rewind (offsets
+ * retention) go, for the partitions this member holds, whichever consumer
+ * name wrote them (no consumer can read such a record again, so the rows of
+ * a name retired with an earlier release go too).  A rewind (offsets
  * lost, a group reset to the earliest) can reach only records the log still
  * holds, and each of those keeps its row (a later copy of an event moved the
  * row to itself).  Returns 0 or an error kind (the next purge tries again).
@@ -676,7 +678,7 @@ static int consumer_purge(consumer *c, hc_err *err)
 		const rd_kafka_topic_partition_t *p = &parts->elems[i];
 		int64_t low = 0, high = 0;
 		char part[16], before[24];
-		const char *params[4] = {c->cfg->name, p->topic, part, before};
+		const char *params[3] = {p->topic, part, before};
 		db_res *res = NULL;
 		long n;
 
@@ -688,7 +690,7 @@ static int consumer_purge(consumer *c, hc_err *err)
 		snprintf(part, sizeof(part), "%d", (int)p->partition);
 		snprintf(before, sizeof(before), "%lld", (long long)low);
 		do {
-			rc = db_run(c->conn, "bus_processed_purge", 4, params, &res, err);
+			rc = db_run(c->conn, "bus_processed_purge", 3, params, &res, err);
 			n = rc == 0 ? db_res_affected(res) : 0;
 			purged += n;
 			db_res_free(res);

@@ -54,12 +54,12 @@ const db_stmt bus_statements[] = {
      " WHERE consumer = $1 AND event_id = $2 AND topic = $3"
      " AND NOT (partition = $4::integer AND \"offset\" >= $5::bigint)",
      5},
-    /* rows of records the log no longer holds (before the partition's start), a chunk at a time */
+    /* rows of records the log no longer holds (before the partition's start), whichever
+     * consumer wrote them, a chunk at a time */
     {"bus_processed_purge",
      "DELETE FROM processed_events WHERE ctid = ANY(ARRAY(SELECT ctid FROM processed_events"
-     " WHERE consumer = $1 AND topic = $2 AND partition = $3::integer"
-     " AND \"offset\" < $4::bigint LIMIT 10000))",
-     4},
+     " WHERE topic = $1 AND partition = $2::integer AND \"offset\" < $3::bigint LIMIT 10000))",
+     3},
     {"bus_processed_insert",
      "INSERT INTO processed_events (consumer, event_id, topic, partition, \"offset\")"
      " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",

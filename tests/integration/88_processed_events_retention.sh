@@ -2,7 +2,8 @@
 # processed_events stays bounded by what the log holds.  Once a partition's
 # records are deleted (as retention deletes them; here with hc-topics
 # delete-records), each consumer deletes its rows of those records
-# (HC_PROCESSED_PURGE_S), and only those.  A copy of an event published
+# (HC_PROCESSED_PURGE_S), and only those, whichever consumer name wrote them (a name
+# retired with an earlier release leaves none behind).  A copy of an event published
 # again (as a relay's retry publishes one) is skipped, not applied twice, and
 # moves the event's row to the copy, which keeps the row while the copy is in
 # the log.
@@ -52,10 +53,17 @@ queued "${ids[0]}" || fail "the copy was applied again"
 all=$(rows)
 note "records before the copy deleted from its partition: their rows go, the copy's stays"
 [ "$(rows "partition = $part AND \"offset\" < $copy")" -ge 1 ] || fail "no rows before the copy in partition $part"
+# rows a consumer name retired with an earlier release left: one before the copy, one at it
+sql "INSERT INTO review.processed_events (consumer, event_id, topic, partition, \"offset\") VALUES
+     ('review-retired', 'retired-before-$HC_TEST_RUN', '$T', $part, $((copy - 1))),
+     ('review-retired', 'retired-at-$HC_TEST_RUN', '$T', $part, $copy)" >/dev/null
 "$HC_BUILD/bin/hc-topics" delete-records "$HC_KAFKA_BROKERS" "$T" "$part" "$copy" >/dev/null
 wait_for "rows before offset $copy of partition $part purged" 30 rows_are 0 "partition = $part AND \"offset\" < $copy"
 moved || fail "the row of the event whose copy is still in the log was purged"
 assert_eq "$(rows "event_id = '$event'")" 1 "the copy's row"
+retired_left() { sql "SELECT coalesce(string_agg(event_id, ',' ORDER BY event_id), '-') FROM review.processed_events WHERE consumer = 'review-retired'"; }
+retired_purged() { [ "$(retired_left)" = "retired-at-$HC_TEST_RUN" ]; }
+wait_for "the retired name's row before offset $copy purged (its row at $copy kept)" 30 retired_purged
 
 note "every record deleted: every row of the topic goes; a new one stays"
 for p in $(seq 0 5); do "$HC_BUILD/bin/hc-topics" delete-records "$HC_KAFKA_BROKERS" "$T" "$p" >/dev/null; done
@@ -64,7 +72,9 @@ late=$(submit "retention-late-$HC_TEST_RUN")
 wait_for "the late application in its queue" 30 queued "$late"
 sleep 3 # three purges
 assert_eq "$(rows)" 1 "rows after three more purges: the late application's"
-# every row the topic had before the deletions (this run's earlier tests' and this one's) was purged
+# every row the topic had before the deletions (this run's earlier tests' and this one's) was
+# purged, and the retired name's two
+assert_eq "$(retired_left)" - "the retired name's rows once every record is deleted"
 purged=$(curl -fsS "$REVIEW/metrics" | awk '$1 ~ /^hc_consumer_processed_purged_total/ {n += $2} END {print n + 0}')
-assert_eq "$purged" "$all" "hc_consumer_processed_purged_total"
+assert_eq "$purged" "$((all + 2))" "hc_consumer_processed_purged_total"
 echo passed
