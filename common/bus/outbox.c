@@ -67,8 +67,7 @@ const db_stmt bus_statements[] = {
     {NULL, NULL, 0},
 };
 
-/* The Kafka headers of ev's record, as stored in the outbox row. */
-/* The record headers of ev as a JSON object's text (free() it). */
+/* The Kafka headers of ev's record, as the outbox row stores them: JSON text (free() it). */
 static char *outbox_headers(const cloudevent *ev, const char *county, size_t *len)
 {
 	jsonw w = {0};

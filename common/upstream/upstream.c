@@ -219,9 +219,9 @@ static int upstream_on_socket(CURL *easy, curl_socket_t s, int what, void *userp
 		if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, s, &ev) == 0 || errno != EEXIST)
 			return 0;
 	}
+	/* not watched (a new socket with a closed one's number): added */
 	if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, s, &ev) != 0 && errno == ENOENT)
-		epoll_ctl(l->epfd, EPOLL_CTL_ADD, s,
-		          &ev); /* a new socket with a closed one's number */
+		epoll_ctl(l->epfd, EPOLL_CTL_ADD, s, &ev);
 	return 0;
 }
 

@@ -114,8 +114,10 @@ const db_stmt codegen_statements[] = {
      "INSERT INTO person_clients (person_key, client) SELECT r.k, r.c"
      " FROM jsonb_to_recordset($1::jsonb) AS r(k text, c text) ON CONFLICT DO NOTHING",
      1},
-    /* online verifications, group-committed (verify.c): $1 a text[] of person keys */
-    /* what a verification shows and publishes of each code: no JSON to build or parse */
+    /*
+     * online verifications, group-committed (verify.c): $1 a text[] of person keys; what a
+     * verification shows and publishes of each code, as columns (no JSON to build or parse)
+     */
     {"codegen_codes_for_scans",
      "SELECT c.person_key, v.version, v.colour, c.masked_name, c.county_code, " DB_RFC3339(
          "v.created_at") ", " DB_RFC3339("now()") " FROM codes c"

@@ -45,8 +45,7 @@ struct verify_job {
 	const char *checkpoint_id; /* in the request's body, valid until the reply */
 	double temperature;
 	json_t *body;
-	/* filled by the writer; code's text points into the batch's rows, valid while it is written
-	 */
+	/* filled by the writer; the text points into the batch's rows while it is written */
 	int has_code;
 	codegen_scanned code;
 	const char *masked_name, *updated_at;
