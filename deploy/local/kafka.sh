@@ -64,7 +64,9 @@ start() {
 			{ cat "$HC_LOG_DIR/kafka-format.log" >&2; hc_die "could not format Kafka storage"; }
 	fi
 	# setsid + redirects: the broker holds no terminal and none of our output.
-	setsid bash -c 'exec "$@"' kafka java -Xms256m -Xmx"$HC_KAFKA_HEAP" -XX:+UseG1GC \
+	# HC_KAFKA_JAVA_OPTS: more JVM options (e.g. -Xlog:gc:file=gc.log:time to see its pauses)
+	# shellcheck disable=SC2086
+	setsid bash -c 'exec "$@"' kafka java -Xms256m -Xmx"$HC_KAFKA_HEAP" -XX:+UseG1GC ${HC_KAFKA_JAVA_OPTS:-} \
 		-Djava.awt.headless=true -Dlog4j2.configurationFile="$HC_ROOT/deploy/kafka/log4j2.properties" \
 		-cp "$HC_KAFKA_LIBS/*" kafka.Kafka "$props" </dev/null >>"$HC_LOG_DIR/kafka.log" 2>&1 &
 	echo $! >"$pidfile"

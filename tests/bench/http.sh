@@ -121,6 +121,7 @@ printf 'cpu_verify_threads\t%s\n' "$threads_per_verify" >>"$results"
 half=$(awk -v r="$(awk -F'\t' '$1 == "verify_gateway" {print $2}' "$results")" 'BEGIN {printf "%d", r / 2}')
 note "open loop: POST /v1/verifications at $half/s (half of its saturation) for ${DUR}s, hc-load"
 "$HC_BUILD/tests/hc-load" -r "$half" -d "$DUR" -c "$CONNS" -m POST -b "$HC_TEST_TMP/verify.json" \
+	${BENCH_TRACE_DIR:+-o "$BENCH_TRACE_DIR/verify.trace"} \
 	-H "Authorization: Bearer $CHECKPOINT" "$GATEWAY/v1/verifications" >"$HC_TEST_TMP/load-verify.txt" ||
 	fail "hc-load failed"
 open_loop=$(cat "$HC_TEST_TMP/load-verify.txt")

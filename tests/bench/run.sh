@@ -7,6 +7,8 @@ cd "$(dirname "$0")/../.."
 # BENCH_PG_STATS=1: PostgreSQL (when the bench starts it) loads pg_stat_statements, and the
 # re-assessment prints its costliest statements.
 [ "${BENCH_PG_STATS:-}" = 1 ] && export HC_PG_OPTIONS="-c shared_preload_libraries=pg_stat_statements"
+# BENCH_TRACE_DIR=DIR: the open-loop verification run writes each answer's due time, latency and
+# status to DIR/verify.trace (hc-load -o).
 session_begin hc_bench || exit 1
 export TEST_GATEWAY_PORT=28080 TEST_INTAKE_PORT=28081 TEST_REVIEW_PORT=28082 TEST_MATCHING_PORT=28083 TEST_CERTIFICATE_PORT=28084 TEST_CODEGEN_PORT=28085
 if [ -z "${BENCH_ONLY:-}" ] || [ "${BENCH_ONLY:-}" = verify ]; then

@@ -2,7 +2,7 @@
  * hc-load: an open-loop HTTP/1.1 load generator.
  *
  *   hc-load -r RATE -d SECONDS -c CONNECTIONS [-m METHOD] [-H 'Name: value']...
- *           [-b BODYFILE | -B BODIESFILE] [-i CLIENT:KID -k KEY.pem] URL
+ *           [-b BODYFILE | -B BODIESFILE] [-i CLIENT:KID -k KEY.pem] [-o TRACEFILE] URL
  *
  * -B gives one body per line: request i carries line i (modulo their
  * number), for runs where every request must be another one (declarations
@@ -22,6 +22,10 @@
  * rate, p50, p90, p99, p999, max in milliseconds; then ok_p50, ok_p99, ok_max
  * of the 2xx answers alone and other_p50, other_p99, other_max of the rest;
  * then statuses=CODE:COUNT,... of the answers other than 2xx, or "-").
+ * With -o, each answer is also written to TRACEFILE as one line: its due
+ * time in seconds from the start, its latency in milliseconds, its status
+ * (to see whether a tail is spread over the run or gathered in stalls),
+ * after a first line "# start" and the Unix time of the start.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -218,6 +222,8 @@ int main(int argc, char **argv)
 	double rate = 100, seconds = 10, start, next_due, *lat, *lat_ok, *lat_other;
 	int nconns = 16, i, opt, ep, nheaders = 0;
 	const char *method = "GET", *bodyfile = NULL, *headers[32], *keyid = NULL, *keyfile = NULL;
+	const char *trace = NULL; /* -o: one line per answer */
+	FILE *tracef = NULL;
 	char **signed_reqs = NULL, **each_reqs = NULL;
 	size_t *signed_lens = NULL, *each_lens = NULL, neach = 0, nbodies = 0, *bodylens = NULL;
 	char **bodies = NULL;
@@ -229,7 +235,7 @@ int main(int argc, char **argv)
 	unsigned port = 80;
 	conn *conns;
 
-	while ((opt = getopt(argc, argv, "r:d:c:m:H:b:B:i:k:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:d:c:m:H:b:B:i:k:o:")) != -1) {
 		switch (opt) {
 		case 'r': rate = atof(optarg); break;
 		case 'd': seconds = atof(optarg); break;
@@ -243,6 +249,7 @@ int main(int argc, char **argv)
 		case 'B': eachfile = optarg; break;
 		case 'i': keyid = optarg; break;
 		case 'k': keyfile = optarg; break;
+		case 'o': trace = optarg; break;
 		default: return 2;
 		}
 	}
@@ -250,7 +257,7 @@ int main(int argc, char **argv)
 	    sscanf(argv[optind], "http://%255[^:/]:%u%2047s", host, &port, path) < 2) {
 		fprintf(stderr,
 		        "usage: hc-load -r RATE -d SECONDS -c CONNS [-m METHOD] [-H HDR]... "
-		        "[-b BODYFILE | -B BODIESFILE] http://127.0.0.1:PORT/PATH\n");
+		        "[-b BODYFILE | -B BODIESFILE] [-o TRACEFILE] http://127.0.0.1:PORT/PATH\n");
 		return 2;
 	}
 	if (path[0] != '/')
@@ -315,6 +322,10 @@ int main(int argc, char **argv)
 		memcpy(req + reqlen, body, bodylen);
 		reqlen += bodylen;
 	}
+	if (trace != NULL && (tracef = fopen(trace, "w")) == NULL) {
+		fprintf(stderr, "hc-load: cannot write %s\n", trace);
+		return 2;
+	}
 	lat = calloc(total + 1, sizeof(*lat));
 	lat_ok = calloc(total + 1, sizeof(*lat_ok));
 	lat_other = calloc(total + 1, sizeof(*lat_other));
@@ -332,6 +343,12 @@ int main(int argc, char **argv)
 	/* wake on time: the default 50 us of timer slack would count in every latency */
 	(void)prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	start = now_s();
+	if (tracef != NULL) { /* the wall-clock time of the start, to match other logs */
+		struct timespec wall;
+
+		clock_gettime(CLOCK_REALTIME, &wall);
+		fprintf(tracef, "# start %lld.%06ld\n", (long long)wall.tv_sec, wall.tv_nsec / 1000);
+	}
 	while (done < total) {
 		struct epoll_event evs[256];
 		double t = now_s();
@@ -419,6 +436,8 @@ int main(int argc, char **argv)
 				continue;
 			l = now_s() - c->due;
 			lat[ok + non2xx] = l;
+			if (tracef != NULL)
+				fprintf(tracef, "%.6f %.3f %d\n", c->due - start, l * 1000, status);
 			if (status >= 200 && status < 300)
 				lat_ok[ok++] = l;
 			else
@@ -485,5 +504,7 @@ int main(int argc, char **argv)
 	free(req);
 	free(body);
 	close(ep);
+	if (tracef != NULL)
+		fclose(tracef);
 	return 0;
 }
