@@ -201,7 +201,9 @@ $(for r in before burst after1 after2 after3; do
 after1..3 are the three 10-second windows after the burst. Every declaration acknowledged from
 the burst's start on ($acked answered 2xx; $stored stored by intake) was assessed by matching
 (nothing accepted was lost). The aims: refusals in under 50 ms, accepted p99 at most 500 ms
-during the burst, latency back to normal within 30 s of its end.
+during the burst, latency back to normal within 30 s of its end. The generator itself, during the
+burst: $(kv burst cpu) s of CPU, its requests sent late by $(kv burst late_p50) ms at the median and
+$(kv burst late_p99) ms at p99 (counted in every latency above).
 SECTION
 )
 # Every acknowledged declaration is stored; more may be (a client that gave up before its answer).

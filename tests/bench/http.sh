@@ -193,7 +193,7 @@ write-path ratios above reflect.
 Online verification at half of its own saturation, open loop (\`hc-load -r $half -d $DUR -c $CONNS\`,
 latency measured from each request's scheduled time): $(ol rate) req/s achieved, p50 $(ol p50) ms,
 p90 $(ol p90) ms, p99 $(ol p99) ms, max $(ol max) ms; $(ol ok) answered 2xx, $(ol non2xx) other,
-$(ol errors) errors. $verified scans were recorded for the benchmark's code, one per verified
+$(ol errors) errors; hc-load itself used $(ol cpu) s of CPU in the ${DUR} s and sent $(ol late_p99) ms late at p99. $verified scans were recorded for the benchmark's code, one per verified
 request of every run and of a ${WARM}-second warm-up before them (each also published on Kafka). The aim is 0.6x the bare baseline and a p99
 under 10 ms at half saturation. Each verification is recorded before it is answered: its scan and
 outbox row are group-committed with the others waiting (services/codegen/verify.c) and relayed
@@ -202,7 +202,7 @@ its closed-loop run and the publishing of its scans ($scans_run): $cpu_per_verif
 $threads_per_verify); at its rate the bare baseline takes $(awk -v r="$(val verify_bare 2)" -v c="$(nproc)" 'BEGIN {printf "%.2f", c * 1000 / r}') ms of the machine's $(nproc) cores a request, load generator included.
 Code display at half of its own saturation, open loop (\`hc-load -r $qr_half -d $DUR -c $CONNS\`):
 $(qol rate) req/s achieved, p50 $(qol p50) ms, p90 $(qol p90) ms, p99 $(qol p99) ms, max $(qol max) ms;
-$(qol ok) answered 2xx, $(qol non2xx) other, $(qol errors) errors. The aim is 0.5x the bare hello and
+$(qol ok) answered 2xx, $(qol non2xx) other, $(qol errors) errors; hc-load used $(qol cpu) s of CPU and sent $(qol late_p99) ms late at p99. The aim is 0.5x the bare hello and
 a p99 under 10 ms at half saturation. Each answer signs a fresh token (ES256) and renders its QR
 as PNG; the gateway checks the caller and forwards to codegen.
 Non-2xx answers during the runs: $(awk -F'\t' '{s += $5} END {print s}' "$results").
