@@ -15,6 +15,11 @@
 
 #define READER_TIMEOUT_MS 10000
 #define READER_MAX_PARTS  4096
+#define READER_BATCH      256
+/* records prefetched: fetching stops at READER_QUEUE_FULL (queued.min.messages) */
+#define READER_QUEUE_FULL "200000"
+#define READER_QUEUE_HIGH 150000
+#define READER_QUEUE_LOW  50000
 
 static rd_kafka_t *reader_new(const bus_reader_config *cfg, hc_err *err)
 {
@@ -28,7 +33,7 @@ static rd_kafka_t *reader_new(const bus_reader_config *cfg, hc_err *err)
 	    bus_conf_set(conf, "enable.auto.offset.store", "false", err) != 0 ||
 	    bus_conf_set(conf, "enable.partition.eof", "true", err) != 0 ||
 	    bus_conf_set(conf, "fetch.wait.max.ms", "50", err) != 0 ||
-	    bus_conf_set(conf, "queued.min.messages", "200000", err) != 0 ||
+	    bus_conf_set(conf, "queued.min.messages", READER_QUEUE_FULL, err) != 0 ||
 	    /* each time the prefetch queue fills, its refill waits about 0.35 s: with the
 	       default 64 MiB a replay of 1,000,000 events (760 MB) stalled a dozen times and ran
 	       at 0.3x kcat; 256 MiB of prefetched records brings it to 0.8x */
@@ -236,6 +241,87 @@ static int reader_commit(rd_kafka_t *rk, const bus_reader_config *cfg, const bus
 	return e == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -1;
 }
 
+/*
+ * Wakes the broker threads.  Once the prefetched records pass
+ * queued.min.messages, librdkafka (2.0) stops fetching and decides again
+ * only when a broker thread wakes for something else, up to a second
+ * later: a replay faster than its output stalled there for 0.2-0.6 s a
+ * time.  A request through each broker thread (the latest offsets of the
+ * open partitions, one request per leader) has it decide again at once.
+ * Called when the queue, once near full, has drained.
+ */
+static void reader_wake(rd_kafka_t *rk, const bus_reader_config *cfg, const bus_position *pos,
+                        size_t n)
+{
+	rd_kafka_topic_partition_list_t *l = reader_list(cfg, pos, n);
+
+	for (int i = 0; i < l->cnt; i++)
+		l->elems[i].offset = -1; /* the latest */
+	(void)rd_kafka_offsets_for_times(rk, l, READER_TIMEOUT_MS);
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+/*
+ * One message read: a record within its partition's stretch goes to fn (when
+ * its time is in the window); the end of a partition closes it.  Returns 0,
+ * or fn's error or a fatal one of the read.
+ */
+static int reader_take(const bus_reader_config *cfg, rd_kafka_message_t *m, bus_position *pos,
+                       size_t n, size_t skip, int64_t *done, size_t *open, bus_record_fn fn,
+                       void *ctx, hc_err *err)
+{
+	bus_position *p = reader_find(pos, n, rd_kafka_topic_name(m->rkt), skip, m->partition);
+	int rc = 0;
+
+	if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+		/* at the log's end, past the fixed end: nothing below it is left */
+		if (p != NULL && m->offset >= p->end && p->next < p->end)
+			p->next = p->end;
+	} else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		if (m->err == RD_KAFKA_RESP_ERR__FATAL ||
+		    m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+		    m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+		    m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE ||
+		    m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET)
+			return hc_err_set(err, HC_ERR_FATAL, "reading %s: %s",
+			                  rd_kafka_topic_name(m->rkt), rd_kafka_message_errstr(m));
+		return 0;
+	} else if (p != NULL && m->offset >= p->next && m->offset < p->end) {
+		rd_kafka_timestamp_type_t tt;
+		rd_kafka_headers_t *h = NULL;
+		bus_record r;
+		char type[128], county[16], id[64];
+
+		r.timestamp_ms = rd_kafka_message_timestamp(m, &tt);
+		p->next = m->offset + 1;
+		(*done)++;
+		if ((cfg->from_ms < 0 || r.timestamp_ms >= cfg->from_ms) &&
+		    (cfg->to_ms < 0 || r.timestamp_ms < cfg->to_ms)) {
+			if (cfg->headers)
+				(void)rd_kafka_message_headers(m, &h);
+			reader_header(h, "ce_type", type, sizeof(type));
+			reader_header(h, "county", county, sizeof(county));
+			reader_header(h, "ce_id", id, sizeof(id));
+			r.topic = p->topic;
+			r.partition = m->partition;
+			r.offset = m->offset;
+			r.key = m->key;
+			r.keylen = m->key_len;
+			r.value = m->payload;
+			r.len = m->len;
+			r.type = type;
+			r.county = county;
+			r.id = id;
+			rc = fn(ctx, &r, err);
+		}
+	}
+	if (p != NULL && p->next >= p->end && !p->closed) {
+		p->closed = 1;
+		(*open)--;
+	}
+	return rc;
+}
+
 int bus_positions(const bus_reader_config *cfg, bus_position **out, size_t *nout, hc_err *err)
 {
 	rd_kafka_t *rk = reader_new(cfg, err);
@@ -261,7 +347,10 @@ int bus_read(const bus_reader_config *cfg, bus_record_fn fn, void *ctx, volatile
 	size_t n = 0, open = 0, skip = cfg->topic_prefix ? strlen(cfg->topic_prefix) : 0;
 	int64_t done = 0, total = 0;
 	time_t last_commit = time(NULL);
-	int rc;
+	rd_kafka_message_t *batch[READER_BATCH];
+	rd_kafka_queue_t *q = NULL;
+	size_t queued;
+	int rc, filled = 0;
 
 	*out = NULL;
 	*nout = 0;
@@ -299,63 +388,27 @@ int bus_read(const bus_reader_config *cfg, bus_record_fn fn, void *ctx, volatile
 	}
 	rd_kafka_topic_partition_list_destroy(assign);
 
+	q = rd_kafka_queue_get_consumer(rk); /* there is one: a group id is always set */
+	if (q == NULL && rc == 0)
+		rc = hc_err_set(err, HC_ERR_FATAL, "the reader has no consumer queue");
 	while (rc == 0 && open > 0 && (stop == NULL || !*stop)) {
-		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
-		bus_position *p;
+		/* a batch at a time: one poll per record took a tenth of the CPU (its clocks
+		   and queue locks) */
+		ssize_t got = rd_kafka_consume_batch_queue(q, 100, batch, READER_BATCH);
 
-		if (m == NULL)
-			goto tick;
-		p = reader_find(pos, n, rd_kafka_topic_name(m->rkt), skip, m->partition);
-		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-			/* at the log's end, past the fixed end: nothing below it is left */
-			if (p != NULL && m->offset >= p->end && p->next < p->end)
-				p->next = p->end;
-		} else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-			if (m->err == RD_KAFKA_RESP_ERR__FATAL ||
-			    m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
-			    m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
-			    m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE ||
-			    m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET)
-				rc = hc_err_set(err, HC_ERR_FATAL, "reading %s: %s",
-				                rd_kafka_topic_name(m->rkt),
-				                rd_kafka_message_errstr(m));
-			rd_kafka_message_destroy(m);
-			continue;
-		} else if (p != NULL && m->offset >= p->next && m->offset < p->end) {
-			rd_kafka_timestamp_type_t tt;
-			rd_kafka_headers_t *h = NULL;
-			bus_record r;
-			char type[128], county[16], id[64];
-
-			r.timestamp_ms = rd_kafka_message_timestamp(m, &tt);
-			p->next = m->offset + 1;
-			done++;
-			if ((cfg->from_ms < 0 || r.timestamp_ms >= cfg->from_ms) &&
-			    (cfg->to_ms < 0 || r.timestamp_ms < cfg->to_ms)) {
-				if (cfg->headers)
-					(void)rd_kafka_message_headers(m, &h);
-				reader_header(h, "ce_type", type, sizeof(type));
-				reader_header(h, "county", county, sizeof(county));
-				reader_header(h, "ce_id", id, sizeof(id));
-				r.topic = p->topic;
-				r.partition = m->partition;
-				r.offset = m->offset;
-				r.key = m->key;
-				r.keylen = m->key_len;
-				r.value = m->payload;
-				r.len = m->len;
-				r.type = type;
-				r.county = county;
-				r.id = id;
-				rc = fn(ctx, &r, err);
-			}
+		for (ssize_t k = 0; k < got; k++) {
+			if (rc == 0 && (stop == NULL || !*stop))
+				rc = reader_take(cfg, batch[k], pos, n, skip, &done, &open, fn, ctx,
+				                 err);
+			rd_kafka_message_destroy(batch[k]);
 		}
-		if (p != NULL && p->next >= p->end && !p->closed) {
-			p->closed = 1;
-			open--;
+		queued = rd_kafka_queue_length(q);
+		if (queued >= READER_QUEUE_HIGH) {
+			filled = 1;
+		} else if (filled && queued < READER_QUEUE_LOW) {
+			reader_wake(rk, cfg, pos, n);
+			filled = 0;
 		}
-		rd_kafka_message_destroy(m);
-	tick:
 		if (cfg->progress != NULL)
 			cfg->progress(ctx, done, total);
 		if (cfg->group_id != NULL && time(NULL) - last_commit >= 2) {
@@ -372,6 +425,8 @@ int bus_read(const bus_reader_config *cfg, bus_record_fn fn, void *ctx, volatile
 		                cfg->group_id);
 	if (cfg->progress != NULL)
 		cfg->progress(ctx, done, total);
+	if (q != NULL)
+		rd_kafka_queue_destroy(q);
 	rd_kafka_consumer_close(rk);
 	rd_kafka_destroy(rk);
 	*out = pos;

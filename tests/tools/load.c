@@ -271,9 +271,10 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc - 1 || rate <= 0 || seconds <= 0 || nconns < 1 || nconns > 4096 ||
 	    sscanf(argv[optind], "http://%255[^:/]:%u%2047s", host, &port, path) < 2) {
-		fprintf(stderr,
-		        "usage: hc-load -r RATE -d SECONDS -c CONNS [-m METHOD] [-H HDR]... "
-		        "[-b BODYFILE | -B BODIESFILE] [-o TRACEFILE] http://127.0.0.1:PORT/PATH\n");
+		fprintf(
+		    stderr,
+		    "usage: hc-load -r RATE -d SECONDS -c CONNS [-m METHOD] [-H HDR]... "
+		    "[-b BODYFILE | -B BODIESFILE] [-o TRACEFILE] http://127.0.0.1:PORT/PATH\n");
 		return 2;
 	}
 	if (path[0] != '/')
@@ -368,7 +369,8 @@ int main(int argc, char **argv)
 		struct timespec wall;
 
 		clock_gettime(CLOCK_REALTIME, &wall);
-		fprintf(tracef, "# start %lld.%06ld\n", (long long)wall.tv_sec, wall.tv_nsec / 1000);
+		fprintf(tracef, "# start %lld.%06ld\n", (long long)wall.tv_sec,
+		        wall.tv_nsec / 1000);
 	}
 	while (done < total) {
 		struct epoll_event evs[256];
