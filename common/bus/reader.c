@@ -34,9 +34,10 @@ static rd_kafka_t *reader_new(const bus_reader_config *cfg, hc_err *err)
 	    bus_conf_set(conf, "enable.partition.eof", "true", err) != 0 ||
 	    bus_conf_set(conf, "fetch.wait.max.ms", "50", err) != 0 ||
 	    bus_conf_set(conf, "queued.min.messages", READER_QUEUE_FULL, err) != 0 ||
-	    /* each time the prefetch queue fills, its refill waits about 0.35 s: with the
-	       default 64 MiB a replay of 1,000,000 events (760 MB) stalled a dozen times and ran
-	       at 0.3x kcat; 256 MiB of prefetched records brings it to 0.8x */
+	    /* each time the prefetch queue fills, its refill waits until the broker thread
+	       wakes (reader_wake): with the default 64 MiB a replay of 1,000,000 events (760 MB)
+	       stalled a dozen times and ran at 0.3x kcat; 256 MiB of prefetched records brought
+	       it to 0.8x, before the wake */
 	    bus_conf_set(conf, "queued.max.messages.kbytes", "262144", err) != 0 ||
 	    /* librdkafka wants a group id even to assign; without the caller's own group the
 	       reader never joins it and never commits to it */
@@ -247,7 +248,7 @@ static int reader_commit(rd_kafka_t *rk, const bus_reader_config *cfg, const bus
  * only when a broker thread wakes for something else, up to a second
  * later: a replay faster than its output stalled there for 0.2-0.6 s a
  * time.  A request through each broker thread (the latest offsets of the
- * open partitions, one request per leader) has it decide again at once.
+ * partitions read, one request per leader) has it decide again at once.
  * Called when the queue, once near full, has drained.
  */
 static void reader_wake(rd_kafka_t *rk, const bus_reader_config *cfg, const bus_position *pos,
