@@ -90,6 +90,15 @@ AUTH=$PROV http POST "$GATEWAY/v1/reference-records" "$(contact 1)"
 assert_eq "$STATUS" 200 "a close-contact record"
 wait_for "an assessment by the new rule" 30 bash -c "[ \"\$(curl -fsS $MATCHING/v1/people/$key/assessments | jq -r '.[0].rule_id')\" = $rid ]"
 assert_eq "$(latest)" "$rid/1" "the rule and version of the assessment"
+# The workers apply a version within about a second of its start; had they
+# looked at version 1 only after the record came, the person is queued for it
+# too.  Version 2 waits for that: a version-1 re-assessment worked once
+# version 2 is in force is decided by version 2 but names version 1.
+v1_settled() {
+	[ "$(sql "SELECT (SELECT applied_at IS NOT NULL FROM matching.rules WHERE rule_id = '$rid' AND version = 1)
+	          AND NOT EXISTS (SELECT 1 FROM matching.reassessments WHERE person_key = '$key')")" = t ]
+}
+wait_for "version 1 applied and its re-assessments done" 30 v1_settled
 
 note "version 2 from now ends version 1; version 3 starts tomorrow"
 AUTH=$PROV http POST "$GATEWAY/v1/rules" "$(rule green 0)"
