@@ -70,11 +70,12 @@ for p in $(seq 0 5); do "$HC_BUILD/bin/hc-topics" delete-records "$HC_KAFKA_BROK
 wait_for "every row of the topic purged" 30 rows_are 0
 late=$(submit "retention-late-$HC_TEST_RUN")
 wait_for "the late application in its queue" 30 queued "$late"
-sleep 3 # three purges
-assert_eq "$(rows)" 1 "rows after three more purges: the late application's"
 # every row the topic had before the deletions (this run's earlier tests' and this one's) was
 # purged, and the retired name's two
-assert_eq "$(retired_left)" - "the retired name's rows once every record is deleted"
+retired_gone() { [ "$(retired_left)" = - ]; }
+wait_for "the retired name's rows once every record is deleted" 30 retired_gone
+sleep 3 # three more purges
+assert_eq "$(rows)" 1 "rows after three more purges: the late application's"
 purged=$(curl -fsS "$REVIEW/metrics" | awk '$1 ~ /^hc_consumer_processed_purged_total/ {n += $2} END {print n + 0}')
 assert_eq "$purged" "$((all + 2))" "hc_consumer_processed_purged_total"
 echo passed

@@ -48,7 +48,9 @@ grep -qi '^Idempotent-Replayed: true' <<<"$HEADERS" || fail "the retry is not ma
 grep -qi "^Location: /v1/employer-applications/$(jq -r .id <<<"$first")" <<<"$HEADERS" || fail "Location not replayed"
 assert_eq "$(count)" 1 "applications stored"
 assert_eq "$(old_left)" 0 "old records after the first keyed request"
-sleep 1
+published_of() { [ "$(kafka_records "$TOPIC_APPLICATIONS" | grep -c "$1")" -ge 1 ]; }
+wait_for "the event published" 30 published_of "$tag"
+sleep 1 # a second event would show by now
 assert_eq "$(kafka_records "$TOPIC_APPLICATIONS" | grep -c "$tag")" 1 "events published"
 
 note "the same key for another request; another client's key space"
@@ -102,7 +104,8 @@ first=$BODY
 post "$PARTNER" "k4-$HC_TEST_RUN" "$body"
 assert_eq "$STATUS $BODY" "201 $first" "the next retry, replayed by the gateway"
 assert_eq "$(count)" 4 "applications stored after the retries"
-sleep 1
+wait_for "the application's event published" 30 published_of "$stored"
+sleep 1 # a second event would show by now
 assert_eq "$(kafka_records "$TOPIC_APPLICATIONS" | grep -c "$stored")" 1 "events of the application"
 
 note "after a 504, the same key for another request is refused by intake"
