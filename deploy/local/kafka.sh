@@ -39,6 +39,16 @@ group.min.session.timeout.ms=6000
 log.retention.hours=168
 log.segment.bytes=268435456
 PROPS
+	# The broker writes each partition's log to disk once a second (HC_KAFKA_FLUSH_MS; empty:
+	# never, Kafka's default).  A single broker has no replica to fall back on, and left to
+	# the kernel a segment's pages are written only once they are 30 s old, all of the
+	# file's at once: a burst of about 170 MB that held PostgreSQL's commits (on the same
+	# disk) for 100 ms at a time (docs/BENCHMARKS.md, "The broker's writeback").  Once a
+	# second, a machine that dies loses a second or two of what the broker acknowledged.
+	flush_ms=${HC_KAFKA_FLUSH_MS-1000}
+	if [ -n "$flush_ms" ]; then
+		printf 'log.flush.scheduler.interval.ms=%s\nlog.flush.interval.ms=%s\n' "$flush_ms" "$flush_ms" >>"$props"
+	fi
 }
 
 kafka_java() {
