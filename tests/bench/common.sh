@@ -61,12 +61,16 @@ thread_ticks() {
 	awk -v ns="$ns" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.3f", ns * hz / 1e9}'
 }
 # cpu_snapshot NAME...: ticks used so far by each named service (Kafka and PostgreSQL by those
-# names; SERVICE:THREAD for a service's threads of that name).
+# names; KafkaJIT for the broker's JIT compiler threads; SERVICE:THREAD for a service's threads
+# of that name).
 cpu_snapshot() {
 	local n out=""
 	for n in "$@"; do
 		case $n in
 		Kafka) out+=" $(cpu_ticks "$(cat "$HC_RUN_DIR/kafka.pid")")" ;;
+		KafkaJIT) # the broker's JIT compiler threads
+			out+=" $(awk -v a="$(thread_ticks "$(cat "$HC_RUN_DIR/kafka.pid")" "C1 CompilerThre")" \
+				-v b="$(thread_ticks "$(cat "$HC_RUN_DIR/kafka.pid")" "C2 CompilerThre")" 'BEGIN {print a + b}')" ;;
 		PostgreSQL) out+=" $(pg_ticks)" ;;
 		*:*) out+=" $(thread_ticks "$(cat "$HC_TEST_TMP/${n%%:*}.pid")" "${n#*:}")" ;;
 		*) out+=" $(cpu_ticks "$(cat "$HC_TEST_TMP/$n.pid")")" ;;
