@@ -270,7 +270,9 @@ static void *relay_main(void *arg)
 		rc = relay_batch(relay, conn, &err);
 		if (rc < 0) {
 			log_warn("outbox relay: %s", err.msg);
-			if (db_ensure(conn, &err) != 0 || rc != HC_ERR_TRANSIENT) {
+			/* not db_ensure: a session it reconnected would hold neither the lock
+			 * nor the LISTEN; a new one takes both (relay_attach) */
+			if (rc != HC_ERR_TRANSIENT || !db_session_alive(conn)) {
 				db_close(conn);
 				conn = NULL;
 				attached = 0;

@@ -212,6 +212,13 @@ int db_ensure(db_conn *conn, hc_err *err)
 	return db_session_setup(conn, err);
 }
 
+int db_session_alive(db_conn *conn)
+{
+	db_tx_rollback(conn);
+	return PQstatus(conn->pg) == CONNECTION_OK &&
+	       PQtransactionStatus(conn->pg) == PQTRANS_IDLE;
+}
+
 /* PQexecPrepared, its failure classified (db_fail), its result kept in *res when asked. */
 static int run_prepared(db_conn *conn, const char *name, int nparams, const char *const *params,
                         const int *lengths, const int *formats, db_res **res, hc_err *err)

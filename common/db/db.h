@@ -63,6 +63,13 @@ void db_close(db_conn *conn);
 int db_ensure(db_conn *conn, hc_err *err);
 
 /*
+ * Whether the connection's session is still the one it was (a transaction
+ * left open or failed is rolled back); never reconnects.  For a caller whose
+ * session holds state db_ensure would not restore (LISTEN, advisory locks).
+ */
+int db_session_alive(db_conn *conn);
+
+/*
  * Runs the prepared statement `name` with nparams text parameters (NULL
  * entries are SQL NULL).  When res is not NULL it receives a new result to
  * free with db_res_free.  Errors: HC_ERR_TRANSIENT (connection lost,
