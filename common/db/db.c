@@ -215,8 +215,7 @@ int db_ensure(db_conn *conn, hc_err *err)
 int db_session_alive(db_conn *conn)
 {
 	db_tx_rollback(conn);
-	return PQstatus(conn->pg) == CONNECTION_OK &&
-	       PQtransactionStatus(conn->pg) == PQTRANS_IDLE;
+	return PQstatus(conn->pg) == CONNECTION_OK && PQtransactionStatus(conn->pg) == PQTRANS_IDLE;
 }
 
 /* PQexecPrepared, its failure classified (db_fail), its result kept in *res when asked. */
