@@ -659,35 +659,57 @@ static void consumer_trim(size_t *since, long *last, size_t handled)
 /*
  * processed_events keeps a row as long as a record of its event may be read
  * again: rows of records before their partition's log start (deleted by
- * retention) go, for the partitions this member holds, whichever consumer
- * name wrote them (no consumer can read such a record again, so the rows of
- * a name retired with an earlier release go too).  A rewind (offsets
- * lost, a group reset to the earliest) can reach only records the log still
- * holds, and each of those keeps its row (a later copy of an event moved the
- * row to itself).  Returns 0 or an error kind (the next purge tries again).
+ * retention) go, for every topic and partition the schema's table has rows
+ * of, whichever consumer name wrote them: no consumer can read such a record
+ * again, so the rows of a name retired with an earlier release go too, and
+ * those of a topic no consumer of this release reads (its records still
+ * leave the log as they age).  A topic or partition the broker does not know
+ * keeps its rows (a broker that forgot a topic, or the wrong one, is no
+ * proof that its records are gone).  A rewind (offsets lost, a group reset
+ * to the earliest) can reach only records the log still holds, and each of
+ * those keeps its row (a later copy of an event moved the row to itself).
+ * Returns 0 or an error kind (the next purge tries again).
  */
+/* Whether the cluster's metadata md holds the partition. */
+static int purge_partition_known(const struct rd_kafka_metadata *md, const char *topic, int part)
+{
+	int t;
+
+	for (t = 0; t < md->topic_cnt; t++)
+		if (strcmp(md->topics[t].topic, topic) == 0)
+			return md->topics[t].err == RD_KAFKA_RESP_ERR_NO_ERROR && part >= 0 &&
+			       part < md->topics[t].partition_cnt;
+	return 0;
+}
+
 static int consumer_purge(consumer *c, hc_err *err)
 {
-	rd_kafka_topic_partition_list_t *parts = NULL;
+	const struct rd_kafka_metadata *md = NULL;
+	db_res *pos = NULL;
 	long purged = 0;
-	int i, rc = 0;
+	int i, n_pos, rc;
 
-	if (rd_kafka_assignment(c->rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR || parts == NULL)
-		return 0;
-	for (i = 0; rc == 0 && i < parts->cnt && !*c->stop; i++) {
-		const rd_kafka_topic_partition_t *p = &parts->elems[i];
+	/* one look at every topic: a partition it lacks is not asked for (that waits out a
+	 * timeout, holding the consumer's loop) */
+	if (rd_kafka_metadata(c->rk, 1, NULL, &md, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		return 0; /* the broker is not answering: the next purge */
+	rc = db_run(c->conn, "bus_processed_positions", 0, NULL, &pos, err);
+	n_pos = rc == 0 ? db_res_rows(pos) : 0;
+	for (i = 0; rc == 0 && i < n_pos && !*c->stop; i++) {
+		const char *topic = db_res_get(pos, i, 0), *part = db_res_get(pos, i, 1);
 		int64_t low = 0, high = 0;
-		char part[16], before[24];
-		const char *params[3] = {p->topic, part, before};
+		char before[24];
+		const char *params[3] = {topic, part, before};
 		db_res *res = NULL;
 		long n;
 
-		if (rd_kafka_query_watermark_offsets(c->rk, p->topic, p->partition, &low, &high,
+		if (!purge_partition_known(md, topic, atoi(part)))
+			continue; /* its rows stay */
+		if (rd_kafka_query_watermark_offsets(c->rk, topic, (int32_t)atoi(part), &low, &high,
 		                                     5000) != RD_KAFKA_RESP_ERR_NO_ERROR)
 			break; /* the broker is not answering: the next purge */
 		if (low <= 0)
 			continue;
-		snprintf(part, sizeof(part), "%d", (int)p->partition);
 		snprintf(before, sizeof(before), "%lld", (long long)low);
 		do {
 			rc = db_run(c->conn, "bus_processed_purge", 3, params, &res, err);
@@ -697,7 +719,8 @@ static int consumer_purge(consumer *c, hc_err *err)
 			res = NULL;
 		} while (rc == 0 && n == 10000 && !*c->stop);
 	}
-	rd_kafka_topic_partition_list_destroy(parts);
+	db_res_free(pos);
+	rd_kafka_metadata_destroy(md);
 	metrics_add(c->purged, purged);
 	if (purged > 0)
 		log_info("consumer %s: %ld processed events of records no longer in the log purged",

@@ -60,6 +60,15 @@ const db_stmt bus_statements[] = {
      "DELETE FROM processed_events WHERE ctid = ANY(ARRAY(SELECT ctid FROM processed_events"
      " WHERE topic = $1 AND partition = $2::integer AND \"offset\" < $3::bigint LIMIT 10000))",
      3},
+    /* every (topic, partition) with rows, one index probe each (a loose scan of the
+     * log-position index) */
+    {"bus_processed_positions",
+     "WITH RECURSIVE tp AS ((SELECT topic, partition FROM processed_events"
+     " ORDER BY topic, partition LIMIT 1) UNION ALL SELECT n.topic, n.partition FROM tp,"
+     " LATERAL (SELECT p.topic, p.partition FROM processed_events p"
+     " WHERE (p.topic, p.partition) > (tp.topic, tp.partition)"
+     " ORDER BY p.topic, p.partition LIMIT 1) n) SELECT topic, partition FROM tp",
+     0},
     {"bus_processed_insert",
      "INSERT INTO processed_events (consumer, event_id, topic, partition, \"offset\")"
      " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",

@@ -15,7 +15,7 @@
 /* The stop flag: the one global of a service, set by the signal handler. */
 static volatile sig_atomic_t svc_stop_flag;
 
-#define SVC_NVARS 16
+#define SVC_NVARS 17
 
 static const config_var svc_config_vars[SVC_NVARS] = {
     {"HC_DATABASE_URL", CONFIG_STRING, NULL, offsetof(svc_config, database_url), 1, 1024,
@@ -35,6 +35,9 @@ static const config_var svc_config_vars[SVC_NVARS] = {
     {"HC_PROCESSED_PURGE_S", CONFIG_INT, "600", offsetof(svc_config, purge_every_s), 0, 86400,
      "how often a consumer purges its processed_events rows of records deleted from the log"
      " (0: never)"},
+    {"HC_CONSUMER_NICE", CONFIG_INT, "10", offsetof(svc_config, consumer_nice), 0, 19,
+     "CPU priority (nice) of the consumer threads and their database backends (0: as the"
+     " request threads)"},
     {"HC_CONSUMERS", CONFIG_INT, "1", offsetof(svc_config, consumers), 1, SVC_CONSUMERS_MAX,
      "consumer threads, each a member of the group with its own partitions and connection"},
     {"HC_HTTP_ADDR", CONFIG_STRING, "127.0.0.1", offsetof(svc_config, http_addr), 7, 64,
@@ -95,8 +98,11 @@ static void *svc_consumer_main(void *arg)
 	hc_err err;
 
 	hc_err_clear(&err);
-	svc_background_thread();
-	db_set_background(sc->conn, SVC_BACKGROUND_NICE);
+	if (s->cfg.consumer_nice > 0) {
+		/* a failure (no permission) only leaves the thread at the default priority */
+		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), (int)s->cfg.consumer_nice);
+		db_set_background(sc->conn, (int)s->cfg.consumer_nice);
+	}
 	if (bus_consumer_run(s->bus, sc->conn, &cc, s->app, &svc_stop_flag, &err) != 0) {
 		log_error("%s", err.msg);
 		s->exit_code = 1;

@@ -23,9 +23,10 @@
 #define SVC_CONSUMERS_MAX 8
 
 /*
- * Lowers the calling thread's CPU priority to SVC_BACKGROUND_NICE: consumer
+ * Lowers the calling thread's CPU priority to SVC_BACKGROUND_NICE: background
  * threads (and their database backends, db_set_background), whose work can
  * wait, yield the CPU to the threads answering requests when both want it.
+ * Consumer threads take HC_CONSUMER_NICE (svc_config.consumer_nice).
  */
 #define SVC_BACKGROUND_NICE 10
 void svc_background_thread(void);
@@ -41,6 +42,7 @@ typedef struct svc_config {
 	long session_timeout_ms;
 	long purge_every_s; /* HC_PROCESSED_PURGE_S */
 	long consumers;     /* consumer threads, each its own group member and connection */
+	long consumer_nice; /* HC_CONSUMER_NICE */
 	const char *http_addr;
 	long http_port;
 	long http_threads;

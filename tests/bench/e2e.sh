@@ -76,6 +76,10 @@ assert_eq "$STATUS" 201 "a first declaration"
 wait_for "its code" 60 code_is "$(jq -r .person_key <<<"$BODY")" '.colour == "green"'
 
 if [ "${BENCH_ONLY:-}" != reassess ]; then
+if [ "${BENCH_PG_STATS:-}" = 1 ]; then
+	sql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null && sql "SELECT pg_stat_statements_reset(), pg_stat_reset_shared('wal')" >/dev/null ||
+		fail "BENCH_PG_STATS=1 needs PostgreSQL started by the bench (pg_stat_statements preloaded)"
+fi
 cpu_before=$(cpu_snapshot $E2E_CPU)
 jit_before=$(cpu_snapshot KafkaJIT)
 t0=$(sql "SELECT now()")
@@ -96,6 +100,12 @@ cpu_after=$(cpu_snapshot $E2E_CPU)
 jit=$(jit_share "$jit_before" "$(awk -v a="$end_load" -v b="$(date +%s.%N)" -v d="$DUR" 'BEGIN {printf "%.1f", b - a + d}')")
 cpu_per_decl=$(cpu_per "$cpu_before" "$cpu_after" "$accepted" $E2E_CPU)
 note "CPU per declaration, accepted to coded: $cpu_per_decl; the broker's JIT compiler used $jit of a core"
+if [ "${BENCH_PG_STATS:-}" = 1 ]; then
+	note "costliest statements of the sustained load (ms in all, calls, rows, statement):"
+	sql "SELECT round(total_exec_time)::text || ' ' || calls || ' ' || rows || ' ' || left(regexp_replace(query, '\s+', ' ', 'g'), 160)
+	     FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25" >&2
+	note "WAL: $(sql "SELECT wal_records || ' records, ' || pg_size_pretty(wal_bytes) || ', ' || wal_sync || ' syncs' FROM pg_stat_wal")"
+fi
 IFS='|' read -r got e2e_rate p50 p90 p99 maxl < <(sql "
 	SELECT count(*), round(count(*) / extract(epoch FROM max(v.created_at) - min(d.submitted_at))),
 	       round(1000 * extract(epoch FROM percentile_disc(0.5) WITHIN GROUP (ORDER BY v.created_at - d.submitted_at))),

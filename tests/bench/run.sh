@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/session.sh
 # BENCH_PG_STATS=1: PostgreSQL (when the bench starts it) loads pg_stat_statements, and the
-# re-assessment prints its costliest statements.
+# sustained load and the re-assessment print their costliest statements.
 [ "${BENCH_PG_STATS:-}" = 1 ] && export HC_PG_OPTIONS="-c shared_preload_libraries=pg_stat_statements"
 # BENCH_TRACE_DIR=DIR: the open-loop verification run writes each answer's due time, latency and
 # status to DIR/verify.trace (hc-load -o).

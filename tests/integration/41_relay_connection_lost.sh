@@ -5,11 +5,12 @@
 # schema publishes, or per-key order breaks when a second replica starts) and
 # listens again.  The relay's backend is ended ten times while applications
 # keep coming; each time a new backend must hold the lock, and every
-# application accepted reaches Kafka.
+# application accepted reaches Kafka and review's queue, once.
 . "$(dirname "$0")/lib.sh"
 
 tag="rl-$HC_TEST_RUN"
 svc_start intake
+svc_start review
 
 # the backend holding intake's relay lock (bus_relay_lock: an advisory lock on hashtext of
 # 'intake:relay'; pg_locks shows its low 32 bits as objid)
@@ -45,4 +46,8 @@ note "$accepted of $N applications accepted while the relay's backend was ended 
 published() { [ "$(kafka_records "$TOPIC_APPLICATIONS" | jq -r 'select(.payload | contains("'"$tag"'-")) | .key' | sort -u | wc -l)" -ge "$accepted" ]; }
 wait_for "every accepted application on Kafka" 60 published
 assert_eq "$(sql "SELECT count(*) FROM intake.outbox")" 0 "outbox rows left"
+# and each once in review's queue, however many times the relay published it
+queued_all() { [ "$(sql "SELECT count(*) FROM review.queue_items WHERE employer_name LIKE '$tag-%'")" -ge "$accepted" ]; }
+wait_for "every accepted application in review's queue" 60 queued_all
+assert_eq "$(sql "SELECT count(*) FROM review.queue_items WHERE employer_name LIKE '$tag-%'")" "$accepted" "queue items"
 echo passed

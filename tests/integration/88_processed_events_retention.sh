@@ -6,7 +6,8 @@
 # retired with an earlier release leaves none behind).  A copy of an event published
 # again (as a relay's retry publishes one) is skipped, not applied twice, and
 # moves the event's row to the copy, which keeps the row while the copy is in
-# the log.
+# the log.  Rows of a topic no consumer of the service reads go as that
+# topic's records leave the log; those of a topic the broker does not know stay.
 . "$(dirname "$0")/lib.sh"
 
 svc_start intake
@@ -65,6 +66,25 @@ retired_left() { sql "SELECT coalesce(string_agg(event_id, ',' ORDER BY event_id
 retired_purged() { [ "$(retired_left)" = "retired-at-$HC_TEST_RUN" ]; }
 wait_for "the retired name's row before offset $copy purged (its row at $copy kept)" 30 retired_purged
 
+note "a topic no consumer of review reads any more: its rows go as its records leave the log"
+OLD=hc.test.retired-$HC_TEST_RUN.v1
+printf '%s 1\n' "$OLD" >"$HC_TEST_TMP/topics.txt"
+"$HC_BUILD/bin/hc-topics" create "$HC_KAFKA_BROKERS" "$HC_TEST_TMP/topics.txt" "$HC_KAFKA_TOPIC_PREFIX" >/dev/null ||
+	fail "could not create $OLD"
+printf 'k\t{}\nk\t{}\nk\t{}\n' | kcat -b "$HC_KAFKA_BROKERS" -P -t "$HC_KAFKA_TOPIC_PREFIX$OLD" -p 0 -K $'\t'
+# and a topic the broker does not know: its row stays (no proof its records are gone)
+sql "INSERT INTO review.processed_events (consumer, event_id, topic, partition, \"offset\")
+     SELECT 'review-old', 'old-' || o || '-$HC_TEST_RUN', '$HC_KAFKA_TOPIC_PREFIX$OLD', 0, o FROM generate_series(0, 2) o
+     UNION ALL SELECT 'review-old', 'unknown-$HC_TEST_RUN', '${HC_KAFKA_TOPIC_PREFIX}hc.test.unknown-$HC_TEST_RUN.v1', 0, 0" >/dev/null
+"$HC_BUILD/bin/hc-topics" delete-records "$HC_KAFKA_BROKERS" "$HC_KAFKA_TOPIC_PREFIX$OLD" 0 2 >/dev/null
+old_left() { sql "SELECT string_agg(event_id, ',' ORDER BY event_id) FROM review.processed_events WHERE consumer = 'review-old'"; }
+old_purged() { [ "$(old_left)" = "old-2-$HC_TEST_RUN,unknown-$HC_TEST_RUN" ]; }
+wait_for "the rows of offsets 0 and 1 of $OLD purged (offset 2's kept, the unknown topic's kept)" 30 old_purged
+sleep 3 # three more purges
+assert_eq "$(old_left)" "old-2-$HC_TEST_RUN,unknown-$HC_TEST_RUN" "rows left of the topics review does not read"
+"$HC_BUILD/bin/hc-topics" delete "$HC_KAFKA_BROKERS" "$HC_TEST_TMP/topics.txt" "$HC_KAFKA_TOPIC_PREFIX" >/dev/null
+sql "DELETE FROM review.processed_events WHERE consumer = 'review-old'" >/dev/null
+
 note "every record deleted: every row of the topic goes; a new one stays"
 for p in $(seq 0 5); do "$HC_BUILD/bin/hc-topics" delete-records "$HC_KAFKA_BROKERS" "$T" "$p" >/dev/null; done
 wait_for "every row of the topic purged" 30 rows_are 0
@@ -77,5 +97,5 @@ wait_for "the retired name's rows once every record is deleted" 30 retired_gone
 sleep 3 # three more purges
 assert_eq "$(rows)" 1 "rows after three more purges: the late application's"
 purged=$(curl -fsS "$REVIEW/metrics" | awk '$1 ~ /^hc_consumer_processed_purged_total/ {n += $2} END {print n + 0}')
-assert_eq "$purged" "$((all + 2))" "hc_consumer_processed_purged_total"
+assert_eq "$purged" "$((all + 4))" "hc_consumer_processed_purged_total"
 echo passed
