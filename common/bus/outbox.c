@@ -233,6 +233,14 @@ static int relay_attach(bus_relay *relay, db_conn **conn, hc_err *err)
 		rc = db_connect(conn, relay->db_url, relay->schema, tables, err);
 		if (rc == 0) /* its statements read the outbox by its primary key only */
 			rc = db_avoid_seqscans(*conn, err);
+		/*
+		 * Its only writes delete rows Kafka has persisted: a commit of them
+		 * lost in a crash puts them back, to be published again as
+		 * duplicates (same event id) that the log allows and every consumer
+		 * skips.  So it need not wait for the WAL's flush.
+		 */
+		if (rc == 0)
+			rc = db_exec(*conn, "SET synchronous_commit = off", err);
 		if (rc != 0)
 			return rc;
 		rc = db_listen_schema(*conn, "hc_outbox_", err);

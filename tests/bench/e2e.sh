@@ -57,6 +57,22 @@ if [ "$WARM_S" -gt 0 ]; then
 	warm_coded() { [ "$(sql "SELECT count(*) FROM intake.declarations d LEFT JOIN codegen.codes c USING (person_key)
 		WHERE d.submitted_at >= '$tw' AND c.person_key IS NULL")" -eq 0 ]; }
 	wait_for "a code for every declaration of the warm-up" 300 warm_coded
+	# and every consumer idle: codegen's and the gateway's links of the warm-up's people come
+	# from the declarations topic, read by the same threads as the assessments (a backlog of
+	# them left from the warm-up would slow the measured codes)
+	processed() {
+		local s
+		for s in "$GATEWAY" "$INTAKE" "$MATCHING" "$CODEGEN"; do curl -fsS "$s/metrics"; done |
+			awk '$1 ~ /^hc_consumer_processed_total/ {n += $2} END {printf "%d", n}'
+	}
+	consumers_idle() {
+		local a b
+		a=$(processed)
+		sleep 1
+		b=$(processed)
+		[ "$a" = "$b" ]
+	}
+	wait_for "every consumer idle after the warm-up" 120 consumers_idle
 	jit_warm=$(jit_share "$jit_before" "$WARM_S")
 	note "warm-up: $(cat "$HC_TEST_TMP/load-warm-up.txt"); the broker's JIT compiler used $jit_warm of a core"
 fi
