@@ -656,6 +656,18 @@ static void consumer_trim(size_t *since, long *last, size_t handled)
 	*last = now;
 }
 
+/* Whether the cluster's metadata md holds the partition. */
+static int purge_partition_known(const struct rd_kafka_metadata *md, const char *topic, int part)
+{
+	int t;
+
+	for (t = 0; t < md->topic_cnt; t++)
+		if (strcmp(md->topics[t].topic, topic) == 0)
+			return md->topics[t].err == RD_KAFKA_RESP_ERR_NO_ERROR && part >= 0 &&
+			       part < md->topics[t].partition_cnt;
+	return 0;
+}
+
 /*
  * processed_events keeps a row as long as a record of its event may be read
  * again: rows of records before their partition's log start (deleted by
@@ -670,18 +682,6 @@ static void consumer_trim(size_t *since, long *last, size_t handled)
  * those keeps its row (a later copy of an event moved the row to itself).
  * Returns 0 or an error kind (the next purge tries again).
  */
-/* Whether the cluster's metadata md holds the partition. */
-static int purge_partition_known(const struct rd_kafka_metadata *md, const char *topic, int part)
-{
-	int t;
-
-	for (t = 0; t < md->topic_cnt; t++)
-		if (strcmp(md->topics[t].topic, topic) == 0)
-			return md->topics[t].err == RD_KAFKA_RESP_ERR_NO_ERROR && part >= 0 &&
-			       part < md->topics[t].partition_cnt;
-	return 0;
-}
-
 static int consumer_purge(consumer *c, hc_err *err)
 {
 	const struct rd_kafka_metadata *md = NULL;
