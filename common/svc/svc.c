@@ -74,10 +74,15 @@ static int svc_ready(void *app, hc_err *err)
 	return rc;
 }
 
+/* The calling thread at nice; a failure (no permission) leaves it at the default priority. */
+static void svc_thread_nice(int nice)
+{
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), nice);
+}
+
 void svc_background_thread(void)
 {
-	/* a failure (no permission) only leaves the thread at the default priority */
-	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), SVC_BACKGROUND_NICE);
+	svc_thread_nice(SVC_BACKGROUND_NICE);
 }
 
 static void *svc_consumer_main(void *arg)
@@ -99,8 +104,7 @@ static void *svc_consumer_main(void *arg)
 
 	hc_err_clear(&err);
 	if (s->cfg.consumer_nice > 0) {
-		/* a failure (no permission) only leaves the thread at the default priority */
-		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), (int)s->cfg.consumer_nice);
+		svc_thread_nice((int)s->cfg.consumer_nice);
 		db_set_background(sc->conn, (int)s->cfg.consumer_nice);
 	}
 	if (bus_consumer_run(s->bus, sc->conn, &cc, s->app, &svc_stop_flag, &err) != 0) {

@@ -138,7 +138,6 @@ IFS='|' read -r s1p50 s1p99 < <(sql "
 	WHERE d.submitted_at >= '$t0'")
 # Where the time goes, stage by stage: the records' timestamps (set when a relay hands the record to
 # its producer) of the declaration and assessment topics, joined to the rows' times by person key.
-# stage_ms FROM TO: p50/p99 in ms of TO - FROM over this run's people
 kcat_times() { kcat -b "$HC_KAFKA_BROKERS" -C -t "$HC_KAFKA_TOPIC_PREFIX$1" -o beginning -e -q -f '%k\t%T\n'; }
 sql "CREATE TABLE IF NOT EXISTS public.bench_sent (topic text, person_key text, ms bigint);
 	TRUNCATE public.bench_sent" >/dev/null
@@ -146,8 +145,10 @@ for t in hc.intake.declaration.v1 hc.matching.assessment.v1; do
 	kcat_times "$t" | awk -v t="$t" -F '\t' 'NF == 2 {print t "\t" $1 "\t" $2}'
 done | deploy/local/pg.sh psql "$HC_PG_DATABASE" -q -c "\\copy public.bench_sent FROM STDIN" ||
 	fail "could not load the records' timestamps"
-stage_ms() { sql "
-	WITH s AS (SELECT d.person_key, d.submitted_at AS accepted,
+sql "CREATE INDEX IF NOT EXISTS bench_sent_key ON public.bench_sent (topic, person_key)" >/dev/null
+# p50 / p99 in ms of each stage, in one pass over this run's people
+stages=$(sql "
+	WITH s AS (SELECT d.submitted_at AS accepted,
 	       (SELECT to_timestamp(min(ms) / 1000.0) FROM public.bench_sent b
 	         WHERE b.topic = 'hc.intake.declaration.v1' AND b.person_key = d.person_key) AS declaration_sent,
 	       a.assessed_at AS assessed,
@@ -157,11 +158,15 @@ stage_ms() { sql "
 	  FROM intake.declarations d
 	  JOIN matching.assessments a ON a.trigger_kind = 'declaration' AND a.trigger_id = d.id::text
 	  JOIN codegen.code_versions v ON v.person_key = d.person_key AND v.version = 1
-	 WHERE d.submitted_at >= '$t0')
-	SELECT round(1000 * extract(epoch FROM percentile_disc(0.5) WITHIN GROUP (ORDER BY $2 - $1))) || ' / ' ||
-	       round(1000 * extract(epoch FROM percentile_disc(0.99) WITHIN GROUP (ORDER BY $2 - $1))) FROM s"; }
-sql "CREATE INDEX IF NOT EXISTS bench_sent_key ON public.bench_sent (topic, person_key)" >/dev/null
-stages="intake's relay $(stage_ms accepted declaration_sent) ms, Kafka and matching $(stage_ms declaration_sent assessed) ms, matching's relay $(stage_ms assessed assessment_sent) ms, Kafka and codegen $(stage_ms assessment_sent coded) ms"
+	 WHERE d.submitted_at >= '$t0'),
+	st(n, name, ms) AS (SELECT 1, 'intake''s relay', 1000 * extract(epoch FROM declaration_sent - accepted) FROM s
+	  UNION ALL SELECT 2, 'Kafka and matching', 1000 * extract(epoch FROM assessed - declaration_sent) FROM s
+	  UNION ALL SELECT 3, 'matching''s relay', 1000 * extract(epoch FROM assessment_sent - assessed) FROM s
+	  UNION ALL SELECT 4, 'Kafka and codegen', 1000 * extract(epoch FROM coded - assessment_sent) FROM s)
+	SELECT string_agg(name || ' ' || p50 || ' / ' || p99 || ' ms', ', ' ORDER BY n)
+	  FROM (SELECT n, name, round(percentile_disc(0.5) WITHIN GROUP (ORDER BY ms)) AS p50,
+	               round(percentile_disc(0.99) WITHIN GROUP (ORDER BY ms)) AS p99
+	          FROM st GROUP BY n, name) q")
 sql "DROP TABLE public.bench_sent" >/dev/null
 note "stages (p50 / p99): $stages"
 ratio=$(awk -v a="$e2e_rate" -v b="$tps" 'BEGIN {printf "%.2f", a / b}')
