@@ -10,6 +10,9 @@ cd "$(dirname "$0")/../.."
 # BENCH_TRACE_DIR=DIR: the open-loop verification run writes each answer's due time, latency and
 # status to DIR/verify.trace (hc-load -o).
 session_begin hc_bench || exit 1
+# The services run with their own defaults (the gateway's 16 HTTP workers, the others' 4), as in
+# production; BENCH_HTTP_THREADS gives every service that many instead.
+export TEST_HTTP_THREADS=${BENCH_HTTP_THREADS:-}
 export TEST_GATEWAY_PORT=28080 TEST_INTAKE_PORT=28081 TEST_REVIEW_PORT=28082 TEST_MATCHING_PORT=28083 TEST_CERTIFICATE_PORT=28084 TEST_CODEGEN_PORT=28085
 if [ -z "${BENCH_ONLY:-}" ] || [ "${BENCH_ONLY:-}" = verify ]; then
 	bash tests/bench/http.sh || exit 1

@@ -69,10 +69,13 @@ svc_start() {
 svc_start_as() {
 	local s=$1 svc=$2 port=$3 i
 	shift 3
-	local pidfile=$HC_TEST_TMP/$s.pid
+	local pidfile=$HC_TEST_TMP/$s.pid threads=()
+	# TEST_HTTP_THREADS: every service's HTTP workers (4 unless set); set empty (as the
+	# benchmarks do), each service's own default, as in production (the gateway's 16)
+	[ -n "${TEST_HTTP_THREADS-4}" ] && threads=(HC_HTTP_THREADS="${TEST_HTTP_THREADS-4}")
 	# shellcheck disable=SC2046
 	env $(hc_secret_env "$svc") HC_DATABASE_URL="$(hc_db_url "$svc" "$HC_PG_DATABASE")" HC_KAFKA_BROKERS="$HC_KAFKA_BROKERS" \
-		HC_KAFKA_TOPIC_PREFIX="$HC_KAFKA_TOPIC_PREFIX" HC_HTTP_PORT="$port" HC_HTTP_THREADS="${TEST_HTTP_THREADS:-4}" \
+		HC_KAFKA_TOPIC_PREFIX="$HC_KAFKA_TOPIC_PREFIX" HC_HTTP_PORT="$port" "${threads[@]}" \
 		HC_KAFKA_GROUP_ID="$svc-test-$HC_TEST_RUN" HC_KAFKA_INSTANCE_ID="$([ "$s" = "$svc" ] && echo "$svc-test-1" || echo "$s-test")" \
 		HC_INTAKE_URL="$INTAKE" HC_REVIEW_URL="$REVIEW" HC_MATCHING_URL="$MATCHING" \
 		HC_CERTIFICATE_URL="$CERTIFICATE" HC_CODEGEN_URL="$CODEGEN" HC_ANALYTICS_URL="$ANALYTICS" HC_GATEWAY_API_KEYS=1 HC_LOG_LEVEL=info "$@" \
