@@ -235,7 +235,7 @@ load() {
 	done >"$HC_TEST_TMP/$1.limit" 2>/dev/null &
 	sampler=$!
 	"$HC_BUILD/tests/hc-load" -r "$2" -d "$3" -c "$BURST_CONNS" -m POST -B "$HC_TEST_TMP/declarations.ndjson" \
-		-i "burst-$HC_TEST_RUN:k1" -k "$HC_TEST_TMP/burst.pem" "$GATEWAY/v1/declarations" >"$HC_TEST_TMP/$1.txt" || rc=$?
+		${BENCH_TRACE_DIR:+-o "$BENCH_TRACE_DIR/$1.trace"} -i "burst-$HC_TEST_RUN:k1" -k "$HC_TEST_TMP/burst.pem" "$GATEWAY/v1/declarations" >"$HC_TEST_TMP/$1.txt" || rc=$?
 	kill "$sampler"
 	wait "$sampler" 2>/dev/null || true
 	[ "$rc" -eq 0 ] || fail "hc-load failed ($1)"
