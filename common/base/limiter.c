@@ -3,11 +3,12 @@
 
 #include <time.h>
 
-void limiter_init(limiter *l, long max, long floor, double target, double now)
+void limiter_init(limiter *l, long max, long floor, double target, double lag_max, double now)
 {
 	l->max = max;
 	l->floor = floor < 1 ? 1 : floor > max ? max : floor;
 	l->target = target;
+	l->lag_max = lag_max;
 	atomic_init(&l->limit, max);
 	atomic_init(&l->inflight, 0);
 	atomic_init(&l->admitted, 0);
@@ -47,7 +48,7 @@ int limiter_acquire(limiter *l, int priority)
 static long limiter_decide(limiter *l, long limit, double span, double mean, double lag,
                            long admitted, long refused)
 {
-	int slow = mean > l->target || lag > LIMITER_LAG_S;
+	int slow = mean > l->target || lag > l->lag_max;
 	int overrun = slow && refused > 0 && 2 * refused >= admitted;
 
 	l->strikes = overrun ? l->strikes + 1 : 0;

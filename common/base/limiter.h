@@ -10,15 +10,15 @@
  * windows (LIMITER_WINDOW_S); at the end of each:
  *
  *   - when the admitted requests' mean time was above the target, or the
- *     process was short of CPU (its probe woke LIMITER_LAG_S late on
- *     average: limiter_note_lag), while at least one request was refused
- *     for every two admitted (demand well past the limit), in this window
- *     and the one before, or in this one alone when it lasted one and a half
- *     windows or more (a stall of a tenth of a second is not a burst): the
- *     limit falls by a quarter, never below the floor.  Slowness while few
- *     or none are refused is the services' own pace (a backlog being worked
- *     off, a slow service), which a lower limit would not change but would
- *     turn into refusals, so it leaves the limit alone;
+ *     process was short of CPU (its probe woke more than the lag limit
+ *     late on average: limiter_note_lag), while at least one request was
+ *     refused for every two admitted (demand well past the limit), in this
+ *     window and the one before, or in this one alone when it lasted one
+ *     and a half windows or more (a stall of a tenth of a second is not a
+ *     burst): the limit falls by a quarter, never below the floor.
+ *     Slowness while few or none are refused is the services' own pace (a
+ *     backlog being worked off, a slow service), which a lower limit would
+ *     not change but would turn into refusals, so it leaves the limit alone;
  *   - when the mean was within the target and the window not overrun as
  *     above: the limit grows by an eighth (at least one), never above the
  *     maximum, so that it is back at the maximum within seconds of a burst's
@@ -38,12 +38,12 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#define LIMITER_WINDOW_S 0.1   /* a decision at most this often */
-#define LIMITER_LAG_S    0.002 /* a probe's mean lateness that means short of CPU */
+#define LIMITER_WINDOW_S 0.1 /* a decision at most this often */
 
 typedef struct limiter {
 	long max, floor; /* the limit's bounds */
 	double target;   /* seconds: the mean time an admitted request may take */
+	double lag_max;  /* seconds: a probe's mean lateness above which CPU is short */
 	atomic_long limit, inflight;
 	atomic_long admitted, refused; /* in the window */
 	pthread_mutex_t mu;            /* the window below */
@@ -55,8 +55,11 @@ typedef struct limiter {
 	atomic_long lag_us; /* the last closed window's mean lateness, microseconds */
 } limiter;
 
-/* max >= 4; floor between 1 and max; target in seconds (> 0); now: monotonic seconds. */
-void limiter_init(limiter *l, long max, long floor, double target, double now);
+/*
+ * max >= 4; floor between 1 and max; target and lag_max (the lag limit) in
+ * seconds (> 0); now: monotonic seconds.
+ */
+void limiter_init(limiter *l, long max, long floor, double target, double lag_max, double now);
 void limiter_destroy(limiter *l);
 
 /* The share a request may take: the whole limit for priority, else three quarters. */

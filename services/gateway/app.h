@@ -41,10 +41,11 @@ typedef struct gateway_config {
 	const char *response_key_hex; /* HC_RESPONSE_KEY: hex DER private key signing responses */
 	long quota_rate;              /* HC_QUOTA_RATE: a client's requests a second */
 	long quota_burst;             /* HC_QUOTA_BURST */
-	long quota_sync_ms;      /* HC_QUOTA_SYNC_MS: quotas shared with other gateways; 0: not */
-	long max_inflight;       /* HC_GATEWAY_MAX_INFLIGHT: requests being forwarded at once */
-	long target_ms;          /* HC_GATEWAY_TARGET_MS: admitted requests' mean time, at most */
-	long webhook_allow_http; /* HC_WEBHOOK_ALLOW_HTTP: 1 admits http:// callback URLs */
+	long quota_sync_ms; /* HC_QUOTA_SYNC_MS: quotas shared with other gateways; 0: not */
+	long max_inflight;  /* HC_GATEWAY_MAX_INFLIGHT: requests being forwarded at once */
+	long target_ms;     /* HC_GATEWAY_TARGET_MS: admitted requests' mean time, at most */
+	long cpu_lag_us;    /* HC_GATEWAY_CPU_LAG_US: the admission probe's lateness, at most */
+	long webhook_allow_http;    /* HC_WEBHOOK_ALLOW_HTTP: 1 admits http:// callback URLs */
 	long webhook_allow_private; /* HC_WEBHOOK_ALLOW_PRIVATE: 1 lets callbacks reach loopback,
 	                               private and link-local addresses */
 	long webhook_backoff_ms;    /* HC_WEBHOOK_BACKOFF_MS: the first retry's delay */

@@ -104,6 +104,10 @@ static const config_var gateway_vars[] = {
     {"HC_GATEWAY_TARGET_MS", CONFIG_INT, "100", offsetof(gateway_config, target_ms), 1, 60000,
      "admitted requests' mean time above which, while demand is well past the limit, fewer are "
      "admitted"},
+    {"HC_GATEWAY_CPU_LAG_US", CONFIG_INT, "1000", offsetof(gateway_config, cpu_lag_us), 100,
+     1000000,
+     "the admission probe's mean lateness (microseconds) above which, while demand is well past "
+     "the limit, fewer are admitted"},
     {"HC_GATEWAY_API_KEYS", CONFIG_INT, "0", offsetof(gateway_config, api_keys), 0, 1,
      "1: API keys are accepted besides signed requests (local development only)"},
     {"HC_RESPONSE_KEY", CONFIG_STRING, "", offsetof(gateway_config, response_key_hex), 0, 1024,

@@ -273,7 +273,7 @@ admission limit is reached (the "refused by status" column says which). The limi
 (common/base/limiter.h): from HC_GATEWAY_MAX_INFLIGHT (128) it falls by a quarter in each tenth
 of a second in which at least one request was refused for every two admitted while the admitted
 took more than HC_GATEWAY_TARGET_MS (100) on average or the gateway waited for CPU (its probe
-woke more than 2 ms late on average), for two tenths in a row or one of 0.15 s, down to a
+woke more than HC_GATEWAY_CPU_LAG_US, ${HC_GATEWAY_CPU_LAG_US:-1000} us, late on average), for two tenths in a row or one of 0.15 s, down to a
 sixteenth of the maximum, and grows back by an eighth in each tenth in which the admitted took
 less than the target and that did not hold; "admission limit" gives its min/median/max, sampled every quarter
 second. "not sent": requests the generator could not

@@ -43,7 +43,7 @@ TEST(shares_and_refusals)
 	limiter l;
 	long i;
 
-	limiter_init(&l, 16, 4, 0.1, 0);
+	limiter_init(&l, 16, 4, 0.1, 0.002, 0);
 	for (i = 0; i < 12; i++)
 		CHECK_EQ_INT(limiter_acquire(&l, 0), 0);
 	CHECK_EQ_INT(limiter_acquire(&l, 0), -1); /* ordinary: three quarters */
@@ -63,7 +63,7 @@ TEST(slow_and_crowded_falls_to_the_floor)
 	long expect[] = {96, 72, 54, 41, 31, 24, 18, 14, 11, 9, 8, 8};
 	size_t i;
 
-	limiter_init(&l, 128, 8, 0.1, now);
+	limiter_init(&l, 128, 8, 0.1, 0.002, now);
 	for (i = 0; i < sizeof(expect) / sizeof(expect[0]); i++)
 		CHECK_EQ_INT(crowd(&l, 0.5, &now), expect[i]); /* a quarter less each window */
 	limiter_destroy(&l);
@@ -76,7 +76,7 @@ TEST(fast_and_full_grows_back_to_the_max)
 	long last = 0, limit;
 	int windows = 0;
 
-	limiter_init(&l, 128, 8, 0.1, now);
+	limiter_init(&l, 128, 8, 0.1, 0.002, now);
 	while (crowd(&l, 0.5, &now) > 8)
 		;
 	CHECK_EQ_INT(limiter_limit(&l), 8);
@@ -99,7 +99,7 @@ TEST(slow_but_not_crowded_stays)
 	double now = 0;
 	int w;
 
-	limiter_init(&l, 128, 8, 0.1, now);
+	limiter_init(&l, 128, 8, 0.1, 0.002, now);
 	CHECK_EQ_INT(crowd(&l, 0.5, &now), 96);
 	CHECK_EQ_INT(crowd(&l, 0.5, &now), 72);
 	for (w = 0; w < 10; w++) { /* the services' own pace: 3 at once, 2 s each, none refused */
@@ -140,7 +140,7 @@ TEST(a_window_is_its_own_mean)
 	limiter l;
 	double now = 0;
 
-	limiter_init(&l, 16, 4, 0.1, now);
+	limiter_init(&l, 16, 4, 0.1, 0.002, now);
 	/* one slow answer among fast ones: the mean, 0.09 s, is within the target */
 	CHECK_EQ_INT(window_of_twelve(&l, 0.0118, 0.95, 6, &now), 16);
 	/* a little slower, 0.11 s, and 5 refused for 12 admitted: busy, not overrun; it stays */
@@ -168,7 +168,7 @@ TEST(short_of_cpu_falls_even_when_answers_are_fast)
 	limiter l;
 	double now = 0;
 
-	limiter_init(&l, 128, 8, 0.1, now);
+	limiter_init(&l, 128, 8, 0.1, 0.002, now);
 	/* answers well within the target, but the probe wakes 3 ms late: a quarter off */
 	CHECK_EQ_INT(starved(&l, 0.01, 0.003, &now), 96);
 	CHECK_EQ_INT(starved(&l, 0.01, 0.003, &now), 72);
@@ -184,12 +184,28 @@ TEST(short_of_cpu_falls_even_when_answers_are_fast)
 	limiter_destroy(&l);
 }
 
+TEST(the_lag_limit_is_the_one_given)
+{
+	limiter a, b;
+	double now_a = 0, now_b = 0;
+
+	/* a probe 1.5 ms late: short of CPU under a 1-ms limit, not under a 2-ms one */
+	limiter_init(&a, 128, 8, 0.1, 0.001, now_a);
+	limiter_init(&b, 128, 8, 0.1, 0.002, now_b);
+	CHECK_EQ_INT(starved(&a, 0.01, 0.0015, &now_a), 96);
+	CHECK_EQ_INT(starved(&a, 0.01, 0.0015, &now_a), 72);
+	CHECK_EQ_INT(starved(&b, 0.01, 0.0015, &now_b), 128);
+	CHECK_EQ_INT(starved(&b, 0.01, 0.0015, &now_b), 128);
+	limiter_destroy(&a);
+	limiter_destroy(&b);
+}
+
 TEST(a_short_stall_is_not_a_burst)
 {
 	limiter l;
 	double now = 0;
 
-	limiter_init(&l, 128, 8, 0.1, now);
+	limiter_init(&l, 128, 8, 0.1, 0.002, now);
 	/* one overrun window of 0.12 s: no change; a second in a row: a quarter off */
 	CHECK_EQ_INT(overrun(&l, 0.5, 0.12, &now), 128);
 	CHECK_EQ_INT(overrun(&l, 0.5, 0.12, &now), 96);
@@ -209,7 +225,7 @@ TEST(floor_and_bounds_are_clamped)
 	limiter l;
 	double now = 0;
 
-	limiter_init(&l, 4, 0, 0.1, now); /* a floor of 0 becomes 1 */
+	limiter_init(&l, 4, 0, 0.1, 0.002, now); /* a floor of 0 becomes 1 */
 	CHECK_EQ_INT(l.floor, 1);
 	CHECK_EQ_INT(crowd(&l, 1.0, &now), 3);
 	CHECK_EQ_INT(crowd(&l, 1.0, &now), 2);
@@ -217,7 +233,7 @@ TEST(floor_and_bounds_are_clamped)
 	CHECK_EQ_INT(crowd(&l, 1.0, &now), 1);
 	CHECK_EQ_INT(limiter_acquire(&l, 1), 0); /* one priority request still fits */
 	limiter_destroy(&l);
-	limiter_init(&l, 8, 20, 0.1, now); /* a floor above the max becomes the max */
+	limiter_init(&l, 8, 20, 0.1, 0.002, now); /* a floor above the max becomes the max */
 	CHECK_EQ_INT(l.floor, 8);
 	limiter_destroy(&l);
 }
@@ -225,4 +241,5 @@ TEST(floor_and_bounds_are_clamped)
 UNIT_MAIN(T(shares_and_refusals), T(slow_and_crowded_falls_to_the_floor),
           T(fast_and_full_grows_back_to_the_max), T(slow_but_not_crowded_stays),
           T(a_window_is_its_own_mean), T(short_of_cpu_falls_even_when_answers_are_fast),
-          T(a_short_stall_is_not_a_burst), T(floor_and_bounds_are_clamped))
+          T(the_lag_limit_is_the_one_given), T(a_short_stall_is_not_a_burst),
+          T(floor_and_bounds_are_clamped))

@@ -340,7 +340,8 @@ int gateway_admission_start(gateway_app *app, hc_err *err)
 	long max = app->cfg.max_inflight;
 
 	limiter_init(&app->admission, max, max / 16 > 4 ? max / 16 : 4,
-	             (double)app->cfg.target_ms / 1000.0, limiter_now());
+	             (double)app->cfg.target_ms / 1000.0, (double)app->cfg.cpu_lag_us / 1e6,
+	             limiter_now());
 	metrics_set(app->admission_limit, max);
 	if (pthread_create(&app->probe, NULL, admission_probe, app) != 0)
 		return hc_err_set(err, HC_ERR_FATAL, "could not start the admission probe");
