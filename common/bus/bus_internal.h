@@ -25,6 +25,10 @@ typedef struct bus_delivery {
 	char error[160];
 } bus_delivery;
 
+/* Times bus_read woke its broker threads after a full prefetch queue drained (reader_wake):
+ * read by the reader's tests, which must see that path taken. */
+extern atomic_ulong bus_reader_wakes;
+
 /* Sets one librdkafka property.  Returns 0 or HC_ERR_FATAL naming it. */
 int bus_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, hc_err *err);
 

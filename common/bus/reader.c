@@ -251,10 +251,14 @@ static int reader_commit(rd_kafka_t *rk, const bus_reader_config *cfg, const bus
  * partitions read, one request per leader) has it decide again at once.
  * Called when the queue, once near full, has drained.
  */
+atomic_ulong bus_reader_wakes;
+
 static void reader_wake(rd_kafka_t *rk, const bus_reader_config *cfg, const bus_position *pos,
                         size_t n)
 {
 	rd_kafka_topic_partition_list_t *l = reader_list(cfg, pos, n);
+
+	atomic_fetch_add(&bus_reader_wakes, 1);
 
 	for (int i = 0; i < l->cnt; i++)
 		l->elems[i].offset = -1; /* the latest */
