@@ -209,20 +209,35 @@ static void check_all_once(const seen *s, long n, const bus_position *pos, size_
 	CHECK_EQ_INT(span, n);
 }
 
-TEST(a_read_gives_every_record_once_in_order)
+static pthread_t restarter; /* brokers_down's */
+static int restarting;
+
+/* A read of a whole topic of n records on brokers brokers, fault() called at record at (none:
+ * NULL), the first record waiting sleep_ms: each record once, in order, to the end. */
+static void read_whole(int brokers, long n, void (*fault)(void), long at, unsigned sleep_ms)
 {
 	bus_position *pos;
 	size_t npos;
 	seen s;
 
-	cluster_with(1, 3000);
+	cluster_with(brokers, n);
 	seen_init(&s);
+	s.at_half = fault;
+	s.half = at;
+	s.sleep_first_ms = sleep_ms;
 	read_with(NULL, &s, NULL, &pos, &npos);
-	CHECK_EQ_INT(s.n, 3000);
-	check_all_once(&s, 3000, pos, npos);
+	if (restarting)
+		pthread_join(restarter, NULL);
+	CHECK_EQ_INT(s.n, n);
+	check_all_once(&s, n, pos, npos);
 	free(pos);
 	seen_free(&s);
 	cluster_down();
+}
+
+TEST(a_read_gives_every_record_once_in_order)
+{
+	read_whole(1, 3000, NULL, 0, 0);
 }
 
 /* Halfway through: every partition's leader moves to another broker, and the next fetches
@@ -239,20 +254,7 @@ static void move_leaders(void)
 
 TEST(a_read_goes_on_past_leader_changes_and_failed_fetches)
 {
-	bus_position *pos;
-	size_t npos;
-	seen s;
-
-	cluster_with(3, 6000);
-	seen_init(&s);
-	s.at_half = move_leaders;
-	s.half = 1500;
-	read_with(NULL, &s, NULL, &pos, &npos);
-	CHECK_EQ_INT(s.n, 6000);
-	check_all_once(&s, 6000, pos, npos);
-	free(pos);
-	seen_free(&s);
-	cluster_down();
+	read_whole(3, 6000, move_leaders, 1500, 0);
 }
 
 static void *broker_back(void *arg)
@@ -266,33 +268,18 @@ static void *broker_back(void *arg)
 	return NULL;
 }
 
-static pthread_t restarter;
-
 /* Halfway through: every broker down, back 0.7 s later. */
 static void brokers_down(void)
 {
 	for (int b = 1; b <= 3; b++)
 		rd_kafka_mock_broker_set_down(cluster, b);
 	CHECK(pthread_create(&restarter, NULL, broker_back, NULL) == 0);
+	restarting = 1;
 }
 
 TEST(a_read_waits_out_brokers_that_go_down)
 {
-	bus_position *pos;
-	size_t npos;
-	seen s;
-
-	cluster_with(3, 6000);
-	seen_init(&s);
-	s.at_half = brokers_down;
-	s.half = 1000;
-	read_with(NULL, &s, NULL, &pos, &npos);
-	pthread_join(restarter, NULL);
-	CHECK_EQ_INT(s.n, 6000);
-	check_all_once(&s, 6000, pos, npos);
-	free(pos);
-	seen_free(&s);
-	cluster_down();
+	read_whole(3, 6000, brokers_down, 1000, 0);
 }
 
 TEST(a_stopped_read_resumes_from_its_group_where_it_stopped)
@@ -328,24 +315,12 @@ TEST(a_stopped_read_resumes_from_its_group_where_it_stopped)
 
 TEST(a_read_past_a_full_prefetch_queue_wakes_its_fetchers)
 {
-	bus_position *pos;
-	size_t npos;
-	seen s;
-
 	/* more records than the reader's queue high mark (150,000): the first record waits
 	 * while they are all fetched, so the queue fills; as it drains the reader wakes its
 	 * broker threads (reader_wake) and the read must still give each record once */
-	cluster_with(1, 170000);
-	seen_init(&s);
-	s.sleep_first_ms = 3000;
 	atomic_store(&bus_reader_wakes, 0);
-	read_with(NULL, &s, NULL, &pos, &npos);
-	CHECK_EQ_INT(s.n, 170000);
-	check_all_once(&s, 170000, pos, npos);
+	read_whole(1, 170000, NULL, 0, 3000);
 	CHECK(atomic_load(&bus_reader_wakes) >= 1);
-	free(pos);
-	seen_free(&s);
-	cluster_down();
 }
 
 UNIT_MAIN(T(a_read_gives_every_record_once_in_order),
