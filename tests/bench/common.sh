@@ -14,6 +14,20 @@ pgbench_tps() {
 	sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$HC_TEST_TMP/pgbench.txt" | head -1
 }
 
+# signing_client NAME ROLE: a gateway client of ROLE that signs its requests (RFC 9421,
+# docs/API.md) with the key $HC_TEST_TMP/NAME.pem, as partners and checkpoints do in production
+# (API keys serve local development only); prints its API key, for the unsigned warm-ups alone.
+# hc-load -i NAME-$HC_TEST_RUN:k1 -k $HC_TEST_TMP/NAME.pem signs each request with its own nonce.
+signing_client() {
+	local key
+	key=$(gw_client "$1" "$2") || fail "could not create the client $1"
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$HC_TEST_TMP/$1.pem" 2>/dev/null
+	HC_DATABASE_URL="$(hc_db_url gateway "$HC_PG_DATABASE")" HC_KAFKA_BROKERS="$HC_KAFKA_BROKERS" \
+		"$HC_BUILD/bin/hc-gateway" client key "$1-$HC_TEST_RUN" k1 "$HC_TEST_TMP/$1.pem" >/dev/null 2>>"$HC_TEST_TMP/gateway-admin.log" ||
+		fail "could not register the signing key of $1"
+	echo "$key"
+}
+
 # declaration_bodies N SEED COUNTY NAME: N declaration bodies, one per line, of N different
 # people of COUNTY (resident IDs with GB 11643 check characters; SEED picks their birth dates,
 # so runs with other seeds declare other people).

@@ -17,19 +17,7 @@ out=docs/BENCHMARKS.md
 for s in intake matching gateway; do svc_start "$s"; done
 # BENCH_CODEGEN_CONSUMERS: codegen's consumer threads (its own default, 2, unless set)
 svc_start codegen ${BENCH_CODEGEN_CONSUMERS:+HC_CONSUMERS=$BENCH_CODEGEN_CONSUMERS}
-# signing_partner NAME: a partner app that signs its requests (RFC 9421, docs/API.md) with the key
-# $HC_TEST_TMP/NAME.pem, as partners do in production (API keys serve local development only);
-# prints its API key, used only for the warm-up.  hc-load signs each request with its own nonce.
-signing_partner() {
-	local key
-	key=$(gw_client "$1" partner) || fail "could not create the partner $1"
-	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$HC_TEST_TMP/$1.pem" 2>/dev/null
-	HC_DATABASE_URL="$(hc_db_url gateway "$HC_PG_DATABASE")" HC_KAFKA_BROKERS="$HC_KAFKA_BROKERS" \
-		"$HC_BUILD/bin/hc-gateway" client key "$1-$HC_TEST_RUN" k1 "$HC_TEST_TMP/$1.pem" >/dev/null ||
-		fail "could not register the signing key of $1"
-	echo "$key"
-}
-KEY=$(signing_partner e2e)
+KEY=$(signing_client e2e partner)
 SIGNED=(-i "e2e-$HC_TEST_RUN:k1" -k "$HC_TEST_TMP/e2e.pem")
 gw_quota e2e 1000000 1000000 # the benchmark measures the path, not the quota
 
@@ -220,7 +208,7 @@ BURST=${BENCH_BURST_SECONDS:-30}
 BURST_CONNS=${BENCH_BURST_CONNECTIONS:-256}
 cap=$e2e_rate
 # The burst comes from a partner of its own that signs every request, as the sustained load does.
-signing_partner burst >/dev/null
+signing_client burst partner >/dev/null
 gw_quota burst "$cap" "$cap"
 half=$((cap / 2))
 # load NAME RATE SECONDS: an open-loop run of signed declarations; its line in $HC_TEST_TMP/NAME.txt

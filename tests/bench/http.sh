@@ -12,6 +12,7 @@ CONNS=${BENCH_CONNECTIONS:-32}
 out=docs/BENCHMARKS.md
 results=$HC_TEST_TMP/results.tsv
 : >"$results"
+val() { awk -F'\t' -v n="$1" -v c="$2" '$1 == n {print $c}' "$results"; }
 
 command -v wrk >/dev/null || deploy/local/install.sh bench
 
@@ -32,6 +33,30 @@ bench() {
 	non2xx=$(awk '/Non-2xx/ {print $NF}' "$log")
 	printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$p50" "$p99" "${non2xx:-0}" >>"$results"
 	note "$name: $rps req/s, p50 $p50, p99 $p99, non-2xx ${non2xx:-0}"
+}
+
+# signed NAME CLIENT RATE URL [hc-load args...]: the route signed by CLIENT (signing_client) as
+# in production: each request's signature verified, its nonce recorded, its answer signed.  wrk
+# cannot sign, so the saturation comes from an open-loop run offered 1.5x RATE (the unsigned
+# route's saturation) for the benchmark's duration: the answers over the whole run, its queue
+# drained; then an open loop at half of that.  Records NAME (the saturation) and keeps both
+# runs' lines in $HC_TEST_TMP/load-NAME-sat.txt and load-NAME.txt.
+signed() {
+	local name=$1 client=$2 url=$4 over sat line
+	local -a sig=(-i "$client-$HC_TEST_RUN:k1" -k "$HC_TEST_TMP/$client.pem")
+	over=$(awk -v r="$3" 'BEGIN {printf "%d", r * 1.5}')
+	shift 4
+	"$HC_BUILD/tests/hc-load" -r "$over" -d "$DUR" -c "$CONNS" "$@" "${sig[@]}" "$url" \
+		>"$HC_TEST_TMP/load-$name-sat.txt" || fail "hc-load failed ($name, saturation)"
+	line=$(cat "$HC_TEST_TMP/load-$name-sat.txt")
+	note "$name, offered $over/s: $line"
+	sat=$(tr ' ' '\n' <<<"$line" | awk -F= '{v[$1] = $2} END {printf "%.0f", v["ok"] + v["non2xx"] ? v["rate"] * v["ok"] / (v["ok"] + v["non2xx"]) : 0}')
+	[ "$sat" -gt 1 ] || fail "$name: no answers at saturation"
+	printf '%s\t%s\t-\t-\t%s\n' "$name" "$sat" "$(tr ' ' '\n' <<<"$line" | sed -n 's/^non2xx=//p')" >>"$results"
+	"$HC_BUILD/tests/hc-load" -r "$((sat / 2))" -d "$DUR" -c "$CONNS" "$@" "${sig[@]}" \
+		${BENCH_TRACE_DIR:+-o "$BENCH_TRACE_DIR/$name.trace"} "$url" >"$HC_TEST_TMP/load-$name.txt" ||
+		fail "hc-load failed ($name)"
+	note "$name at $((sat / 2))/s: $(cat "$HC_TEST_TMP/load-$name.txt")"
 }
 
 if [ "${BENCH_ONLY:-}" != verify ]; then # BENCH_ONLY=verify: the verification part only, no docs
@@ -79,8 +104,8 @@ note "verification: a bare libmicrohttpd handler doing one ES256 verify per requ
 note "POST /v1/verifications through the gateway (key, version check, scan recorded and published)"
 svc_start matching
 svc_start codegen
-PARTNER=$(gw_client bench-partner partner)
-CHECKPOINT=$(gw_client bench-checkpoint checkpoint)
+PARTNER=$(signing_client bench-partner partner)
+CHECKPOINT=$(signing_client bench-checkpoint checkpoint)
 gw_quota bench-checkpoint 1000000 1000000
 AUTH=$PARTNER http POST "$GATEWAY/v1/declarations" "$(declaration_json "$(person_id bench)" 420106)"
 code_key=$(jq -r .person_key <<<"$BODY")
@@ -129,8 +154,24 @@ note "$open_loop"
 ol() { tr ' ' '\n' <<<"$open_loop" | sed -n "s/^$1=//p"; }
 verified=$(sql "SELECT count(*) FROM codegen.scans WHERE person_key = '$code_key'")
 hc_stop_pid "$HC_TEST_TMP/bare_verify.pid" bare_verify 5
-# the open loop's scans published before the code display's runs, which measure display alone
+# the open loop's scans published before the signed runs and the code display's
 wait_for "codegen's outbox to drain" 120 outbox_drained
+
+note "verification signed by the checkpoint, as in production: saturation, then half of it"
+AUTH=$PARTNER http GET "$GATEWAY/v1/codes/$code_key/token" # a fresh token: the first may expire
+jq -c '{token: .token, checkpoint_id: "bench-gate", temperature: 36.5}' <<<"$BODY" >"$HC_TEST_TMP/verify.json"
+SIGNED_THREADS="gateway:MHD-worker gateway:nonce-claimer gateway:up-services codegen:MHD-worker codegen:verify-writer codegen:relay"
+scans_before=$(sql "SELECT count(*) FROM codegen.scans WHERE person_key = '$code_key'")
+cpu_before=$(cpu_snapshot $VERIFY_CPU)
+threads_before=$(cpu_snapshot $SIGNED_THREADS)
+signed verify_signed bench-checkpoint "$(val verify_gateway 2)" "$GATEWAY/v1/verifications" \
+	-m POST -b "$HC_TEST_TMP/verify.json"
+wait_for "codegen's outbox to drain" 120 outbox_drained
+# CPU per signed verification: both runs (saturation and half) and the publishing of their scans
+signed_scans=$(( $(sql "SELECT count(*) FROM codegen.scans WHERE person_key = '$code_key'") - scans_before ))
+cpu_per_signed=$(cpu_per "$cpu_before" "$(cpu_snapshot $VERIFY_CPU)" "$signed_scans" $VERIFY_CPU)
+threads_per_signed=$(cpu_per "$threads_before" "$(cpu_snapshot $SIGNED_THREADS)" "$signed_scans" $SIGNED_THREADS | sed 's/ (total [^)]*)$//')
+note "CPU per signed verification ($signed_scans scans): $cpu_per_signed; by thread: $threads_per_signed"
 
 note "code display: a bare libmicrohttpd hello, then GET a person's current QR (PNG, a fresh token"
 note "each time) through the gateway, closed loop, then open loop at half its saturation"
@@ -148,6 +189,8 @@ qr_half=$(awk -v r="$(awk -F'\t' '$1 == "qr_gateway" {print $2}' "$results")" 'B
 qr_loop=$(cat "$HC_TEST_TMP/load-qr.txt")
 note "$qr_loop"
 qol() { tr ' ' '\n' <<<"$qr_loop" | sed -n "s/^$1=//p"; }
+note "code display signed by a partner app, as in production: saturation, then half of it"
+signed qr_signed bench-partner "$(val qr_gateway 2)" "$GATEWAY/v1/codes/$code_key/qr.png"
 rss() { awk '/VmHWM/ {print $2}' "/proc/$(cat "$HC_TEST_TMP/$1.pid")/status"; }
 mem=""
 for s in gateway intake review matching codegen; do
@@ -158,7 +201,8 @@ if [ -n "${BENCH_ONLY:-}" ]; then
 	exit 0
 fi
 
-val() { awk -F'\t' -v n="$1" -v c="$2" '$1 == n {print $c}' "$results"; }
+# sl NAME KEY: a value of the hc-load line in $HC_TEST_TMP/load-NAME.txt
+sl() { tr ' ' '\n' <"$HC_TEST_TMP/load-$1.txt" | sed -n "s/^$2=//p"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 {
 	cat <<HEAD
@@ -181,8 +225,10 @@ measured in the same run; absolute numbers move with the machine's other load.
 | bare libmicrohttpd, one ES256 verify per request | itself | $(val verify_bare 2) | 1.00 | $(val verify_bare 3) | $(val verify_bare 4) |
 | POST /v1/verifications, codegen direct (online check, scan recorded) | bare verify | $(val verify_direct 2) | $(ratio "$(val verify_direct 2)" "$(val verify_bare 2)") | $(val verify_direct 3) | $(val verify_direct 4) |
 | POST /v1/verifications through the gateway (online check, scan recorded) | bare verify | $(val verify_gateway 2) | $(ratio "$(val verify_gateway 2)" "$(val verify_bare 2)") | $(val verify_gateway 3) | $(val verify_gateway 4) |
+| POST /v1/verifications through the gateway, signed (RFC 9421) as in production | bare verify | $(val verify_signed 2) | $(ratio "$(val verify_signed 2)" "$(val verify_bare 2)") | - | - |
 | bare libmicrohttpd hello | itself | $(val hello_bare 2) | 1.00 | $(val hello_bare 3) | $(val hello_bare 4) |
 | GET a person's current QR (PNG, fresh token) through the gateway | bare hello | $(val qr_gateway 2) | $(ratio "$(val qr_gateway 2)" "$(val hello_bare 2)") | $(val qr_gateway 3) | $(val qr_gateway 4) |
+| GET a person's current QR through the gateway, signed (RFC 9421) as in production | bare hello | $(val qr_signed 2) | $(ratio "$(val qr_signed 2)" "$(val hello_bare 2)") | - | - |
 
 End to end: $posted applications posted during the two write runs reached review's queue at
 $e2e_rate/s on average (first submission to last queue insert), and the queue was complete
@@ -205,6 +251,19 @@ $(qol rate) req/s achieved, p50 $(qol p50) ms, p90 $(qol p90) ms, p99 $(qol p99)
 $(qol ok) answered 2xx, $(qol non2xx) other, $(qol errors) errors; hc-load used $(qol cpu) s of CPU and sent $(qol late_p99) ms late at p99. The aim is 0.5x the bare hello and
 a p99 under 10 ms at half saturation. Each answer signs a fresh token (ES256) and renders its QR
 as PNG; the gateway checks the caller and forwards to codegen.
+Signed, as checkpoints and partner apps sign in production (API keys serve local development
+only): each request's signature verified (ES256) and its nonce recorded before it goes on, each
+answer signed (ES256). wrk cannot sign, so a signed route's saturation (the table's signed rows,
+without latencies) is the answers per second of an open-loop run offered 1.5x the unsigned
+route's saturation for ${DUR} s, over the whole run until its queue drained (\`hc-load -r
+$(sl verify_signed-sat sent | awk -v d="$DUR" '{printf "%d", $1 / d}') -d $DUR -c $CONNS -i CLIENT:KID -k KEY.pem\`; every request signed
+before the run, with its own nonce). At half of it, open loop: verification $(sl verify_signed rate)/s,
+p50 $(sl verify_signed p50) ms, p90 $(sl verify_signed p90) ms, p99 $(sl verify_signed p99) ms, max $(sl verify_signed max) ms
+($(sl verify_signed ok) 2xx, $(sl verify_signed non2xx) other, hc-load $(sl verify_signed late_p99) ms late at p99); CPU
+per signed verification, both runs and the publishing of their scans ($signed_scans): $cpu_per_signed
+(by thread: $threads_per_signed); code
+display $(sl qr_signed rate)/s, p50 $(sl qr_signed p50) ms, p90 $(sl qr_signed p90) ms, p99 $(sl qr_signed p99) ms, max $(sl qr_signed max) ms
+($(sl qr_signed ok) 2xx, $(sl qr_signed non2xx) other, hc-load $(sl qr_signed late_p99) ms late at p99).
 Non-2xx answers during the runs: $(awk -F'\t' '{s += $5} END {print s}' "$results").
 
 Reproduce: \`make bench\` (BENCH_SECONDS and BENCH_CONNECTIONS change the duration and connections).

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/../.."
 # sustained load and the re-assessment print their costliest statements.
 [ "${BENCH_PG_STATS:-}" = 1 ] && export HC_PG_OPTIONS="-c shared_preload_libraries=pg_stat_statements"
 # BENCH_TRACE_DIR=DIR: the open-loop verification run writes each answer's due time, latency and
-# status to DIR/verify.trace (hc-load -o), and the burst's runs to DIR/{before,burst,after1..3}.trace.
+# status to DIR/verify.trace (hc-load -o), its signed one to DIR/verify_signed.trace, the signed
+# display's to DIR/qr_signed.trace, and the burst's runs to DIR/{before,burst,after1..3}.trace.
 session_begin hc_bench || exit 1
 # The services run with their own defaults (the gateway's 16 HTTP workers, the others' 4), as in
 # production; BENCH_HTTP_THREADS gives every service that many instead.
