@@ -255,9 +255,9 @@ Signed, as checkpoints and partner apps sign in production (API keys serve local
 only): each request's signature verified (ES256) and its nonce recorded before it goes on, each
 answer signed (ES256). wrk cannot sign, so a signed route's saturation (the table's signed rows,
 without latencies) is the answers per second of an open-loop run offered 1.5x the unsigned
-route's saturation for ${DUR} s, over the whole run until its queue drained (\`hc-load -r
-$(sl verify_signed-sat sent | awk -v d="$DUR" '{printf "%d", $1 / d}') -d $DUR -c $CONNS -i CLIENT:KID -k KEY.pem\`; every request signed
-before the run, with its own nonce). At half of it, open loop: verification $(sl verify_signed rate)/s,
+route's saturation for ${DUR} s, over the whole run until its queue drained (\`hc-load -r RATE
+-d $DUR -c $CONNS -i CLIENT:KID -k KEY.pem\`, RATE $(sl verify_signed-sat sent | awk -v d="$DUR" '{printf "%d", $1 / d}')/s for verification and
+$(sl qr_signed-sat sent | awk -v d="$DUR" '{printf "%d", $1 / d}')/s for display; every request signed before the run, with its own nonce). At half of it, open loop: verification $(sl verify_signed rate)/s,
 p50 $(sl verify_signed p50) ms, p90 $(sl verify_signed p90) ms, p99 $(sl verify_signed p99) ms, max $(sl verify_signed max) ms
 ($(sl verify_signed ok) 2xx, $(sl verify_signed non2xx) other, hc-load $(sl verify_signed late_p99) ms late at p99); CPU
 per signed verification, both runs and the publishing of their scans ($signed_scans): $cpu_per_signed
