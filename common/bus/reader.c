@@ -242,6 +242,8 @@ static int reader_commit(rd_kafka_t *rk, const bus_reader_config *cfg, const bus
 	return e == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -1;
 }
 
+atomic_ulong bus_reader_wakes; /* bus_internal.h */
+
 /*
  * Wakes the broker threads.  Once the prefetched records pass
  * queued.min.messages, librdkafka (2.0) stops fetching and decides again
@@ -251,8 +253,6 @@ static int reader_commit(rd_kafka_t *rk, const bus_reader_config *cfg, const bus
  * partitions read, one request per leader) has it decide again at once.
  * Called when the queue, once near full, has drained.
  */
-atomic_ulong bus_reader_wakes;
-
 static void reader_wake(rd_kafka_t *rk, const bus_reader_config *cfg, const bus_position *pos,
                         size_t n)
 {
