@@ -13,6 +13,8 @@ out=docs/BENCHMARKS.md
 results=$HC_TEST_TMP/results.tsv
 : >"$results"
 val() { awk -F'\t' -v n="$1" -v c="$2" '$1 == n {print $c}' "$results"; }
+# sl NAME KEY: a value of hc-load's line in $HC_TEST_TMP/load-NAME.txt
+sl() { tr ' ' '\n' <"$HC_TEST_TMP/load-$1.txt" | sed -n "s/^$2=//p"; }
 
 command -v wrk >/dev/null || deploy/local/install.sh bench
 
@@ -42,17 +44,18 @@ bench() {
 # drained; then an open loop at half of that.  Records NAME (the saturation) and keeps both
 # runs' lines in $HC_TEST_TMP/load-NAME-sat.txt and load-NAME.txt.
 signed() {
-	local name=$1 client=$2 url=$4 over sat line
+	local name=$1 client=$2 url=$4 over sat
 	local -a sig=(-i "$client-$HC_TEST_RUN:k1" -k "$HC_TEST_TMP/$client.pem")
 	over=$(awk -v r="$3" 'BEGIN {printf "%d", r * 1.5}')
 	shift 4
 	"$HC_BUILD/tests/hc-load" -r "$over" -d "$DUR" -c "$CONNS" "$@" "${sig[@]}" "$url" \
 		>"$HC_TEST_TMP/load-$name-sat.txt" || fail "hc-load failed ($name, saturation)"
-	line=$(cat "$HC_TEST_TMP/load-$name-sat.txt")
-	note "$name, offered $over/s: $line"
-	sat=$(tr ' ' '\n' <<<"$line" | awk -F= '{v[$1] = $2} END {printf "%.0f", v["ok"] + v["non2xx"] ? v["rate"] * v["ok"] / (v["ok"] + v["non2xx"]) : 0}')
+	note "$name, offered $over/s: $(cat "$HC_TEST_TMP/load-$name-sat.txt")"
+	# the 2xx answers a second: the rate of all answers, times the 2xx share
+	sat=$(awk -v r="$(sl "$name-sat" rate)" -v ok="$(sl "$name-sat" ok)" -v no="$(sl "$name-sat" non2xx)" \
+		'BEGIN {printf "%.0f", (ok + no > 0 ? r * ok / (ok + no) : 0)}')
 	[ "$sat" -gt 1 ] || fail "$name: no answers at saturation"
-	printf '%s\t%s\t-\t-\t%s\n' "$name" "$sat" "$(tr ' ' '\n' <<<"$line" | sed -n 's/^non2xx=//p')" >>"$results"
+	printf '%s\t%s\t-\t-\t%s\n' "$name" "$sat" "$(sl "$name-sat" non2xx)" >>"$results"
 	"$HC_BUILD/tests/hc-load" -r "$((sat / 2))" -d "$DUR" -c "$CONNS" "$@" "${sig[@]}" \
 		${BENCH_TRACE_DIR:+-o "$BENCH_TRACE_DIR/$name.trace"} "$url" >"$HC_TEST_TMP/load-$name.txt" ||
 		fail "hc-load failed ($name)"
@@ -149,9 +152,7 @@ note "open loop: POST /v1/verifications at $half/s (half of its saturation) for 
 	${BENCH_TRACE_DIR:+-o "$BENCH_TRACE_DIR/verify.trace"} \
 	-H "Authorization: Bearer $CHECKPOINT" "$GATEWAY/v1/verifications" >"$HC_TEST_TMP/load-verify.txt" ||
 	fail "hc-load failed"
-open_loop=$(cat "$HC_TEST_TMP/load-verify.txt")
-note "$open_loop"
-ol() { tr ' ' '\n' <<<"$open_loop" | sed -n "s/^$1=//p"; }
+note "$(cat "$HC_TEST_TMP/load-verify.txt")"
 verified=$(sql "SELECT count(*) FROM codegen.scans WHERE person_key = '$code_key'")
 hc_stop_pid "$HC_TEST_TMP/bare_verify.pid" bare_verify 5
 # the open loop's scans published before the signed runs and the code display's
@@ -186,9 +187,7 @@ qr_half=$(awk -v r="$(awk -F'\t' '$1 == "qr_gateway" {print $2}' "$results")" 'B
 "$HC_BUILD/tests/hc-load" -r "$qr_half" -d "$DUR" -c "$CONNS" \
 	-H "Authorization: Bearer $PARTNER" "$GATEWAY/v1/codes/$code_key/qr.png" >"$HC_TEST_TMP/load-qr.txt" ||
 	fail "hc-load failed"
-qr_loop=$(cat "$HC_TEST_TMP/load-qr.txt")
-note "$qr_loop"
-qol() { tr ' ' '\n' <<<"$qr_loop" | sed -n "s/^$1=//p"; }
+note "$(cat "$HC_TEST_TMP/load-qr.txt")"
 note "code display signed by a partner app, as in production: saturation, then half of it"
 signed qr_signed bench-partner "$(val qr_gateway 2)" "$GATEWAY/v1/codes/$code_key/qr.png"
 rss() { awk '/VmHWM/ {print $2}' "/proc/$(cat "$HC_TEST_TMP/$1.pid")/status"; }
@@ -201,8 +200,6 @@ if [ -n "${BENCH_ONLY:-}" ]; then
 	exit 0
 fi
 
-# sl NAME KEY: a value of the hc-load line in $HC_TEST_TMP/load-NAME.txt
-sl() { tr ' ' '\n' <"$HC_TEST_TMP/load-$1.txt" | sed -n "s/^$2=//p"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 {
 	cat <<HEAD
@@ -237,9 +234,9 @@ CPU time per accepted application, from accept to queued (write runs and drain):
 On 2 shared cores this total bounds the end-to-end rate; it, not any one service, is what the
 write-path ratios above reflect.
 Online verification at half of its own saturation, open loop (\`hc-load -r $half -d $DUR -c $CONNS\`,
-latency measured from each request's scheduled time): $(ol rate) req/s achieved, p50 $(ol p50) ms,
-p90 $(ol p90) ms, p99 $(ol p99) ms, max $(ol max) ms; $(ol ok) answered 2xx, $(ol non2xx) other,
-$(ol errors) errors; hc-load itself used $(ol cpu) s of CPU in the ${DUR} s and sent $(ol late_p99) ms late at p99. $verified scans were recorded for the benchmark's code, one per verified
+latency measured from each request's scheduled time): $(sl verify rate) req/s achieved, p50 $(sl verify p50) ms,
+p90 $(sl verify p90) ms, p99 $(sl verify p99) ms, max $(sl verify max) ms; $(sl verify ok) answered 2xx, $(sl verify non2xx) other,
+$(sl verify errors) errors; hc-load itself used $(sl verify cpu) s of CPU in the ${DUR} s and sent $(sl verify late_p99) ms late at p99. $verified scans were recorded for the benchmark's code, one per verified
 request of every run and of a ${WARM}-second warm-up before them (each also published on Kafka). The aim is 0.6x the bare baseline and a p99
 under 10 ms at half saturation. Each verification is recorded before it is answered: its scan and
 outbox row are group-committed with the others waiting (services/codegen/verify.c) and relayed
@@ -247,8 +244,8 @@ to Kafka, which puts it nearer a POST than a read. CPU time per verification thr
 its closed-loop run and the publishing of its scans ($scans_run): $cpu_per_verify (by thread:
 $threads_per_verify); at its rate the bare baseline takes $(awk -v r="$(val verify_bare 2)" -v c="$(nproc)" 'BEGIN {printf "%.2f", c * 1000 / r}') ms of the machine's $(nproc) cores a request, load generator included.
 Code display at half of its own saturation, open loop (\`hc-load -r $qr_half -d $DUR -c $CONNS\`):
-$(qol rate) req/s achieved, p50 $(qol p50) ms, p90 $(qol p90) ms, p99 $(qol p99) ms, max $(qol max) ms;
-$(qol ok) answered 2xx, $(qol non2xx) other, $(qol errors) errors; hc-load used $(qol cpu) s of CPU and sent $(qol late_p99) ms late at p99. The aim is 0.5x the bare hello and
+$(sl qr rate) req/s achieved, p50 $(sl qr p50) ms, p90 $(sl qr p90) ms, p99 $(sl qr p99) ms, max $(sl qr max) ms;
+$(sl qr ok) answered 2xx, $(sl qr non2xx) other, $(sl qr errors) errors; hc-load used $(sl qr cpu) s of CPU and sent $(sl qr late_p99) ms late at p99. The aim is 0.5x the bare hello and
 a p99 under 10 ms at half saturation. Each answer signs a fresh token (ES256) and renders its QR
 as PNG; the gateway checks the caller and forwards to codegen.
 Signed, as checkpoints and partner apps sign in production (API keys serve local development
