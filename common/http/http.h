@@ -169,6 +169,15 @@ void http_req_defer(http_req *req, void (*start)(void *ctx), void *ctx);
 typedef void (*http_reply_hook)(void *ctx, http_req *req, int status, const char *content_type,
                                 const char *body, size_t len);
 void http_req_on_reply(http_req *req, http_reply_hook hook, void *ctx);
+
+/*
+ * hook runs once, as the reply goes out, on the HTTP worker that owns the
+ * connection, whichever thread made the reply: for work on the reply alone,
+ * such as signing it, that a deferred request's replying thread (one for
+ * many connections) should not do for all of them.  It may add headers, as
+ * on_reply's.  The reply's response is built after it, on that worker.
+ */
+void http_req_on_send(http_req *req, http_reply_hook hook, void *ctx);
 void http_req_resume(http_req *req);
 
 #endif

@@ -68,6 +68,12 @@ struct http_req {
 	int status;
 	http_reply_hook on_reply; /* http_req_on_reply: sees the reply before it is made */
 	void *on_reply_ctx;
+	http_reply_hook on_send; /* http_req_on_send: sees the reply on its worker, as it goes */
+	void *on_send_ctx;
+	int pending; /* a reply made and kept for on_send (pending_*), its response not built */
+	char *pending_body;
+	size_t pending_len;
+	char *pending_type; /* NULL: none */
 	void (*deferred)(void *ctx); /* http_req_defer: runs once the connection is suspended */
 	void *deferred_ctx;
 	int suspended;
@@ -243,12 +249,32 @@ void http_req_fingerprint(const http_req *req, char out[65])
 	hc_hex_encode(digest, sizeof(digest), out);
 }
 
-static void http_reply_raw(http_req *req, int status, const char *content_type, char *body,
-                           size_t len)
+/* Builds the MHD response of a reply: its body (taken) and the headers added for it. */
+static void http_reply_make(http_req *req, int status, const char *content_type, char *body,
+                            size_t len)
 {
 	int i;
 
-	if (req->response != NULL) {
+	req->response = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (req->response == NULL)
+		abort();
+	req->status = status;
+	if (content_type != NULL)
+		MHD_add_response_header(req->response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	for (i = 0; i < req->nheaders; i++)
+		MHD_add_response_header(req->response, req->header_names[i], req->header_values[i]);
+}
+
+/* Whether a reply was made (built, or pending for on_send). */
+static int http_replied(const http_req *req)
+{
+	return req->response != NULL || req->pending;
+}
+
+static void http_reply_raw(http_req *req, int status, const char *content_type, char *body,
+                           size_t len)
+{
+	if (http_replied(req)) {
 		/* A second reply is a handler bug: keep the first, say so. */
 		log_error("second reply to %s %s ignored", req->method, req->path);
 		free(body);
@@ -260,14 +286,34 @@ static void http_reply_raw(http_req *req, int status, const char *content_type, 
 		req->on_reply = NULL;
 		hook(req->on_reply_ctx, req, status, content_type, body, len);
 	}
-	req->response = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-	if (req->response == NULL)
-		abort();
-	req->status = status;
-	if (content_type != NULL)
-		MHD_add_response_header(req->response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-	for (i = 0; i < req->nheaders; i++)
-		MHD_add_response_header(req->response, req->header_names[i], req->header_values[i]);
+	if (req->on_send != NULL) { /* built on the connection's worker, as it goes (http_queue) */
+		req->pending = 1;
+		req->status = status;
+		req->pending_body = body;
+		req->pending_len = len;
+		req->pending_type = NULL;
+		if (content_type != NULL && (req->pending_type = strdup(content_type)) == NULL)
+			abort();
+		return;
+	}
+	http_reply_make(req, status, content_type, body, len);
+}
+
+/* A pending reply: on_send sees it, then its response is built (on the worker). */
+static void http_reply_send_pending(http_req *req)
+{
+	http_reply_hook hook = req->on_send;
+
+	if (!req->pending)
+		return;
+	req->pending = 0;
+	req->on_send = NULL;
+	hook(req->on_send_ctx, req, req->status, req->pending_type, req->pending_body,
+	     req->pending_len);
+	http_reply_make(req, req->status, req->pending_type, req->pending_body, req->pending_len);
+	free(req->pending_type);
+	req->pending_type = NULL;
+	req->pending_body = NULL;
 }
 
 void http_reply_discard(http_req *req)
@@ -277,6 +323,12 @@ void http_reply_discard(http_req *req)
 	if (req->response != NULL)
 		MHD_destroy_response(req->response);
 	req->response = NULL;
+	if (req->pending) {
+		free(req->pending_body);
+		free(req->pending_type);
+		req->pending_body = req->pending_type = NULL;
+		req->pending = 0;
+	}
 	req->status = 0;
 	for (i = 0; i < req->nheaders; i++) {
 		free(req->header_names[i]);
@@ -531,7 +583,7 @@ static void http_dispatch(http_req *req)
 	}
 	route_match(req, req->route->pattern, req->path); /* recapture this route's params */
 	req->route->fn(srv->app, req);
-	if (req->response == NULL && req->deferred == NULL) {
+	if (!http_replied(req) && req->deferred == NULL) {
 		log_error("handler for %s %s did not reply", req->method, req->route->pattern);
 		http_reply_problem(req, PROBLEM_INTERNAL, NULL,
 		                   "internal error; quote the trace id");
@@ -544,6 +596,12 @@ void http_req_on_reply(http_req *req, http_reply_hook hook, void *ctx)
 	req->on_reply_ctx = ctx;
 }
 
+void http_req_on_send(http_req *req, http_reply_hook hook, void *ctx)
+{
+	req->on_send = hook;
+	req->on_send_ctx = ctx;
+}
+
 void http_req_defer(http_req *req, void (*start)(void *ctx), void *ctx)
 {
 	req->deferred = start;
@@ -552,7 +610,7 @@ void http_req_defer(http_req *req, void (*start)(void *ctx), void *ctx)
 
 void http_req_resume(http_req *req)
 {
-	if (req->response == NULL) {
+	if (!http_replied(req)) {
 		log_error("deferred %s %s resumed without a reply", req->method, req->path);
 		http_reply_problem(req, PROBLEM_INTERNAL, NULL,
 		                   "internal error; quote the trace id");
@@ -564,7 +622,10 @@ void http_req_resume(http_req *req)
 
 static enum MHD_Result http_queue(http_req *req)
 {
-	enum MHD_Result r = MHD_queue_response(req->conn, (unsigned)req->status, req->response);
+	enum MHD_Result r;
+
+	http_reply_send_pending(req);
+	r = MHD_queue_response(req->conn, (unsigned)req->status, req->response);
 
 	MHD_destroy_response(req->response);
 	req->response = NULL;
@@ -661,8 +722,8 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, c
 		return MHD_YES;
 	}
 	if (req->suspended)
-		return req->response != NULL ? http_queue(req) : MHD_YES; /* resumed: answer */
-	if (req->response != NULL || req->status != 0)
+		return http_replied(req) ? http_queue(req) : MHD_YES; /* resumed: answer */
+	if (http_replied(req) || req->status != 0)
 		return MHD_YES; /* already answered (oversized Content-Length) */
 	{
 		char trace[33];
@@ -672,7 +733,7 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, c
 		http_dispatch(req);
 		log_trace_set(NULL);
 	}
-	if (req->deferred != NULL && req->response == NULL) {
+	if (req->deferred != NULL && !http_replied(req)) {
 		/* suspended before the work is handed on, so no resume can come first */
 		req->suspended = 1;
 		MHD_suspend_connection(conn);
@@ -701,6 +762,8 @@ static void http_on_completed(void *cls, struct MHD_Connection *conn, void **con
 	metrics_observe(rm->duration, http_req_age(req));
 	if (req->response != NULL)
 		MHD_destroy_response(req->response);
+	free(req->pending_body);
+	free(req->pending_type);
 	req_clear_params(req);
 	for (i = 0; i < req->nheaders; i++) {
 		free(req->header_names[i]);

@@ -208,7 +208,7 @@ int gateway_signed_authenticate(gateway_app *app, http_req *req, const gateway_c
 
 void gateway_sign_responses(gateway_app *app, http_req *req)
 {
-	http_req_on_reply(req, sign_response, app);
+	http_req_on_send(req, sign_response, app); /* on the workers, not the upstream loop */
 }
 
 int gateway_response_key_load(gateway_app *app, hc_err *err)
