@@ -73,7 +73,7 @@ struct http_req {
 	int pending; /* a reply made and kept for on_send (pending_*), its response not built */
 	char *pending_body;
 	size_t pending_len;
-	char *pending_type; /* NULL: none */
+	char *pending_type;          /* NULL: none */
 	void (*deferred)(void *ctx); /* http_req_defer: runs once the connection is suspended */
 	void *deferred_ctx;
 	int suspended;
