@@ -661,6 +661,19 @@ static int expects_continue(struct MHD_Connection *conn)
 	return e != NULL && strcasecmp(e, "100-continue") == 0;
 }
 
+/* http_queue on a resumed connection, under the request's trace id (the on_send hook logs). */
+static enum MHD_Result http_queue_traced(http_req *req)
+{
+	char trace[33];
+	enum MHD_Result r;
+
+	traceparent_trace_id(req->traceparent, trace);
+	log_trace_set(trace);
+	r = http_queue(req);
+	log_trace_set(NULL);
+	return r;
+}
+
 static enum MHD_Result http_refuse_too_large(http_req *req)
 {
 	req->route_index = req->srv->nroutes;
@@ -722,7 +735,7 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, c
 		return MHD_YES;
 	}
 	if (req->suspended)
-		return http_replied(req) ? http_queue(req) : MHD_YES; /* resumed: answer */
+		return http_replied(req) ? http_queue_traced(req) : MHD_YES; /* resumed: answer */
 	if (http_replied(req) || req->status != 0)
 		return MHD_YES; /* already answered (oversized Content-Length) */
 	{
