@@ -176,6 +176,7 @@ void http_req_on_reply(http_req *req, http_reply_hook hook, void *ctx);
  * such as signing it, that a deferred request's replying thread (one for
  * many connections) should not do for all of them.  It may add headers, as
  * on_reply's.  The reply's response is built after it, on that worker.
+ * A NULL hook takes it away, until the reply goes out.
  */
 void http_req_on_send(http_req *req, http_reply_hook hook, void *ctx);
 void http_req_resume(http_req *req);

@@ -308,8 +308,9 @@ static void http_reply_send_pending(http_req *req)
 		return;
 	req->pending = 0;
 	req->on_send = NULL;
-	hook(req->on_send_ctx, req, req->status, req->pending_type, req->pending_body,
-	     req->pending_len);
+	if (hook != NULL) /* taken away (http_req_on_send with NULL) after the reply was made */
+		hook(req->on_send_ctx, req, req->status, req->pending_type, req->pending_body,
+		     req->pending_len);
 	http_reply_make(req, req->status, req->pending_type, req->pending_body, req->pending_len);
 	free(req->pending_type);
 	req->pending_type = NULL;
