@@ -662,14 +662,21 @@ static int expects_continue(struct MHD_Connection *conn)
 	return e != NULL && strcasecmp(e, "100-continue") == 0;
 }
 
-/* http_queue on a resumed connection, under the request's trace id (the on_send hook logs). */
-static enum MHD_Result http_queue_traced(http_req *req)
+/* This thread's log lines carry req's trace id from here (log_trace_set(NULL) ends it). */
+static void http_trace_enter(const http_req *req)
 {
 	char trace[33];
-	enum MHD_Result r;
 
 	traceparent_trace_id(req->traceparent, trace);
 	log_trace_set(trace);
+}
+
+/* http_queue on a resumed connection, under the request's trace id (the on_send hook logs). */
+static enum MHD_Result http_queue_traced(http_req *req)
+{
+	enum MHD_Result r;
+
+	http_trace_enter(req);
 	r = http_queue(req);
 	log_trace_set(NULL);
 	return r;
@@ -739,14 +746,9 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, c
 		return http_replied(req) ? http_queue_traced(req) : MHD_YES; /* resumed: answer */
 	if (http_replied(req) || req->status != 0)
 		return MHD_YES; /* already answered (oversized Content-Length) */
-	{
-		char trace[33];
-
-		traceparent_trace_id(req->traceparent, trace);
-		log_trace_set(trace);
-		http_dispatch(req);
-		log_trace_set(NULL);
-	}
+	http_trace_enter(req);
+	http_dispatch(req);
+	log_trace_set(NULL);
 	if (req->deferred != NULL && !http_replied(req)) {
 		/* suspended before the work is handed on, so no resume can come first */
 		req->suspended = 1;
